@@ -1,0 +1,137 @@
+"""The login gate: the login form, the session check on every run, and logout.
+
+Session-state keys owned here: ``auth.token``, ``auth.actor``, ``auth.name``,
+``auth.cookie_action``, ``auth.notice``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from components import runtime
+from components.session_cookie import SessionCookie
+from medspeak.auth import service as auth
+from medspeak.auth.roles import Actor
+from medspeak.errors import AccountLocked, InvalidCredentials, SessionInvalid
+
+_ROLE_LABELS = {"clinician": "Clinician", "bed_manager": "Bed manager", "admin": "Administrator"}
+
+
+@dataclass(frozen=True)
+class LoggedIn:
+    actor: Actor
+    name: str
+
+
+def _init_state() -> None:
+    for key, default in (
+        ("auth.token", None),
+        ("auth.actor", None),
+        ("auth.name", ""),
+        ("auth.cookie_action", None),
+        ("auth.notice", None),
+    ):
+        st.session_state.setdefault(key, default)
+
+
+def _cookie() -> SessionCookie:
+    settings = runtime.settings()
+    return SessionCookie(settings.cookie_name, settings.cookie_key.get_secret_value())
+
+
+def _submit_login() -> None:
+    """Form callback: runs before the script, so the page renders already logged in."""
+    username = st.session_state.get("auth.username", "")
+    password = st.session_state.get("auth.password", "")
+    st.session_state["auth.password"] = ""  # never keep the password in the session
+    try:
+        result = auth.login(runtime.store(), username, password)
+    except (InvalidCredentials, AccountLocked) as exc:
+        st.session_state["auth.notice"] = str(exc)
+        return
+    st.session_state.update(
+        {
+            "auth.token": result.token,
+            "auth.actor": result.actor,
+            "auth.name": result.display_name,
+            "auth.cookie_action": ("set", result.expires_at),
+            "auth.notice": None,
+        }
+    )
+
+
+def _login_form() -> None:
+    st.title("medspeak")
+    st.caption("Clinical decision support: documents, triage, length of stay and beds.")
+    with st.form("auth.login", clear_on_submit=False):
+        st.text_input("Username", key="auth.username", autocomplete="username")
+        st.text_input("Password", type="password", key="auth.password", autocomplete="current-password")
+        st.form_submit_button("Log in", type="primary", on_click=_submit_login)
+    if st.session_state["auth.notice"]:
+        st.error(st.session_state["auth.notice"])
+    st.info(
+        "First start: the demo accounts and their passwords were printed by `make run` "
+        "and written to `var/demo-credentials.txt`.",
+        icon=":material/info:",
+    )
+
+
+def require_login() -> LoggedIn:
+    """Return the logged-in user, or draw the login form and stop the run."""
+    _init_state()
+    cookie = _cookie()  # renders the cookie component once per run
+    action = st.session_state["auth.cookie_action"]
+    if action is not None:
+        st.session_state["auth.cookie_action"] = None
+        if action[0] == "set":
+            cookie.write_token(st.session_state["auth.token"], action[1])
+        else:
+            cookie.clear()
+    token = st.session_state["auth.token"] or (cookie.read_token() if action is None else None)
+    if token:
+        try:
+            actor, name = auth.resolve_session(runtime.store(), token)
+        except SessionInvalid as exc:
+            _forget(notice=str(exc) if st.session_state["auth.token"] else None)
+        else:
+            st.session_state.update({"auth.token": token, "auth.actor": actor, "auth.name": name})
+            return LoggedIn(actor, name)
+    _login_form()
+    st.stop()
+    raise RuntimeError("unreachable")
+
+
+def _forget(notice: str | None = None) -> None:
+    st.session_state.update(
+        {
+            "auth.token": None,
+            "auth.actor": None,
+            "auth.name": "",
+            "auth.cookie_action": ("delete", None),
+            "auth.notice": notice,
+        }
+    )
+
+
+def _logout() -> None:
+    auth.logout(runtime.store(), st.session_state.get("auth.token"))
+    _forget(notice="You are logged out.")
+
+
+def sidebar(user: LoggedIn) -> None:
+    """Who is logged in, with which role, and the logout button."""
+    with st.sidebar:
+        st.markdown(f"**{user.name}**  \n{_ROLE_LABELS.get(user.actor.role, user.actor.role)}")
+        st.button("Log out", icon=":material/logout:", on_click=_logout, key="auth.logout")
+
+
+def current_actor() -> Actor:
+    """The actor for service calls; a page reached without a login stops here, showing nothing."""
+    actor = st.session_state.get("auth.actor")
+    if not isinstance(actor, Actor):
+        st.warning("Please log in.", icon=":material/lock:")
+        st.stop()
+        raise SessionInvalid("Please log in.")  # unreachable: st.stop() raises
+    return actor

@@ -1,0 +1,100 @@
+"""One patient's page: identity, stays and visits, documents and assessments."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import streamlit as st
+
+from components import tables
+from medspeak.errors import MedspeakError
+from medspeak.services.patients import DocumentSummary, EncounterSummary, PatientView
+
+OpenOriginal = Callable[[int], tuple[DocumentSummary, bytes]]
+
+_SEX = {"female": "F", "male": "M", "unknown": "?"}
+_VITALS = (
+    ("temperature_c", "Temp", "°C"),
+    ("heart_rate", "HR", "/min"),
+    ("respiratory_rate", "RR", "/min"),
+    ("spo2", "SpO2", "%"),
+    ("systolic_bp", "SBP", "mmHg"),
+    ("diastolic_bp", "DBP", "mmHg"),
+    ("pain", "Pain", "/10"),
+    ("mental_status", "AVPU", ""),
+)
+
+
+def _encounters_frame(encounters: list[EncounterSummary]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "Type": ["ED visit" if e.kind == "emergency" else "Admission" for e in encounters],
+            "Start": [e.started_at.strftime("%Y-%m-%d %H:%M") for e in encounters],
+            "End": [e.ended_at.strftime("%Y-%m-%d %H:%M") if e.ended_at else "ongoing" for e in encounters],
+            "Ward": [e.ward or "" for e in encounters],
+            "Stay (days)": [e.length_of_stay_days for e in encounters],
+            "Chief complaint": [e.chief_complaint or "" for e in encounters],
+            "Acuity": [e.acuity for e in encounters],
+            "Arrival": [e.arrival_mode or "" for e in encounters],
+        }
+    )
+
+
+def _latest_vitals(encounters: list[EncounterSummary]) -> None:
+    visit = next((e for e in encounters if e.vitals), None)
+    if visit is None or visit.vitals is None:
+        return
+    st.markdown(f"**Vitals at the last ED visit** ({visit.started_at:%Y-%m-%d %H:%M})")
+    cols = st.columns(len(_VITALS))
+    for col, (key, label, unit) in zip(cols, _VITALS, strict=True):
+        value = visit.vitals.get(key)
+        col.metric(label, "missing" if value is None else f"{value} {unit}".strip())
+
+
+def _originals(docs: list[DocumentSummary], open_original: OpenOriginal) -> None:
+    """Fetch one original on request (each fetch is audited), then offer it for download."""
+    names = {d.id: f"{tables.kind_label(d.kind)} · {d.display_name}" for d in docs}
+    c1, c2 = st.columns([3, 1])
+    chosen = c1.selectbox("Original document", list(names), format_func=names.__getitem__, key="patient_view.original")
+    if c2.button("Fetch original", key="patient_view.fetch", icon=":material/download:") and chosen is not None:
+        try:
+            doc, content = open_original(chosen)
+        except MedspeakError as exc:
+            st.error(str(exc))
+        else:
+            st.download_button(
+                f"Download {doc.display_name}",
+                content,
+                file_name=doc.display_name,
+                mime=doc.media_type,
+                key="patient_view.download",
+            )
+
+
+def show(view: PatientView, open_original: OpenOriginal | None = None) -> None:
+    p = view.patient
+    st.header(p.name)
+    st.caption(
+        f"MRN {p.mrn} · {_SEX.get(p.sex, p.sex)} · {p.age} years (born {p.birth_date:%Y-%m-%d}) · "
+        f"language {view.language.upper()} · {'in ' + p.current_ward if p.current_ward else 'not in a bed'}"
+    )
+    _latest_vitals(view.encounters)
+    st.subheader("Visits and stays")
+    if view.encounters:
+        st.dataframe(_encounters_frame(view.encounters), hide_index=True, width="stretch")
+    else:
+        st.caption("No visit or stay recorded.")
+    if view.documents is not None:
+        st.subheader("Documents")
+        tables.documents(view.documents)
+        for doc in view.documents:
+            text = view.document_texts.get(doc.id)
+            if text:
+                with st.expander(f"{tables.kind_label(doc.kind)} · {doc.display_name}"):
+                    st.text(text)
+        if view.documents and open_original is not None:
+            _originals(view.documents, open_original)
+    if view.assessments is not None:
+        st.subheader("Assessments")
+        tables.assessments(view.assessments)

@@ -1,0 +1,41 @@
+"""Process-wide resources for the pages: settings and the store, created once.
+
+A broken configuration or database stops the page with a message an operator
+can act on, instead of a stack trace.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from pydantic import ValidationError
+
+from medspeak.config import Settings, get_settings
+from medspeak.errors import StoreUnavailable
+from medspeak.store.db import Store
+
+
+@st.cache_resource(show_spinner=False)
+def _store(url: str) -> Store:
+    store = Store(get_settings())
+    store.migrate()  # idempotent; a fresh install or an upgrade gets its schema here
+    return store
+
+
+def settings() -> Settings:
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        st.error("medspeak cannot start: its configuration is refused.")
+        st.code("\n".join(err["msg"] for err in exc.errors()), language=None)
+        st.stop()
+        raise  # unreachable: st.stop() raises
+
+
+def store() -> Store:
+    """The shared store; stops the page with a clear message when the database is unusable."""
+    try:
+        return _store(settings().sqlalchemy_url)
+    except StoreUnavailable as exc:
+        st.error(str(exc))
+        st.stop()
+        raise

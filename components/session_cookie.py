@@ -1,0 +1,43 @@
+"""The login cookie, built on streamlit-authenticator's cookie model, hardened.
+
+streamlit-authenticator signs ``{username, exp}``: anyone with the key can forge
+a login, and logout cannot revoke a copied cookie. Here the signed cookie only
+carries a random server-side session token (checked and revocable in the store),
+the key is random per install (production refuses the default), the cookie is
+SameSite=Strict and lives no longer than the server session.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import jwt
+import streamlit as st
+from streamlit_authenticator.models import CookieModel
+
+
+class SessionCookie(CookieModel):  # type: ignore[misc]
+    def __init__(self, name: str, key: str) -> None:
+        super().__init__(cookie_name=name, cookie_key=key, cookie_expiry_days=1)
+
+    def read_token(self) -> str | None:
+        """The session token in the browser's cookie, if its signature and expiry hold."""
+        raw = st.context.cookies.get(self.cookie_name)
+        if not raw:
+            return None
+        try:
+            payload = jwt.decode(raw, self.cookie_key, algorithms=["HS256"], options={"require": ["exp", "sid"]})
+        except jwt.PyJWTError:
+            return None
+        sid = payload.get("sid")
+        return sid if isinstance(sid, str) else None
+
+    def write_token(self, token: str, expires_at: datetime) -> None:
+        value = jwt.encode({"sid": token, "exp": int(expires_at.timestamp())}, self.cookie_key, algorithm="HS256")
+        self.cookie_manager.set(self.cookie_name, value, expires_at=expires_at, same_site="strict", key="auth.set")
+
+    def clear(self) -> None:
+        try:
+            self.cookie_manager.delete(self.cookie_name, key="auth.delete")
+        except KeyError:  # not set in this browser: nothing to delete
+            pass

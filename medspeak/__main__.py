@@ -1,0 +1,3 @@
+from medspeak.cli import main
+
+main()

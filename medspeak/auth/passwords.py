@@ -1,0 +1,57 @@
+"""Password hashing (bcrypt) and the password policy.
+
+Policy follows NIST SP 800-63B: a minimum length, no composition rules. bcrypt
+reads at most 72 bytes, so longer passwords are refused rather than silently cut.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import bcrypt
+
+from medspeak.config import get_settings
+from medspeak.errors import ValidationFailed
+
+__all__ = ["MIN_PASSWORD_CHARS", "check_policy", "generate_password", "hash_password", "verify_password"]
+
+MIN_PASSWORD_CHARS = 12
+_MAX_PASSWORD_BYTES = 72  # bcrypt's limit
+_dummy_hashes: dict[int, bytes] = {}
+
+
+def _dummy_hash(rounds: int) -> bytes:
+    """A hash of a random password, checked when the username is unknown so both paths cost the same."""
+    if rounds not in _dummy_hashes:
+        _dummy_hashes[rounds] = bcrypt.hashpw(secrets.token_bytes(16), bcrypt.gensalt(rounds))
+    return _dummy_hashes[rounds]
+
+
+def check_policy(password: str) -> None:
+    """Raise ``ValidationFailed`` with the reason when a new password is not acceptable."""
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise ValidationFailed(f"The password must have at least {MIN_PASSWORD_CHARS} characters.")
+    if len(password.encode("utf-8")) > _MAX_PASSWORD_BYTES:
+        raise ValidationFailed(f"The password must fit in {_MAX_PASSWORD_BYTES} bytes (UTF-8).")
+
+
+def hash_password(password: str) -> str:
+    check_policy(password)
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(get_settings().bcrypt_rounds)).decode("ascii")
+
+
+def verify_password(password: str, password_hash: str | None) -> bool:
+    """Constant-cost check; an unknown user (``None`` hash) still costs one bcrypt round."""
+    candidate = password.encode("utf-8")[:_MAX_PASSWORD_BYTES]
+    if password_hash is None:
+        bcrypt.checkpw(candidate, _dummy_hash(get_settings().bcrypt_rounds))
+        return False
+    try:
+        return bcrypt.checkpw(candidate, password_hash.encode("ascii"))
+    except ValueError:  # a malformed stored hash never logs anyone in
+        return False
+
+
+def generate_password() -> str:
+    """A random password for demo and reset accounts (~120 bits)."""
+    return secrets.token_urlsafe(15)

@@ -1,0 +1,194 @@
+"""``medspeak``: the one command-line entry point (set-up, demo data, users, audit).
+
+Examples::
+
+    medspeak init                 # migrate, create demo users and data on first start
+    medspeak audit verify         # check the audit trail's hash chain
+    medspeak users add jdoe --role clinician
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from medspeak.auth.roles import Role
+from medspeak.config import get_settings
+from medspeak.errors import MedspeakError
+from medspeak.store.db import Store, get_store
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="medspeak: make medical records speak.")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+demo_app = typer.Typer(no_args_is_help=True, help="Synthetic demo data.")
+audit_app = typer.Typer(no_args_is_help=True, help="The audit trail.")
+users_app = typer.Typer(no_args_is_help=True, help="Accounts and roles.")
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+app.add_typer(audit_app, name="audit")
+app.add_typer(users_app, name="users")
+
+_PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _store() -> Store:
+    store = get_store()
+    store.migrate()
+    return store
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the schema (safe to repeat)."""
+    store = _store()
+    typer.echo(f"Database ready: {store.engine.url.render_as_string(hide_password=True)}")
+
+
+@app.command()
+def init() -> None:
+    """Migrate; on first start create the demo accounts (printed once) and the demo data."""
+    from medspeak.auth.bootstrap import ensure_demo_users
+
+    settings = get_settings()
+    store = _store()
+    created = ensure_demo_users(store)
+    if created:
+        typer.echo(f"Demo accounts created (shown once; also in {settings.credentials_file}, mode 0600):")
+        for cred in created:
+            typer.echo(f"  {cred.username:<12} {cred.role:<12} {cred.password}")
+    if settings.seed_demo:
+        _seed(settings.demo_patients, settings.demo_seed)
+
+
+def _seed(patients: int, seed: int) -> None:
+    from medspeak.demo.seed import seed_demo
+
+    report = seed_demo(_store(), n_patients=patients, seed=seed)
+    if report.skipped:
+        typer.echo("Demo data: already present, nothing written.")
+    else:
+        typer.echo(
+            f"Demo data: {report.patients} patients, {report.encounters} encounters, "
+            f"{report.documents} documents, {report.inpatients_now} in beds now."
+        )
+
+
+@demo_app.command("seed")
+def demo_seed(
+    patients: Annotated[int | None, typer.Option(help="How many patients")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (same seed, same data)")] = None,
+) -> None:
+    """Write synthetic patients, stays and documents into an empty store."""
+    settings = get_settings()
+    _seed(
+        patients if patients is not None else settings.demo_patients, seed if seed is not None else settings.demo_seed
+    )
+
+
+@demo_app.command("samples")
+def demo_samples(
+    out: Annotated[Path, typer.Option(help="Folder to write the documents into")],
+    n: Annotated[int, typer.Option(help="How many documents")] = 12,
+    seed: Annotated[int, typer.Option()] = 7,
+) -> None:
+    """Write sample documents (text, PDF, scans; English and French) with their ground truth."""
+    from medspeak.demo.seed import write_samples
+
+    paths = write_samples(out, n=n, seed=seed)
+    typer.echo(f"{len(paths)} documents written to {out}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check every link of the audit trail; exit 1 when a row was altered or removed."""
+    from medspeak.services.audit_log import verify_store
+
+    report = verify_store(_store())
+    if report.ok:
+        typer.echo(f"Audit chain OK: {report.checked} events verified.")
+        return
+    typer.echo(
+        f"Audit chain BROKEN at event {report.first_bad_id}: {report.reason} "
+        f"({report.checked} events verified before it).",
+        err=True,
+    )
+    raise typer.Exit(1)
+
+
+@users_app.command("add")
+def users_add(
+    username: str,
+    role: Annotated[Role, typer.Option(help="clinician, bed_manager or admin")],
+    name: Annotated[str, typer.Option(help="Display name")] = "",
+) -> None:
+    """Create an account; its random password is printed once."""
+    from medspeak.auth.passwords import generate_password
+    from medspeak.services.users import add_user
+
+    store = _store()
+    password = generate_password()
+    with store.transaction() as db:
+        add_user(db, username, name or username, role.value, password)
+        from medspeak.store import audit
+
+        audit.record(
+            db, username="cli", role="system", action="user.create", outcome="success", detail=f"role {role.value}"
+        )
+    typer.echo(f"{username.lower()} ({role.value}) password: {password}")
+
+
+@users_app.command("unlock")
+def users_unlock(username: str) -> None:
+    """Clear failed attempts and a lockout."""
+    from sqlalchemy import select
+
+    from medspeak.store import audit
+    from medspeak.store.models import User
+
+    with _store().transaction() as db:
+        user = db.scalar(select(User).where(User.username == username.lower()))
+        if user is None:
+            raise MedspeakError(f"No user {username}.")
+        user.failed_attempts, user.locked_until = 0, None
+        audit.record(
+            db, username="cli", role="system", action="user.unlock", outcome="success", detail=f"user {user.id}"
+        )
+    typer.echo(f"{username} unlocked.")
+
+
+@app.command()
+def serve(port: Annotated[int, typer.Option()] = 8501) -> None:
+    """Start the Streamlit app on 127.0.0.1 (what `make run` does after `init`)."""
+    app_py = _PROJECT_ROOT / "app.py"
+    args = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_py),
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+    ]
+    os.execv(sys.executable, args)  # noqa: S606 - replaces this process with Streamlit, fixed arguments
+
+
+def main() -> None:
+    try:
+        app()
+    except MedspeakError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except ValueError as exc:  # settings refused (e.g. weak secret in production)
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

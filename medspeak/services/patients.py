@@ -1,0 +1,250 @@
+"""Patients: search, one patient's page, and registration.
+
+Every call is permission-checked and audited; a bed manager sees stays but
+never documents or assessments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from medspeak.auth.roles import Actor, Permission
+from medspeak.errors import NotFound, ValidationFailed
+from medspeak.services.audited import audited
+from medspeak.store.db import Store
+from medspeak.store.models import Assessment, Document, Patient
+
+__all__ = [
+    "AssessmentSummary",
+    "DocumentSummary",
+    "EncounterSummary",
+    "PatientSummary",
+    "PatientView",
+    "get_patient",
+    "register_patient",
+    "search_patients",
+]
+
+_MAX_RESULTS = 200
+
+
+@dataclass(frozen=True)
+class PatientSummary:
+    id: int
+    mrn: str
+    name: str
+    sex: str
+    birth_date: date
+    age: int
+    current_ward: str | None
+
+
+@dataclass(frozen=True)
+class EncounterSummary:
+    id: int
+    kind: str
+    ward: str | None
+    started_at: datetime
+    ended_at: datetime | None
+    chief_complaint: str | None
+    acuity: int | None
+    arrival_mode: str | None
+    vitals: dict[str, Any] | None
+    details: dict[str, Any] | None
+
+    @property
+    def length_of_stay_days(self) -> float | None:
+        if self.ended_at is None:
+            return None
+        return round((self.ended_at - self.started_at).total_seconds() / 86400, 1)
+
+
+@dataclass(frozen=True)
+class DocumentSummary:
+    id: int
+    patient_id: int | None
+    display_name: str
+    kind: str
+    media_type: str
+    language: str | None
+    status: str
+    page_count: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class AssessmentSummary:
+    id: int
+    patient_id: int
+    kind: str
+    model_version: str
+    output: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PatientView:
+    patient: PatientSummary
+    language: str
+    encounters: list[EncounterSummary]
+    documents: list[DocumentSummary] | None = None  # None: the role may not see them
+    assessments: list[AssessmentSummary] | None = None
+    document_texts: dict[int, str] = field(default_factory=dict)
+
+
+def age_on(birth: date, on: date) -> int:
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def _current_ward(patient: Patient) -> str | None:
+    for enc in patient.encounters:
+        if enc.kind == "inpatient" and enc.ended_at is None and enc.ward is not None:
+            return enc.ward.name
+    return None
+
+
+def _summary(patient: Patient) -> PatientSummary:
+    return PatientSummary(
+        patient.id,
+        patient.mrn,
+        f"{patient.family_name.upper()}, {patient.given_name}",
+        patient.sex,
+        patient.birth_date,
+        age_on(patient.birth_date, date.today()),
+        _current_ward(patient),
+    )
+
+
+def document_summary(doc: Document) -> DocumentSummary:
+    return DocumentSummary(
+        doc.id,
+        doc.patient_id,
+        doc.display_name,
+        doc.kind,
+        doc.media_type,
+        doc.language,
+        doc.status,
+        doc.page_count,
+        doc.created_at,
+    )
+
+
+def assessment_summary(a: Assessment) -> AssessmentSummary:
+    return AssessmentSummary(a.id, a.patient_id, a.kind, a.model_version, a.output, a.created_at)
+
+
+def search_patients(store: Store, actor: Actor, query: str = "", limit: int = 50) -> list[PatientSummary]:
+    """Patients whose name or MRN contains ``query`` (case-insensitive), by family name."""
+    query = query.strip()[:80]
+    with audited(store, actor, "patient.search", Permission.READ_PATIENTS) as call:
+        stmt = (
+            select(Patient)
+            .options(selectinload(Patient.encounters))
+            .order_by(Patient.family_name, Patient.given_name)
+            .limit(min(limit, _MAX_RESULTS))
+        )
+        if query:
+            like = f"%{query.lower()}%"
+            stmt = stmt.where(
+                or_(
+                    func.lower(Patient.family_name).like(like),
+                    func.lower(Patient.given_name).like(like),
+                    func.lower(Patient.mrn).like(like),
+                )
+            )
+        rows = [_summary(p) for p in call.db.scalars(stmt).unique()]
+        call.detail = f"{len(rows)} result(s)"
+        return rows
+
+
+def get_patient(store: Store, actor: Actor, patient_id: int) -> PatientView:
+    """One patient's page: stays for every reader, documents and assessments for clinicians."""
+    with audited(store, actor, "patient.read", Permission.READ_PATIENTS, patient_id=patient_id) as call:
+        patient = call.db.get(Patient, patient_id)
+        if patient is None:
+            raise NotFound(f"No patient with id {patient_id}.")
+        encounters = [
+            EncounterSummary(
+                e.id,
+                e.kind,
+                e.ward.name if e.ward else None,
+                e.started_at,
+                e.ended_at,
+                e.chief_complaint,
+                e.acuity,
+                e.arrival_mode,
+                e.vitals,
+                e.details,
+            )
+            for e in sorted(patient.encounters, key=lambda e: e.started_at, reverse=True)
+        ]
+        view = PatientView(_summary(patient), patient.language, encounters)
+        if actor.can(Permission.READ_CLINICAL):
+            docs = call.db.scalars(
+                select(Document).where(Document.patient_id == patient_id).order_by(Document.created_at.desc())
+            ).all()
+            assessments = call.db.scalars(
+                select(Assessment).where(Assessment.patient_id == patient_id).order_by(Assessment.created_at.desc())
+            ).all()
+            view = PatientView(
+                view.patient,
+                view.language,
+                encounters,
+                [document_summary(d) for d in docs],
+                [assessment_summary(a) for a in assessments],
+                {d.id: d.text for d in docs if d.text},
+            )
+            call.detail = f"{len(docs)} document(s), {len(assessments)} assessment(s)"
+        return view
+
+
+def register_patient(
+    store: Store,
+    actor: Actor,
+    *,
+    given_name: str,
+    family_name: str,
+    sex: str,
+    birth_date: date,
+    mrn: str | None = None,
+    language: str = "en",
+) -> PatientSummary:
+    """Create a patient (clinicians); the MRN is generated when not given."""
+    given_name, family_name = given_name.strip(), family_name.strip()
+    if not given_name or not family_name:
+        raise ValidationFailed("Given and family names are required.")
+    if sex not in {"female", "male", "unknown"}:
+        raise ValidationFailed("Sex must be female, male or unknown.")
+    if not date(1900, 1, 1) <= birth_date <= date.today():
+        raise ValidationFailed("The birth date must be between 1900 and today.")
+    with audited(store, actor, "patient.create", Permission.WRITE_CLINICAL) as call:
+        if mrn is None:
+            count = call.db.scalar(select(func.count(Patient.id))) or 0
+            mrn = f"MS{count + 1:06d}"
+        if call.db.scalar(select(Patient.id).where(Patient.mrn == mrn)) is not None:
+            raise ValidationFailed(f"The MRN {mrn} is already used.")
+        patient = Patient(
+            mrn=mrn,
+            given_name=given_name[:80],
+            family_name=family_name[:80],
+            sex=sex,
+            birth_date=birth_date,
+            language=language,
+        )
+        call.db.add(patient)
+        call.db.flush()
+        call.patient_id = patient.id
+        return PatientSummary(
+            patient.id,
+            mrn,
+            f"{patient.family_name.upper()}, {patient.given_name}",
+            sex,
+            birth_date,
+            age_on(birth_date, date.today()),
+            None,
+        )

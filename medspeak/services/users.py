@@ -1,0 +1,141 @@
+"""User administration (admins): accounts, roles, passwords, unlocking.
+
+Changing a role, a password or disabling an account ends that user's sessions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from medspeak.auth.passwords import generate_password, hash_password
+from medspeak.auth.roles import Actor, Permission, Role
+from medspeak.auth.service import revoke_user_sessions
+from medspeak.errors import NotFound, ValidationFailed
+from medspeak.services.audited import audited
+from medspeak.store.db import Store
+from medspeak.store.models import User
+from medspeak.store.types import utcnow
+
+__all__ = ["UserSummary", "create_user", "list_users", "reset_password", "set_active", "set_role", "unlock"]
+
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+
+
+@dataclass(frozen=True)
+class UserSummary:
+    id: int
+    username: str
+    display_name: str
+    role: str
+    is_active: bool
+    locked: bool
+    failed_attempts: int
+    created_at: datetime
+
+
+def _summary(user: User) -> UserSummary:
+    locked = user.locked_until is not None and user.locked_until > utcnow()
+    return UserSummary(
+        user.id,
+        user.username,
+        user.display_name,
+        user.role,
+        user.is_active,
+        locked,
+        user.failed_attempts,
+        user.created_at,
+    )
+
+
+def _user(db: Session, user_id: int) -> User:
+    user = db.get(User, user_id)
+    if user is None:
+        raise NotFound(f"No user with id {user_id}.")
+    return user
+
+
+def add_user(db: Session, username: str, display_name: str, role: str, password: str) -> User:
+    """Insert a user without an actor (first start, CLI); services call ``create_user``."""
+    username = username.strip().lower()
+    if not _USERNAME.match(username):
+        raise ValidationFailed("Usernames are 2-64 characters: lowercase letters, digits, '.', '_' or '-'.")
+    if role not in {r.value for r in Role}:
+        raise ValidationFailed(f"Unknown role {role!r}; choose one of {', '.join(r.value for r in Role)}.")
+    if db.scalar(select(User.id).where(User.username == username)) is not None:
+        raise ValidationFailed(f"The username {username} is taken.")
+    user = User(
+        username=username,
+        display_name=display_name.strip()[:120] or username,
+        role=role,
+        password_hash=hash_password(password),
+    )
+    db.add(user)
+    db.flush()
+    return user
+
+
+def list_users(store: Store, actor: Actor) -> list[UserSummary]:
+    with audited(store, actor, "user.list", Permission.MANAGE_USERS) as call:
+        return [_summary(u) for u in call.db.scalars(select(User).order_by(User.username))]
+
+
+def create_user(
+    store: Store, actor: Actor, username: str, display_name: str, role: str, password: str | None = None
+) -> tuple[UserSummary, str]:
+    """Create an account; returns it and its password (generated when not given, shown once)."""
+    password = password or generate_password()
+    with audited(store, actor, "user.create", Permission.MANAGE_USERS) as call:
+        user = add_user(call.db, username, display_name, role, password)
+        call.detail = f"user {user.id} role {role}"
+        return _summary(user), password
+
+
+def set_role(store: Store, actor: Actor, user_id: int, role: str) -> UserSummary:
+    if role not in {r.value for r in Role}:
+        raise ValidationFailed(f"Unknown role {role!r}.")
+    with audited(store, actor, "user.set_role", Permission.MANAGE_USERS) as call:
+        user = _user(call.db, user_id)
+        if user.id == actor.user_id and role != Role.ADMIN:
+            raise ValidationFailed("You cannot remove your own administrator role.")
+        user.role = role
+        revoke_user_sessions(call.db, user.id)
+        call.detail = f"user {user.id} role {role}"
+        return _summary(user)
+
+
+def set_active(store: Store, actor: Actor, user_id: int, active: bool) -> UserSummary:
+    with audited(store, actor, "user.set_active", Permission.MANAGE_USERS) as call:
+        user = _user(call.db, user_id)
+        if user.id == actor.user_id and not active:
+            raise ValidationFailed("You cannot disable your own account.")
+        user.is_active = active
+        if not active:
+            revoke_user_sessions(call.db, user.id)
+        call.detail = f"user {user.id} active={active}"
+        return _summary(user)
+
+
+def reset_password(store: Store, actor: Actor, user_id: int, password: str | None = None) -> str:
+    """Set a new password (generated when not given), end the user's sessions, return it once."""
+    password = password or generate_password()
+    with audited(store, actor, "user.reset_password", Permission.MANAGE_USERS) as call:
+        user = _user(call.db, user_id)
+        user.password_hash = hash_password(password)
+        user.password_changed_at = utcnow()
+        user.failed_attempts, user.locked_until = 0, None
+        revoke_user_sessions(call.db, user.id)
+        call.detail = f"user {user.id}"
+        return password
+
+
+def unlock(store: Store, actor: Actor, user_id: int) -> UserSummary:
+    with audited(store, actor, "user.unlock", Permission.MANAGE_USERS) as call:
+        user = _user(call.db, user_id)
+        user.failed_attempts, user.locked_until = 0, None
+        call.detail = f"user {user.id}"
+        return _summary(user)

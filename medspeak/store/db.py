@@ -1,0 +1,125 @@
+"""Engines, transactions and migrations.
+
+SQLite is the default (WAL journal, busy timeout, foreign keys, ``BEGIN IMMEDIATE``
+so concurrent writers queue instead of failing); PostgreSQL runs the same code.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from medspeak.config import Settings, get_settings
+from medspeak.errors import StoreUnavailable
+
+__all__ = ["Store", "get_store", "reset_stores"]
+
+_MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" hook emit BEGIN itself (pysqlite's own is deferred and late).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA synchronous = NORMAL")  # safe with WAL; durable at checkpoints
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # Most service transactions write (every read of patient data is audited), so take the
+        # write lock up front: a deferred transaction that upgrades later fails with "locked".
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Store:
+    """The one store: an engine, a session factory and the migrations for one database URL."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.url = settings.sqlalchemy_url
+        url = make_url(self.url)
+        self.is_sqlite = url.get_backend_name() == "sqlite"
+        try:
+            if self.is_sqlite and url.database not in (None, "", ":memory:"):
+                Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            self.engine = create_engine(self.url, pool_pre_ping=not self.is_sqlite)
+        except (OSError, SQLAlchemyError, ImportError) as exc:
+            raise StoreUnavailable(f"Cannot open the database ({_safe_url(self.url)}): {exc}") from exc
+        if self.is_sqlite:
+            _configure_sqlite(self.engine, settings.sqlite_busy_timeout_ms)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A unit of work: committed when the block ends, rolled back if it raises."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema to the latest revision (safe to run at every start)."""
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(_MIGRATIONS_DIR))
+        config.attributes["engine"] = self.engine
+        try:
+            command.upgrade(config, "head")
+        except (OSError, SQLAlchemyError) as exc:
+            raise StoreUnavailable(
+                f"Cannot open or migrate the database ({_safe_url(self.url)}): {exc.__class__.__name__}: "
+                f"{_first_line(exc)}. Nothing was changed; check MEDSPEAK_DATABASE_URL and the folder's permissions."
+            ) from exc
+
+    def is_migrated(self) -> bool:
+        """Whether the schema exists (used to give a clear message instead of a stack trace)."""
+        try:
+            return inspect(self.engine).has_table("alembic_version")
+        except SQLAlchemyError:
+            return False
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+
+
+_stores: dict[str, Store] = {}
+_lock = threading.Lock()
+
+
+def get_store(settings: Settings | None = None) -> Store:
+    """The shared store for the settings' database URL (one engine per URL per process)."""
+    settings = settings or get_settings()
+    with _lock:
+        store = _stores.get(settings.sqlalchemy_url)
+        if store is None:
+            store = _stores[settings.sqlalchemy_url] = Store(settings)
+        return store
+
+
+def reset_stores() -> None:
+    """Dispose every engine (tests, and the CLI after it changed settings)."""
+    with _lock:
+        for store in _stores.values():
+            store.dispose()
+        _stores.clear()

@@ -1,0 +1,32 @@
+"""Alembic environment: runs on the engine the Store hands over, or on the settings' URL."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Engine, create_engine
+
+from medspeak.config import get_settings
+from medspeak.store.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _engine() -> Engine:
+    engine = config.attributes.get("engine")
+    return engine if engine is not None else create_engine(get_settings().sqlalchemy_url)
+
+
+def run_migrations_online() -> None:
+    with _engine().connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copy
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()
+
+
+run_migrations_online()

@@ -1,0 +1,206 @@
+"""The store's tables: one schema for SQLite and PostgreSQL, migrated with Alembic.
+
+Clinical payloads whose shape later work refines (vitals, extracted values,
+model inputs and explanations) are JSON columns; what is searched or joined on
+is a real column.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from medspeak.store.types import UTCDateTime, utcnow
+
+__all__ = [
+    "Assessment",
+    "AuditEvent",
+    "AuthSession",
+    "Base",
+    "Document",
+    "Encounter",
+    "Fact",
+    "Patient",
+    "User",
+    "Ward",
+]
+
+# Stable constraint names so Alembic migrations are the same on every backend.
+_NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=_NAMING)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(32))
+    password_hash: Mapped[str] = mapped_column(String(128))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuthSession(Base):
+    """A server-side login session; the cookie carries only a token whose hash is the id."""
+
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the token
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class Ward(Base):
+    __tablename__ = "wards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    capacity: Mapped[int] = mapped_column(Integer)
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mrn: Mapped[str] = mapped_column(String(32), unique=True)
+    given_name: Mapped[str] = mapped_column(String(80))
+    family_name: Mapped[str] = mapped_column(String(80), index=True)
+    sex: Mapped[str] = mapped_column(String(8))  # "female" | "male" | "unknown"
+    birth_date: Mapped[date] = mapped_column(Date)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    encounters: Mapped[list[Encounter]] = relationship(back_populates="patient", order_by="Encounter.started_at")
+
+
+class Encounter(Base):
+    """An emergency visit or an inpatient stay."""
+
+    __tablename__ = "encounters"
+    __table_args__ = (Index("ix_encounters_ward_open", "ward_id", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "emergency" | "inpatient"
+    ward_id: Mapped[int | None] = mapped_column(ForeignKey("wards.id"))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    arrival_mode: Mapped[str | None] = mapped_column(String(32))
+    chief_complaint: Mapped[str | None] = mapped_column(String(200))
+    acuity: Mapped[int | None] = mapped_column(Integer)  # triage level given at the door, 1 = most urgent
+    vitals: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # admission type, source, disposition...
+
+    patient: Mapped[Patient] = relationship(back_populates="encounters")
+    ward: Mapped[Ward | None] = relationship(lazy="joined")
+
+
+class Document(Base):
+    """An uploaded original, stored once under its SHA-256; the client's filename is display text only."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"), index=True)
+    encounter_id: Mapped[int | None] = mapped_column(ForeignKey("encounters.id", ondelete="SET NULL"))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    storage_key: Mapped[str] = mapped_column(String(128))
+    display_name: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(40))  # discharge_summary, prescription, lab_order, imaging_order...
+    language: Mapped[str | None] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(20), default="received")  # received|processing|indexed|failed
+    error: Mapped[str | None] = mapped_column(Text)
+    page_count: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str | None] = mapped_column(Text)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    patient: Mapped[Patient | None] = relationship()
+
+
+class Fact(Base):
+    """A clinical fact extracted from a document, with the evidence it came from."""
+
+    __tablename__ = "facts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"), index=True)
+    category: Mapped[str] = mapped_column(String(32))  # problem, medication, vital, lab, allergy, order...
+    label: Mapped[str] = mapped_column(String(255))
+    value: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    assertion: Mapped[str] = mapped_column(String(16), default="present")
+    evidence_start: Mapped[int | None] = mapped_column(Integer)
+    evidence_end: Mapped[int | None] = mapped_column(Integer)
+    evidence_text: Mapped[str | None] = mapped_column(Text)
+    page: Mapped[int | None] = mapped_column(Integer)
+    bbox: Mapped[list[Any] | None] = mapped_column(JSON)
+    extractor: Mapped[str] = mapped_column(String(40))
+    confidence: Mapped[float] = mapped_column(Float, default=1.0)
+    grounding: Mapped[str] = mapped_column(String(8))  # exact | fuzzy | none
+    review_status: Mapped[str] = mapped_column(String(16), default="proposed")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Assessment(Base):
+    """A triage or length-of-stay prediction, kept with what it was computed from."""
+
+    __tablename__ = "assessments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"), index=True)
+    encounter_id: Mapped[int | None] = mapped_column(ForeignKey("encounters.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(16))  # "triage" | "los"
+    model_version: Mapped[str] = mapped_column(String(64))
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    output: Mapped[dict[str, Any]] = mapped_column(JSON)
+    explanation: Mapped[dict[str, Any]] = mapped_column(JSON)
+    override: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class AuditEvent(Base):
+    """Append-only, hash-chained: each row's hash covers its fields and the previous row's hash.
+
+    The database refuses UPDATE and DELETE on this table (triggers in the migration).
+    """
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    patient_id: Mapped[int | None] = mapped_column(Integer, index=True)  # no FK: the trail outlives records
+    document_id: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(16))  # success | denied | failure
+    detail: Mapped[str] = mapped_column(Text, default="")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

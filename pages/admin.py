@@ -1,0 +1,122 @@
+"""Administration: users and roles, the audit log, and the chain check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, time, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from components import runtime
+from components.auth_gate import current_actor
+from medspeak.auth.roles import Role
+from medspeak.errors import MedspeakError
+from medspeak.services import audit_log, users
+
+store, actor = runtime.store(), current_actor()
+st.title("Administration")
+tab_users, tab_audit = st.tabs(["Users", "Audit trail"])
+
+
+def _act(success: str, call: Callable[[], object]) -> None:
+    """Call a service from a button and show its outcome; a returned password is shown once."""
+    try:
+        result = call()
+    except MedspeakError as exc:
+        st.error(str(exc))
+    else:
+        st.success(f"{success}: `{result}` (shown once)" if isinstance(result, str) else success)
+
+
+with tab_users:
+    accounts = users.list_users(store, actor)
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Username": [u.username for u in accounts],
+                "Name": [u.display_name for u in accounts],
+                "Role": [u.role for u in accounts],
+                "Active": [u.is_active for u in accounts],
+                "Locked": [u.locked for u in accounts],
+                "Failed attempts": [u.failed_attempts for u in accounts],
+                "Created": [u.created_at.strftime("%Y-%m-%d") for u in accounts],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+    by_name = {u.username: u for u in accounts}
+    chosen = st.selectbox("Account", list(by_name), key="admin.user")
+    if chosen:
+        target = by_name[chosen]
+        c1, c2, c3, c4 = st.columns(4)
+        new_role = c1.selectbox(
+            "Role",
+            [r.value for r in Role],
+            index=[r.value for r in Role].index(target.role) if target.role in {r.value for r in Role} else 0,
+            key="admin.role",
+        )
+        if c1.button("Change role", key="admin.set_role"):
+            _act("Role changed", lambda: users.set_role(store, actor, target.id, new_role))
+        if c2.button("Reset password", key="admin.reset"):
+            _act("New password", lambda: users.reset_password(store, actor, target.id))
+        if c3.button("Unlock", key="admin.unlock"):
+            _act("Unlocked", lambda: users.unlock(store, actor, target.id))
+        if c4.button("Disable" if target.is_active else "Enable", key="admin.active"):
+            _act("Saved", lambda: users.set_active(store, actor, target.id, not target.is_active))
+
+    with st.expander("Create an account", icon=":material/person_add:"):
+        with st.form("admin.create", clear_on_submit=True):
+            username = st.text_input("Username")
+            name = st.text_input("Display name")
+            role = st.selectbox("Role", [r.value for r in Role])
+            if st.form_submit_button("Create"):
+                _act(
+                    f"Account {username} created; password",
+                    lambda: users.create_user(store, actor, username, name, role)[1],
+                )
+
+with tab_audit:
+    f1, f2, f3, f4 = st.columns(4)
+    who = f1.text_input("User", key="admin.audit.user")
+    action = f2.text_input("Action starts with", key="admin.audit.action", placeholder="patient.")
+    outcome = f3.selectbox("Outcome", ["", "success", "denied", "failure"], key="admin.audit.outcome")
+    patient = f4.number_input("Patient id", min_value=0, value=0, step=1, key="admin.audit.patient")
+    d1, d2 = st.columns(2)
+    since = d1.date_input("From", value=datetime.now(UTC).date() - timedelta(days=7), key="admin.audit.since")
+    until = d2.date_input("To", value=datetime.now(UTC).date(), key="admin.audit.until")
+    rows = audit_log.list_events(
+        store,
+        actor,
+        username=who or None,
+        action=action or None,
+        outcome=outcome or None,
+        patient_id=int(patient) or None,
+        since=datetime.combine(since, time.min, UTC),
+        until=datetime.combine(until, time.max, UTC),
+    )
+    frame = pd.DataFrame(
+        {
+            "#": [r.id for r in rows],
+            "When (UTC)": [r.at.strftime("%Y-%m-%d %H:%M:%S") for r in rows],
+            "User": [r.username for r in rows],
+            "Role": [r.role for r in rows],
+            "Action": [r.action for r in rows],
+            "Patient": [r.patient_id for r in rows],
+            "Document": [r.document_id for r in rows],
+            "Outcome": [r.outcome for r in rows],
+            "Detail": [r.detail for r in rows],
+        }
+    )
+    st.caption(f"{len(rows)} event(s), newest first")
+    st.dataframe(frame, hide_index=True, width="stretch")
+    st.download_button("Download CSV", frame.to_csv(index=False).encode("utf-8"), "audit.csv", "text/csv")
+
+    if st.button("Verify the hash chain", icon=":material/verified:", key="admin.verify"):
+        report = audit_log.verify(store, actor)
+        if report.ok:
+            st.success(f"The audit chain is intact: {report.checked} events verified.")
+        else:
+            st.error(f"The audit chain is broken at event {report.first_bad_id}: {report.reason}.")

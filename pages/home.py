@@ -1,0 +1,31 @@
+"""Home: the hospital at a glance, from the store."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import census, runtime, tables
+from components.auth_gate import current_actor
+from medspeak.services import dashboard
+
+data = dashboard.overview(runtime.store(), current_actor())
+
+st.title("Home")
+cols = st.columns(5)
+cols[0].metric("Patients", data.patients)
+cols[1].metric("In beds now", data.inpatients)
+cols[2].metric("ED visits, last 24 h", data.ed_visits_24h)
+if data.documents is not None:
+    cols[3].metric("Documents", data.documents)
+if data.assessments is not None:
+    cols[4].metric("Assessments", data.assessments)
+
+st.subheader("Ward census")
+census.show(data.census)
+
+if data.recent_documents is not None:
+    st.subheader("Recent documents")
+    tables.documents(data.recent_documents)
+if data.recent_assessments is not None:
+    st.subheader("Recent assessments")
+    tables.assessments(data.recent_assessments, empty="No triage or length-of-stay assessment recorded yet.")

@@ -1,0 +1,74 @@
+"""Patients: search, open a patient, register a new one (clinicians)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from components import patient_view, runtime
+from components.auth_gate import current_actor
+from medspeak.auth.roles import Permission
+from medspeak.errors import MedspeakError
+from medspeak.services import documents, patients
+
+store, actor = runtime.store(), current_actor()
+st.session_state.setdefault("patients.selected_id", None)
+if "patient" in st.query_params and st.query_params["patient"].isdigit():
+    st.session_state["patients.selected_id"] = int(st.query_params["patient"])
+
+st.title("Patients")
+query = st.text_input("Search by name or MRN", key="patients.query", placeholder="e.g. Martin or MS000012")
+results = patients.search_patients(store, actor, query)
+st.caption(f"{len(results)} patient(s)" + (" shown (refine the search for more)" if len(results) == 50 else ""))
+if results:
+    frame = pd.DataFrame(
+        {
+            "MRN": [r.mrn for r in results],
+            "Name": [r.name for r in results],
+            "Sex": [r.sex for r in results],
+            "Age": [r.age for r in results],
+            "Ward now": [r.current_ward or "" for r in results],
+        }
+    )
+    event = st.dataframe(
+        frame, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key="patients.table"
+    )
+    rows = event.selection.rows if event is not None else []
+    if rows:
+        st.session_state["patients.selected_id"] = results[rows[0]].id
+        st.query_params["patient"] = str(results[rows[0]].id)
+
+if actor.can(Permission.WRITE_CLINICAL):
+    with st.expander("Register a patient", icon=":material/person_add:"):
+        with st.form("patients.register", clear_on_submit=True):
+            c1, c2 = st.columns(2)
+            given = c1.text_input("Given name")
+            family = c2.text_input("Family name")
+            sex = c1.selectbox("Sex", ["female", "male", "unknown"])
+            born = c2.date_input(
+                "Birth date", value=date(1970, 1, 1), min_value=date(1900, 1, 1), max_value=date.today()
+            )
+            language = c1.selectbox("Language", ["en", "fr"])
+            if st.form_submit_button("Register"):
+                try:
+                    created = patients.register_patient(
+                        store, actor, given_name=given, family_name=family, sex=sex, birth_date=born, language=language
+                    )
+                except MedspeakError as exc:
+                    st.error(str(exc))
+                else:
+                    st.session_state["patients.selected_id"] = created.id
+                    st.success(f"Registered {created.name} ({created.mrn}).")
+
+selected = st.session_state["patients.selected_id"]
+if selected is not None:
+    st.divider()
+    try:
+        patient_view.show(
+            patients.get_patient(store, actor, selected),
+            open_original=lambda doc_id: documents.read_original(store, actor, doc_id),
+        )
+    except MedspeakError as exc:
+        st.error(str(exc))

@@ -1,0 +1,77 @@
+from collections.abc import Callable
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from medspeak.auth import service as auth
+from medspeak.errors import SessionInvalid
+from medspeak.store.db import Store
+
+
+def _page_titles(at: AppTest) -> list[str]:
+    return [t.value for t in at.title]
+
+
+def test_login_gate_shows_only_the_form(app: AppTest) -> None:
+    assert not app.exception
+    assert _page_titles(app) == ["medspeak"]
+    assert [t.label for t in app.text_input] == ["Username", "Password"]
+    assert not app.sidebar.button  # no logout, no navigation before login
+
+
+def test_wrong_password_is_refused_with_a_clear_message(app: AppTest, login: Callable[..., AppTest]) -> None:
+    at = login("clinician", "not the right password")
+    assert [e.value for e in at.error] == ["Wrong username or password."]
+    assert _page_titles(at) == ["medspeak"]
+    assert at.text_input(key="auth.password").value == ""  # the password is not kept
+
+
+def test_locked_account_says_so(app: AppTest, login: Callable[..., AppTest]) -> None:
+    for _ in range(5):
+        at = login("clinician", "not the right password")
+    at = login("clinician")
+    assert "locked" in at.error[0].value
+
+
+@pytest.mark.parametrize(
+    ("username", "allowed"),
+    [
+        ("clinician", {"home.py": "Home", "patients.py": "Patients"}),
+        ("bedmanager", {"home.py": "Home", "patients.py": "Patients"}),
+        ("admin", {"home.py": "Home", "admin.py": "Administration"}),
+    ],
+)
+def test_navigation_registers_only_the_roles_pages(
+    app: AppTest, login: Callable[..., AppTest], username: str, allowed: dict[str, str]
+) -> None:
+    at = login(username)
+    assert not at.exception
+    assert _page_titles(at) == ["Home"]
+    assert at.sidebar.button(key="auth.logout").label == "Log out"
+    for page in ("home.py", "patients.py", "admin.py"):
+        if page in allowed:
+            at.switch_page(f"pages/{page}").run()
+            assert not at.exception
+            assert _page_titles(at)[0] == allowed[page]
+        else:  # not in this role's navigation; even when AppTest runs the script alone, the services refuse
+            at.switch_page(f"pages/{page}").run()
+            assert not at.dataframe
+            refusals = [e.value for e in at.error] + [e.message for e in at.exception]
+            assert _page_titles(at) == ["Home"] or any("does not allow" in r for r in refusals)
+
+
+def test_home_shows_counts_and_census(app: AppTest, login: Callable[..., AppTest]) -> None:
+    at = login("clinician")
+    labels = {m.label for m in at.metric}
+    assert {"Patients", "In beds now", "Documents"} <= labels
+
+
+def test_logout_revokes_the_session(app: AppTest, login: Callable[..., AppTest], store: Store) -> None:
+    at = login("clinician")
+    token = at.session_state["auth.token"]
+    at.sidebar.button(key="auth.logout").click().run()
+    assert at.session_state["auth.token"] is None and at.session_state["auth.actor"] is None
+    assert not at.exception and not at.metric and not at.dataframe  # nothing of the hospital remains on screen
+    assert _page_titles(at) == ["medspeak"] or [w.value for w in at.warning] == ["Please log in."]
+    with pytest.raises(SessionInvalid, match="ended"):
+        auth.resolve_session(store, token)

@@ -1,0 +1,76 @@
+from collections.abc import Callable
+from datetime import date
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from medspeak.auth.roles import Actor
+from medspeak.config import reset_settings
+from medspeak.services import patients
+from medspeak.store.db import Store
+from tests.app.conftest import APP
+
+
+@pytest.fixture
+def patient_id(store: Store, actors: dict[str, Actor]) -> int:
+    return patients.register_patient(store, actors["clinician"], given_name="Claire", family_name="Dubois",
+                                     sex="female", birth_date=date(1948, 6, 30), language="fr").id
+
+
+def test_clinician_searches_and_opens_a_patient(login: Callable[..., AppTest], patient_id: int) -> None:
+    at = login("clinician")
+    at.switch_page("pages/patients.py").run()
+    at.text_input(key="patients.query").input("dubois").run()
+    assert "1 patient(s)" in at.caption[0].value
+    at.query_params["patient"] = str(patient_id)
+    at.run()
+    assert not at.exception
+    assert at.header[0].value == "DUBOIS, Claire"
+    assert any("MRN" in c.value and "language FR" in c.value for c in at.caption)
+    assert "Documents" in [s.value for s in at.subheader]  # clinicians see the documents section
+
+
+def test_bed_manager_sees_the_patient_without_documents(login: Callable[..., AppTest], patient_id: int) -> None:
+    at = login("bedmanager")
+    at.switch_page("pages/patients.py").run()
+    at.query_params["patient"] = str(patient_id)
+    at.run()
+    assert at.header[0].value == "DUBOIS, Claire"
+    assert "Documents" not in [s.value for s in at.subheader]
+    assert not at.expander or all("Register" not in e.label for e in at.expander)  # cannot register patients
+
+
+def test_clinician_registers_a_patient(login: Callable[..., AppTest]) -> None:
+    at = login("clinician")
+    at.switch_page("pages/patients.py").run()
+    at.text_input[1].input("Marie")
+    at.text_input[2].input("Curie")
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.success[0].value.startswith("Registered CURIE, Marie")
+
+
+def test_admin_sees_users_and_verifies_the_chain(login: Callable[..., AppTest]) -> None:
+    at = login("admin")
+    at.switch_page("pages/admin.py").run()
+    assert not at.exception
+    users_table = at.dataframe[0].value
+    assert set(users_table["Username"]) == {"admin", "bedmanager", "clinician"}
+    at.button(key="admin.verify").click().run()
+    assert at.success[0].value.startswith("The audit chain is intact")
+
+
+def test_admin_resets_a_password_shown_once(login: Callable[..., AppTest]) -> None:
+    at = login("admin")
+    at.switch_page("pages/admin.py").run()
+    at.selectbox(key="admin.user").select("clinician").run()
+    at.button(key="admin.reset").click().run()
+    assert at.success[0].value.startswith("New password: `")
+
+
+def test_production_without_a_secret_refuses_to_start(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MEDSPEAK_ENV", "production")
+    reset_settings()
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert at.error[0].value == "medspeak cannot start: its configuration is refused."
+    assert not at.text_input  # no login form on a misconfigured install

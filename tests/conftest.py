@@ -1,0 +1,90 @@
+"""Shared fixtures: a fresh store per test (SQLite, and PostgreSQL when a server is given)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from medspeak.auth.roles import Actor, Role
+from medspeak.config import Settings, get_settings, reset_settings
+from medspeak.services.users import add_user
+from medspeak.store.db import Store, get_store, reset_stores
+
+# Set by .ci/run after it starts PostgreSQL on loopback, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+_PG_URL = os.environ.get("MEDSPEAK_TEST_POSTGRES_URL")
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An isolated install: its own home folder, no secrets file, fast bcrypt, no demo data."""
+    for key in list(os.environ):
+        if key.startswith("MEDSPEAK_") and key != "MEDSPEAK_TEST_POSTGRES_URL":
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("MEDSPEAK_ENV", "test")
+    monkeypatch.setenv("MEDSPEAK_HOME", str(tmp_path / "var"))
+    monkeypatch.setenv("MEDSPEAK_SECRETS_FILE", str(tmp_path / "absent-secrets.toml"))
+    monkeypatch.setenv("MEDSPEAK_BCRYPT_ROUNDS", "4")
+    monkeypatch.setenv("MEDSPEAK_SEED_DEMO", "false")
+    monkeypatch.chdir(tmp_path)  # no stray .env from the checkout
+    reset_settings()
+    reset_stores()
+    yield tmp_path
+    reset_stores()
+    reset_settings()
+
+
+def _postgres_database() -> Iterator[str]:
+    admin = make_url(_PG_URL or "")
+    name = f"medspeak_test_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        reset_stores()
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
+    """A migrated, empty store; each test runs on SQLite, and on PostgreSQL when one is configured."""
+    if request.param == "postgresql":
+        if not _PG_URL:
+            pytest.skip("no PostgreSQL server: set MEDSPEAK_TEST_POSTGRES_URL (.ci/run does)")
+        gen = _postgres_database()
+        monkeypatch.setenv("MEDSPEAK_DATABASE_URL", next(gen))
+        reset_settings()
+    else:
+        gen = None
+    s = get_store()
+    s.migrate()
+    yield s
+    reset_stores()
+    if gen is not None:
+        gen.close()
+
+
+@pytest.fixture
+def settings(env: Path) -> Settings:
+    return get_settings()
+
+
+@pytest.fixture
+def actors(store: Store) -> dict[str, Actor]:
+    """One account per role (password ``PASSWORD``), as the actors services receive."""
+    out: dict[str, Actor] = {}
+    with store.transaction() as db:
+        for role in Role:
+            user = add_user(db, role.value.replace("_", ""), f"Test {role.value}", role.value, PASSWORD)
+            out[role.value] = Actor(user.id, user.username, user.role)
+    return out

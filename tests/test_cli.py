@@ -1,0 +1,72 @@
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from medspeak.cli import app
+from medspeak.config import reset_settings
+from medspeak.store.db import get_store, reset_stores
+
+runner = CliRunner()
+
+
+def test_init_prints_demo_credentials_once_and_is_safe_to_repeat(env: Path) -> None:
+    first = runner.invoke(app, ["init"])
+    assert first.exit_code == 0, first.output
+    assert "Demo accounts created" in first.output
+    for username in ("clinician", "bedmanager", "admin"):
+        assert username in first.output
+    second = runner.invoke(app, ["init"])
+    assert second.exit_code == 0 and "Demo accounts created" not in second.output
+
+
+def test_audit_verify_passes_then_fails_after_tampering(env: Path) -> None:
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    ok = runner.invoke(app, ["audit", "verify"])
+    assert ok.exit_code == 0 and "Audit chain OK" in ok.output
+    with get_store().transaction() as db:
+        db.execute(text("DROP TRIGGER audit_events_no_update"))
+        db.execute(text("UPDATE audit_events SET detail = 'rewritten' WHERE id = 1"))
+    broken = runner.invoke(app, ["audit", "verify"])
+    assert broken.exit_code == 1 and "BROKEN at event 1" in broken.output
+
+
+def test_users_add_prints_a_password_that_works(env: Path) -> None:
+    from medspeak.auth import service as auth
+
+    result = runner.invoke(app, ["users", "add", "Nurse.Kim", "--role", "clinician"])
+    assert result.exit_code == 0, result.output
+    password = result.output.strip().rsplit(" ", 1)[-1]
+    assert auth.login(get_store(), "nurse.kim", password).actor.role == "clinician"
+
+
+def test_a_database_that_cannot_be_opened_gives_a_clear_error(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = env / "not-a-folder"
+    blocker.write_text("a file where a folder should be")
+    monkeypatch.setenv("MEDSPEAK_DATABASE_URL", f"sqlite:///{blocker}/medspeak.db")
+    reset_settings()
+    reset_stores()
+    from medspeak.cli import main
+
+    monkeypatch.setattr("sys.argv", ["medspeak", "db", "upgrade"])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: Cannot open") and "Traceback" not in err
+
+
+def test_production_with_the_default_key_refuses_to_start(env: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("MEDSPEAK_ENV", "production")
+    reset_settings()
+    from medspeak.cli import main
+
+    monkeypatch.setattr("sys.argv", ["medspeak", "db", "upgrade"])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code == 2
+    assert "refuses the default or a short cookie key" in capsys.readouterr().err
