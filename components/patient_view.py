@@ -15,14 +15,14 @@ OpenOriginal = Callable[[int], tuple[DocumentSummary, bytes]]
 
 _SEX = {"female": "F", "male": "M", "unknown": "?"}
 _VITALS = (
-    ("temperature_c", "Temp", "°C"),
-    ("heart_rate", "HR", "/min"),
-    ("respiratory_rate", "RR", "/min"),
-    ("spo2", "SpO2", "%"),
-    ("systolic_bp", "SBP", "mmHg"),
-    ("diastolic_bp", "DBP", "mmHg"),
-    ("pain", "Pain", "/10"),
-    ("mental_status", "AVPU", ""),
+    ("temperature_c", "Temp (°C)"),
+    ("heart_rate", "HR (/min)"),
+    ("respiratory_rate", "RR (/min)"),
+    ("spo2", "SpO2 (%)"),
+    ("systolic_bp", "SBP (mmHg)"),
+    ("diastolic_bp", "DBP (mmHg)"),
+    ("pain", "Pain (/10)"),
+    ("mental_status", "AVPU"),
 )
 
 
@@ -33,23 +33,28 @@ def _encounters_frame(encounters: list[EncounterSummary]) -> pd.DataFrame:
             "Start": [e.started_at.strftime("%Y-%m-%d %H:%M") for e in encounters],
             "End": [e.ended_at.strftime("%Y-%m-%d %H:%M") if e.ended_at else "ongoing" for e in encounters],
             "Ward": [e.ward or "" for e in encounters],
-            "Stay (days)": [e.length_of_stay_days for e in encounters],
+            "Stay (days)": [_blank(e.length_of_stay_days) for e in encounters],
             "Chief complaint": [e.chief_complaint or "" for e in encounters],
-            "Acuity": [e.acuity for e in encounters],
+            "Acuity": [_blank(e.acuity) for e in encounters],
             "Arrival": [e.arrival_mode or "" for e in encounters],
         }
     )
+
+
+def _blank(value: object) -> str:
+    return "" if value is None else str(value)
 
 
 def _latest_vitals(encounters: list[EncounterSummary]) -> None:
     visit = next((e for e in encounters if e.vitals), None)
     if visit is None or visit.vitals is None:
         return
-    st.markdown(f"**Vitals at the last ED visit** ({visit.started_at:%Y-%m-%d %H:%M})")
+    where = "ED visit" if visit.kind == "emergency" else "admission"
+    st.markdown(f"**Latest vitals** ({where}, {visit.started_at:%Y-%m-%d %H:%M})")
     cols = st.columns(len(_VITALS))
-    for col, (key, label, unit) in zip(cols, _VITALS, strict=True):
+    for col, (key, label) in zip(cols, _VITALS, strict=True):
         value = visit.vitals.get(key)
-        col.metric(label, "missing" if value is None else f"{value} {unit}".strip())
+        col.metric(label, "missing" if value is None else str(value))
 
 
 def _originals(docs: list[DocumentSummary], open_original: OpenOriginal) -> None:

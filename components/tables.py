@@ -30,7 +30,7 @@ def documents(docs: list[DocumentSummary], *, empty: str = "No documents yet.") 
                 "Document": [d.display_name for d in docs],
                 "Kind": [kind_label(d.kind) for d in docs],
                 "Language": [(d.language or "").upper() for d in docs],
-                "Pages": [d.page_count for d in docs],
+                "Pages": [str(d.page_count) if d.page_count else "" for d in docs],
                 "Status": [d.status for d in docs],
             }
         ),

@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     lockout_minutes: int = Field(default=15, ge=1)
     max_upload_mb: int = Field(default=20, ge=1, le=200)
     seed_demo: bool = True
-    demo_patients: int = Field(default=60, ge=0, le=5000)
+    demo_patients: int = Field(default=200, ge=0, le=5000)
     demo_seed: int = 20261128
     sqlite_busy_timeout_ms: int = 15_000
     bcrypt_rounds: int = Field(default=12, ge=4, le=16, description="~0.25 s a hash at 12; tests use 4")

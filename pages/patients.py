@@ -15,14 +15,26 @@ from medspeak.services import documents, patients
 
 store, actor = runtime.store(), current_actor()
 st.session_state.setdefault("patients.selected_id", None)
-if "patient" in st.query_params and st.query_params["patient"].isdigit():
+if st.query_params.get("patient", "").isdigit():
     st.session_state["patients.selected_id"] = int(st.query_params["patient"])
 
-st.title("Patients")
-query = st.text_input("Search by name or MRN", key="patients.query", placeholder="e.g. Martin or MS000012")
-results = patients.search_patients(store, actor, query)
-st.caption(f"{len(results)} patient(s)" + (" shown (refine the search for more)" if len(results) == 50 else ""))
-if results:
+
+def _open(patient_id: int) -> None:
+    st.session_state["patients.selected_id"] = patient_id
+    st.query_params["patient"] = str(patient_id)  # a link a colleague can open (after logging in)
+
+
+def _close() -> None:
+    st.session_state["patients.selected_id"] = None
+    st.query_params.pop("patient", None)
+
+
+def _search() -> None:
+    query = st.text_input("Search by name or MRN", key="patients.query", placeholder="e.g. Martin or MS000012")
+    results = patients.search_patients(store, actor, query)
+    st.caption(f"{len(results)} patient(s)" + (" shown (refine the search for more)" if len(results) == 50 else ""))
+    if not results:
+        return
     frame = pd.DataFrame(
         {
             "MRN": [r.mrn for r in results],
@@ -35,36 +47,41 @@ if results:
     event = st.dataframe(
         frame, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key="patients.table"
     )
-    rows = event.selection.rows if event is not None else []
-    if rows:
-        st.session_state["patients.selected_id"] = results[rows[0]].id
-        st.query_params["patient"] = str(results[rows[0]].id)
+    if event is not None and event.selection.rows:
+        _open(results[event.selection.rows[0]].id)
+        st.rerun()
 
-if actor.can(Permission.WRITE_CLINICAL):
-    with st.expander("Register a patient", icon=":material/person_add:"):
-        with st.form("patients.register", clear_on_submit=True):
-            c1, c2 = st.columns(2)
-            given = c1.text_input("Given name")
-            family = c2.text_input("Family name")
-            sex = c1.selectbox("Sex", ["female", "male", "unknown"])
-            born = c2.date_input(
-                "Birth date", value=date(1970, 1, 1), min_value=date(1900, 1, 1), max_value=date.today()
-            )
-            language = c1.selectbox("Language", ["en", "fr"])
-            if st.form_submit_button("Register"):
-                try:
-                    created = patients.register_patient(
-                        store, actor, given_name=given, family_name=family, sex=sex, birth_date=born, language=language
-                    )
-                except MedspeakError as exc:
-                    st.error(str(exc))
-                else:
-                    st.session_state["patients.selected_id"] = created.id
-                    st.success(f"Registered {created.name} ({created.mrn}).")
+
+def _register() -> None:
+    with (
+        st.expander("Register a patient", icon=":material/person_add:"),
+        st.form("patients.register", clear_on_submit=True),
+    ):
+        c1, c2 = st.columns(2)
+        given = c1.text_input("Given name")
+        family = c2.text_input("Family name")
+        sex = c1.selectbox("Sex", ["female", "male", "unknown"])
+        born = c2.date_input("Birth date", value=date(1970, 1, 1), min_value=date(1900, 1, 1), max_value=date.today())
+        language = c1.selectbox("Language", ["en", "fr"])
+        if st.form_submit_button("Register"):
+            try:
+                created = patients.register_patient(
+                    store, actor, given_name=given, family_name=family, sex=sex, birth_date=born, language=language
+                )
+            except MedspeakError as exc:
+                st.error(str(exc))
+            else:
+                st.success(f"Registered {created.name} ({created.mrn}).")
+
 
 selected = st.session_state["patients.selected_id"]
-if selected is not None:
-    st.divider()
+if selected is None:
+    st.title("Patients")
+    _search()
+    if actor.can(Permission.WRITE_CLINICAL):
+        _register()
+else:
+    st.button("All patients", icon=":material/arrow_back:", on_click=_close, key="patients.back")
     try:
         patient_view.show(
             patients.get_patient(store, actor, selected),

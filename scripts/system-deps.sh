@@ -4,6 +4,8 @@
 set -u
 need=()
 command -v tesseract >/dev/null 2>&1 || need+=(tesseract-ocr)
+# Scanned demo documents are drawn with DejaVu so French accents survive.
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 for lang in eng fra; do
   [ -e "/usr/share/tesseract-ocr/5/tessdata/$lang.traineddata" ] || need+=("tesseract-ocr-$lang")
 done

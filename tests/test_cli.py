@@ -59,8 +59,9 @@ def test_a_database_that_cannot_be_opened_gives_a_clear_error(
     assert err.startswith("error: Cannot open") and "Traceback" not in err
 
 
-def test_production_with_the_default_key_refuses_to_start(env: Path, monkeypatch: pytest.MonkeyPatch,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_production_with_the_default_key_refuses_to_start(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("MEDSPEAK_ENV", "production")
     reset_settings()
     from medspeak.cli import main

@@ -13,8 +13,15 @@ from tests.app.conftest import APP
 
 @pytest.fixture
 def patient_id(store: Store, actors: dict[str, Actor]) -> int:
-    return patients.register_patient(store, actors["clinician"], given_name="Claire", family_name="Dubois",
-                                     sex="female", birth_date=date(1948, 6, 30), language="fr").id
+    return patients.register_patient(
+        store,
+        actors["clinician"],
+        given_name="Claire",
+        family_name="Dubois",
+        sex="female",
+        birth_date=date(1948, 6, 30),
+        language="fr",
+    ).id
 
 
 def test_clinician_searches_and_opens_a_patient(login: Callable[..., AppTest], patient_id: int) -> None:
@@ -74,3 +81,30 @@ def test_production_without_a_secret_refuses_to_start(store: Store, monkeypatch:
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert at.error[0].value == "medspeak cannot start: its configuration is refused."
     assert not at.text_input  # no login form on a misconfigured install
+
+
+def test_a_seeded_patient_page_shows_vitals_stays_and_documents(store: Store, login: Callable[..., AppTest]) -> None:
+    from sqlalchemy import select
+
+    from medspeak.demo.seed import seed_demo
+    from medspeak.store.models import Document, Encounter
+
+    seed_demo(store, n_patients=8, seed=3)
+    with store.transaction() as db:
+        patient_id = db.scalar(
+            select(Encounter.patient_id)
+            .join(Document, Document.patient_id == Encounter.patient_id)
+            .where(Encounter.vitals.is_not(None), Document.text.is_not(None))
+            .limit(1)
+        )
+    at = login("clinician")
+    at.switch_page("pages/patients.py").run()
+    at.query_params["patient"] = str(patient_id)
+    at.run()
+    assert not at.exception
+    assert {"Temp (°C)", "SpO2 (%)", "AVPU"} <= {m.label for m in at.metric}
+    assert {"Visits and stays", "Documents", "Assessments"} <= {s.value for s in at.subheader}
+    assert at.expander  # the text of a plain-text document can be read in place
+    at.button(key="patient_view.fetch").click().run()
+    assert not at.exception
+    assert at.get("download_button")  # the original is offered for download

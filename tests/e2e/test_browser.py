@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -42,7 +43,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str], Path]]:
     """`medspeak init` then Streamlit on a free loopback port, as `make run` does."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium is not installed (apt-get install chromium)")
@@ -100,42 +101,50 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
             time.sleep(0.5)
         else:
             pytest.fail("the app did not answer /_stcore/health within 60 s")
-        yield url, creds
+        yield url, creds, home / "var" / "medspeak.db"
     finally:
         proc.terminate()
         proc.wait(timeout=20)
 
 
-def test_clinician_logs_in_and_opens_a_patient(server: tuple[str, dict[str, str]], tmp_path: Path) -> None:
+def _first_patient(db: Path) -> tuple[int, str, str]:
+    with sqlite3.connect(db) as conn:
+        row = conn.execute("SELECT id, mrn, family_name FROM patients ORDER BY id LIMIT 1").fetchone()
+    return int(row[0]), str(row[1]), str(row[2])
+
+
+def test_clinician_logs_in_and_opens_a_patient(server: tuple[str, dict[str, str], Path], tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    url, creds = server
+    url, creds, db = server
+    patient_id, mrn, family = _first_patient(db)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=_FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(30_000)
         page.goto(url)
-        page.get_by_label("Username").fill("clinician")
-        page.get_by_label("Password").fill(creds["clinician"])
+        page.get_by_role("textbox", name="Username").fill("clinician")
+        page.get_by_role("textbox", name="Password").fill(creds["clinician"])
         page.get_by_role("button", name="Log in").click()
         expect(page.get_by_role("heading", name="Home")).to_be_visible()
         expect(page.get_by_text("Ward census")).to_be_visible()
 
         page.get_by_role("link", name="Patients").click()
         expect(page.get_by_role("heading", name="Patients")).to_be_visible()
-        page.get_by_label("Search by name or MRN").fill("MS000001")
+        page.get_by_role("textbox", name="Search by name or MRN").fill(mrn)
         page.keyboard.press("Enter")
         expect(page.get_by_text("1 patient(s)")).to_be_visible()
 
         # A new page load resumes the session from the signed cookie and opens the patient by link.
-        page.goto(f"{url}/patients?patient=1")
-        expect(page.get_by_text("MRN MS000001")).to_be_visible()
+        page.goto(f"{url}/patients?patient={patient_id}")
+        expect(page.get_by_role("heading", name=family.upper())).to_be_visible()
+        expect(page.get_by_text(f"MRN {mrn}")).to_be_visible()
         expect(page.get_by_role("heading", name="Visits and stays")).to_be_visible()
         page.screenshot(path=str(tmp_path / "patient.png"), full_page=True)
 
         page.get_by_role("button", name="Log out").click()
         expect(page.get_by_role("button", name="Log in")).to_be_visible()
-        page.goto(f"{url}/patients?patient=1")  # the revoked session does not come back with the cookie
+        page.goto(f"{url}/patients?patient={patient_id}")  # the revoked session does not come back
         expect(page.get_by_role("button", name="Log in")).to_be_visible()
-        expect(page.get_by_text("MRN MS000001")).to_have_count(0)
+        expect(page.get_by_text(f"MRN {mrn}")).to_have_count(0)
         browser.close()

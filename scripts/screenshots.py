@@ -1,0 +1,85 @@
+"""Regenerate the README screenshots: a fresh demo install, a clinician's Home and a patient's page.
+
+Run: ``PYTHONPATH=. .venv/bin/python scripts/screenshots.py`` (needs Debian chromium).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import expect, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def main() -> None:
+    home = Path(tempfile.mkdtemp(prefix="medspeak-shots-"))
+    env = {
+        **os.environ,
+        "MEDSPEAK_HOME": str(home / "var"),
+        "MEDSPEAK_SECRETS_FILE": str(home / "s.toml"),
+        "PYTHONPATH": str(ROOT),
+    }
+    (home / "s.toml").write_text('cookie_key = "screenshots-only-key-0123456789abcdefghij"\n')
+    out = subprocess.run(
+        [sys.executable, "-m", "medspeak", "init"], env=env, check=True, capture_output=True, text=True
+    ).stdout
+    password = re.search(r"^\s+clinician\s+\w+\s+(\S+)$", out, re.MULTILINE).group(1)  # type: ignore[union-attr]
+    with sqlite3.connect(home / "var" / "medspeak.db") as conn:
+        patient_id = conn.execute(
+            "SELECT p.id FROM patients p JOIN documents d ON d.patient_id = p.id JOIN encounters e "
+            "ON e.patient_id = p.id WHERE d.text IS NOT NULL AND e.vitals IS NOT NULL LIMIT 1"
+        ).fetchone()[0]
+    server = subprocess.Popen(  # noqa: S603 - fixed arguments
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", "8599"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(60):
+            try:
+                urllib.request.urlopen("http://127.0.0.1:8599/_stcore/health", timeout=1)  # noqa: S310
+                break
+            except OSError:
+                time.sleep(0.5)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto("http://127.0.0.1:8599")
+            page.get_by_role("textbox", name="Username").fill("clinician")
+            page.get_by_role("textbox", name="Password").fill(password)
+            page.get_by_role("button", name="Log in").click()
+            expect(page.get_by_text("Ward census")).to_be_visible()
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(ROOT / "docs" / "home.png"))
+            page.goto(f"http://127.0.0.1:8599/patients?patient={patient_id}")
+            expect(page.get_by_role("heading", name="Visits and stays")).to_be_visible()
+            page.get_by_role("heading", name="Visits and stays").scroll_into_view_if_needed()
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(ROOT / "docs" / "patient.png"))
+            browser.close()
+    finally:
+        server.terminate()
+
+
+if __name__ == "__main__":
+    main()
