@@ -14,6 +14,7 @@ from components import runtime
 from components.session_cookie import SessionCookie
 from medspeak.auth import service as auth
 from medspeak.auth.roles import Actor
+from medspeak.config import DEFAULT_COOKIE_KEY
 from medspeak.errors import AccountLocked, InvalidCredentials, SessionInvalid
 
 _ROLE_LABELS = {"clinician": "Clinician", "bed_manager": "Bed manager", "admin": "Administrator"}
@@ -71,6 +72,12 @@ def _login_form() -> None:
         st.form_submit_button("Log in", type="primary", on_click=_submit_login)
     if st.session_state["auth.notice"]:
         st.error(st.session_state["auth.notice"])
+    if runtime.settings().cookie_key.get_secret_value() == DEFAULT_COOKIE_KEY:
+        st.warning(
+            "No secrets file: sessions are signed with the public development key. Run `make run` (it writes "
+            "`.streamlit/secrets.toml` with a random key) or set MEDSPEAK_COOKIE_KEY.",
+            icon=":material/key_off:",
+        )
     st.info(
         "First start: the demo accounts and their passwords were printed by `make run` "
         "and written to `var/demo-credentials.txt`.",

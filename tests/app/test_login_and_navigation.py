@@ -75,3 +75,8 @@ def test_logout_revokes_the_session(app: AppTest, login: Callable[..., AppTest],
     assert _page_titles(at) == ["medspeak"] or [w.value for w in at.warning] == ["Please log in."]
     with pytest.raises(SessionInvalid, match="ended"):
         auth.resolve_session(store, token)
+
+
+def test_missing_secrets_file_is_flagged_on_the_login_page(app: AppTest) -> None:
+    # The test install has no secrets file: development falls back to the public key, and says so.
+    assert "No secrets file" in app.warning[0].value
