@@ -11,7 +11,7 @@ export OMP_THREAD_LIMIT := 1
 .PHONY: run test lint typecheck pytest install install-dev system-deps secrets init clean
 
 run: install system-deps secrets init ## Start the app on http://127.0.0.1:8501
-	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port 8501
+	$(PY) -m components.server --server.address 127.0.0.1 --server.port 8501
 
 test: install-dev lint typecheck pytest ## Lint, type check and the whole test suite
 

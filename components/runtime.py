@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from medspeak.config import Settings, get_settings
 from medspeak.errors import StoreUnavailable
+from medspeak.ingest.jobs import get_runner
 from medspeak.store.db import Store
 
 
@@ -18,6 +19,7 @@ from medspeak.store.db import Store
 def _store(url: str) -> Store:
     store = Store(get_settings())
     store.migrate()  # idempotent; a fresh install or an upgrade gets its schema here
+    get_runner(store)  # starts the ingestion workers and resumes jobs a previous run left
     return store
 
 

@@ -32,6 +32,12 @@ app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
+train_app = typer.Typer(no_args_is_help=True, help="Train the models (artifacts under models/).")
+eval_app = typer.Typer(no_args_is_help=True, help="Evaluate on data of a given format; --json for one JSON line.")
+app.add_typer(train_app, name="train")
+app.add_typer(eval_app, name="eval")
+_MimicDir = Annotated[Path, typer.Option("--mimic", help="MIMIC-IV-format folder", exists=True, file_okay=False)]
+_Json = Annotated[bool, typer.Option("--json", help="Print one JSON object")]
 
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,6 +69,11 @@ def init() -> None:
             typer.echo(f"  {cred.username:<12} {cred.role:<12} {cred.password}")
     if settings.seed_demo:
         _seed(settings.demo_patients, settings.demo_seed)
+    from medspeak.services.documents import queue_unread
+
+    queued = queue_unread(store)
+    if queued:
+        typer.echo(f"{queued} document(s) queued for reading; the app reads them in the background.")
 
 
 def _seed(patients: int, seed: int) -> None:
@@ -161,21 +172,75 @@ def users_unlock(username: str) -> None:
     typer.echo(f"{username} unlocked.")
 
 
+@train_app.command("los")
+def train_los(mimic: _MimicDir) -> None:
+    """Train the length-of-stay model; writes models/los/ with its model card and manifest."""
+    from medspeak.los.cli import train_command
+
+    train_command(mimic)
+
+
+@eval_app.command("los")
+def eval_los(mimic: _MimicDir, json_out: _Json = False) -> None:
+    """Length of stay at admission on every admission of a MIMIC-IV folder."""
+    from medspeak.los.cli import eval_los_command
+
+    eval_los_command(mimic, json_out)
+
+
+@eval_app.command("occupancy")
+def eval_occupancy(mimic: _MimicDir, json_out: _Json = False) -> None:
+    """Back-test of the 14-day bed-occupancy forecast."""
+    from medspeak.los.cli import eval_occupancy_command
+
+    eval_occupancy_command(mimic, json_out)
+
+
+@app.command()
+def ocr(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="PDF, image, TXT or DOCX")],
+    engine: Annotated[str, typer.Option(help="auto, tesseract, rapidocr or easyocr")] = "auto",
+    language: Annotated[str, typer.Option(help="auto, en or fr")] = "auto",
+    json_out: Annotated[bool, typer.Option("--json", help="Words with boxes and confidences, as JSON")] = False,
+) -> None:
+    """Read a file's text (text layer or OCR), with the same checks as an upload."""
+    import json
+
+    from medspeak.ingest.ocr import get_engine
+    from medspeak.ingest.pipeline import extract
+    from medspeak.ingest.validate import validate_upload
+
+    settings = get_settings()
+    upload = validate_upload(
+        file.name, file.read_bytes(), max_bytes=settings.max_upload_mb * 2**20, max_pages=settings.max_pages
+    )
+    result = extract(upload, lambda: get_engine(engine), language=language, page_budget_s=settings.ocr_page_budget_s)
+    if not json_out:
+        typer.echo(result.text)
+        return
+    pages = [
+        {
+            "page": p.number,
+            "source": p.source,
+            "width": p.width,
+            "height": p.height,
+            "error": p.error,
+            "seconds": round(p.seconds, 3),
+            "text": p.text,
+            "words": [
+                dict(zip(("text", "x0", "y0", "x1", "y1", "conf", "line"), w.to_json(), strict=True)) for w in p.words
+            ],
+        }
+        for p in result.pages
+    ]
+    typer.echo(json.dumps({"file": upload.display_name, "kind": upload.kind.value, "pages": pages}, ensure_ascii=False))
+
+
 @app.command()
 def serve(port: Annotated[int, typer.Option()] = 8501) -> None:
     """Start the Streamlit app on 127.0.0.1 (what `make run` does after `init`)."""
-    app_py = _PROJECT_ROOT / "app.py"
-    args = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(app_py),
-        "--server.address",
-        "127.0.0.1",
-        "--server.port",
-        str(port),
-    ]
+    os.chdir(_PROJECT_ROOT)  # the launcher lives beside app.py, outside this package
+    args = [sys.executable, "-m", "components.server", "--server.address", "127.0.0.1", "--server.port", str(port)]
     os.execv(sys.executable, args)  # noqa: S606 - replaces this process with Streamlit, fixed arguments
 
 

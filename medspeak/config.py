@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     lockout_threshold: int = Field(default=5, ge=1)
     lockout_minutes: int = Field(default=15, ge=1)
     max_upload_mb: int = Field(default=20, ge=1, le=200)
+    max_pages: int = Field(default=50, ge=1, le=500, description="Longer documents are split before upload")
+    ocr_engine: Literal["auto", "tesseract", "rapidocr", "easyocr"] = "auto"
+    ocr_page_budget_s: float = Field(default=60.0, gt=0, description="A slower page fails alone")
+    ingest_workers: int = Field(default=1, ge=1, le=8, description="Pages read at once; 1 keeps a core for users")
     seed_demo: bool = True
     demo_patients: int = Field(default=200, ge=0, le=5000)
     demo_seed: int = 20261128

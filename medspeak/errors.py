@@ -4,12 +4,14 @@ from __future__ import annotations
 
 __all__ = [
     "AccountLocked",
+    "IngestFailed",
     "InvalidCredentials",
     "MedspeakError",
     "NotFound",
     "PermissionDenied",
     "SessionInvalid",
     "StoreUnavailable",
+    "UploadRejected",
     "ValidationFailed",
 ]
 
@@ -44,3 +46,11 @@ class NotFound(MedspeakError):
 
 class ValidationFailed(MedspeakError):
     """Input the service refuses, with the reason."""
+
+
+class UploadRejected(MedspeakError):
+    """An uploaded file is refused (size, type, corruption, encryption, too many pages...)."""
+
+
+class IngestFailed(MedspeakError):
+    """Text could not be obtained from a document or one of its pages."""

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
-from components import patient_view, runtime
+from components import patient_form, patient_view, runtime
 from components.auth_gate import current_actor
 from medspeak.auth.roles import Permission
 from medspeak.errors import MedspeakError
@@ -52,34 +50,13 @@ def _search() -> None:
         st.rerun()
 
 
-def _register() -> None:
-    with (
-        st.expander("Register a patient", icon=":material/person_add:"),
-        st.form("patients.register", clear_on_submit=True),
-    ):
-        c1, c2 = st.columns(2)
-        given = c1.text_input("Given name")
-        family = c2.text_input("Family name")
-        sex = c1.selectbox("Sex", ["female", "male", "unknown"])
-        born = c2.date_input("Birth date", value=date(1970, 1, 1), min_value=date(1900, 1, 1), max_value=date.today())
-        language = c1.selectbox("Language", ["en", "fr"])
-        if st.form_submit_button("Register"):
-            try:
-                created = patients.register_patient(
-                    store, actor, given_name=given, family_name=family, sex=sex, birth_date=born, language=language
-                )
-            except MedspeakError as exc:
-                st.error(str(exc))
-            else:
-                st.success(f"Registered {created.name} ({created.mrn}).")
-
-
 selected = st.session_state["patients.selected_id"]
 if selected is None:
     st.title("Patients")
     _search()
     if actor.can(Permission.WRITE_CLINICAL):
-        _register()
+        with st.expander("Register a patient", icon=":material/person_add:"):
+            patient_form.show(store, actor, key="patients.register")
 else:
     st.button("All patients", icon=":material/arrow_back:", on_click=_close, key="patients.back")
     try:

@@ -49,7 +49,7 @@ def main() -> None:
             "ON e.patient_id = p.id WHERE d.text IS NOT NULL AND e.vitals IS NOT NULL LIMIT 1"
         ).fetchone()[0]
     server = subprocess.Popen(  # noqa: S603 - fixed arguments
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", "8599"],
+        [sys.executable, "-m", "components.server", "--server.port", "8599"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

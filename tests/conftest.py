@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from medspeak.auth.roles import Actor, Role
 from medspeak.config import Settings, get_settings, reset_settings
+from medspeak.ingest.jobs import reset_runners
 from medspeak.services.users import add_user
 from medspeak.store.db import Store, get_store, reset_stores
 
@@ -36,6 +37,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     reset_settings()
     reset_stores()
     yield tmp_path
+    reset_runners()  # wait for background ingestion before its store goes away
     reset_stores()
     reset_settings()
 
@@ -69,6 +71,7 @@ def store(request: pytest.FixtureRequest, env: Path, monkeypatch: pytest.MonkeyP
     s = get_store()
     s.migrate()
     yield s
+    reset_runners()
     reset_stores()
     if gen is not None:
         gen.close()

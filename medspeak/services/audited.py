@@ -17,7 +17,7 @@ from medspeak.errors import MedspeakError, PermissionDenied
 from medspeak.store import audit
 from medspeak.store.db import Store
 
-__all__ = ["AuditedCall", "audited", "record_alone"]
+__all__ = ["AuditedCall", "audited", "record_alone", "require"]
 
 
 @dataclass
@@ -51,6 +51,17 @@ def record_alone(
             document_id=document_id,
             detail=detail,
         )
+
+
+def require(store: Store, actor: Actor, action: str, permission: Permission) -> None:
+    """Check a permission for a call that reveals no patient data (progress polling): only denials are audited.
+
+    Raises:
+        PermissionDenied: the actor's role lacks ``permission``.
+    """
+    if not actor.can(permission):
+        record_alone(store, actor, action, "denied", detail=f"role {actor.role} lacks {permission.value}")
+        raise PermissionDenied(f"Your role ({actor.role}) does not allow this ({action}).")
 
 
 @contextmanager

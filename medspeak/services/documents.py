@@ -1,21 +1,255 @@
-"""Documents: reading an original back (clinicians only, audited)."""
+"""Documents: upload (validated, stored once, read off the page thread), progress, pages, originals.
+
+Clinicians only; every call that reveals a document is audited. Progress polling reveals no
+patient data and is permission-checked without flooding the audit trail.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from PIL import Image
+from sqlalchemy import select
+
 from medspeak.auth.roles import Actor, Permission
-from medspeak.errors import NotFound
-from medspeak.services.audited import audited
+from medspeak.errors import NotFound, UploadRejected, ValidationFailed
+from medspeak.ingest.jobs import get_runner
+from medspeak.ingest.pipeline import render_page
+from medspeak.ingest.types import FileKind, Word
+from medspeak.ingest.validate import sniff, validate_upload
+from medspeak.services.audited import audited, record_alone, require
 from medspeak.services.patients import DocumentSummary, document_summary
 from medspeak.store.db import Store
 from medspeak.store.files import DocumentStorage
-from medspeak.store.models import Document
+from medspeak.store.models import Document, DocumentPage, IngestJob, Patient
 
-__all__ = ["read_original"]
+__all__ = [
+    "DOCUMENT_KINDS",
+    "DocumentDetail",
+    "JobView",
+    "PageView",
+    "UploadOutcome",
+    "cancel",
+    "document_detail",
+    "job_views",
+    "list_documents",
+    "page_image",
+    "queue_unread",
+    "read_original",
+    "upload",
+]
+
+DOCUMENT_KINDS = ("discharge_summary", "prescription", "lab_order", "imaging_order", "report", "other")
+Language = Literal["auto", "en", "fr"]
+_FINISHED = {"done", "failed", "cancelled"}
+
+
+@dataclass(frozen=True)
+class UploadOutcome:
+    document_id: int
+    job_id: int | None  # None when the same file was already there for this patient
+    display_name: str
+    duplicate_of: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class JobView:
+    id: int
+    document_id: int
+    status: str
+    pages_done: int
+    pages_total: int
+    message: str | None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in _FINISHED
+
+    @property
+    def fraction(self) -> float:
+        return self.pages_done / self.pages_total if self.pages_total else 0.0
+
+
+@dataclass(frozen=True)
+class PageView:
+    number: int
+    source: str
+    text: str
+    words: list[Word]
+    mean_confidence: float | None
+    seconds: float
+    error: str | None
+
+
+@dataclass(frozen=True)
+class DocumentDetail:
+    summary: DocumentSummary
+    pages: list[PageView]
+    error: str | None
+    has_image: bool  # PDFs and images can be shown as pages; typed text cannot
+
+
+def upload(
+    store: Store,
+    actor: Actor,
+    *,
+    filename: str,
+    content: bytes,
+    patient_id: int | None,
+    kind: str = "other",
+    language: Language = "auto",
+    received: date | None = None,
+) -> UploadOutcome:
+    """Validate and store an upload, then queue reading it; returns at once.
+
+    Raises:
+        UploadRejected: the file is refused, with the reason (the refusal is audited).
+        ValidationFailed: unknown kind or patient.
+    """
+    if kind not in DOCUMENT_KINDS:
+        raise ValidationFailed(f"Unknown document kind {kind!r}.")
+    settings = store.settings
+    require(store, actor, "document.upload", Permission.WRITE_CLINICAL)
+    try:
+        checked = validate_upload(
+            filename, content, max_bytes=settings.max_upload_mb * 2**20, max_pages=settings.max_pages
+        )
+    except UploadRejected as exc:
+        record_alone(store, actor, "document.upload", "failure", patient_id=patient_id, detail=f"rejected: {exc}")
+        raise
+    with audited(store, actor, "document.upload", Permission.WRITE_CLINICAL, patient_id=patient_id) as call:
+        if patient_id is not None and call.db.get(Patient, patient_id) is None:
+            raise ValidationFailed(f"No patient with id {patient_id}.")
+        same = call.db.scalars(select(Document).where(Document.sha256 == checked.sha256).order_by(Document.id)).all()
+        for doc in same:
+            if doc.patient_id == patient_id:
+                call.document_id, call.detail = doc.id, "duplicate of an existing upload"
+                return UploadOutcome(
+                    doc.id,
+                    None,
+                    checked.display_name,
+                    doc.id,
+                    f"Already uploaded on {doc.created_at:%Y-%m-%d} as “{doc.display_name}”.",
+                )
+        stored = DocumentStorage(settings.documents_dir).put(checked.content, checked.extension)
+        doc = Document(
+            patient_id=patient_id,
+            sha256=checked.sha256,
+            storage_key=stored.key,
+            display_name=checked.display_name,
+            media_type=checked.kind.media_type,
+            size_bytes=len(checked.content),
+            kind=kind,
+            language=None if language == "auto" else language,
+            status="queued",
+            page_count=checked.page_count,
+            uploaded_by=actor.user_id,
+            duplicate_of_id=same[0].id if same else None,
+        )
+        call.db.add(doc)
+        call.db.flush()
+        job = IngestJob(
+            document_id=doc.id,
+            pages_total=checked.page_count,
+            engine=settings.ocr_engine,
+            language=language,
+            created_by=actor.user_id,
+        )
+        call.db.add(job)
+        call.db.flush()
+        call.document_id, call.detail = doc.id, f"{checked.kind.value}, {checked.page_count} page(s), job {job.id}"
+        outcome = UploadOutcome(
+            doc.id,
+            job.id,
+            checked.display_name,
+            doc.duplicate_of_id,
+            "Queued for reading." + (" The same file exists for another record: its text is reused." if same else ""),
+        )
+    get_runner(store).submit(job.id)  # after the commit: the worker must see the rows
+    return outcome
+
+
+def job_views(store: Store, actor: Actor, job_ids: list[int]) -> list[JobView]:
+    """Progress of the given jobs (no patient data: ids, counts, status)."""
+    require(store, actor, "document.progress", Permission.READ_CLINICAL)
+    if not job_ids:
+        return []
+    with store.transaction() as db:
+        jobs = db.scalars(select(IngestJob).where(IngestJob.id.in_(job_ids)).order_by(IngestJob.id)).all()
+        return [JobView(j.id, j.document_id, j.status, j.pages_done, j.pages_total, j.message) for j in jobs]
+
+
+def cancel(store: Store, actor: Actor, job_id: int) -> None:
+    """Ask a job to stop after its current page; a queued job stops at once."""
+    with audited(store, actor, "document.cancel", Permission.WRITE_CLINICAL) as call:
+        job = call.db.get(IngestJob, job_id)
+        if job is None:
+            raise NotFound(f"No job {job_id}.")
+        call.document_id = job.document_id
+        if job.status == "queued":
+            job.status, job.message = "cancelled", "Cancelled before it started."
+            doc = call.db.get_one(Document, job.document_id)
+            doc.status, doc.error = "cancelled", job.message
+        elif job.status == "running":
+            job.cancel_requested = True
+
+
+def list_documents(
+    store: Store, actor: Actor, *, patient_id: int | None = None, limit: int = 100
+) -> list[DocumentSummary]:
+    """The newest documents, of one patient or of all."""
+    with audited(store, actor, "document.list", Permission.READ_CLINICAL, patient_id=patient_id) as call:
+        stmt = select(Document).order_by(Document.created_at.desc(), Document.id.desc()).limit(min(limit, 500))
+        if patient_id is not None:
+            stmt = stmt.where(Document.patient_id == patient_id)
+        return [document_summary(d) for d in call.db.scalars(stmt)]
+
+
+def document_detail(store: Store, actor: Actor, document_id: int) -> DocumentDetail:
+    """A document with its pages' text and words."""
+    with audited(store, actor, "document.read", Permission.READ_CLINICAL, document_id=document_id) as call:
+        doc = call.db.get(Document, document_id)
+        if doc is None:
+            raise NotFound(f"No document with id {document_id}.")
+        call.patient_id = doc.patient_id
+        rows = call.db.scalars(
+            select(DocumentPage).where(DocumentPage.document_id == document_id).order_by(DocumentPage.number)
+        ).all()
+        pages = [
+            PageView(
+                r.number, r.source, r.text, [Word.from_json(w) for w in r.words], r.mean_confidence, r.seconds, r.error
+            )
+            for r in rows
+        ]
+        kind = _kind_of(doc.media_type)
+        return DocumentDetail(
+            document_summary(doc),
+            pages,
+            doc.error,
+            kind is not None and kind is not FileKind.TXT and kind is not FileKind.DOCX,
+        )
+
+
+def page_image(store: Store, actor: Actor, document_id: int, number: int, *, dpi: int = 110) -> Image.Image:
+    """Page ``number`` of a PDF or image document, for display under its words."""
+    with audited(store, actor, "document.page", Permission.READ_CLINICAL, document_id=document_id) as call:
+        doc = call.db.get(Document, document_id)
+        if doc is None:
+            raise NotFound(f"No document with id {document_id}.")
+        call.patient_id = doc.patient_id
+        content = DocumentStorage(store.settings.documents_dir).read(doc.storage_key)
+    kind = sniff(content)
+    if kind is None or kind in (FileKind.DOCX, FileKind.TXT):
+        raise NotFound("This document has no page image (typed text).")
+    return render_page(kind, content, number, dpi=dpi)
 
 
 def read_original(store: Store, actor: Actor, document_id: int) -> tuple[DocumentSummary, bytes]:
-    """The stored original of a document, for download or display."""
-    with audited(store, actor, "document.read", Permission.READ_CLINICAL, document_id=document_id) as call:
+    """The stored original of a document, for download."""
+    with audited(store, actor, "document.download", Permission.READ_CLINICAL, document_id=document_id) as call:
         doc = call.db.get(Document, document_id)
         if doc is None:
             raise NotFound(f"No document with id {document_id}.")
@@ -25,3 +259,25 @@ def read_original(store: Store, actor: Actor, document_id: int) -> tuple[Documen
         except (OSError, ValueError) as exc:
             raise NotFound("The original file of this document is missing from storage.") from exc
         return document_summary(doc), content
+
+
+def queue_unread(store: Store) -> int:
+    """Queue reading for documents that never had a job (demo data, imports); returns how many."""
+    with store.transaction() as db:
+        has_job = select(IngestJob.document_id)
+        docs = db.scalars(select(Document).where(Document.status == "received", Document.id.not_in(has_job))).all()
+        for doc in docs:
+            doc.status = "queued"
+            db.add(
+                IngestJob(
+                    document_id=doc.id,
+                    pages_total=doc.page_count or 1,
+                    engine=store.settings.ocr_engine,
+                    language=doc.language or "auto",
+                )
+            )
+        return len(docs)
+
+
+def _kind_of(media_type: str) -> FileKind | None:
+    return next((k for k in FileKind if k.media_type == media_type), None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from medspeak.store.types import UTCDateTime, utcnow
@@ -22,7 +22,9 @@ __all__ = [
     "Base",
     "Document",
     "Encounter",
+    "DocumentPage",
     "Fact",
+    "IngestJob",
     "Patient",
     "User",
     "Ward",
@@ -139,8 +141,49 @@ class Document(Base):
     text: Mapped[str | None] = mapped_column(Text)
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # The same file uploaded again (for another patient, say): it shares the stored original.
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="SET NULL"))
 
     patient: Mapped[Patient | None] = relationship()
+
+
+class DocumentPage(Base):
+    """One page's text and words (with boxes), written together with the document's status."""
+
+    __tablename__ = "document_pages"
+    __table_args__ = (UniqueConstraint("document_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)  # from 1
+    source: Mapped[str] = mapped_column(String(32))  # text-layer | ocr:<engine> | typed
+    text: Mapped[str] = mapped_column(Text, default="")
+    words: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [text, x0, y0, x1, y1, conf, line]
+    width: Mapped[int] = mapped_column(Integer, default=0)
+    height: Mapped[int] = mapped_column(Integer, default=0)
+    mean_confidence: Mapped[float | None] = mapped_column(Float)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class IngestJob(Base):
+    """Reading a document's text off the page thread: progress, cancel, and recovery after a crash."""
+
+    __tablename__ = "ingest_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    # queued | running | done | failed | cancelled
+    pages_done: Mapped[int] = mapped_column(Integer, default=0)
+    pages_total: Mapped[int] = mapped_column(Integer, default=0)
+    engine: Mapped[str] = mapped_column(String(16), default="auto")
+    language: Mapped[str] = mapped_column(String(8), default="auto")
+    message: Mapped[str | None] = mapped_column(Text)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Fact(Base):

@@ -1,0 +1,49 @@
+"""Fan chart of a ward's occupied beds: 90 % and 50 % bands, median, capacity, beds in use today."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from medspeak.los.forecast import WardForecast
+
+_BAND90 = "rgba(31, 119, 180, 0.18)"
+_BAND50 = "rgba(31, 119, 180, 0.38)"
+
+
+def figure(ward: WardForecast) -> go.Figure:
+    """The plotly figure (kept separate from ``show`` so tests can read its traces)."""
+    days = [d.day for d in ward.days]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(x=days, y=[d.p95 for d in ward.days], line={"width": 0}, showlegend=False, hoverinfo="skip")
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=days, y=[d.p05 for d in ward.days], fill="tonexty", fillcolor=_BAND90, line={"width": 0}, name="90 % band"
+        )
+    )
+    fig.add_trace(
+        go.Scatter(x=days, y=[d.p75 for d in ward.days], line={"width": 0}, showlegend=False, hoverinfo="skip")
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=days, y=[d.p25 for d in ward.days], fill="tonexty", fillcolor=_BAND50, line={"width": 0}, name="50 % band"
+        )
+    )
+    fig.add_trace(
+        go.Scatter(x=days, y=[d.p50 for d in ward.days], mode="lines+markers", name="Median", line={"color": "#1f77b4"})
+    )
+    fig.add_hline(y=ward.capacity, line={"color": "#d62728", "dash": "dash"}, annotation_text=f"{ward.capacity} beds")
+    fig.update_layout(
+        title=f"{ward.name}: occupied beds at midnight",
+        height=300,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        yaxis={"title": "beds", "rangemode": "tozero"},
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return fig
+
+
+def show(ward: WardForecast) -> None:
+    st.plotly_chart(figure(ward), key=f"beds.fan.{ward.code}", config={"displayModeBar": False})

@@ -1,0 +1,35 @@
+"""Register a patient (clinicians): one form, used by the Patients and Documents pages."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from medspeak.auth.roles import Actor
+from medspeak.errors import MedspeakError
+from medspeak.services import patients
+from medspeak.services.patients import PatientSummary
+from medspeak.store.db import Store
+
+
+def show(store: Store, actor: Actor, *, key: str) -> PatientSummary | None:
+    """Draw the form; return the patient when one was just registered."""
+    with st.form(key, clear_on_submit=True):
+        c1, c2 = st.columns(2)
+        given = c1.text_input("Given name")
+        family = c2.text_input("Family name")
+        sex = c1.selectbox("Sex", ["female", "male", "unknown"])
+        born = c2.date_input("Birth date", value=date(1970, 1, 1), min_value=date(1900, 1, 1), max_value=date.today())
+        language = c1.selectbox("Language", ["en", "fr"])
+        if not st.form_submit_button("Register"):
+            return None
+    try:
+        created = patients.register_patient(
+            store, actor, given_name=given, family_name=family, sex=sex, birth_date=born, language=language
+        )
+    except MedspeakError as exc:
+        st.error(str(exc))
+        return None
+    st.success(f"Registered {created.name} ({created.mrn}).")
+    return created

@@ -1,0 +1,57 @@
+"""Progress of the documents being read, refreshed every second, with cancel buttons.
+
+Session-state keys owned here: ``documents.jobs`` (list of {"job_id", "name"}), ``documents.finished``.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from medspeak.auth.roles import Actor
+from medspeak.services import documents
+from medspeak.store.db import Store
+
+_KEY = "documents.jobs"
+_STATUS = {"queued": "waiting", "running": "reading", "done": "read", "failed": "failed", "cancelled": "cancelled"}
+
+
+def track(job_id: int, name: str) -> None:
+    st.session_state.setdefault(_KEY, []).append({"job_id": job_id, "name": name})
+
+
+def _show_document(document_id: int) -> None:
+    st.session_state["documents.view_id"] = document_id
+    st.rerun()  # from inside the fragment: reruns the whole page
+
+
+@st.fragment(run_every=1.0)
+def show(store: Store, actor: Actor) -> None:
+    jobs = st.session_state.get(_KEY, [])
+    if not jobs:
+        return
+    views = {v.id: v for v in documents.job_views(store, actor, [j["job_id"] for j in jobs])}
+    st.subheader("Reading")
+    for job in jobs:
+        view = views.get(job["job_id"])
+        if view is None:
+            continue
+        status = _STATUS.get(view.status, view.status)
+        label = f"{job['name']}: {status}, page {view.pages_done} of {view.pages_total}"
+        cols = st.columns([6, 1])
+        cols[0].progress(1.0 if view.status == "done" else view.fraction, text=label)
+        if not view.finished:
+            cols[1].button(
+                "Cancel", key=f"documents.cancel.{view.id}", on_click=documents.cancel, args=(store, actor, view.id)
+            )
+        elif view.status == "done" and cols[1].button("View", key=f"documents.view.{view.id}"):
+            _show_document(view.document_id)
+        if view.message:
+            (st.warning if view.status == "done" else st.error)(view.message)
+    seen = st.session_state.setdefault("documents.finished", set())
+    newly = [v for v in views.values() if v.status == "done" and v.id not in seen]
+    seen.update(v.id for v in views.values() if v.finished)
+    if newly:  # show the document just read, below: that needs a run of the whole page
+        _show_document(newly[-1].document_id)
+    if all(v.finished for v in views.values()) and st.button("Clear the list", key="documents.clear"):
+        st.session_state[_KEY] = []
+        st.rerun()

@@ -1,0 +1,244 @@
+"""Ingestion jobs: rows in the store, run by a small thread pool off the page's thread.
+
+A job reads a stored original and writes all its pages, the document's text and status in ONE
+transaction at the end: a crash mid-document leaves the document "processing" with no page rows,
+and the next start puts the job back in the queue (``resume_pending``). Progress is written after
+every page; cancel is a flag in the row, so any process can ask for it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import queue
+import threading
+from datetime import timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from medspeak.errors import MedspeakError
+from medspeak.ingest.ocr import OcrEngine, get_engine
+from medspeak.ingest.pipeline import Cancelled, ExtractionResult, extract
+from medspeak.ingest.types import PageText, Word
+from medspeak.ingest.validate import validate_upload
+from medspeak.store import audit
+from medspeak.store.db import Store
+from medspeak.store.files import DocumentStorage
+from medspeak.store.models import Document, DocumentPage, IngestJob, User
+from medspeak.store.types import utcnow
+
+__all__ = ["JobRunner", "get_runner", "reset_runners"]
+
+_log = logging.getLogger(__name__)
+_STALE_AFTER = timedelta(minutes=10)  # a "running" job silent this long lost its worker
+_STOP, _URGENT, _BACKLOG = -1, 0, 1  # queue priorities: lower first
+
+
+class JobRunner:
+    """Runs ingestion jobs for one store on worker threads; ``submit`` returns at once.
+
+    A clinician's upload goes before the backlog (documents imported or left by a restart), so
+    nobody waits behind a batch.
+    """
+
+    def __init__(self, store: Store, workers: int = 1) -> None:
+        self.store = store
+        self._queue: queue.PriorityQueue[tuple[int, int, int]] = queue.PriorityQueue()
+        self._order = itertools.count()
+        self._stopping = threading.Event()
+        self._engine_lock = threading.Lock()
+        self._threads = [
+            threading.Thread(target=self._work, name=f"medspeak-ingest-{n}", daemon=True) for n in range(workers)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, job_id: int, *, urgent: bool = True) -> None:
+        self._queue.put((_URGENT if urgent else _BACKLOG, next(self._order), job_id))
+
+    def _work(self) -> None:
+        while True:
+            _, _, job_id = self._queue.get()
+            if self._stopping.is_set():
+                return
+            self.run(job_id)
+
+    def resume_pending(self) -> int:
+        """Queue again the jobs a previous process left queued or running (crash, restart)."""
+        with self.store.transaction() as db:
+            db.execute(
+                update(IngestJob)
+                .where(IngestJob.status == "running", IngestJob.updated_at < utcnow() - _STALE_AFTER)
+                .values(status="queued", message="Resumed after an interruption.")
+            )
+            pending = list(db.scalars(select(IngestJob.id).where(IngestJob.status == "queued")))
+        for job_id in pending:
+            self.submit(job_id, urgent=False)
+        return len(pending)
+
+    def shutdown(self) -> None:
+        """Finish the jobs in progress, leave the queued ones queued (the next start resumes them)."""
+        self._stopping.set()
+        for _ in self._threads:
+            self._queue.put((_STOP, next(self._order), 0))
+        for thread in self._threads:
+            thread.join()
+
+    def _claim(self, job_id: int) -> bool:
+        with self.store.transaction() as db:
+            claimed = db.execute(
+                update(IngestJob)
+                .where(IngestJob.id == job_id, IngestJob.status == "queued")
+                .values(status="running", updated_at=utcnow())
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                return False  # another worker or process has it, or it was cancelled
+            job = db.get_one(IngestJob, job_id)
+            db.execute(update(Document).where(Document.id == job.document_id).values(status="processing"))
+            return True
+
+    def run(self, job_id: int) -> None:
+        """Run one job to its end; every outcome is written to the job, the document and the audit trail."""
+        if not self._claim(job_id):
+            return
+        try:
+            result = self._extract(job_id)
+        except Cancelled:
+            self._finish(job_id, "cancelled", "Cancelled by the user.", None)
+        except MedspeakError as exc:
+            self._finish(job_id, "failed", str(exc), None)
+        except Exception:  # a bug must not kill the worker: record it, keep serving
+            _log.exception("ingest job %s crashed", job_id)
+            self._finish(job_id, "failed", "Internal error while reading the document; it was logged.", None)
+        else:
+            failed = result.failed_pages
+            message = f"Pages {', '.join(map(str, failed))} could not be read." if failed else None
+            self._finish(job_id, "done", message, result)
+
+    def _extract(self, job_id: int) -> ExtractionResult:
+        with self.store.transaction() as db:
+            job = db.get_one(IngestJob, job_id)
+            doc = db.get_one(Document, job.document_id)
+            engine_name, language, key, display = job.engine, job.language, doc.storage_key, doc.display_name
+            twin = self._ready_twin(db, doc)
+        if twin is not None:
+            return twin
+        settings = self.store.settings
+        content = DocumentStorage(settings.documents_dir).read(key)
+        upload = validate_upload(
+            display, content, max_bytes=settings.max_upload_mb * 2**20, max_pages=settings.max_pages
+        )
+        cancel = threading.Event()
+
+        def progress(done: int, total: int) -> None:
+            with self.store.transaction() as db:
+                job = db.get_one(IngestJob, job_id)
+                job.pages_done, job.pages_total, job.updated_at = done, total, utcnow()
+                if job.cancel_requested:
+                    cancel.set()
+
+        progress(0, upload.page_count)
+        return extract(
+            upload,
+            lambda: self._engine(engine_name),
+            language=language,
+            page_budget_s=settings.ocr_page_budget_s,
+            progress=progress,
+            cancel=cancel,
+        )
+
+    def _engine(self, name: str) -> OcrEngine:
+        with self._engine_lock:
+            return get_engine(name if name != "auto" else self.store.settings.ocr_engine)
+
+    @staticmethod
+    def _ready_twin(db: Session, doc: Document) -> ExtractionResult | None:
+        """Pages of an identical file already read (same SHA-256): reuse them instead of OCR again."""
+        twin_id = db.scalar(
+            select(Document.id)
+            .where(Document.sha256 == doc.sha256, Document.id != doc.id, Document.status == "ready")
+            .limit(1)
+        )
+        if twin_id is None:
+            return None
+        rows = db.scalars(
+            select(DocumentPage).where(DocumentPage.document_id == twin_id).order_by(DocumentPage.number)
+        ).all()
+        return ExtractionResult(
+            [
+                PageText(
+                    r.number,
+                    r.source,
+                    r.text,
+                    [Word.from_json(w) for w in r.words],
+                    r.width,
+                    r.height,
+                    r.seconds,
+                    r.error,
+                )
+                for r in rows
+            ]
+        )
+
+    def _finish(self, job_id: int, status: str, message: str | None, result: ExtractionResult | None) -> None:
+        with self.store.transaction() as db:
+            job = db.get_one(IngestJob, job_id)
+            doc = db.get_one(Document, job.document_id)
+            job.status, job.message, job.updated_at = status, message, utcnow()
+            db.execute(delete(DocumentPage).where(DocumentPage.document_id == doc.id))
+            if result is not None:
+                db.add_all(
+                    [
+                        DocumentPage(
+                            document_id=doc.id,
+                            number=p.number,
+                            source=p.source,
+                            text=p.text,
+                            words=[w.to_json() for w in p.words],
+                            width=p.width,
+                            height=p.height,
+                            mean_confidence=p.mean_confidence,
+                            seconds=p.seconds,
+                            error=p.error,
+                        )
+                        for p in result.pages
+                    ]
+                )
+                doc.text, doc.page_count = result.text, len(result.pages)
+                job.pages_done = job.pages_total = len(result.pages)
+            doc.status = {"done": "ready"}.get(status, status)
+            doc.error = message if status != "done" else (message or None)
+            user = db.get(User, job.created_by) if job.created_by else None
+            audit.record(
+                db,
+                username=user.username if user else "system",
+                role=user.role if user else "system",
+                action="document.ingest",
+                outcome="success" if status == "done" else "failure",
+                patient_id=doc.patient_id,
+                document_id=doc.id,
+                detail=f"{status}; {job.pages_done}/{job.pages_total} pages",
+            )
+
+
+_runners: dict[str, JobRunner] = {}
+_runners_lock = threading.Lock()
+
+
+def get_runner(store: Store) -> JobRunner:
+    """The process's runner for a store; the first call resumes jobs left by a previous process."""
+    with _runners_lock:
+        runner = _runners.get(store.url)
+        if runner is None:
+            runner = _runners[store.url] = JobRunner(store, store.settings.ingest_workers)
+            runner.resume_pending()
+        return runner
+
+
+def reset_runners() -> None:
+    """Stop every runner, waiting for running jobs (tests, shutdown)."""
+    with _runners_lock:
+        for runner in _runners.values():
+            runner.shutdown()
+        _runners.clear()

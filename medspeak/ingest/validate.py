@@ -1,0 +1,225 @@
+"""Upload validation: every check happens here, in the core, before anything is stored.
+
+Type comes from the content's magic bytes and must agree with the extension; the client's
+filename is cleaned into display text and never used as a path. PDFs are parsed with pypdf's
+stream limits, images under Pillow's decompression-bomb limit (as an error), DOCX archives
+against zip bombs. Anything unreadable becomes an ``UploadRejected`` with a reason a clinician
+can act on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import unicodedata
+import warnings
+import zipfile
+
+from charset_normalizer import from_bytes
+from PIL import Image
+from pypdf import PageObject, PdfReader, apply_configuration
+
+from medspeak.errors import UploadRejected
+from medspeak.ingest.types import FileKind, ValidatedUpload
+
+__all__ = ["MAX_IMAGE_PIXELS", "safe_display_name", "sniff", "validate_upload"]
+
+# 64 megapixels: a 50 MP phone photo or an A4 page at 600 DPI (35 MP) pass, a bomb does not.
+MAX_IMAGE_PIXELS = 64_000_000
+Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS  # Pillow warns above this and raises above twice this
+_MAX_DISPLAY_CHARS = 120
+_MAX_DOCX_UNCOMPRESSED = 50 * 2**20  # a typed report is a few hundred KB of XML
+_MAX_STREAM_BYTES = 20 * 2**20  # one page's drawing commands; real pages use well under 1 MB
+_PDF_LIMITS = {
+    "zlib_maximum_output_length": _MAX_STREAM_BYTES, "lzw_maximum_output_length": _MAX_STREAM_BYTES,
+    "run_length_maximum_output_length": _MAX_STREAM_BYTES, "maximum_declared_stream_length": _MAX_STREAM_BYTES,
+    "array_based_stream_maximum_output_length": _MAX_STREAM_BYTES,
+}  # fmt: skip
+_EXTENSIONS = {
+    "pdf": FileKind.PDF, "png": FileKind.PNG, "jpg": FileKind.JPEG, "jpeg": FileKind.JPEG, "tif": FileKind.TIFF,
+    "tiff": FileKind.TIFF, "txt": FileKind.TXT, "text": FileKind.TXT, "docx": FileKind.DOCX,
+}  # fmt: skip
+_LABELS = {
+    FileKind.PDF: "a PDF", FileKind.PNG: "a PNG image", FileKind.JPEG: "a JPEG image", FileKind.TIFF: "a TIFF image",
+    FileKind.TXT: "plain text", FileKind.DOCX: "a Word document",
+}  # fmt: skip
+_SUPPORTED = "PDF, PNG, JPEG, TIFF, TXT or DOCX"
+
+
+def safe_display_name(filename: str) -> str:
+    """The client's filename as harmless display text: last path part, no control or bidi characters."""
+    name = unicodedata.normalize("NFC", filename or "")
+    name = re.split(r"[\\/]", name)[-1]
+    # Categories C* are control, format (RTL overrides, zero-width), surrogates and unassigned.
+    name = "".join(ch for ch in name if not unicodedata.category(ch).startswith("C"))
+    name = re.sub(r"\s+", " ", name).strip().strip(".")
+    if len(name) > _MAX_DISPLAY_CHARS:
+        stem, dot, ext = name.rpartition(".")
+        keep = _MAX_DISPLAY_CHARS - len(ext) - 2
+        name = f"{stem[:keep]}….{ext}" if dot and 0 < len(ext) <= 5 else name[:_MAX_DISPLAY_CHARS]
+    return name or "document"
+
+
+def sniff(content: bytes) -> FileKind | None:
+    """The file type from its first bytes, or ``None`` (then it may be plain text)."""
+    if b"%PDF-" in content[:1024]:
+        return FileKind.PDF
+    if content.startswith(b"\x89PNG\r\n\x1a\n"):
+        return FileKind.PNG
+    if content.startswith(b"\xff\xd8\xff"):
+        return FileKind.JPEG
+    if content[:4] in (b"II*\x00", b"MM\x00*"):
+        return FileKind.TIFF
+    if content.startswith(b"PK\x03\x04"):
+        return FileKind.DOCX  # confirmed (or refused) when the archive is opened
+    return None
+
+
+def validate_upload(filename: str, content: bytes, *, max_bytes: int, max_pages: int) -> ValidatedUpload:
+    """Check an upload completely; return what may be stored, or raise ``UploadRejected``."""
+    if not content:
+        raise UploadRejected("The file is empty.")
+    if len(content) > max_bytes:
+        raise UploadRejected(
+            f"The file is {len(content) / 2**20:.1f} MB; the limit is {max_bytes // 2**20} MB. "
+            "Split large scans into several files."
+        )
+    display = safe_display_name(filename)
+    ext = display.rpartition(".")[2].lower() if "." in display else ""
+    claimed = _EXTENSIONS.get(ext) if ext else None
+    if ext and claimed is None:
+        raise UploadRejected(f"Files ending in .{ext[:10]} are not supported: upload {_SUPPORTED}.")
+    kind = sniff(content) or FileKind.TXT
+    if claimed is not None and claimed != kind:
+        raise UploadRejected(f"The file is named .{ext} but its content is {_LABELS[kind]}: check the file.")
+    pages, encoding = _CHECKS[kind](content, max_pages)
+    return ValidatedUpload(
+        content,
+        kind,
+        "jpg" if kind is FileKind.JPEG else kind.value,
+        display,
+        pages,
+        hashlib.sha256(content).hexdigest(),
+        encoding,
+    )
+
+
+def _check_pdf(content: bytes, max_pages: int) -> tuple[int, str | None]:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            reader = PdfReader(io.BytesIO(content), strict=False)
+            if reader.is_encrypted:
+                raise UploadRejected("This PDF is password-protected: remove the protection and upload it again.")
+            pages = len(reader.pages)
+            if 0 < pages <= max_pages:
+                with apply_configuration(None, **_PDF_LIMITS):
+                    for page in reader.pages:
+                        _check_pdf_page(page)
+    except UploadRejected:
+        raise
+    except Exception as exc:  # any parser failure on hostile input is a rejection
+        raise UploadRejected("This PDF is damaged or unreadable (or exceeds safe decoding limits).") from exc
+    return _page_count(pages, max_pages), None
+
+
+def _check_pdf_page(page: PageObject) -> None:
+    """Decode the page's drawing commands under the stream limits; refuse oversized embedded images."""
+    contents = page.get_contents()
+    if contents is not None:
+        contents.get_data()  # raises LimitReachedError on a decompression bomb
+    resources = page.get("/Resources")
+    xobjects = resources.get_object().get("/XObject") if resources is not None else None
+    for ref in xobjects.get_object().values() if xobjects is not None else []:
+        xobject = ref.get_object()
+        if xobject.get("/Subtype") == "/Image":
+            pixels = int(xobject.get("/Width", 0)) * int(xobject.get("/Height", 0))
+            if pixels > MAX_IMAGE_PIXELS:
+                raise UploadRejected("This PDF embeds an image too large to process safely.")
+
+
+def _check_image(content: bytes, max_pages: int) -> tuple[int, str | None]:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(content)) as image:
+                frames = int(getattr(image, "n_frames", 1))
+                _page_count(frames, max_pages)
+                for index in range(frames):
+                    image.seek(index)
+                    if image.width * image.height > MAX_IMAGE_PIXELS:
+                        raise Image.DecompressionBombError("too many pixels")
+                    image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise UploadRejected(
+            f"The image is too large to process safely (over {MAX_IMAGE_PIXELS // 10**6} megapixels)."
+        ) from exc
+    except UploadRejected:
+        raise
+    except Exception as exc:  # truncated or corrupt image data
+        raise UploadRejected("This image is damaged or truncated: scan or export it again.") from exc
+    return frames, None
+
+
+def _check_docx(content: bytes, max_pages: int) -> tuple[int, str | None]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            infos = archive.infolist()
+            names = {i.filename for i in infos}
+            if "word/document.xml" not in names:
+                raise UploadRejected("This archive is not a Word document (.docx).")
+            if sum(i.file_size for i in infos) > _MAX_DOCX_UNCOMPRESSED:
+                raise UploadRejected("This Word document expands to an unsafe size.")
+            archive.testzip()
+    except UploadRejected:
+        raise
+    except Exception as exc:  # corrupt archive
+        raise UploadRejected("This Word document is damaged or unreadable.") from exc
+    return 1, None
+
+
+def _check_text(content: bytes, max_pages: int) -> tuple[int, str | None]:
+    decoded = decode_text(content)
+    if decoded is None:
+        raise UploadRejected(f"This file is not readable text nor a supported document: upload {_SUPPORTED}.")
+    text, encoding = decoded
+    if not text.strip():
+        raise UploadRejected("The file contains no text.")
+    return 1, encoding
+
+
+def decode_text(content: bytes) -> tuple[str, str] | None:
+    """Decode text in any common encoding (BOMs, UTF-8, then detection); ``None`` for binary data."""
+    for bom, codec in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if content.startswith(bom):
+            try:
+                return content.decode(codec), codec
+            except UnicodeDecodeError:
+                return None
+    if b"\x00" in content:
+        return None
+    try:
+        return content.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(content[:200_000]).best()
+    if best is None:
+        return None
+    text = content.decode(best.encoding, errors="replace")
+    controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\r\n\t\f")
+    return None if controls > len(text) / 100 else (text, best.encoding)
+
+
+def _page_count(pages: int, max_pages: int) -> int:
+    if pages <= 0:
+        raise UploadRejected("The document has no pages.")
+    if pages > max_pages:
+        raise UploadRejected(f"The document has {pages} pages; the limit is {max_pages}. Split it into parts.")
+    return pages
+
+
+_CHECKS = {
+    FileKind.PDF: _check_pdf, FileKind.PNG: _check_image, FileKind.JPEG: _check_image, FileKind.TIFF: _check_image,
+    FileKind.DOCX: _check_docx, FileKind.TXT: _check_text,
+}  # fmt: skip

@@ -1,0 +1,91 @@
+"""The committed model under ``models/los/``: its files, their SHA-256 manifest, and loading it once.
+
+A file whose hash differs from the manifest refuses to load: a model is never used unchecked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Final
+
+from medspeak.errors import MedspeakError
+from medspeak.los.admissions import Admission
+from medspeak.los.model import LosModel
+
+__all__ = [
+    "DEFAULT_DIR",
+    "MANIFEST_FILE",
+    "METRICS_FILE",
+    "ModelUnavailable",
+    "fingerprint",
+    "load_committed",
+    "read_metrics",
+    "sha256_of",
+    "verify",
+    "write_manifest",
+]
+
+DEFAULT_DIR: Final = Path(__file__).resolve().parents[2] / "models" / "los"
+MANIFEST_FILE: Final = "MANIFEST.sha256"
+METRICS_FILE: Final = "metrics.json"
+
+
+class ModelUnavailable(MedspeakError):
+    """The length-of-stay model is missing or altered; run ``medspeak train los``."""
+
+
+def sha256_of(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def fingerprint(admissions: Sequence[Admission]) -> str:
+    """SHA-256 of the admission ids: tells whether a folder is the one the model was trained on."""
+    return hashlib.sha256("\n".join(sorted(a.key for a in admissions)).encode()).hexdigest()
+
+
+def write_manifest(folder: Path, files: Sequence[Path]) -> Path:
+    """``sha256  name`` lines for each file (``sha256sum -c`` reads it)."""
+    lines = [f"{sha256_of(f)}  {f.name}" for f in sorted(files, key=lambda p: p.name)]
+    path = folder / MANIFEST_FILE
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def verify(folder: Path) -> None:
+    """Check every file of the manifest.
+
+    Raises:
+        ModelUnavailable: the manifest or a file is missing, or a hash differs.
+    """
+    manifest = folder / MANIFEST_FILE
+    if not manifest.exists():
+        raise ModelUnavailable(f"No length-of-stay model in {folder}: run `medspeak train los --mimic DIR`.")
+    for line in manifest.read_text(encoding="utf-8").splitlines():
+        digest, name = line.split("  ", 1)
+        path = folder / name
+        if not path.exists() or sha256_of(path) != digest:
+            raise ModelUnavailable(f"The length-of-stay model file {name} is missing or altered; retrain it.")
+
+
+@lru_cache(maxsize=4)
+def _load(folder: Path, stamp: float) -> LosModel:
+    verify(folder)
+    return LosModel.load(folder)
+
+
+def load_committed(folder: Path = DEFAULT_DIR) -> LosModel:
+    """The verified model of ``folder``, loaded once per version of its manifest."""
+    manifest = folder / MANIFEST_FILE
+    stamp = manifest.stat().st_mtime if manifest.exists() else 0.0
+    return _load(folder, stamp)
+
+
+def read_metrics(folder: Path = DEFAULT_DIR) -> dict[str, Any]:
+    """The figures written at training (cross-validation, back-test, generator at scale); {} when absent."""
+    path = folder / METRICS_FILE
+    return dict(json.loads(path.read_text(encoding="utf-8"))) if path.exists() else {}

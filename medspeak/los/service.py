@@ -1,0 +1,234 @@
+"""Length-of-stay services for the pages and the API: one patient's predicted stay and its history.
+
+``predict_stay`` needs ``READ_PATIENTS`` (clinicians and bed managers plan with stays; administrators
+see no patient data); the words of the reports behind a prediction only for ``READ_CLINICAL``. Each
+new prediction (new reports, another day in hospital, another model) is kept as an ``Assessment``
+of kind ``los``: that is the history of updates. Every call is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from medspeak.auth.roles import Actor, Permission
+from medspeak.errors import NotFound, PermissionDenied, ValidationFailed
+from medspeak.los.artifact import DEFAULT_DIR, load_committed, read_metrics
+from medspeak.los.distribution import StayDistribution
+from medspeak.los.explain import Driver, drivers
+from medspeak.los.features import snapshot
+from medspeak.los.forecast import PlannedElectives, forecast_occupancy
+from medspeak.los.sources import from_store
+from medspeak.services.audited import audited
+from medspeak.store.db import Store
+from medspeak.store.models import Assessment, Encounter, Patient
+from medspeak.store.types import utcnow
+
+__all__ = [
+    "PlannedElectives",
+    "StayPrediction",
+    "StayRef",
+    "StayUpdate",
+    "backtest_figures",
+    "current_stays",
+    "forecast_occupancy",
+    "predict_stay",
+    "stay_history",
+]
+
+_KIND: Final = "los"
+
+
+@dataclass(frozen=True)
+class StayPrediction:
+    """A patient's predicted stay: total and remaining days at P10/P50/P90, discharge dates, drivers.
+
+    For a stay already over, the prediction is the one made at admission, beside the actual length.
+    """
+
+    encounter_id: int
+    patient_id: int
+    model_version: str
+    as_of: datetime
+    admitted_at: datetime
+    elapsed_days: float
+    total_days: tuple[float, float, float]
+    remaining_days: tuple[float, float, float]
+    discharge: tuple[datetime, datetime, datetime]
+    drivers: list[Driver]
+    reports_seen: int
+    actual_days: float | None
+
+
+@dataclass(frozen=True)
+class StayRef:
+    """A patient in a bed now, for choosing whose stay to look at."""
+
+    encounter_id: int
+    patient_id: int
+    name: str
+    mrn: str
+    ward: str
+    admitted_at: datetime
+
+
+@dataclass(frozen=True)
+class StayUpdate:
+    """One stored prediction of the stay (the history the LOS page shows)."""
+
+    created_at: datetime
+    model_version: str
+    elapsed_days: float
+    reports_seen: int
+    total_days: tuple[float, float, float]
+
+
+def _encounter(db: Session, encounter_id: int) -> Encounter:
+    enc = db.get(Encounter, encounter_id)
+    if enc is None:
+        raise NotFound(f"No stay with id {encounter_id}.")
+    if enc.kind != "inpatient":
+        raise ValidationFailed("Length of stay is predicted for inpatient stays only.")
+    return enc
+
+
+def predict_stay(
+    store: Store, actor: Actor, encounter_id: int, *, now: datetime | None = None, model_dir: Path = DEFAULT_DIR
+) -> StayPrediction:
+    """Predict the stay of an inpatient encounter from what is known now (or at admission, once it is over).
+
+    Raises:
+        PermissionDenied: the role may not read patients' stays.
+        NotFound: no such encounter.
+        ValidationFailed: the encounter is an emergency visit.
+        ModelUnavailable: the model is missing or altered.
+    """
+    model = load_committed(model_dir)
+    version = str(model.meta_.get("version", "unversioned"))
+    with audited(store, actor, "los.predict", Permission.READ_PATIENTS) as call:
+        enc = _encounter(call.db, encounter_id)
+        call.patient_id = enc.patient_id
+        admission = from_store(call.db, [enc])[0]
+        as_of = admission.admitted_at if enc.ended_at is not None else (now or utcnow())
+        elapsed = max(0.0, (as_of - admission.admitted_at).total_seconds() / 86400)
+        snap = snapshot(admission, elapsed)
+        q = model.quantiles([snap])[0]
+        dist = StayDistribution.from_quantiles(q[None, :], np.array([elapsed]))
+        remaining = dist.remaining_quantiles()[0]
+        words = model.encoder_.top_words(snap.text) if actor.can(Permission.READ_CLINICAL) else []
+        total = elapsed + remaining
+        prediction = StayPrediction(
+            encounter_id=enc.id,
+            patient_id=enc.patient_id,
+            model_version=version,
+            as_of=as_of,
+            admitted_at=admission.admitted_at,
+            elapsed_days=elapsed,
+            total_days=(float(total[0]), float(total[1]), float(total[2])),
+            remaining_days=(float(remaining[0]), float(remaining[1]), float(remaining[2])),
+            discharge=(
+                as_of + timedelta(days=float(remaining[0])),
+                as_of + timedelta(days=float(remaining[1])),
+                as_of + timedelta(days=float(remaining[2])),
+            ),
+            drivers=drivers(model.contributions([snap])[0], model.encoder_.groups, snap, float(total[1]), words),
+            reports_seen=int(snap.values["reports_so_far"]),
+            actual_days=admission.los_days,
+        )
+        _remember(call.db, actor, enc, prediction, snap.values)
+        call.detail = f"model {version}"
+        return prediction
+
+
+def _remember(db: Session, actor: Actor, enc: Encounter, p: StayPrediction, values: dict[str, float | str]) -> None:
+    """Store the prediction when something changed since the last one (reports, day in hospital, model)."""
+    inputs = {"values": values, "elapsed_day": int(p.elapsed_days)}
+    last = db.scalars(
+        select(Assessment)
+        .where(Assessment.encounter_id == enc.id, Assessment.kind == _KIND)
+        .order_by(Assessment.created_at.desc(), Assessment.id.desc())
+        .limit(1)
+    ).first()
+    if (
+        last is not None
+        and last.model_version == p.model_version
+        and last.inputs.get("elapsed_day") == inputs["elapsed_day"]
+    ):
+        if last.inputs.get("values", {}).get("reports_so_far") == values["reports_so_far"]:
+            return
+    db.add(
+        Assessment(
+            patient_id=enc.patient_id,
+            encounter_id=enc.id,
+            kind=_KIND,
+            model_version=p.model_version,
+            inputs=inputs,
+            output={
+                "as_of": p.as_of.isoformat(),
+                "elapsed_days": round(p.elapsed_days, 3),
+                "total_days": [round(x, 3) for x in p.total_days],
+                "remaining_days": [round(x, 3) for x in p.remaining_days],
+                "discharge": [d.isoformat() for d in p.discharge],
+            },
+            explanation={"drivers": [{"feature": d.feature, "effect_pct": round(d.effect_pct, 1)} for d in p.drivers]},
+            created_by=actor.user_id,
+        )
+    )
+
+
+def current_stays(store: Store, actor: Actor) -> list[StayRef]:
+    """Patients in a bed now, by ward then name."""
+    with audited(store, actor, "los.stays", Permission.READ_PATIENTS) as call:
+        rows = call.db.execute(
+            select(Encounter, Patient)
+            .join(Patient, Patient.id == Encounter.patient_id)
+            .where(Encounter.kind == "inpatient", Encounter.ended_at.is_(None))
+        ).all()
+        out = [
+            StayRef(
+                e.id,
+                p.id,
+                f"{p.family_name.upper()}, {p.given_name}",
+                p.mrn,
+                e.ward.name if e.ward else "-",
+                e.started_at,
+            )
+            for e, p in rows
+        ]
+        call.detail = f"{len(out)} stay(s)"
+        return sorted(out, key=lambda r: (r.ward, r.name))
+
+
+def stay_history(store: Store, actor: Actor, encounter_id: int) -> list[StayUpdate]:
+    """Every stored length-of-stay prediction of a stay, oldest first."""
+    with audited(store, actor, "los.history", Permission.READ_PATIENTS) as call:
+        enc = _encounter(call.db, encounter_id)
+        call.patient_id = enc.patient_id
+        rows = call.db.scalars(
+            select(Assessment)
+            .where(Assessment.encounter_id == encounter_id, Assessment.kind == _KIND)
+            .order_by(Assessment.created_at, Assessment.id)
+        ).all()
+        return [
+            StayUpdate(
+                created_at=a.created_at,
+                model_version=a.model_version,
+                elapsed_days=float(a.output.get("elapsed_days", 0.0)),
+                reports_seen=int(a.inputs.get("values", {}).get("reports_so_far", 0)),
+                total_days=tuple(float(x) for x in a.output["total_days"]),  # type: ignore[arg-type]
+            )
+            for a in rows
+        ]
+
+
+def backtest_figures(actor: Actor, model_dir: Path = DEFAULT_DIR) -> dict[str, Any]:
+    """The committed model's evaluation figures (no patient data): for roles that read the census."""
+    if not actor.can(Permission.READ_CENSUS):
+        raise PermissionDenied(f"Your role ({actor.role}) does not allow this (los.figures).")
+    return read_metrics(model_dir)

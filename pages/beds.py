@@ -1,0 +1,31 @@
+"""Beds: each ward's occupied beds for the next 14 days, alerts, likely discharges and what-if."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import beds_view, fan_chart, runtime
+from components.auth_gate import current_actor
+from medspeak.errors import MedspeakError
+from medspeak.los import service as los
+from medspeak.services import dashboard
+
+st.title("Beds")
+actor = current_actor()
+store = runtime.store()
+wards = [w.code for w in dashboard.ward_census(store, actor)]
+plan = beds_view.what_if(wards)
+try:
+    forecast = los.forecast_occupancy(store, actor, 14, plan)
+except MedspeakError as exc:
+    st.error(str(exc), icon=":material/error:")
+    st.stop()
+    raise
+
+st.caption(f"Forecast at {forecast.generated_at:%a %d %b %H:%M} UTC, model {forecast.model_version}.")
+beds_view.alerts(forecast)
+beds_view.summary(forecast)
+for ward in forecast.wards:
+    fan_chart.show(ward)
+beds_view.likely_discharges(forecast.likely_discharges)
+beds_view.backtest(los.backtest_figures(actor))

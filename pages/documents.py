@@ -1,0 +1,99 @@
+"""Documents: upload files for a patient, watch them being read, check the text against the page."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import document_viewer, patient_form, runtime, tables, upload_progress
+from components.auth_gate import current_actor
+from medspeak.errors import MedspeakError
+from medspeak.ingest.ocr import engine_statuses
+from medspeak.services import documents, patients
+
+store, actor = runtime.store(), current_actor()
+st.session_state.setdefault("documents.patient_id", None)
+settings = runtime.settings()
+
+st.title("Documents")
+
+with st.container(border=True):
+    st.subheader("Upload")
+    query = st.text_input("Patient (name or MRN)", key="documents.patient_query", placeholder="e.g. Dubois")
+    found = patients.search_patients(store, actor, query, limit=30)
+    options: dict[int | None, str] = {None: "No patient yet (link later)"}
+    options.update({p.id: f"{p.name} · {p.mrn} · {p.age} y" for p in found})
+    chosen = st.session_state["documents.patient_id"]
+    if chosen is not None and chosen not in options:
+        options[chosen] = f"Patient #{chosen}"
+    patient_id = st.selectbox(
+        "Attach to",
+        list(options),
+        format_func=options.__getitem__,
+        index=list(options).index(chosen),
+        key="documents.patient_select",
+    )
+    st.session_state["documents.patient_id"] = patient_id
+    with st.expander("New patient", icon=":material/person_add:"):
+        created = patient_form.show(store, actor, key="documents.new_patient")
+        if created is not None:
+            st.session_state["documents.patient_id"] = created.id
+            st.session_state.pop("documents.patient_select", None)  # let the new patient be selected
+            st.rerun()
+    c1, c2 = st.columns(2)
+    kind = c1.selectbox("Kind", documents.DOCUMENT_KINDS, format_func=tables.kind_label, key="documents.kind")
+    language = c2.selectbox(
+        "Language",
+        ["auto", "en", "fr"],
+        key="documents.language",
+        format_func={"auto": "English or French", "en": "English", "fr": "French"}.__getitem__,
+    )
+    files = st.file_uploader(
+        "Files (PDF, PNG, JPEG, TIFF, TXT, DOCX)",
+        accept_multiple_files=True,
+        type=["pdf", "png", "jpg", "jpeg", "tif", "tiff", "txt", "docx"],
+        key="documents.files",
+    )
+    if st.button("Upload and read", type="primary", disabled=not files, key="documents.upload"):
+        for file in files or []:
+            try:
+                outcome = documents.upload(
+                    store,
+                    actor,
+                    filename=file.name,
+                    content=file.getvalue(),
+                    patient_id=patient_id,
+                    kind=kind,
+                    language=language,
+                )
+            except MedspeakError as exc:
+                st.error(f"{file.name}: {exc}")
+                continue
+            if outcome.job_id is None:
+                st.info(f"{outcome.display_name}: {outcome.message}")
+                st.session_state["documents.view_id"] = outcome.document_id
+            else:
+                upload_progress.track(outcome.job_id, outcome.display_name)
+    st.caption(
+        "OCR: "
+        + " · ".join(f"{s.name} {'✓ ' + s.detail if s.available else '✗ ' + s.detail}" for s in engine_statuses())
+        + f" · engine setting: {settings.ocr_engine}"
+    )
+
+upload_progress.show(store, actor)
+
+st.subheader("Read documents")
+recent = documents.list_documents(store, actor, patient_id=patient_id, limit=100)
+if not recent:
+    st.caption("No document for this selection yet.")
+else:
+    names = {d.id: f"{d.created_at:%Y-%m-%d %H:%M} · {d.display_name} · {d.status}" for d in recent}
+    wanted = st.session_state.pop("documents.view_id", None)  # a document just read, or just re-uploaded
+    if wanted in names:
+        st.session_state["documents.view_select"] = wanted
+    view_id = st.selectbox("Document", list(names), format_func=names.__getitem__, key="documents.view_select")
+    try:
+        detail = documents.document_detail(store, actor, view_id)
+    except MedspeakError as exc:
+        st.error(str(exc))
+    else:
+        document_viewer.show(detail, lambda number: documents.page_image(store, actor, view_id, number))

@@ -1,0 +1,25 @@
+"""Length of stay: one patient's predicted stay, its interval, drivers and history of updates."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import runtime, stay_view
+from components.auth_gate import current_actor
+from medspeak.errors import MedspeakError
+from medspeak.los import service as los
+
+st.title("Length of stay")
+actor = current_actor()
+store = runtime.store()
+encounter_id = stay_view.choose(los.current_stays(store, actor))
+if encounter_id is not None:
+    try:
+        prediction = los.predict_stay(store, actor, encounter_id)
+    except MedspeakError as exc:
+        st.error(str(exc), icon=":material/error:")
+        st.stop()
+        raise
+    stay_view.prediction(prediction)
+    stay_view.drivers(prediction)
+    stay_view.history(los.stay_history(store, actor, encounter_id))

@@ -1,0 +1,58 @@
+import time
+from collections.abc import Callable
+from datetime import date
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from medspeak.auth.roles import Actor
+from medspeak.demo.render import render_scan
+from medspeak.services import documents, patients
+from medspeak.store.db import Store
+
+_TEXT = "Discharge summary\nMetoprolol 25 mg PO twice daily\nAllergies: penicillin (rash)\nBP 142/88 HR 96"
+
+
+def _wait(store: Store, actor: Actor, job_id: int, timeout: float = 60) -> documents.JobView:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        (view,) = documents.job_views(store, actor, [job_id])
+        if view.finished:
+            return view
+        time.sleep(0.2)
+    raise AssertionError("the job did not finish")
+
+
+def test_clinician_sees_the_page_with_the_recognised_words(
+    store: Store, actors: dict[str, Actor], login: Callable[..., AppTest]
+) -> None:
+    clinician = actors["clinician"]
+    patient = patients.register_patient(
+        store, clinician, given_name="Marie", family_name="Dupont", sex="female", birth_date=date(1950, 1, 1)
+    )
+    outcome = documents.upload(
+        store,
+        clinician,
+        filename="scan.png",
+        content=render_scan(_TEXT, 1),
+        patient_id=patient.id,
+        kind="discharge_summary",
+    )
+    assert outcome.job_id is not None
+    assert _wait(store, clinician, outcome.job_id).status == "done"
+    at = login("clinician")
+    at.switch_page("pages/documents.py").run()
+    assert not at.exception
+    at.session_state["documents.patient_id"] = patient.id
+    at.run()
+    assert not at.exception
+    assert at.image, "the page image with its word boxes is shown"
+    text = at.text_area[0].value
+    assert "Metoprolol 25 mg" in text
+    assert any("ocr:" in c.value for c in at.caption)
+
+
+def test_bed_manager_has_no_documents_page(login: Callable[..., AppTest]) -> None:
+    at = login("bedmanager")
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("pages/documents.py")

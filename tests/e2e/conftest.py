@@ -1,0 +1,125 @@
+"""Browser tests: one app server for the session (`medspeak init` + Streamlit), Debian chromium."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str], Path]]:
+    """`medspeak init` then Streamlit on a free loopback port, as `make run` does."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    home = tmp_path_factory.mktemp("e2e")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDSPEAK_")}
+    env.update(
+        {
+            "MEDSPEAK_HOME": str(home / "var"),
+            "MEDSPEAK_SECRETS_FILE": str(home / "secrets.toml"),
+            "MEDSPEAK_DEMO_PATIENTS": "12",
+            "MEDSPEAK_BCRYPT_ROUNDS": "4",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    (home / "secrets.toml").write_text('cookie_key = "e2e-only-random-key-0123456789abcdefghijkl"\n')
+    out = subprocess.run(
+        [sys.executable, "-m", "medspeak", "init"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    creds = dict(re.findall(r"^\s+(\w+)\s+\w+\s+(\S+)$", out, flags=re.MULTILINE))
+    port = _free_port()
+    log = (home / "server.log").open("wb")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "components.server",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as answer:  # noqa: S310 - loopback
+                    if answer.read() == b"ok":
+                        break
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.5)
+        else:
+            pytest.fail("the app did not answer /_stcore/health within 60 s")
+        yield url, creds, home / "var" / "medspeak.db"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
+def wait_for_session_cookie(page: Page) -> None:
+    """The login cookie is written by a browser-side component a moment after the login itself."""
+    for _ in range(100):
+        if any(c["name"] == "medspeak_session" for c in page.context.cookies()):
+            return
+        page.wait_for_timeout(100)
+    pytest.fail("the session cookie was never set")
+
+
+def first_patient(db: Path) -> tuple[int, str, str]:
+    with sqlite3.connect(db) as conn:
+        row = conn.execute("SELECT id, mrn, family_name FROM patients ORDER BY id LIMIT 1").fetchone()
+    return int(row[0]), str(row[1]), str(row[2])
+
+
+def log_in(page: Page, url: str, username: str, password: str) -> None:
+    page.goto(url)
+    page.get_by_role("textbox", name="Username").fill(username)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Log in").click()

@@ -1,0 +1,38 @@
+"""The real app in headless Chromium: a bed manager opens the Beds page and reads tomorrow's forecast.
+
+Needs Debian's chromium and the page in the bed manager's navigation (sidebar link "Beds").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import CHROMIUM, FLAGS
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def test_bed_manager_reads_the_forecast(server: tuple[str, dict[str, str], Path], tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    url, creds, _db = server
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1200})
+        page.set_default_timeout(60_000)
+        page.goto(url)
+        page.get_by_role("textbox", name="Username").fill("bedmanager")
+        page.get_by_role("textbox", name="Password").fill(creds["bedmanager"])
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("heading", name="Home")).to_be_visible()
+
+        page.get_by_role("link", name="Beds").click()
+        expect(page.get_by_role("heading", name="Beds")).to_be_visible()
+        expect(page.get_by_text("Tomorrow (median)")).to_be_visible()
+        expect(page.get_by_text("occupied beds at midnight").first).to_be_visible()
+        expect(page.get_by_role("heading", name="How good is this forecast?")).to_be_visible()
+        expect(page.get_by_text("Inside the 90 % band")).to_be_visible()
+        page.screenshot(path=str(tmp_path / "beds.png"), full_page=True)
+        browser.close()

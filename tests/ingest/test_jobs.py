@@ -1,0 +1,183 @@
+"""Uploads are read off the page thread; the store never holds half a document."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, update
+
+from medspeak.auth.roles import Actor
+from medspeak.errors import PermissionDenied, UploadRejected
+from medspeak.ingest.jobs import JobRunner
+from medspeak.services import documents, patients
+from medspeak.services.audit_log import verify_store
+from medspeak.store.db import Store
+from medspeak.store.models import AuditEvent, Document, DocumentPage, IngestJob
+from medspeak.store.types import utcnow
+from tests.ingest import corpus
+
+ROOT = Path(__file__).resolve().parents[2]
+TEXT = "Discharge summary. Metoprolol 25 mg PO twice daily. No chest pain."
+
+
+@pytest.fixture
+def patient_id(store: Store, actors: dict[str, Actor]) -> int:
+    return patients.register_patient(
+        store, actors["clinician"], given_name="Ana", family_name="Silva", sex="female", birth_date=date(1961, 2, 3)
+    ).id
+
+
+def _wait(store: Store, actor: Actor, job_id: int) -> documents.JobView:
+    for _ in range(300):
+        (view,) = documents.job_views(store, actor, [job_id])
+        if view.finished:
+            return view
+        time.sleep(0.1)
+    raise AssertionError("job did not finish")
+
+
+def _count(store: Store, model: type) -> int:
+    with store.transaction() as db:
+        return db.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_upload_is_read_in_the_background_and_audited(store: Store, actors: dict[str, Actor], patient_id: int) -> None:
+    clinician = actors["clinician"]
+    outcome = documents.upload(
+        store,
+        clinician,
+        filename="../../summary.pdf",
+        content=corpus.pdf(TEXT, pages=2),
+        patient_id=patient_id,
+        kind="discharge_summary",
+        language="en",
+    )
+    assert outcome.display_name == "summary.pdf" and outcome.job_id is not None
+    view = _wait(store, clinician, outcome.job_id)
+    assert (view.status, view.pages_done, view.pages_total) == ("done", 2, 2)
+    detail = documents.document_detail(store, clinician, outcome.document_id)
+    assert detail.summary.status == "ready" and [p.source for p in detail.pages] == ["text-layer"] * 2
+    assert "Metoprolol 25 mg" in detail.pages[0].text
+    stored = list(store.settings.documents_dir.rglob("*.pdf"))
+    assert len(stored) == 1 and "summary" not in stored[0].name  # generated name, never the client's
+    with store.transaction() as db:
+        actions = db.scalars(select(AuditEvent.action).where(AuditEvent.document_id == outcome.document_id)).all()
+    assert {"document.upload", "document.ingest", "document.read"} <= set(actions)
+    assert verify_store(store).ok
+
+
+def test_the_same_file_is_stored_once(store: Store, actors: dict[str, Actor], patient_id: int) -> None:
+    clinician = actors["clinician"]
+    content = corpus.pdf(TEXT)
+    first = documents.upload(store, clinician, filename="a.pdf", content=content, patient_id=patient_id)
+    _wait(store, clinician, first.job_id or 0)
+    again = documents.upload(store, clinician, filename="copy.pdf", content=content, patient_id=patient_id)
+    assert again.job_id is None and again.document_id == first.document_id and "Already uploaded" in again.message
+    other = patients.register_patient(
+        store, clinician, given_name="B", family_name="C", sex="male", birth_date=date(1970, 1, 1)
+    ).id
+    linked = documents.upload(store, clinician, filename="a.pdf", content=content, patient_id=other)
+    assert linked.duplicate_of == first.document_id
+    assert _wait(store, clinician, linked.job_id or 0).status == "done"
+    assert len(list(store.settings.documents_dir.rglob("*.pdf"))) == 1
+
+
+def test_a_rejected_upload_writes_nothing_but_the_audit(
+    store: Store, actors: dict[str, Actor], patient_id: int
+) -> None:
+    with pytest.raises(UploadRejected, match="password-protected"):
+        documents.upload(
+            store, actors["clinician"], filename="x.pdf", content=corpus.encrypted_pdf(), patient_id=patient_id
+        )
+    assert _count(store, Document) == 0 and not list(store.settings.documents_dir.rglob("*"))
+    with store.transaction() as db:
+        last = db.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).one()
+        assert (last.action, last.outcome) == ("document.upload", "failure")
+
+
+_WORKER = """
+import sys, time
+from medspeak.ingest import jobs
+from medspeak.store.db import get_store
+
+def slow_extract(*args, **kwargs):
+    time.sleep(120)  # killed long before this returns
+
+jobs.extract = slow_extract
+runner = jobs.JobRunner(get_store())
+runner.submit(int(sys.argv[1]))
+time.sleep(120)
+"""
+
+
+def test_a_worker_killed_mid_document_leaves_no_pages_and_the_job_resumes(
+    store: Store, actors: dict[str, Actor], patient_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        "medspeak.services.documents.get_runner",
+        lambda s: type("Idle", (), {"submit": staticmethod(lambda job_id, urgent=True: None)})(),
+    )
+    outcome = documents.upload(
+        store, actors["clinician"], filename="a.pdf", content=corpus.pdf(TEXT, pages=3), patient_id=patient_id
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-c", _WORKER, str(outcome.job_id)], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}
+    )
+    try:
+        for _ in range(200):  # until the worker has claimed the job and is in the middle of it
+            with store.transaction() as db:
+                if db.get_one(IngestJob, outcome.job_id).status == "running":
+                    break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the worker never started the job")
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+    with store.transaction() as db:
+        assert db.get_one(Document, outcome.document_id).status == "processing"
+        assert db.scalar(select(func.count()).select_from(DocumentPage)) == 0  # nothing half-written
+        db.execute(update(IngestJob).values(updated_at=utcnow() - timedelta(hours=1)))  # its heartbeat stopped
+    restarted = JobRunner(store)
+    try:
+        assert restarted.resume_pending() == 1
+        assert _wait(store, actors["clinician"], outcome.job_id or 0).status == "done"
+    finally:
+        restarted.shutdown()
+    assert _count(store, DocumentPage) == 3
+    assert verify_store(store).ok
+
+
+def test_a_queued_job_can_be_cancelled(
+    store: Store, actors: dict[str, Actor], patient_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        "medspeak.services.documents.get_runner",
+        lambda s: type("Idle", (), {"submit": staticmethod(lambda job_id: None)})(),
+    )
+    outcome = documents.upload(
+        store, actors["clinician"], filename="a.pdf", content=corpus.pdf(TEXT), patient_id=patient_id
+    )
+    documents.cancel(store, actors["clinician"], outcome.job_id or 0)
+    (view,) = documents.job_views(store, actors["clinician"], [outcome.job_id or 0])
+    assert view.status == "cancelled"
+    assert documents.document_detail(store, actors["clinician"], outcome.document_id).summary.status == "cancelled"
+
+
+@pytest.mark.parametrize("role", ["bed_manager", "admin"])
+def test_only_clinicians_upload_and_read_documents(
+    store: Store, actors: dict[str, Actor], patient_id: int, role: str
+) -> None:
+    with pytest.raises(PermissionDenied):
+        documents.upload(store, actors[role], filename="a.txt", content=b"text", patient_id=patient_id)
+    with pytest.raises(PermissionDenied):
+        documents.list_documents(store, actors[role])
+    with pytest.raises(PermissionDenied):
+        documents.job_views(store, actors[role], [1])

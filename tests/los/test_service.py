@@ -1,0 +1,92 @@
+"""Services: who may read what, stays predicted from what is on file, the forecast from the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from medspeak.auth.roles import Actor
+from medspeak.errors import PermissionDenied, ValidationFailed
+from medspeak.los.service import PlannedElectives, forecast_occupancy, predict_stay, stay_history
+from medspeak.store.db import Store
+from medspeak.store.models import AuditEvent, Document, Encounter
+from tests.los.conftest import NOW
+
+
+def _open_stay(store: Store) -> Encounter:
+    with store.transaction() as db:
+        enc = db.scalars(
+            select(Encounter).where(Encounter.kind == "inpatient", Encounter.ended_at.is_(None)).order_by(Encounter.id)
+        ).first()
+        assert enc is not None
+        db.expunge(enc)
+        return enc
+
+
+def test_bed_manager_reads_the_forecast_and_who_may_leave(
+    seeded: Store, actors: dict[str, Actor], model_dir: Path
+) -> None:
+    forecast = forecast_occupancy(seeded, actors["bed_manager"], now=NOW, model_dir=model_dir)
+    assert len(forecast.wards) == 6 and all(len(w.days) == 14 for w in forecast.wards)
+    assert sum(w.occupied_now for w in forecast.wards) > 0
+    assert (
+        forecast.likely_discharges
+        and forecast.likely_discharges[0].p_by_tomorrow >= forecast.likely_discharges[-1].p_by_tomorrow
+    )
+    assert all(0 <= r.p_today <= r.p_by_tomorrow <= 1 for r in forecast.likely_discharges)
+
+
+def test_admin_sees_forecasts_but_no_patient(seeded: Store, actors: dict[str, Actor], model_dir: Path) -> None:
+    forecast = forecast_occupancy(seeded, actors["admin"], now=NOW, model_dir=model_dir)
+    assert forecast.wards and forecast.likely_discharges is None
+    with pytest.raises(PermissionDenied):
+        predict_stay(seeded, actors["admin"], _open_stay(seeded).id, now=NOW, model_dir=model_dir)
+    with seeded.transaction() as db:
+        denied = db.scalars(select(AuditEvent).where(AuditEvent.action == "los.predict")).all()
+    assert [e.outcome for e in denied] == ["denied"]
+
+
+def test_electives_raise_only_their_wards_forecast(seeded: Store, actors: dict[str, Actor], model_dir: Path) -> None:
+    base = forecast_occupancy(seeded, actors["bed_manager"], now=NOW, model_dir=model_dir)
+    plan = [PlannedElectives("SURG", 8, 1)]
+    more = forecast_occupancy(seeded, actors["bed_manager"], extra_electives=plan, now=NOW, model_dir=model_dir)
+    for b, m in zip(base.wards, more.wards, strict=True):
+        if b.code == "SURG":
+            assert m.days[1].mean > b.days[1].mean + 4 and m.electives_added == 8
+        else:
+            assert m.days[1].mean == pytest.approx(b.days[1].mean)
+    with pytest.raises(ValidationFailed, match="Unknown ward"):
+        forecast_occupancy(
+            seeded, actors["bed_manager"], extra_electives=[PlannedElectives("XX", 1)], now=NOW, model_dir=model_dir
+        )
+
+
+def test_prediction_is_updated_when_a_report_arrives(seeded: Store, actors: dict[str, Actor], model_dir: Path) -> None:
+    enc = _open_stay(seeded)
+    first = predict_stay(seeded, actors["clinician"], enc.id, now=NOW, model_dir=model_dir)
+    assert first.discharge[0] >= NOW and first.discharge[0] <= first.discharge[1] <= first.discharge[2]
+    assert first.total_days[1] >= first.elapsed_days and first.drivers
+    predict_stay(seeded, actors["clinician"], enc.id, now=NOW, model_dir=model_dir)
+    assert len(stay_history(seeded, actors["clinician"], enc.id)) == 1  # nothing new: no new entry
+    with seeded.transaction() as db:
+        db.add(
+            Document(
+                patient_id=enc.patient_id,
+                encounter_id=enc.id,
+                sha256="1" * 64,
+                storage_key="none",
+                display_name="note.txt",
+                media_type="text/plain",
+                size_bytes=10,
+                kind="progress_note",
+                text="Septic shock, meropenem started, transfer to intensive care considered.",
+                created_at=NOW,
+            )
+        )
+    second = predict_stay(seeded, actors["bed_manager"], enc.id, now=NOW, model_dir=model_dir)
+    history = stay_history(seeded, actors["clinician"], enc.id)
+    assert [h.reports_seen for h in history] == [first.reports_seen, first.reports_seen + 1]
+    # A bed manager plans with the stay but is not shown the words of the reports.
+    assert all("(" not in d.text for d in second.drivers if d.feature == "reports_text")
