@@ -27,6 +27,8 @@ PAGES: tuple[PageSpec, ...] = (
         "patients.py", "Patients", ":material/patient_list:", frozenset({Role.CLINICIAN, Role.BED_MANAGER}), "Patients"
     ),
     PageSpec("documents.py", "Documents", ":material/description:", frozenset({Role.CLINICIAN}), "Patients"),
+    PageSpec("triage.py", "Triage", ":material/emergency:", frozenset({Role.CLINICIAN}), "Emergency"),
+    PageSpec("ed_queue.py", "ED queue", ":material/queue:", frozenset({Role.CLINICIAN}), "Emergency"),
     PageSpec("los.py", "Length of stay", ":material/timer:", frozenset({Role.CLINICIAN, Role.BED_MANAGER}), "Patients"),
     PageSpec("beds.py", "Beds", ":material/bed:", frozenset({Role.BED_MANAGER, Role.CLINICIAN}), "Beds"),
     PageSpec("admin.py", "Administration", ":material/admin_panel_settings:", frozenset({Role.ADMIN}), "System"),

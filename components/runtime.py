@@ -6,6 +6,10 @@ can act on, instead of a stack trace.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import threading
+
 import streamlit as st
 from pydantic import ValidationError
 
@@ -14,13 +18,23 @@ from medspeak.errors import StoreUnavailable
 from medspeak.ingest.jobs import get_runner
 from medspeak.store.db import Store
 
+_HEAVY_MODULES = ("medspeak.los.service", "medspeak.triage.service")
+
 
 @st.cache_resource(show_spinner=False)
 def _store(url: str) -> Store:
     store = Store(get_settings())
     store.migrate()  # idempotent; a fresh install or an upgrade gets its schema here
     get_runner(store)  # starts the ingestion workers and resumes jobs a previous run left
+    threading.Thread(target=_warm_up, name="medspeak-warm-up", daemon=True).start()
     return store
+
+
+def _warm_up() -> None:
+    """Import the model stack (xgboost, scipy, pandas: seconds on 2 cores) before a page needs it."""
+    for module in _HEAVY_MODULES:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(module)
 
 
 def settings() -> Settings:

@@ -20,6 +20,7 @@ from medspeak.auth.roles import Role
 from medspeak.config import get_settings
 from medspeak.errors import MedspeakError
 from medspeak.store.db import Store, get_store
+from medspeak.triage import cli as triage_cli
 
 __all__ = ["app", "main"]
 
@@ -36,6 +37,9 @@ train_app = typer.Typer(no_args_is_help=True, help="Train the models (artifacts 
 eval_app = typer.Typer(no_args_is_help=True, help="Evaluate on data of a given format; --json for one JSON line.")
 app.add_typer(train_app, name="train")
 app.add_typer(eval_app, name="eval")
+# Registered as they are: their options live with them, and importing them loads no model stack.
+train_app.command("triage")(triage_cli.train_command)  # medspeak train triage --data CSV [--out DIR]
+eval_app.command("triage")(triage_cli.eval_command)  # medspeak eval triage --data CSV [--json] [--model DIR]
 _MimicDir = Annotated[Path, typer.Option("--mimic", help="MIMIC-IV-format folder", exists=True, file_okay=False)]
 _Json = Annotated[bool, typer.Option("--json", help="Print one JSON object")]
 

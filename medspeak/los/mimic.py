@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Final
 
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 
 from medspeak.errors import ValidationFailed
 from medspeak.los.admissions import Admission, PriorStay, Report

@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import ndtr, ndtri  # type: ignore[import-untyped]
+from scipy.special import ndtr, ndtri
 
 from medspeak.los.occupancy import WardInputs
 

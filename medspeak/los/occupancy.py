@@ -17,7 +17,7 @@ from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import poisson  # type: ignore[import-untyped]
+from scipy.stats import poisson
 
 from medspeak.los.distribution import StayDistribution
 from medspeak.los.survival import Survival

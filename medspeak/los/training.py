@@ -14,7 +14,7 @@ from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.model_selection import GroupKFold  # type: ignore[import-untyped]
+from sklearn.model_selection import GroupKFold
 
 from medspeak.los.admissions import Admission
 from medspeak.los.features import Snapshot, snapshot

@@ -42,6 +42,8 @@ def test_locked_account_says_so(app: AppTest, login: Callable[..., AppTest]) -> 
                 "home.py": "Home",
                 "patients.py": "Patients",
                 "documents.py": "Documents",
+                "triage.py": "Triage",
+                "ed_queue.py": "ED queue",
                 "los.py": "Length of stay",
                 "beds.py": "Beds",
             },
@@ -57,7 +59,7 @@ def test_navigation_registers_only_the_roles_pages(
     assert not at.exception
     assert _page_titles(at) == ["Home"]
     assert at.sidebar.button(key="auth.logout").label == "Log out"
-    every = ("home.py", "patients.py", "documents.py", "los.py", "beds.py", "admin.py")
+    every = ("home.py", "patients.py", "documents.py", "triage.py", "ed_queue.py", "los.py", "beds.py", "admin.py")
     for page in every:  # st.navigation registered only the role's pages: the others cannot be opened
         if page not in allowed:
             with pytest.raises(ValueError, match="Could not find a navigation page"):

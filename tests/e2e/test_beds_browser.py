@@ -30,7 +30,6 @@ def test_bed_manager_reads_the_forecast(server: tuple[str, dict[str, str], Path]
 
         page.get_by_role("link", name="Beds").click()
         expect(page.get_by_role("heading", name="Beds")).to_be_visible()
-        expect(page.get_by_text("Tomorrow (median)")).to_be_visible()
         expect(page.get_by_text("occupied beds at midnight").first).to_be_visible()
         expect(page.get_by_role("heading", name="How good is this forecast?")).to_be_visible()
         expect(page.get_by_text("Inside the 90 % band")).to_be_visible()

@@ -1,0 +1,82 @@
+"""The triage form: vitals, complaint, AVPU, pain, injury; prefilled from the record when there is one.
+
+Session-state keys owned here: ``triage.f.<field>`` (one a field) and ``triage.prefilled_for``.
+No bounds on the number inputs: the core checks plausibility and offers unit conversions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from medspeak.triage.inputs import AVPU, TRANSPORT_MODES, TriageInputs
+from medspeak.triage.plausibility import InputIssue
+
+_NUMBERS = (
+    ("temperature_c", "Temperature (°C)", "%.1f"),
+    ("heart_rate", "Heart rate (/min)", "%.0f"),
+    ("respiratory_rate", "Respiratory rate (/min)", "%.0f"),
+    ("spo2", "SpO2 (%)", "%.0f"),
+    ("age", "Age (years)", "%.0f"),
+    ("pain", "Pain (0-10)", "%.0f"),
+)
+_INJURY = {"yes": True, "no": False}
+
+
+def _key(name: str) -> str:
+    return f"triage.f.{name}"
+
+
+def init(prefill: TriageInputs | None = None, source: Any = None) -> None:
+    """Initialise the widgets once, or refill them when a different patient is opened."""
+    if prefill is not None and st.session_state.get("triage.prefilled_for") != source:
+        st.session_state["triage.prefilled_for"] = source
+        values = prefill.to_dict()
+        for name, _, _ in _NUMBERS:
+            st.session_state[_key(name)] = values[name]
+        bp = (values["systolic_bp"], values["diastolic_bp"])
+        st.session_state[_key("blood_pressure")] = f"{bp[0]:g}/{bp[1]:g}" if None not in bp else ""
+        for name in ("transport_mode", "sex", "chief_complaint", "mental_status"):
+            st.session_state[_key(name)] = values[name]
+        injury = values["injury"]
+        st.session_state[_key("injury")] = None if injury is None else ("yes" if injury else "no")
+    for name, _, _ in _NUMBERS:
+        st.session_state.setdefault(_key(name), None)
+    for name in ("blood_pressure", "chief_complaint"):
+        st.session_state.setdefault(_key(name), "")
+    for name in ("transport_mode", "sex", "mental_status", "injury"):
+        st.session_state.setdefault(_key(name), None)
+
+
+def accept(issue: InputIssue) -> None:
+    """Button callback: put the offered conversion into the form."""
+    if issue.field in ("systolic_bp", "diastolic_bp"):
+        systolic, _, diastolic = str(st.session_state[_key("blood_pressure")]).partition("/")
+        parts = {"systolic_bp": systolic, "diastolic_bp": diastolic}
+        parts[issue.field] = f"{issue.converted:g}"
+        st.session_state[_key("blood_pressure")] = f"{parts['systolic_bp']}/{parts['diastolic_bp']}".replace(" ", "")
+    else:
+        st.session_state[_key(issue.field)] = issue.converted
+
+
+def show() -> dict[str, Any] | None:
+    """Draw the form; on submit return the raw values (blanks as ``None``), else None."""
+    with st.form("triage.form", border=True):
+        c1, c2, c3 = st.columns(3)
+        for i, (name, label, fmt) in enumerate(_NUMBERS):
+            (c1, c2, c3)[i % 3].number_input(label, value=None, format=fmt, key=_key(name))
+        c1.text_input("Blood pressure (mmHg)", placeholder="142/88", key=_key("blood_pressure"))
+        c2.selectbox("Arrival", TRANSPORT_MODES, index=None, placeholder="not recorded", key=_key("transport_mode"))
+        c3.selectbox("Sex", ("female", "male"), index=None, placeholder="not recorded", key=_key("sex"))
+        c1.selectbox("Mental status (AVPU)", AVPU, index=None, placeholder="not recorded", key=_key("mental_status"))
+        c2.selectbox("Injury", ("no", "yes"), index=None, placeholder="not recorded", key=_key("injury"))
+        st.text_input("Chief complaint", placeholder="e.g. chest pain since 1 hour", key=_key("chief_complaint"))
+        if not st.form_submit_button("Propose a level", type="primary", key="triage.submit"):
+            return None
+    values: dict[str, Any] = {name: st.session_state[_key(name)] for name, _, _ in _NUMBERS}
+    for name in ("blood_pressure", "transport_mode", "sex", "chief_complaint", "mental_status"):
+        values[name] = st.session_state[_key(name)]
+    injury = st.session_state[_key("injury")]
+    values["injury"] = None if injury is None else _INJURY[injury]
+    return values

@@ -1,0 +1,81 @@
+"""``medspeak train triage`` and ``medspeak eval triage``.
+
+Wired into ``medspeak/cli.py`` through ``train_command`` and ``eval_command``; ``app`` runs them alone
+(``python -m medspeak.triage.cli train --data FILE``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+# The same folder as ``medspeak.triage.model.MODEL_DIR``, named here so that ``medspeak --help`` does not
+# import xgboost, pandas and scikit-learn.
+MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "triage"
+
+__all__ = ["app", "eval_command", "train_command"]
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Triage model: train and evaluate.")
+
+DataOption = Annotated[Path, typer.Option("--data", help="CSV in the KTAS format (;-separated, latin-1)")]
+
+
+@app.command("train")
+def train_command(data: DataOption, out: Annotated[Path, typer.Option(help="Artifact folder")] = MODEL_DIR) -> None:
+    """Train on a KTAS CSV; write the artifact, model card, calibration plot and manifest."""
+    from medspeak.triage.card import write_card, write_manifest
+    from medspeak.triage.ktas import KtasData, read_ktas
+    from medspeak.triage.train import train
+
+    result = train(data)
+    result.model.save(out)
+    full = read_ktas(data)
+    rows = result.holdout_index
+    holdout = KtasData(
+        full.inputs.iloc[rows].reset_index(drop=True),
+        full.expert[rows],
+        None if full.nurse is None else full.nurse[rows],
+        full.site[rows],
+    )
+    write_card(result.model, holdout, out, data.name)
+    write_manifest(out)
+    h = result.holdout
+    typer.echo(
+        f"Triage model {result.model.version} written to {out}. Held-out part (n = {h['n']}): "
+        f"accuracy {h['accuracy']:.3f}, quadratic kappa {h['kappa_quadratic']:.3f}, "
+        f"critical under-triage {h['critical_under_triage']:.3f}, ECE {h['ece']:.3f}."
+    )
+
+
+@app.command("eval")
+def eval_command(
+    data: DataOption,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+    model_dir: Annotated[Path, typer.Option("--model", help="Artifact folder")] = MODEL_DIR,
+) -> None:
+    """Evaluate the committed model on a KTAS-format CSV: model, nurses and second reader."""
+    from medspeak.triage.ktas import read_ktas
+    from medspeak.triage.model import TriageModel
+    from medspeak.triage.train import evaluate
+
+    figures = evaluate(TriageModel.load(model_dir), read_ktas(data))
+    if json_out:
+        typer.echo(json.dumps(figures))
+        return
+    nurse = figures["nurse"] or {}
+    typer.echo(f"{'':24}{'model':>10}{'nurses':>10}")
+    for key in ("accuracy", "macro_f1", "kappa_linear", "kappa_quadratic", "under_triage", "over_triage"):
+        typer.echo(f"{key:24}{figures[key]:>10.3f}{nurse.get(key, float('nan')):>10.3f}")
+    for key in ("critical_under_triage",):
+        typer.echo(f"{key:24}{figures[key]:>10.3f}{nurse.get(key, float('nan')):>10.3f}")
+    typer.echo(f"{'ece':24}{figures['ece']:>10.3f}")
+    if figures["second_reader"]:
+        r = figures["second_reader"]
+        typer.echo(f"second reader: flags {r['flag_rate']:.1%}, catches {r['nurse_under_triage_caught']:.1%}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,125 @@
+"""What a triage nurse records at the door, in one typed object.
+
+Every field may be missing (``None``): the model copes, and the result says which were missing.
+Units: temperature in °C, heart and respiratory rates per minute, SpO2 in %, blood pressure in mmHg,
+pain on the 0-10 numeric rating scale (NRS), age in years.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any, Final, Literal
+
+from medspeak.errors import ValidationFailed
+
+__all__ = [
+    "AVPU",
+    "TRANSPORT_MODES",
+    "TriageInputs",
+    "parse_blood_pressure",
+]
+
+AVPU: Final = ("alert", "verbal", "pain", "unresponsive")
+# The KTAS arrival modes (codes 1-4, 5-7 grouped as "other"), in words.
+TRANSPORT_MODES: Final = ("walk-in", "public ambulance", "private vehicle", "private ambulance", "other")
+_TRANSPORT_ALIASES: Final = {"ambulance": "public ambulance", "walking": "walk-in", "walk": "walk-in"}
+_BP = re.compile(r"^\s*(\d{1,3}(?:\.\d+)?)\s*/\s*(\d{1,3}(?:\.\d+)?)\s*$")
+_MAX_COMPLAINT_CHARS: Final = 200  # the encounter column's width; a complaint is a phrase, not a note
+
+_NUMERIC_FIELDS: Final = (
+    "temperature_c",
+    "heart_rate",
+    "respiratory_rate",
+    "spo2",
+    "systolic_bp",
+    "diastolic_bp",
+    "age",
+    "pain",
+)
+
+Sex = Literal["female", "male"]
+
+
+def parse_blood_pressure(text: str | None) -> tuple[float | None, float | None]:
+    """Split ``"142/88"`` into systolic and diastolic mmHg; an empty text is missing.
+
+    Raises:
+        ValidationFailed: the text is not ``systolic/diastolic``.
+    """
+    if text is None or not text.strip():
+        return None, None
+    match = _BP.match(text)
+    if match is None:
+        raise ValidationFailed(f"Blood pressure must be written systolic/diastolic, e.g. 142/88 (got {text!r}).")
+    return float(match.group(1)), float(match.group(2))
+
+
+@dataclass(frozen=True, slots=True)
+class TriageInputs:
+    """One patient at triage; ``None`` means not recorded."""
+
+    temperature_c: float | None = None
+    heart_rate: float | None = None
+    respiratory_rate: float | None = None
+    spo2: float | None = None
+    systolic_bp: float | None = None
+    diastolic_bp: float | None = None
+    transport_mode: str | None = None
+    age: float | None = None
+    sex: Sex | None = None
+    chief_complaint: str | None = None
+    mental_status: str | None = None
+    pain: float | None = None
+    injury: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.mental_status is not None and self.mental_status not in AVPU:
+            raise ValidationFailed(f"Mental status must be one of {', '.join(AVPU)} (AVPU).")
+        if self.transport_mode is not None and self.transport_mode not in TRANSPORT_MODES:
+            raise ValidationFailed(f"Transport mode must be one of {', '.join(TRANSPORT_MODES)}.")
+        if self.sex is not None and self.sex not in ("female", "male"):
+            raise ValidationFailed("Sex must be female or male (or left empty).")
+        if self.chief_complaint is not None and len(self.chief_complaint) > _MAX_COMPLAINT_CHARS:
+            raise ValidationFailed(f"The chief complaint is limited to {_MAX_COMPLAINT_CHARS} characters.")
+
+    @classmethod
+    def from_form(cls, values: dict[str, Any]) -> TriageInputs:
+        """Build from loose form or JSON values: blanks become ``None``, ``blood_pressure`` is split.
+
+        Raises:
+            ValidationFailed: a value has the wrong type or an unknown category.
+        """
+        data = {k: (None if v == "" else v) for k, v in values.items()}
+        if "blood_pressure" in data:
+            data["systolic_bp"], data["diastolic_bp"] = parse_blood_pressure(data.pop("blood_pressure"))
+        mode = data.get("transport_mode")
+        if isinstance(mode, str):
+            data["transport_mode"] = _TRANSPORT_ALIASES.get(mode.strip().lower(), mode.strip().lower())
+        complaint = data.get("chief_complaint")
+        if isinstance(complaint, str):
+            data["chief_complaint"] = complaint.strip() or None
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValidationFailed(f"Unknown triage field(s): {', '.join(sorted(unknown))}.")
+        try:
+            for name in _NUMERIC_FIELDS:
+                value = data.get(name)
+                if value is not None:
+                    data[name] = float(value)
+        except (TypeError, ValueError) as exc:
+            raise ValidationFailed(f"A vital sign is not a number: {exc}.") from exc
+        return cls(**data)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready values, stored with every assessment."""
+        return asdict(self)
+
+    def missing(self) -> list[str]:
+        """Names of the fields not recorded."""
+        return [f.name for f in fields(self) if getattr(self, f.name) is None]
+
+    def with_value(self, name: str, value: Any) -> TriageInputs:
+        """A copy with one field changed (a unit conversion the nurse accepted)."""
+        return replace(self, **{name: value})

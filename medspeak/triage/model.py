@@ -1,0 +1,133 @@
+"""The triage model: XGBoost probabilities, temperature-calibrated, then a level chosen against under-triage.
+
+Artifact (``models/triage/``): ``model.ubj`` (XGBoost's own binary JSON, never pickle) and
+``model.json`` (version, feature names, calibration temperature, decision thresholds, and the
+SHA-256 of the pathways and rules files the features were built with; a mismatch refuses to load).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd  # no stubs in the pinned set
+import xgboost as xgb
+
+from medspeak.errors import MedspeakError
+from medspeak.triage.complaints import PATHWAYS_FILE, matcher
+from medspeak.triage.features import FeatureSpace
+from medspeak.triage.rules import RULES_FILE, FiredRule, apply_caps, load_rules
+
+__all__ = ["MODEL_DIR", "ModelUnavailable", "Scored", "TriageModel", "sha256_file"]
+
+MODEL_DIR: Final = Path(__file__).resolve().parents[2] / "models" / "triage"
+N_LEVELS: Final = 5
+
+
+class ModelUnavailable(MedspeakError):
+    """The triage artifact is missing or does not match the code's data files."""
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A batch of patients scored: probabilities (rows × levels 1-5), model and final levels, rules fired."""
+
+    probabilities: npt.NDArray[np.float64]
+    model_level: npt.NDArray[np.int_]
+    level: npt.NDArray[np.int_]
+    fired: list[list[FiredRule]]
+    features: npt.NDArray[np.float32]
+
+
+class TriageModel:
+    """Calibrated level probabilities, the under-triage decision rule and the safety rules."""
+
+    def __init__(self, booster: xgb.Booster, meta: dict[str, Any], space: FeatureSpace | None = None) -> None:
+        self.booster = booster
+        self.meta = meta
+        self.space = space or FeatureSpace(matcher())
+        self.rules = load_rules()
+        self.version: str = meta["version"]
+        self.temperature: float = float(meta["temperature"])
+        self.critical_threshold: float = float(meta["critical_threshold"])
+        self.second_reader_threshold: float = float(meta["second_reader_threshold"])
+        booster.set_param({"nthread": 1})  # one patient at a time: threads cost more than they save
+
+    @classmethod
+    def load(cls, folder: Path = MODEL_DIR) -> TriageModel:
+        """Load the committed artifact.
+
+        Raises:
+            ModelUnavailable: no artifact, or the pathways/rules files changed since training.
+        """
+        meta_file, model_file = folder / "model.json", folder / "model.ubj"
+        if not meta_file.exists() or not model_file.exists():
+            raise ModelUnavailable(f"No triage model in {folder}: run `medspeak train triage --data <KTAS CSV>`.")
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        if meta["pathways_sha256"] != sha256_file(PATHWAYS_FILE) or meta["rules_sha256"] != sha256_file(RULES_FILE):
+            raise ModelUnavailable("The complaint pathways or safety rules changed since training: retrain the model.")
+        booster = xgb.Booster()
+        booster.load_model(model_file)
+        return cls(booster, meta)
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.booster.save_model(folder / "model.ubj")
+        (folder / "model.json").write_text(json.dumps(self.meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    def margins(self, features: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+        """Raw per-level scores (log-odds scale), before calibration."""
+        return np.asarray(self.booster.inplace_predict(features, predict_type="margin"), dtype=float)
+
+    def probabilities(self, features: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+        """Calibrated probabilities of levels 1-5 (temperature scaling of the margins)."""
+        return softmax(self.margins(features) / self.temperature)
+
+    def decide(self, probabilities: npt.NDArray[np.float64]) -> npt.NDArray[np.int_]:
+        """Most probable level, but level 1-2 whenever their summed probability reaches the critical threshold."""
+        level = probabilities.argmax(axis=1) + 1
+        critical = probabilities[:, :2].sum(axis=1) >= self.critical_threshold
+        urgent = np.where(probabilities[:, 0] > probabilities[:, 1], 1, 2)
+        return np.where(critical & (level >= 3), urgent, level)
+
+    def score(self, frame: pd.DataFrame) -> Scored:
+        """Score a batch (one column per input field): model level, then the safety rules' caps."""
+        features = self.space.transform(frame)
+        probabilities = self.probabilities(features)
+        model_level = self.decide(probabilities)
+        similarity = self.complaint_similarity(features)
+        level, fired = apply_caps(model_level, frame, similarity, self.rules)
+        return Scored(probabilities, model_level, level, fired, features)
+
+    def complaint_similarity(self, features: npt.NDArray[np.float32]) -> dict[str, npt.NDArray[np.float64]]:
+        start = self.space.names.index(f"complaint:{self.space.complaints.category_ids[0]}")
+        return {c: features[:, start + k].astype(float) for k, c in enumerate(self.space.complaints.category_ids)}
+
+    def more_urgent_probability(self, probabilities: npt.NDArray[np.float64], nurse: npt.ArrayLike) -> npt.NDArray[Any]:
+        """P(the patient needs a more urgent level than the nurse's), per row."""
+        levels = np.asarray(nurse, dtype=int)
+        cumulative = np.cumsum(probabilities, axis=1)
+        return np.where(levels > 1, cumulative[np.arange(len(levels)), np.clip(levels - 2, 0, N_LEVELS - 1)], 0.0)
+
+    def second_reader(self, scored: Scored, nurse: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+        """Flag a likely under-triage: the model's probability of a more urgent level than the nurse's is high.
+
+        The safety rules are left out on purpose: they fire on presentations the experts often keep at
+        level 3 (stroke symptoms past the time window), and their flags would drown the useful ones.
+        """
+        probable = self.more_urgent_probability(scored.probabilities, nurse) >= self.second_reader_threshold
+        return np.asarray(probable, dtype=bool)
+
+
+def softmax(margins: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    shifted = np.exp(margins - margins.max(axis=1, keepdims=True))
+    return np.asarray(shifted / shifted.sum(axis=1, keepdims=True), dtype=float)

@@ -1,0 +1,121 @@
+"""Catch values a living adult cannot have before they reach the model.
+
+A value outside the plausible range is either a likely unit or typing slip, for which a conversion is
+offered (98.6 looks like °F: 37.0 °C), or impossible, and refused with the reason. The model is never
+run on a refused value: a heart rate of 0 is an arrest, for resuscitation, not for a triage score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+
+from medspeak.errors import ValidationFailed
+from medspeak.triage.inputs import TriageInputs
+
+__all__ = ["ImplausibleInputs", "InputIssue", "apply_conversion", "check_inputs"]
+
+
+@dataclass(frozen=True, slots=True)
+class InputIssue:
+    """One implausible value; ``converted`` is set when a conversion is offered instead of a refusal."""
+
+    field: str
+    value: float
+    message: str
+    converted: float | None = None
+    conversion: str | None = None  # e.g. "°F → °C"
+
+
+class ImplausibleInputs(ValidationFailed):
+    """Some inputs are out of range; the issues say which, and which can be converted."""
+
+    def __init__(self, issues: list[InputIssue]) -> None:
+        self.issues = issues
+        super().__init__(" ".join(issue.message for issue in issues))
+
+
+@dataclass(frozen=True, slots=True)
+class _Range:
+    label: str
+    unit: str
+    low: float
+    high: float
+    # A conversion (name, function, range of raw values where it applies) for a common slip.
+    conversion: tuple[str, Callable[[float], float], float, float] | None = None
+
+
+# Limits of what a living adult shows at triage (beyond them the value is an error or an arrest);
+# chosen wider than any KTAS record so that a real extreme is never refused.
+_RANGES: Final[dict[str, _Range]] = {
+    "temperature_c": _Range(
+        "Temperature", "°C", 25.0, 45.0, ("°F → °C", lambda f: round((f - 32) * 5 / 9, 1), 77.0, 113.0)
+    ),
+    "heart_rate": _Range("Heart rate", "/min", 20, 250),
+    "respiratory_rate": _Range("Respiratory rate", "/min", 4, 70),
+    # Some monitors export SpO2 as a fraction (0.94).
+    "spo2": _Range("SpO2", "%", 40, 100, ("fraction → %", lambda x: round(x * 100, 1), 0.4, 1.0)),
+    # kPa is still read on some European devices: 16/10 kPa is 120/75 mmHg.
+    "systolic_bp": _Range("Systolic BP", "mmHg", 40, 300, ("kPa → mmHg", lambda k: round(k * 7.50062), 5.0, 40.0)),
+    "diastolic_bp": _Range("Diastolic BP", "mmHg", 15, 200, ("kPa → mmHg", lambda k: round(k * 7.50062), 2.0, 26.6)),
+    "age": _Range("Age", "years", 0, 120),
+    "pain": _Range("Pain", "/10", 0, 10),
+}
+
+
+def _check(field: str, value: float) -> InputIssue | None:
+    rule = _RANGES[field]
+    if rule.low <= value <= rule.high:
+        return None
+    if rule.conversion is not None:
+        name, convert, low, high = rule.conversion
+        if low <= value <= high:
+            converted = convert(value)
+            if rule.low <= converted <= rule.high:
+                return InputIssue(
+                    field,
+                    value,
+                    f"{rule.label} {value:g} is outside {rule.low:g}-{rule.high:g} {rule.unit}; "
+                    f"did you mean {converted:g} {rule.unit} ({name})?",
+                    converted,
+                    name,
+                )
+    return InputIssue(
+        field, value, f"{rule.label} {value:g} {rule.unit} is impossible (accepted: {rule.low:g}-{rule.high:g})."
+    )
+
+
+def check_inputs(inputs: TriageInputs) -> list[InputIssue]:
+    """Every implausible value of ``inputs``; an empty list means the model may run."""
+    issues = [
+        issue
+        for field in _RANGES
+        if (value := getattr(inputs, field)) is not None and (issue := _check(field, float(value))) is not None
+    ]
+    if (
+        inputs.systolic_bp is not None
+        and inputs.diastolic_bp is not None
+        and not issues
+        and inputs.diastolic_bp >= inputs.systolic_bp
+    ):
+        issues.append(
+            InputIssue(
+                "diastolic_bp",
+                inputs.diastolic_bp,
+                f"Blood pressure {inputs.systolic_bp:g}/{inputs.diastolic_bp:g}: the diastolic must be below "
+                "the systolic (swapped?).",
+            )
+        )
+    return issues
+
+
+def apply_conversion(inputs: TriageInputs, issue: InputIssue) -> TriageInputs:
+    """The inputs with the offered conversion of ``issue`` accepted.
+
+    Raises:
+        ValidationFailed: the issue offers no conversion (the value must be corrected by hand).
+    """
+    if issue.converted is None:
+        raise ValidationFailed(f"{issue.message} Please correct it.")
+    return inputs.with_value(issue.field, issue.converted)

@@ -1,0 +1,130 @@
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from medspeak.auth.roles import Actor
+from medspeak.errors import PermissionDenied, ValidationFailed
+from medspeak.services import patients
+from medspeak.store.db import Store
+from medspeak.store.models import Assessment, AuditEvent, Encounter
+from medspeak.store.types import utcnow
+from medspeak.triage import service
+from medspeak.triage.inputs import TriageInputs
+from medspeak.triage.plausibility import ImplausibleInputs
+from tests.triage.conftest import HYPOXIC, SPRAIN
+
+
+@pytest.fixture(params=["sqlite"])
+def store(request: pytest.FixtureRequest, store: Store) -> Store:  # one backend: the audit logic is tested elsewhere
+    return store
+
+
+@pytest.fixture
+def patient_id(store: Store, actors: dict[str, Actor]) -> int:
+    return patients.register_patient(
+        store, actors["clinician"], given_name="Ana", family_name="Lima", sex="female", birth_date=date(1950, 3, 1)
+    ).id
+
+
+def test_an_assessment_is_stored_with_inputs_version_and_explanation(
+    store: Store, actors: dict[str, Actor], patient_id: int
+) -> None:
+    result = service.assess(store, actors["clinician"], HYPOXIC, patient_id)
+    assert result.level.number <= 2 and result.assessment_id is not None
+    assert any(r.id == "spo2_below_90" for r in result.rules_fired)
+    assert result.pathway is not None and result.pathway["category"] == "breathing"
+    with store.transaction() as db:
+        row = db.get(Assessment, result.assessment_id)
+        assert row is not None and row.kind == "triage" and row.model_version.startswith("triage-xgb-")
+        assert row.inputs["spo2"] == 88 and row.output["level"] == result.level.number
+        assert row.explanation["contributions"] and row.output["rules_fired"][0]["source"]
+        actions = [e.action for e in db.scalars(select(AuditEvent))]
+    assert "triage.assess" in actions
+
+
+def test_missing_inputs_are_listed_with_their_weight(store: Store, actors: dict[str, Actor]) -> None:
+    result = service.assess(store, actors["clinician"], TriageInputs(chief_complaint="ankle sprain", age=30))
+    assert {"spo2", "heart_rate", "pain"} <= set(result.missing)
+    assert all(v >= 0 for v in result.missing.values())
+    assert result.assessment_id is None  # no patient: shown, not stored
+
+
+def test_a_child_gets_a_warning_that_the_model_is_for_adults(store: Store, actors: dict[str, Actor]) -> None:
+    result = service.assess(store, actors["clinician"], TriageInputs(age=6, chief_complaint="fever"))
+    assert any("adults" in w for w in result.warnings)
+
+
+def test_implausible_values_stop_the_assessment(store: Store, actors: dict[str, Actor]) -> None:
+    with pytest.raises(ImplausibleInputs) as caught:
+        service.assess(store, actors["clinician"], TriageInputs(heart_rate=0, temperature_c=98.6))
+    by_field = {i.field: i for i in caught.value.issues}
+    assert by_field["temperature_c"].converted == 37.0
+    assert by_field["heart_rate"].converted is None
+
+
+def test_a_bed_manager_may_not_triage_and_the_denial_is_audited(store: Store, actors: dict[str, Actor]) -> None:
+    with pytest.raises(PermissionDenied):
+        service.assess(store, actors["bed_manager"], SPRAIN)
+    with store.transaction() as db:
+        outcomes = [(e.action, e.outcome) for e in db.scalars(select(AuditEvent))]
+    assert ("triage.assess", "denied") in outcomes
+
+
+def test_an_override_needs_a_reason_and_keeps_the_models_level(
+    store: Store, actors: dict[str, Actor], patient_id: int
+) -> None:
+    result = service.assess(store, actors["clinician"], SPRAIN, patient_id)
+    assert result.assessment_id is not None
+    with pytest.raises(ValidationFailed, match="reason"):
+        service.override(store, actors["clinician"], result.assessment_id, 2, "")
+    record = service.override(store, actors["clinician"], result.assessment_id, 2, "looks grey and sweaty")
+    assert record["level"] == 2 and record["model_level"] == result.level.number
+    with store.transaction() as db:
+        row = db.get(Assessment, result.assessment_id)
+        assert row is not None and row.override is not None and row.override["reason"] == "looks grey and sweaty"
+
+
+def test_the_queue_puts_urgent_then_longest_waiting_first(
+    store: Store, actors: dict[str, Actor], patient_id: int
+) -> None:
+    other = patients.register_patient(
+        store, actors["clinician"], given_name="Bo", family_name="Kim", sex="male", birth_date=date(1980, 1, 1)
+    ).id
+    now = utcnow()
+    with store.transaction() as db:
+        for pid, minutes, acuity in ((patient_id, 20, 4), (other, 90, 4)):
+            db.add(
+                Encounter(patient_id=pid, kind="emergency", started_at=now - timedelta(minutes=minutes), acuity=acuity)
+            )
+        db.add(Encounter(patient_id=other, kind="emergency", started_at=now - timedelta(days=3), acuity=1))
+    entries = service.queue(store, actors["clinician"], now)
+    assert [e.patient_id for e in entries] == [other, patient_id]  # same level: longest waiting first
+    assert entries[0].overdue and not entries[1].overdue  # 90 min > 60 min for level 4
+    service.assess(store, actors["clinician"], HYPOXIC, patient_id)
+    entries = service.queue(store, actors["clinician"], utcnow())
+    assert entries[0].patient_id == patient_id and entries[0].source == "model" and entries[0].level <= 2  # type: ignore[operator]
+
+
+def test_the_form_is_prefilled_from_the_latest_visit(store: Store, actors: dict[str, Actor], patient_id: int) -> None:
+    with store.transaction() as db:
+        db.add(
+            Encounter(
+                patient_id=patient_id,
+                kind="emergency",
+                started_at=utcnow(),
+                chief_complaint="chest pain",
+                arrival_mode="ambulance",
+                vitals={
+                    "heart_rate": 104,
+                    "spo2": 93.0,
+                    "systolic_bp": 150,
+                    "diastolic_bp": 90,
+                    "mental_status": "alert",
+                },
+            )
+        )
+    inputs, encounter_id = service.prefill(store, actors["clinician"], patient_id)
+    assert encounter_id is not None
+    assert inputs.chief_complaint == "chest pain" and inputs.heart_rate == 104 and inputs.sex == "female"
+    assert inputs.transport_mode == "public ambulance" and inputs.age is not None and inputs.age >= 70
