@@ -8,12 +8,15 @@ export PYTHONPATH := $(CURDIR)
 # Tesseract is 4x slower on 2 cores without this.
 export OMP_THREAD_LIMIT := 1
 
-.PHONY: run test lint typecheck pytest install install-dev system-deps secrets init clean
+.PHONY: run test api lint typecheck pytest install install-dev system-deps secrets init clean
 
 run: install system-deps secrets init ## Start the app on http://127.0.0.1:8501
 	$(PY) -m components.server --server.address 127.0.0.1 --server.port 8501
 
 test: install-dev lint typecheck pytest ## Lint, type check and the whole test suite
+
+api: install secrets init ## Start the REST API on http://127.0.0.1:8000 (OpenAPI at /docs)
+	$(PY) -m medspeak.api --host 127.0.0.1 --port 8000
 
 $(VENV)/.created:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \

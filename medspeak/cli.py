@@ -241,6 +241,17 @@ def ocr(
 
 
 @app.command()
+def api(
+    host: Annotated[str, typer.Option(help="Interface; keep loopback behind a TLS proxy")] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+) -> None:
+    """Start the REST API (OpenAPI at /docs), what `make api` does."""
+    from medspeak.api import serve as serve_api
+
+    serve_api(host, port)
+
+
+@app.command()
 def serve(port: Annotated[int, typer.Option()] = 8501) -> None:
     """Start the Streamlit app on 127.0.0.1 (what `make run` does after `init`)."""
     os.chdir(_PROJECT_ROOT)  # the launcher lives beside app.py, outside this package

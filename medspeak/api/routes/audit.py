@@ -1,0 +1,70 @@
+"""``GET /audit``: the audit trail, newest first (administrators)."""
+
+from datetime import datetime
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict
+
+from medspeak.api.deps import CurrentActor, StoreDep
+from medspeak.services import audit_log
+
+router = APIRouter(tags=["audit"])
+
+_MAX_WINDOW: Final = 5000  # list_events returns at most this many rows and has no offset
+
+
+class AuditEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    username: str
+    role: str
+    action: str
+    patient_id: int | None
+    document_id: int | None
+    outcome: str
+    detail: str
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEventOut]
+    limit: int
+    offset: int
+    has_more: bool
+
+
+@router.get("/audit")
+def audit_events(
+    actor: CurrentActor,
+    store: StoreDep,
+    username: str | None = None,
+    action: Annotated[str | None, Query(description="prefix, e.g. 'document.'")] = None,
+    outcome: Annotated[str | None, Query(pattern="^(success|failure|denied)$")] = None,
+    patient_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, lt=_MAX_WINDOW)] = 0,
+) -> AuditPage:
+    """Events matching every filter given; pages are cut from the newest 5,000 (offset + limit ≤ 5,000)."""
+    window = min(offset + limit + 1, _MAX_WINDOW)
+    rows = audit_log.list_events(
+        store,
+        actor,
+        username=username,
+        action=action,
+        outcome=outcome,
+        patient_id=patient_id,
+        since=since,
+        until=until,
+        limit=window,
+    )
+    page = rows[offset : offset + limit]
+    return AuditPage(
+        items=[AuditEventOut.model_validate(r) for r in page],
+        limit=limit,
+        offset=offset,
+        has_more=len(rows) > offset + limit,
+    )

@@ -1,0 +1,37 @@
+"""``POST /token`` (OAuth2 password flow) and ``POST /logout``."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel
+
+from medspeak.api import tokens
+from medspeak.api.deps import CurrentActor, SessionToken, SettingsDep, StoreDep
+from medspeak.auth import service as auth
+
+router = APIRouter(tags=["auth"])
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
+    expires_in: int  # seconds
+    role: str
+
+
+@router.post("/token")
+def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], store: StoreDep, settings: SettingsDep) -> TokenOut:
+    """Log in with a username and password; the same accounts, roles and lockout as the app."""
+    result = auth.login(store, form.username, form.password)
+    access, ttl = tokens.issue(
+        settings, username=result.actor.username, session=result.token, session_expires=result.expires_at
+    )
+    return TokenOut(access_token=access, expires_in=ttl, role=result.actor.role)
+
+
+@router.post("/logout", status_code=204)
+def logout(actor: CurrentActor, session: SessionToken, store: StoreDep) -> Response:
+    """End the session behind the token: this token and any other issued for it stop working."""
+    auth.logout(store, session)
+    return Response(status_code=204)

@@ -1,0 +1,74 @@
+"""``POST /documents`` (upload, read in the background) and ``GET /jobs/{id}`` (its progress)."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Form, UploadFile
+from pydantic import BaseModel, ConfigDict
+
+from medspeak.api.deps import CurrentActor, StoreDep
+from medspeak.errors import NotFound
+from medspeak.services import documents
+from medspeak.services.documents import Language
+
+router = APIRouter(tags=["documents"])
+
+
+class UploadOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    document_id: int
+    job_id: int | None  # None: the same file was already uploaded for this patient
+    display_name: str
+    duplicate_of: int | None
+    message: str
+
+
+class JobOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    document_id: int
+    status: str  # queued, running, done, failed, cancelled
+    pages_done: int
+    pages_total: int
+    message: str | None
+    finished: bool
+
+
+@router.post("/documents", status_code=202)
+def upload_document(
+    file: UploadFile,
+    actor: CurrentActor,
+    store: StoreDep,
+    patient_id: Annotated[int | None, Form()] = None,
+    kind: Annotated[str, Form()] = "other",
+    language: Annotated[Language, Form()] = "auto",
+    received: Annotated[date | None, Form()] = None,
+) -> UploadOut:
+    """Upload a PDF, image, DOCX or text file; it is checked, stored, and read in the background.
+
+    Poll ``GET /jobs/{job_id}`` for progress. The body is capped at ``max_upload_mb`` (413 beyond).
+    """
+    # The body limit (BodySizeLimit) bounds this read; the service checks the size again.
+    content = file.file.read()
+    outcome = documents.upload(
+        store,
+        actor,
+        filename=file.filename or "upload",
+        content=content,
+        patient_id=patient_id,
+        kind=kind,
+        language=language,
+        received=received,
+    )
+    return UploadOut.model_validate(outcome)
+
+
+@router.get("/jobs/{job_id}")
+def get_job(job_id: int, actor: CurrentActor, store: StoreDep) -> JobOut:
+    """Progress of one reading job (no patient data)."""
+    views = documents.job_views(store, actor, [job_id])
+    if not views:
+        raise NotFound(f"No job {job_id}.")
+    return JobOut.model_validate(views[0])

@@ -1,0 +1,80 @@
+"""``POST /triage``: a KTAS level 1-5 with its reasons, stored when the patient is given."""
+
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from medspeak.api.deps import CurrentActor, StoreDep
+from medspeak.triage import service as triage
+from medspeak.triage.inputs import TriageInputs
+
+router = APIRouter(tags=["triage"])
+
+
+class TriageIn(BaseModel):
+    """What the triage nurse records; every vital may be missing. Units: °C, /min, %, mmHg, NRS 0-10, years."""
+
+    temperature_c: float | None = None
+    heart_rate: float | None = None
+    respiratory_rate: float | None = None
+    spo2: float | None = None
+    systolic_bp: float | None = None
+    diastolic_bp: float | None = None
+    transport_mode: str | None = Field(default=None, description="walk-in, public ambulance, private vehicle, ...")
+    age: float | None = None
+    sex: Literal["female", "male"] | None = None
+    chief_complaint: str | None = Field(default=None, max_length=200)
+    mental_status: Literal["alert", "verbal", "pain", "unresponsive"] | None = None
+    pain: float | None = None
+    injury: bool | None = None
+    patient_id: int | None = Field(default=None, description="store the assessment in this patient's record")
+    encounter_id: int | None = None
+
+
+class FiredRuleOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    level: int
+    threshold: str
+    source: str
+
+
+class TriageOut(BaseModel):
+    level: int
+    level_name: str
+    max_wait_minutes: int
+    model_level: int
+    probabilities: dict[int, float]
+    rules_fired: list[FiredRuleOut]
+    explanation: dict[str, Any]
+    pathway: dict[str, Any] | None
+    missing: dict[str, float]
+    warnings: list[str]
+    model_version: str
+    assessment_id: int | None
+    patient_id: int | None
+
+
+@router.post("/triage")
+def assess(body: TriageIn, actor: CurrentActor, store: StoreDep) -> TriageOut:
+    """Propose a level (1 most urgent); 422 lists implausible values and the conversions on offer."""
+    inputs = TriageInputs.from_form(body.model_dump(exclude={"patient_id", "encounter_id"}, exclude_none=True))
+    result = triage.assess(store, actor, inputs, patient_id=body.patient_id, encounter_id=body.encounter_id)
+    return TriageOut(
+        level=result.level.number,
+        level_name=result.level.name,
+        max_wait_minutes=result.level.max_wait_minutes,
+        model_level=result.model_level,
+        probabilities=result.probabilities,
+        rules_fired=[FiredRuleOut.model_validate(r) for r in result.rules_fired],
+        explanation=result.explanation.to_dict(),
+        pathway=result.pathway,
+        missing=result.missing,
+        warnings=result.warnings,
+        model_version=result.model_version,
+        assessment_id=result.assessment_id,
+        patient_id=result.patient_id,
+    )
