@@ -76,8 +76,7 @@ def main() -> None:
             page.get_by_role("heading", name="Visits and stays").scroll_into_view_if_needed()
             page.wait_for_timeout(1500)
             page.screenshot(path=str(ROOT / "docs" / "patient.png"))
-            for slug, marker in (("beds", "How good is this forecast?"), ("triage", "Triage"),
-                                 ("documents", "Read documents")):
+            for slug, marker in (("beds", "How good is this forecast?"),):
                 page.goto(f"http://127.0.0.1:8599/{slug}")
                 expect(page.get_by_text(marker).first).to_be_visible(timeout=60_000)
                 page.wait_for_timeout(2500)
