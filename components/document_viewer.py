@@ -7,14 +7,66 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pandas as pd
 import streamlit as st
 from PIL import Image
 
 from medspeak.errors import MedspeakError
 from medspeak.ingest.overlay import LOW_CONFIDENCE, draw_words
-from medspeak.services.documents import DocumentDetail
+from medspeak.services.documents import DocumentDetail, FactView
 
 PageImage = Callable[[int], Image.Image]
+
+
+_CATEGORIES = {
+    "medication": "Medications",
+    "problem": "Problems",
+    "vital": "Vitals",
+    "lab": "Labs",
+    "allergy": "Allergies",
+    "order": "Orders",
+}
+
+
+def _facts(detail: DocumentDetail) -> FactView | None:
+    """The extracted facts, each with its evidence; the chosen one is framed on its page."""
+    if not detail.facts:
+        return None
+    st.markdown("**Facts found** (each one points to the words it came from)")
+    frame = pd.DataFrame(
+        {
+            "Kind": [_CATEGORIES.get(f.category, f.category) for f in detail.facts],
+            "Fact": [f.label for f in detail.facts],
+            "Assertion": [f.assertion for f in detail.facts],
+            "Evidence": [f.evidence_text or "" for f in detail.facts],
+            "Page": [str(f.page or "") for f in detail.facts],
+            "Match": [f.grounding for f in detail.facts],
+        }
+    )
+    event = st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        key=f"documents.facts.{detail.summary.id}",
+    )
+    rows = event.selection.rows if event is not None else []
+    if not rows:
+        st.caption("Select a fact to see its evidence.")
+        return None
+    fact = detail.facts[rows[0]]
+    if fact.evidence_start is not None and fact.evidence_end is not None:
+        start, end = fact.evidence_start, fact.evidence_end
+        before = detail.text[max(0, start - 120) : start].replace("\n", " ")
+        after = detail.text[end : end + 120].replace("\n", " ")
+        st.markdown(f"…{_md(before)}:red-background[**{_md(detail.text[start:end])}**]{_md(after)}…")
+    return fact
+
+
+def _md(text: str) -> str:
+    """Plain text safe inside Markdown (no emphasis, links or directives from the document)."""
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|:<>~$" else ch for ch in text)
 
 
 def show(detail: DocumentDetail, page_image: PageImage) -> None:
@@ -25,8 +77,11 @@ def show(detail: DocumentDetail, page_image: PageImage) -> None:
     if not detail.pages:
         st.info("No text yet: the document is waiting to be read, or could not be read.")
         return
+    chosen = _facts(detail)
     numbers = [p.number for p in detail.pages]
     number = numbers[0]
+    if chosen is not None and chosen.page in numbers:
+        st.session_state["documents.page"] = chosen.page  # turn to the page of the chosen evidence
     if len(numbers) > 1:
         number = st.select_slider("Page", options=numbers, key="documents.page")
     page = detail.pages[numbers.index(number)]
@@ -47,7 +102,9 @@ def show(detail: DocumentDetail, page_image: PageImage) -> None:
             except MedspeakError as exc:
                 st.error(str(exc))
             else:
-                st.image(draw_words(image, page.words) if boxes else image, width="stretch")
+                highlight = chosen.bbox if chosen is not None and chosen.page == page.number else None
+                shown = draw_words(image, page.words if boxes else [], highlight=highlight)
+                st.image(shown, width="stretch")
     with right:
         st.text_area(
             "Text",

@@ -200,6 +200,24 @@ def eval_occupancy(mimic: _MimicDir, json_out: _Json = False) -> None:
     eval_occupancy_command(mimic, json_out)
 
 
+@eval_app.command("extraction")
+def eval_extraction(
+    synthea: Annotated[Path | None, typer.Option("--synthea", exists=True, file_okay=False)] = None,
+    gold: Annotated[Path | None, typer.Option("--gold", exists=True, dir_okay=False)] = None,
+    reports: Annotated[Path | None, typer.Option("--reports", exists=True, dir_okay=False)] = None,
+    backend: Annotated[str, typer.Option("--backend")] = "auto",
+    limit: Annotated[int | None, typer.Option("--limit")] = None,
+    json_out: _Json = False,
+) -> None:
+    """Evaluate fact extraction on Synthea FHIR notes or hand-annotated gold JSONL."""
+    from medspeak.indexing.evaluation import eval_extraction_command
+
+    try:
+        typer.echo(eval_extraction_command(synthea, gold, reports, backend, json_out, limit))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
 @app.command()
 def ocr(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="PDF, image, TXT or DOCX")],

@@ -18,6 +18,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from medspeak.errors import MedspeakError
+from medspeak.indexing.extract import ExtractionOutput, extract_facts
+from medspeak.indexing.schema import Fact as FactModel
 from medspeak.ingest.ocr import OcrEngine, get_engine
 from medspeak.ingest.pipeline import Cancelled, ExtractionResult, extract
 from medspeak.ingest.types import PageText, Word
@@ -25,7 +27,7 @@ from medspeak.ingest.validate import validate_upload
 from medspeak.store import audit
 from medspeak.store.db import Store
 from medspeak.store.files import DocumentStorage
-from medspeak.store.models import Document, DocumentPage, IngestJob, User
+from medspeak.store.models import Document, DocumentPage, Fact, IngestJob, User
 from medspeak.store.types import utcnow
 
 __all__ = ["JobRunner", "get_runner", "reset_runners"]
@@ -114,7 +116,8 @@ class JobRunner:
         else:
             failed = result.failed_pages
             message = f"Pages {', '.join(map(str, failed))} could not be read." if failed else None
-            self._finish(job_id, "done", message, result)
+            facts, note = _index(result)
+            self._finish(job_id, "done", " ".join(m for m in (message, note) if m) or None, result, facts)
 
     def _extract(self, job_id: int) -> ExtractionResult:
         with self.store.transaction() as db:
@@ -181,7 +184,14 @@ class JobRunner:
             ]
         )
 
-    def _finish(self, job_id: int, status: str, message: str | None, result: ExtractionResult | None) -> None:
+    def _finish(
+        self,
+        job_id: int,
+        status: str,
+        message: str | None,
+        result: ExtractionResult | None,
+        facts: ExtractionOutput | None = None,
+    ) -> None:
         with self.store.transaction() as db:
             job = db.get_one(IngestJob, job_id)
             doc = db.get_one(Document, job.document_id)
@@ -207,6 +217,9 @@ class JobRunner:
                 )
                 doc.text, doc.page_count = result.text, len(result.pages)
                 job.pages_done = job.pages_total = len(result.pages)
+            db.execute(delete(Fact).where(Fact.document_id == doc.id))
+            if facts is not None:  # grounded facts only: unsupported ones never enter the record
+                db.add_all([_fact_row(doc, fact) for fact in facts.facts])
             doc.status = {"done": "ready"}.get(status, status)
             doc.error = message if status != "done" else (message or None)
             user = db.get(User, job.created_by) if job.created_by else None
@@ -220,6 +233,37 @@ class JobRunner:
                 document_id=doc.id,
                 detail=f"{status}; {job.pages_done}/{job.pages_total} pages",
             )
+
+
+def _index(result: ExtractionResult) -> tuple[ExtractionOutput | None, str | None]:
+    """The document's clinical facts, grounded to its words; indexing failing never loses the text."""
+    try:
+        output = extract_facts(result.text, pages=result.pages)
+    except MedspeakError as exc:
+        return None, f"Facts could not be extracted: {exc}"
+    dropped = len(output.unsupported)
+    return output, (f"{dropped} statement(s) without evidence in the text were left out." if dropped else None)
+
+
+def _fact_row(doc: Document, fact: FactModel) -> Fact:
+    evidence = fact.evidence
+    return Fact(
+        document_id=doc.id,
+        patient_id=doc.patient_id,
+        category=fact.category,
+        label=fact.label[:255],
+        value=fact.payload(),
+        assertion=fact.assertion.value,
+        evidence_start=evidence.start if evidence else None,
+        evidence_end=evidence.end if evidence else None,
+        evidence_text=evidence.text if evidence else None,
+        page=evidence.page if evidence else None,
+        bbox=list(evidence.bbox) if evidence and evidence.bbox else None,
+        extractor=fact.extractor,
+        confidence=fact.confidence,
+        grounding=fact.grounding.value,
+        review_status="proposed",
+    )
 
 
 _runners: dict[str, JobRunner] = {}

@@ -16,8 +16,17 @@ _OK = (31, 111, 235, 60)  # translucent blue outline fill
 _LOW = (255, 170, 0, 110)  # translucent amber
 
 
-def draw_words(page: Image.Image, words: list[Word], *, threshold: float = LOW_CONFIDENCE) -> Image.Image:
-    """A copy of ``page`` with a box on every word; low-confidence words filled in amber."""
+def draw_words(
+    page: Image.Image,
+    words: list[Word],
+    *,
+    threshold: float = LOW_CONFIDENCE,
+    highlight: tuple[float, float, float, float] | None = None,
+) -> Image.Image:
+    """A copy of ``page`` with a box on every word; low-confidence words filled in amber.
+
+    ``highlight`` (fractions of the page) frames the evidence of a selected fact in red.
+    """
     base = page.convert("RGBA")
     layer = Image.new("RGBA", base.size, (0, 0, 0, 0))
     pen = ImageDraw.Draw(layer)
@@ -30,4 +39,13 @@ def draw_words(page: Image.Image, words: list[Word], *, threshold: float = LOW_C
             pen.rectangle(box, fill=_LOW, outline=(200, 110, 0, 255), width=2)
         else:
             pen.rectangle(box, outline=_OK[:3] + (200,), width=1)
+    if highlight is not None:
+        x0, y0, x1, y1 = highlight
+        pad = 4
+        pen.rectangle(
+            (x0 * width - pad, y0 * height - pad, x1 * width + pad, y1 * height + pad),
+            fill=(220, 30, 30, 40),
+            outline=(220, 30, 30, 255),
+            width=3,
+        )
     return Image.alpha_composite(base, layer).convert("RGB")

@@ -23,11 +23,12 @@ from medspeak.services.audited import audited, record_alone, require
 from medspeak.services.patients import DocumentSummary, document_summary
 from medspeak.store.db import Store
 from medspeak.store.files import DocumentStorage
-from medspeak.store.models import Document, DocumentPage, IngestJob, Patient
+from medspeak.store.models import Document, DocumentPage, Fact, IngestJob, Patient
 
 __all__ = [
     "DOCUMENT_KINDS",
     "DocumentDetail",
+    "FactView",
     "JobView",
     "PageView",
     "UploadOutcome",
@@ -85,11 +86,32 @@ class PageView:
 
 
 @dataclass(frozen=True)
+class FactView:
+    """An extracted fact with the words it came from (only grounded facts are stored)."""
+
+    id: int
+    category: str
+    label: str
+    assertion: str
+    value: dict[str, object]
+    evidence_text: str | None
+    evidence_start: int | None
+    evidence_end: int | None
+    page: int | None
+    bbox: tuple[float, float, float, float] | None
+    grounding: str
+    confidence: float
+    extractor: str
+
+
+@dataclass(frozen=True)
 class DocumentDetail:
     summary: DocumentSummary
     pages: list[PageView]
     error: str | None
     has_image: bool  # PDFs and images can be shown as pages; typed text cannot
+    facts: list[FactView]
+    text: str
 
 
 def upload(
@@ -224,12 +246,34 @@ def document_detail(store: Store, actor: Actor, document_id: int) -> DocumentDet
             )
             for r in rows
         ]
+        facts = [
+            FactView(
+                f.id,
+                f.category,
+                f.label,
+                f.assertion,
+                dict(f.value),
+                f.evidence_text,
+                f.evidence_start,
+                f.evidence_end,
+                f.page,
+                tuple(f.bbox) if f.bbox and len(f.bbox) == 4 else None,
+                f.grounding,
+                f.confidence,
+                f.extractor,
+            )
+            for f in call.db.scalars(
+                select(Fact).where(Fact.document_id == document_id).order_by(Fact.category, Fact.evidence_start)
+            )
+        ]
         kind = _kind_of(doc.media_type)
         return DocumentDetail(
             document_summary(doc),
             pages,
             doc.error,
             kind is not None and kind is not FileKind.TXT and kind is not FileKind.DOCX,
+            facts,
+            doc.text or "",
         )
 
 

@@ -56,3 +56,28 @@ def test_bed_manager_has_no_documents_page(login: Callable[..., AppTest]) -> Non
     at = login("bedmanager")
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("pages/documents.py")
+
+
+def test_facts_found_in_a_document_are_listed_with_their_evidence(
+    store: Store, actors: dict[str, Actor], login: Callable[..., AppTest]
+) -> None:
+    from tests.ingest import corpus
+
+    clinician = actors["clinician"]
+    outcome = documents.upload(
+        store,
+        clinician,
+        filename="summary.pdf",
+        content=corpus.pdf("Medications: Metoprolol 25 mg PO twice daily.\nAssessment: no chest pain."),
+        patient_id=None,
+        kind="discharge_summary",
+    )
+    assert _wait(store, clinician, outcome.job_id or 0).status == "done"
+    at = login("clinician")
+    at.switch_page("pages/documents.py").run()
+    assert not at.exception
+    facts = at.dataframe(key=f"documents.facts.{outcome.document_id}").value
+    row = facts[facts["Kind"] == "Medications"].iloc[0]
+    assert row["Fact"].startswith("Metoprolol 25 mg") and "Metoprolol 25 mg" in row["Evidence"]
+    assert row["Page"] == "1" and row["Match"] == "exact"
+    assert "chest pain" in set(facts[facts["Assertion"] == "absent"]["Fact"].str.lower())

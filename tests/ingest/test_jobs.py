@@ -65,6 +65,13 @@ def test_upload_is_read_in_the_background_and_audited(store: Store, actors: dict
     detail = documents.document_detail(store, clinician, outcome.document_id)
     assert detail.summary.status == "ready" and [p.source for p in detail.pages] == ["text-layer"] * 2
     assert "Metoprolol 25 mg" in detail.pages[0].text
+    # Indexed on the way: each fact points to its words, page and box (a PDF text layer has exact boxes).
+    medication = next(f for f in detail.facts if f.category == "medication")
+    assert medication.label.startswith("Metoprolol 25 mg") and medication.grounding == "exact"
+    assert detail.text[medication.evidence_start : medication.evidence_end] == medication.evidence_text
+    assert medication.page == 1 and medication.bbox is not None and 0 <= medication.bbox[0] < medication.bbox[2] <= 1
+    chest_pain = next(f for f in detail.facts if f.category == "problem" and "chest pain" in f.label.lower())
+    assert chest_pain.assertion == "absent"
     stored = list(store.settings.documents_dir.rglob("*.pdf"))
     assert len(stored) == 1 and "summary" not in stored[0].name  # generated name, never the client's
     with store.transaction() as db:

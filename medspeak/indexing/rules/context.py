@@ -1,0 +1,85 @@
+"""A small ConText (Harkema et al., J Biomed Inform 2009) over sentences: assertion of a target span.
+
+A trigger modifies the targets in its direction (forward: after it; backward: before it) up to the end
+of the sentence or a terminator ("but", "mais"); pseudo-triggers ("no change") block the trigger they
+contain. The closest trigger wins; section defaults apply when no trigger does (family history → family).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from medspeak.indexing.rules.lexicon import load, phrase_pattern
+from medspeak.indexing.schema import Assertion
+
+__all__ = ["ConText", "context_for", "sentence_bounds"]
+
+_SENTENCE_END = re.compile(r"[.;!\n]|\?(?=\s)|:\s*\n")
+
+
+@dataclass(frozen=True)
+class _Trigger:
+    start: int
+    end: int
+    category: Assertion
+    direction: str
+
+
+def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """The sentence around ``text[start:end]``: from after the previous stop to the next one."""
+    before = max((m.end() for m in _SENTENCE_END.finditer(text, max(0, start - 300), start)), default=0)
+    after = _SENTENCE_END.search(text, end)
+    return before, after.start() if after else len(text)
+
+
+class ConText:
+    """Assertion of targets in one language's text, from ``data/<language>/context.json``."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        rules = load(language, "context")
+        self._by_literal = {t["literal"].lower(): t for t in rules["triggers"]}
+        self._triggers = phrase_pattern(list(self._by_literal))
+        self._question = "?" in self._by_literal
+        self._terminators = phrase_pattern(rules["terminators"])
+        self._pseudo = phrase_pattern(rules["pseudo"])
+        self._section_defaults: dict[str, str] = rules["section_defaults"]
+
+    def assertion(self, text: str, start: int, end: int, section: str | None = None) -> Assertion:
+        """The assertion of the target ``text[start:end]`` from its sentence and section."""
+        s0, s1 = sentence_bounds(text, start, end)
+        if self._question and s1 < len(text) and text[s1] == "?":
+            s1 += 1
+        triggers = self._find(text, s0, s1, start, end)
+        forward = [t for t in triggers if t.end <= start and t.direction != "backward"]
+        backward = [t for t in triggers if t.start >= end and t.direction != "forward"]
+        forward = [t for t in forward if not self._terminated(text, t.end, start)]
+        backward = [t for t in backward if not self._terminated(text, end, t.start)]
+        if forward or backward:
+            closest = min(forward + backward, key=lambda t: start - t.end if t.end <= start else t.start - end)
+            return closest.category
+        default = self._section_defaults.get(section or "")
+        return Assertion(default) if default else Assertion.PRESENT
+
+    def _find(self, text: str, s0: int, s1: int, start: int, end: int) -> list[_Trigger]:
+        blocked = [(m.start(), m.end()) for m in self._pseudo.finditer(text, s0, s1)]
+        found = []
+        for m in self._triggers.finditer(text, s0, s1):
+            if m.start() < end and m.end() > start:  # a trigger inside the target is part of its name
+                continue
+            if any(b0 <= m.start() and m.end() <= b1 for b0, b1 in blocked):
+                continue
+            rule = self._by_literal[m.group(0).lower()]
+            found.append(_Trigger(m.start(), m.end(), Assertion(rule["category"]), rule["direction"]))
+        return found
+
+    def _terminated(self, text: str, a: int, b: int) -> bool:
+        return self._terminators.search(text, a, b) is not None
+
+
+@cache
+def context_for(language: str) -> ConText:
+    """The shared ConText of a language (rules are immutable once loaded)."""
+    return ConText(language)

@@ -1,0 +1,115 @@
+"""Vitals and lab results with their units: ``BP 142/88``, ``HR 96``, ``T 37.8 °C``, ``Sodium 140 mmol/L``.
+
+Values outside physiological bounds are not taken as vitals (a date or an MRN is not a heart rate).
+Units are written in UCUM where one applies (mm[Hg], /min, Cel, [degF], %, kg).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from medspeak.indexing.rules.lexicon import load, phrase_pattern
+from medspeak.indexing.schema import Evidence, Lab, Vital
+
+__all__ = ["find_labs", "find_vitals"]
+
+_NUM = r"\d{1,3}(?:[.,]\d+)?"
+# (value pattern, default UCUM unit, unit pattern, plausible range)
+_VITAL_FORMS: dict[str, tuple[str, str | None, str, tuple[float, float]]] = {
+    "heart_rate": (r"\d{2,3}", "/min", r"(?:bpm|/min|batt?e?m?e?n?t?s?/min)", (20, 250)),
+    "respiratory_rate": (r"\d{1,2}", "/min", r"(?:/min|breaths/min|cycles/min)", (4, 70)),
+    "temperature": (r"\d{2,3}(?:[.,]\d)?", None, r"(?:°\s*[CF]|deg\s*[CF]|[CF](?![\w]))", (30, 113)),
+    "spo2": (r"\d{2,3}", "%", r"%", (50, 100)),
+    "weight": (r"\d{1,3}(?:[.,]\d+)?", "kg", r"kg", (1, 400)),
+    "pain": (r"\d{1,2}", "{score}", r"/\s*10", (0, 10)),
+}
+_BP = re.compile(r"(?P<s>\d{2,3})\s*/\s*(?P<d>\d{2,3})(?:\s*mm\s*hg)?", re.IGNORECASE)
+_SEPARATOR = r"\s*(?:[:=]|of|à|de)?\s*"
+_LAB_UNIT = (
+    r"(?:[x×]?10\^\d+/l|g/dl|g/l|mg/dl|mg/l|mmol/l|µmol/l|umol/l|ng/l|ng/ml|pg/ml"
+    r"|u/l|ui/l|iu/l|mui/l|miu/l|%|s)"
+)
+_LAB_TAIL = re.compile(
+    rf"{_SEPARATOR}(?P<value>{_NUM})\s*(?P<unit>{_LAB_UNIT})?(?![\w])(?:\s*(?P<flag>\b[HL]\b|high|low|élevé|bas))?"
+    r"(?:\s*\((?P<ref>(?:ref|normal|n|vn)[^)]*)\))?",
+    re.IGNORECASE,
+)
+
+
+@cache
+def _names(language: str, kind: str) -> tuple[dict[str, str], re.Pattern[str]]:
+    table = {alias.lower(): key for key, aliases in load(language, "measurements")[kind].items() for alias in aliases}
+    return table, phrase_pattern(list(table))
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", "."))
+
+
+def find_vitals(text: str, language: str) -> list[Vital]:
+    """Vital-sign facts; blood pressure gives a systolic and a diastolic fact on the same evidence."""
+    table, pattern = _names(language, "vitals")
+    facts: list[Vital] = []
+    for hit in pattern.finditer(text):
+        kind = table[hit.group(0).lower()]
+        facts += _bp(text, hit.start(), hit.end()) if kind == "blood_pressure" else _vital(text, kind, hit)
+    return facts
+
+
+def _bp(text: str, start: int, name_end: int) -> list[Vital]:
+    m = re.compile(_SEPARATOR + _BP.pattern, re.IGNORECASE).match(text, name_end)
+    if not m or not (50 <= int(m.group("s")) <= 260 and 20 <= int(m.group("d")) <= 160):
+        return []
+    evidence = Evidence(start=start, end=m.end(), text=text[start : m.end()])
+    return [
+        Vital(
+            label=f"{kind.replace('_', ' ')} {m.group(group)} mmHg",
+            type=kind,
+            value=float(m.group(group)),
+            unit="mm[Hg]",
+            evidence=evidence,
+        )
+        for kind, group in (("systolic_bp", "s"), ("diastolic_bp", "d"))
+    ]
+
+
+def _vital(text: str, kind: str, hit: re.Match[str]) -> list[Vital]:
+    value_pattern, default_unit, unit_pattern, (low, high) = _VITAL_FORMS[kind]
+    m = re.compile(rf"{_SEPARATOR}(?P<v>{value_pattern})\s*(?P<u>{unit_pattern})?", re.IGNORECASE).match(
+        text, hit.end()
+    )
+    if not m or not low <= _number(m.group("v")) <= high:
+        return []
+    unit = default_unit
+    if kind == "temperature":
+        if not m.group("u") and hit.group(0).lower() == "t":
+            return []  # a bare "T 12" is not a temperature
+        unit = "[degF]" if m.group("u") and m.group("u")[-1].upper() == "F" else "Cel"
+    if kind in ("spo2", "pain") and not m.group("u"):
+        return []
+    evidence = Evidence(start=hit.start(), end=m.end(), text=text[hit.start() : m.end()])
+    return [Vital(label=evidence.text, type=kind, value=_number(m.group("v")), unit=unit, evidence=evidence)]
+
+
+def find_labs(text: str, language: str) -> list[Lab]:
+    """Lab results: a known test name followed by a value (unit, H/L flag, reference range when written)."""
+    table, pattern = _names(language, "labs")
+    facts = []
+    for hit in pattern.finditer(text):
+        m = _LAB_TAIL.match(text, hit.end())
+        if not m or not m.group("unit") and not m.group("flag"):
+            continue  # a number without unit or flag after a test name is too ambiguous
+        evidence = Evidence(start=hit.start(), end=m.end(), text=text[hit.start() : m.end()])
+        facts.append(
+            Lab(
+                label=evidence.text,
+                name=table[hit.group(0).lower()],
+                value=_number(m.group("value")),
+                unit=m.group("unit"),
+                flag=(m.group("flag") or "")[:1].upper() or None,
+                reference_range=m.group("ref"),
+                evidence=evidence,
+            )
+        )
+    return facts

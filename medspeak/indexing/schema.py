@@ -1,0 +1,153 @@
+"""The typed record: what one document says about a patient, each fact with its evidence.
+
+Assertion values follow ConText (Harkema et al., J Biomed Inform 2009): a problem may be stated as
+present, absent (negated), possible (uncertain), historical, of a family member, or hypothetical.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Allergy",
+    "Assertion",
+    "Evidence",
+    "Fact",
+    "Grounding",
+    "Lab",
+    "Medication",
+    "MedicationStatus",
+    "Order",
+    "Problem",
+    "Vital",
+]
+
+
+class Assertion(StrEnum):
+    PRESENT = "present"
+    ABSENT = "absent"
+    POSSIBLE = "possible"
+    HISTORICAL = "historical"
+    FAMILY = "family"
+    HYPOTHETICAL = "hypothetical"
+
+
+class Grounding(StrEnum):
+    """How the evidence was aligned to the source: verbatim, approximately, or not at all."""
+
+    EXACT = "exact"
+    FUZZY = "fuzzy"
+    NONE = "none"
+
+
+class MedicationStatus(StrEnum):
+    ACTIVE = "active"
+    STARTED = "started"
+    STOPPED = "stopped"
+    CHANGED = "changed"
+
+
+class Evidence(BaseModel):
+    """Where a fact stands in the document: ``text == document_text[start:end]`` once grounded.
+
+    ``page`` counts from 1; ``bbox`` is (x0, y0, x1, y1) in page fractions (origin top-left), the
+    union of the boxes of the words under the span, when ingestion gave words with boxes.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    text: str
+    page: int | None = None
+    bbox: tuple[float, float, float, float] | None = None
+
+
+class _FactBase(BaseModel):
+    """Fields every fact shares: its evidence and how far to trust it."""
+
+    label: str  # short human-readable statement, e.g. "Metoprolol 25 mg"
+    evidence: Evidence | None = None
+    extractor: str = "rules"
+    confidence: float = Field(default=1.0, ge=0.0, le=1.0)
+    grounding: Grounding = Grounding.NONE
+    assertion: Assertion = Assertion.PRESENT
+
+    def payload(self) -> dict[str, Any]:
+        """The category-specific fields, as stored in the ``facts.value`` JSON column."""
+        skip = {"label", "evidence", "extractor", "confidence", "grounding", "assertion", "category"}
+        return self.model_dump(mode="json", exclude=skip)
+
+
+class Problem(_FactBase):
+    """A problem, diagnosis or symptom; ``assertion`` says whether the patient has it."""
+
+    category: Literal["problem"] = "problem"
+    text: str
+    section: str | None = None  # canonical section name it was found in
+
+
+class Medication(_FactBase):
+    """A medication mention: ``Metoprolol 25 mg PO twice daily``.
+
+    ``strength`` is the amount per unit form as written ("25 mg"); ``dose`` the number of forms per
+    administration ("2 tablets"); ``frequency`` a normalised code (BID, Q6H...) with the text kept in
+    the evidence; ``normalized_name`` the lower-case generic (ingredient) name when known.
+    """
+
+    category: Literal["medication"] = "medication"
+    name: str
+    normalized_name: str
+    strength: str | None = None
+    dose: str | None = None
+    unit: str | None = None
+    route: str | None = None
+    frequency: str | None = None
+    duration: str | None = None
+    as_needed: bool = False
+    status: MedicationStatus = MedicationStatus.ACTIVE
+
+
+class Vital(_FactBase):
+    """A vital sign: ``type`` among systolic_bp, diastolic_bp, heart_rate, respiratory_rate,
+    temperature, spo2, weight, height, pain; ``unit`` in UCUM where one applies (mm[Hg], /min, Cel, %, kg).
+    """
+
+    category: Literal["vital"] = "vital"
+    type: str
+    value: float
+    unit: str | None = None
+
+
+class Lab(_FactBase):
+    """A laboratory result with its unit, abnormal flag (H/L) and reference range as written."""
+
+    category: Literal["lab"] = "lab"
+    name: str
+    value: float
+    unit: str | None = None
+    flag: str | None = None
+    reference_range: str | None = None
+
+
+class Allergy(_FactBase):
+    """An allergy (substance, reaction) or, with ``nkda``, the statement of no known allergy."""
+
+    category: Literal["allergy"] = "allergy"
+    substance: str | None = None
+    reaction: str | None = None
+    nkda: bool = False
+
+
+class Order(_FactBase):
+    """Something requested: a lab test, an imaging examination, a consult or a medication."""
+
+    category: Literal["order"] = "order"
+    kind: Literal["lab", "imaging", "consult", "medication", "other"]
+    text: str
+
+
+Fact = Annotated[Problem | Medication | Vital | Lab | Allergy | Order, Field(discriminator="category")]
