@@ -20,7 +20,7 @@ from playwright.sync_api import Page, expect
 
 ROOT = Path(__file__).resolve().parents[2]
 # The first open of a model page on a busy 2-core runner can take seconds: wait for it, not 5 s.
-expect.set_options(timeout=30_000)
+expect.set_options(timeout=60_000)
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [
     "--headless",
