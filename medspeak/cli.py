@@ -218,6 +218,19 @@ def eval_extraction(
         raise typer.BadParameter(str(exc)) from exc
 
 
+@eval_app.command("ocr")
+def eval_ocr(
+    reports: Annotated[Path, typer.Option("--reports", exists=True, dir_okay=False, help="MTSamples-format CSV")],
+    n: Annotated[int, typer.Option("--n", help="Reports to render")] = 20,
+    engine: Annotated[str, typer.Option("--engine")] = "auto",
+    json_out: _Json = False,
+) -> None:
+    """OCR character and word error rates on rendered reports, clean and degraded like scans."""
+    from medspeak.ingest.evaluation import eval_ocr_command
+
+    eval_ocr_command(reports, n, engine, json_out)
+
+
 @app.command()
 def ocr(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="PDF, image, TXT or DOCX")],

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import CHROMIUM, FLAGS
+from tests.e2e.conftest import CHROMIUM, FLAGS, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -22,10 +22,7 @@ def test_bed_manager_reads_the_forecast(server: tuple[str, dict[str, str], Path]
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1200})
         page.set_default_timeout(60_000)
-        page.goto(url)
-        page.get_by_role("textbox", name="Username").fill("bedmanager")
-        page.get_by_role("textbox", name="Password").fill(creds["bedmanager"])
-        page.get_by_role("button", name="Log in").click()
+        log_in(page, url, "bedmanager", creds["bedmanager"])
         expect(page.get_by_role("heading", name="Home")).to_be_visible()
 
         page.get_by_role("link", name="Beds").click()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import CHROMIUM, FLAGS, first_patient, wait_for_session_cookie
+from tests.e2e.conftest import CHROMIUM, FLAGS, first_patient, log_in, wait_for_session_cookie
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -24,10 +24,7 @@ def test_clinician_logs_in_and_opens_a_patient(server: tuple[str, dict[str, str]
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(30_000)
-        page.goto(url)
-        page.get_by_role("textbox", name="Username").fill("clinician")
-        page.get_by_role("textbox", name="Password").fill(creds["clinician"])
-        page.get_by_role("button", name="Log in").click()
+        log_in(page, url, "clinician", creds["clinician"])
         expect(page.get_by_role("heading", name="Home")).to_be_visible()
         expect(page.get_by_text("Ward census")).to_be_visible()
 
@@ -65,10 +62,7 @@ def test_clinician_uploads_a_scan_and_reads_its_text(server: tuple[str, dict[str
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1100})
         page.set_default_timeout(60_000)
-        page.goto(url)
-        page.get_by_role("textbox", name="Username").fill("clinician")
-        page.get_by_role("textbox", name="Password").fill(creds["clinician"])
-        page.get_by_role("button", name="Log in").click()
+        log_in(page, url, "clinician", creds["clinician"])
         page.get_by_role("link", name="Documents").click()
         expect(page.get_by_role("heading", name="Documents", exact=True)).to_be_visible()
         page.locator("input[type=file]").set_input_files(str(scan))
