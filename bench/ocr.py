@@ -114,7 +114,7 @@ def _ablation(pages: dict[tuple[str, str, int], list[RenderedPage]]) -> list[dic
     engine = get_engine("tesseract")
     rows = []
     batches = [(k, v) for k, v in pages.items() if k[1] == "degraded"]
-    batches += [((lang, "turned", dpi), _turned(v)) for (lang, condition, dpi), v in pages.items() if dpi == 200]
+    batches += [((lang, "turned", dpi), _turned(v)) for (lang, _, dpi), v in batches if dpi == 200]
     for label, steps in _ablation_sets():
         for (language, condition, dpi), batch in batches:
             if condition == "turned" and not (label.startswith("default") or label == "without orient"):

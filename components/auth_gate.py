@@ -1,7 +1,7 @@
 """The login gate: the login form, the session check on every run, and logout.
 
 Session-state keys owned here: ``auth.token``, ``auth.actor``, ``auth.name``,
-``auth.cookie_action``, ``auth.notice``.
+``auth.expires``, ``auth.notice``.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def _init_state() -> None:
         ("auth.token", None),
         ("auth.actor", None),
         ("auth.name", ""),
-        ("auth.cookie_action", None),
+        ("auth.expires", None),
         ("auth.notice", None),
     ):
         st.session_state.setdefault(key, default)
@@ -57,7 +57,7 @@ def _submit_login() -> None:
             "auth.token": result.token,
             "auth.actor": result.actor,
             "auth.name": result.display_name,
-            "auth.cookie_action": ("set", result.expires_at),
+            "auth.expires": result.expires_at,
             "auth.notice": None,
         }
     )
@@ -89,14 +89,7 @@ def require_login() -> LoggedIn:
     """Return the logged-in user, or draw the login form and stop the run."""
     _init_state()
     cookie = _cookie()  # renders the cookie component once per run
-    action = st.session_state["auth.cookie_action"]
-    if action is not None:
-        st.session_state["auth.cookie_action"] = None
-        if action[0] == "set":
-            cookie.write_token(st.session_state["auth.token"], action[1])
-        else:
-            cookie.clear()
-    token = st.session_state["auth.token"] or (cookie.read_token() if action is None else None)
+    token = st.session_state["auth.token"] or cookie.read_token()
     if token:
         try:
             actor, name = auth.resolve_session(runtime.store(), token)
@@ -104,22 +97,32 @@ def require_login() -> LoggedIn:
             _forget(notice=str(exc) if st.session_state["auth.token"] else None)
         else:
             st.session_state.update({"auth.token": token, "auth.actor": actor, "auth.name": name})
+            _sync_cookie(cookie, token)
             return LoggedIn(actor, name)
+    _sync_cookie(cookie, None)
     _login_form()
     st.stop()
     raise RuntimeError("unreachable")
 
 
+def _sync_cookie(cookie: SessionCookie, token: str | None) -> None:
+    """Make the browser's cookie match the session, on every run until it does.
+
+    The cookie is written by a browser-side component; a rerun that comes before the component has
+    run would lose a one-shot write, so the write is repeated until the browser reports the cookie.
+    """
+    expires = st.session_state["auth.expires"]
+    in_browser = cookie.browser_token()
+    if token is not None and expires is not None and in_browser != token:
+        cookie.write_token(token, expires)
+    elif token is None and in_browser is not None:
+        cookie.clear()
+
+
 def _forget(notice: str | None = None) -> None:
-    st.session_state.update(
-        {
-            "auth.token": None,
-            "auth.actor": None,
-            "auth.name": "",
-            "auth.cookie_action": ("delete", None),
-            "auth.notice": notice,
-        }
-    )
+    st.session_state.update({"auth.token": None, "auth.actor": None, "auth.name": "", "auth.expires": None})
+    if notice is not None:
+        st.session_state["auth.notice"] = notice
 
 
 def _logout() -> None:

@@ -21,8 +21,14 @@ class SessionCookie(CookieModel):  # type: ignore[misc]
         super().__init__(cookie_name=name, cookie_key=key, cookie_expiry_days=1)
 
     def read_token(self) -> str | None:
-        """The session token in the browser's cookie, if its signature and expiry hold."""
-        raw = st.context.cookies.get(self.cookie_name)
+        """The session token in the cookie the browser sent when this session connected."""
+        return self._decode(st.context.cookies.get(self.cookie_name))
+
+    def browser_token(self) -> str | None:
+        """The session token in the browser's cookie now (as the cookie component last reported it)."""
+        return self._decode(self.cookie_manager.cookies.get(self.cookie_name))
+
+    def _decode(self, raw: str | None) -> str | None:
         if not raw:
             return None
         try:
