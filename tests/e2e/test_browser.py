@@ -12,7 +12,8 @@ import pytest
 
 from tests.e2e.conftest import CHROMIUM, FLAGS, first_patient, log_in, wait_for_session_cookie
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+# A browser on a shared 2-core runner is at the mercy of its neighbours: one retry, never more.
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.flaky(reruns=1, reruns_delay=2)]
 
 
 def test_clinician_logs_in_and_opens_a_patient(server: tuple[str, dict[str, str], Path], tmp_path: Path) -> None:
