@@ -1,6 +1,6 @@
 """OCR engines side by side on real reports: character and word error rates, pages per second.
 
-Run: ``PYTHONPATH=. .venv/bin/python bench/ocr.py [--n 3] [--engines tesseract,rapidocr,easyocr] [--json]``.
+Run: ``PYTHONPATH=. .venv/bin/python bench/ocr.py [--n 2] [--engines tesseract,rapidocr,easyocr] [--json]``.
 English reports come from MTSamples (``../shared/data/mtsamples/mtsamples.csv``), French ones from
 its machine translations (``../shared/data/mtsamples_fr/machine_translated``); each is typeset on
 A4 and read clean and as a degraded scan (tilt up to 3°, blur, noise, JPEG) at 200 and 150 DPI,
@@ -9,8 +9,10 @@ pages in one run, one page at a time; the table gives each engine's speed as a r
 Tesseract's on the same pages. Engines that cannot run here are listed with the reason.
 
 ``--ablation`` also reads the degraded pages with Tesseract under each preparation step switched
-on or off, and the 200-DPI pages turned sideways or upside down with and without preparation
-(the figures quoted in ``medspeak/ingest/prepare.py``).
+on or off, the 200-DPI pages turned sideways or upside down with and without orientation, and
+one-sentence pages (prescription-like, mostly paper) with and without whitening: the figures
+quoted in ``medspeak/ingest/prepare.py``. The default run (2 reports a language) takes ~4 minutes
+on 2 cores; ``--n 8 --ablation`` about 40.
 
 Speed is wall-clock time on a machine that may be shared: the JSON keeps the load average and the
 CPU seconds per page (this process and its Tesseract children), which load disturbs much less.
@@ -48,6 +50,7 @@ _DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 _CONDITIONS = (("clean", 200), ("degraded", 200), ("clean", 150), ("degraded", 150))
 _TARGET_CER = 0.01  # issue 3: CER <= 1.0 % on degraded 200-DPI pages...
 _TARGET_PAGES_PER_S = 1.0  # ...at >= 1 page/s on 2 cores with the default engine
+_SPARSE_CHARS = 80  # characters on a "sparse" page: one line, a prescription's worth
 
 
 def _reports(data: Path, n: int) -> dict[str, list[Report]]:
@@ -109,16 +112,30 @@ def _turned(pages: list[RenderedPage]) -> list[RenderedPage]:
     return [replace(p, image=p.image.transpose(turns[i % 3])) for i, p in enumerate(pages)]
 
 
-def _ablation(pages: dict[tuple[str, str, int], list[RenderedPage]]) -> list[dict[str, Any]]:
-    """Tesseract on the degraded pages under each set of preparation steps; orientation on turned pages."""
+def _sparse(reports: list[Report], dpi: int, seed: int) -> list[RenderedPage]:
+    """A page a report's first sentence long, like a prescription or a short last page: mostly paper."""
+    firsts = [Report(r.note_id, r.text.split(".")[0][:_SPARSE_CHARS] + ".") for r in reports]
+    return render_pages(firsts, dpi=dpi, degraded=True, seed=seed)
+
+
+# Extra page sets and the only step sets worth running on them (what the step exists for).
+_EXTRA_SETS = {"turned": ("default", "without orient"), "sparse": ("default", "without whiten")}
+
+
+def _ablation(
+    pages: dict[tuple[str, str, int], list[RenderedPage]], reports: dict[str, list[Report]], seed: int
+) -> list[dict[str, Any]]:
+    """Tesseract on the degraded pages under each set of preparation steps; orientation on turned
+    pages, whitening on sparse ones."""
     engine = get_engine("tesseract")
     rows = []
     batches = [(k, v) for k, v in pages.items() if k[1] == "degraded"]
     batches += [((lang, "turned", dpi), _turned(v)) for (lang, _, dpi), v in batches if dpi == 200]
+    batches += [((lang, "sparse", dpi), _sparse(reports[lang], dpi, seed)) for lang in reports for dpi in (200, 150)]
     for label, steps in _ablation_sets():
         for (language, condition, dpi), batch in batches:
-            if condition == "turned" and not (label.startswith("default") or label == "without orient"):
-                continue  # turned pages only show what orientation is worth
+            if condition in _EXTRA_SETS and not label.startswith(_EXTRA_SETS[condition]):
+                continue
             row = _row(measure(batch, engine, language=language, prepare_steps=steps), language, condition, dpi)
             rows.append({"steps": label, **row})
             sys.stderr.write(f"  ablation {label} {language} {condition} {dpi} DPI done\n")
@@ -174,7 +191,7 @@ def _targets(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n", type=int, default=3, help="reports per language (each gives 1-2 A4 pages)")
+    parser.add_argument("--n", type=int, default=2, help="reports per language (each gives 1-2 A4 pages)")
     parser.add_argument("--engines", default="tesseract,rapidocr,easyocr", help="comma-separated engine names")
     parser.add_argument("--seed", type=int, default=0, help="seeds the scan defects")
     parser.add_argument("--data", type=Path, default=_DATA, help="the shared data folder")
@@ -192,9 +209,10 @@ def main() -> None:
 
     load_before = os.getloadavg()
     start = time.perf_counter()
-    pages = _pages(_reports(args.data, args.n), args.seed)
+    reports = _reports(args.data, args.n)
+    pages = _pages(reports, args.seed)
     rows = _compare(available, pages)
-    ablation = _ablation(pages) if args.ablation and "tesseract" in available else []
+    ablation = _ablation(pages, reports, args.seed) if args.ablation and "tesseract" in available else []
     out: dict[str, Any] = {
         "reports_per_language": args.n,
         "seed": args.seed,
