@@ -9,6 +9,8 @@ measured, and scored by character and word error rate: the Levenshtein distance 
 normalised page text and the normalised OCR text, over the length of the page text (summed over
 pages, so long pages weigh more). Normalisation is NFKC, typographic quotes and dashes as ASCII,
 and whitespace collapsed: the line breaks chosen by the typesetter are not the engine's to guess.
+MTSamples keeps a report on one line with ``LABEL:,`` section marks; sections are typeset as a
+bold heading line and a paragraph, and the ground truth is exactly the text typeset on the page.
 
 References: Levenshtein distance by the bit-parallel algorithm of Myers (J. ACM 46(3), 1999) in
 Hyyrö's formulation (2003); the OCR error rates follow the ISRI / ocreval definitions.
@@ -33,7 +35,7 @@ import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # stubs are n
 import typer
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from medspeak.errors import MedspeakError
+from medspeak.errors import IngestFailed, MedspeakError
 from medspeak.ingest.ocr import OcrEngine, get_engine
 from medspeak.ingest.pipeline import ocr_image, words_to_text
 from medspeak.ingest.prepare import prepare
@@ -68,8 +70,11 @@ _FONT_FAMILIES: Final = (
 )
 _MAX_TILT_DEGREES: Final = 3.0  # a page fed by hand into a sheet-fed scanner
 _PAGE_TIMEOUT_S: Final = 120.0  # generous: the benchmark measures speed, it should not cut pages short
-_TYPOGRAPHY: Final = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-"})
-_TYPOGRAPHY_WIDE: Final = str.maketrans({"\u2014": "-", "\u2212": "-", "\u00ab": '"', "\u00bb": '"'})
+# Typographic variants an engine may return for the same glyph: not a reading error.
+_TYPOGRAPHY: Final = str.maketrans(
+    {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00ab": '"', "\u00bb": '"'}
+    | {"\u2013": "-", "\u2014": "-", "\u2212": "-"}
+)
 # An all-capitals label followed by a colon starts a section ("HISTORY OF PRESENT ILLNESS:", "PLAN :").
 _HEADING: Final = re.compile(r"(?<![\w'])([A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ0-9 /&()'’-]*[A-ZÀ-ÖØ-Þ)])\s*:\s*,?\s*")
 _LIST_ITEM: Final = re.compile(r",\s*(\d{1,2}\.)\s+")  # MTSamples flattens "1. ..." items to ",1.  ..."
@@ -112,7 +117,10 @@ class ConditionResult:
 
 def read_reports_csv(path: Path, n: int) -> list[Report]:
     """The first ``n`` non-empty reports of a CSV in the MTSamples format (``note_id``, ``transcription``)."""
-    frame = pd.read_csv(path, usecols=["note_id", "transcription"], dtype={"note_id": str, "transcription": str})
+    try:
+        frame = pd.read_csv(path, usecols=["note_id", "transcription"], dtype={"note_id": str, "transcription": str})
+    except (OSError, ValueError) as exc:  # missing file, or not the MTSamples columns
+        raise MedspeakError(f"Cannot read reports from {path.name}: a CSV with note_id and transcription.") from exc
     frame = frame[frame["transcription"].fillna("").str.strip().str.len() > 0]
     return [Report(str(row.note_id), str(row.transcription)) for row in frame.head(n).itertuples()]
 
@@ -230,7 +238,7 @@ def render_pages(reports: Sequence[Report], *, dpi: int, degraded: bool, seed: i
 
 def normalise(text: str) -> str:
     """Text as compared: NFKC, typographic quotes and dashes as ASCII, whitespace collapsed."""
-    text = unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHY).translate(_TYPOGRAPHY_WIDE)
+    text = unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHY)
     return " ".join(text.split())
 
 
@@ -288,7 +296,10 @@ def _read(page: RenderedPage, engine: OcrEngine, language: str, prepare_steps: S
         return None if result.error else result.text
     # Preparation study (bench/ocr.py --ablation): the same reading with a chosen set of steps.
     prepared = prepare(page.image, steps=prepare_steps)
-    return words_to_text(engine.recognize(prepared, language=language, timeout_s=_PAGE_TIMEOUT_S))
+    try:
+        return words_to_text(engine.recognize(prepared, language=language, timeout_s=_PAGE_TIMEOUT_S))
+    except IngestFailed:
+        return None
 
 
 def measure(
@@ -344,7 +355,7 @@ def evaluate_ocr(
 
     Raises:
         IngestFailed: the engine is unknown or not available here.
-        MedspeakError: the CSV holds no report.
+        MedspeakError: the CSV cannot be read or holds no report.
     """
     reports = read_reports_csv(reports_csv, n)
     if not reports:

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from medspeak.demo.render import render_scan
+from medspeak.errors import MedspeakError
 from medspeak.ingest import evaluation
 from medspeak.ingest.evaluation import (
     error_rates,
@@ -102,6 +103,15 @@ def test_reports_are_read_skipping_empty_ones(reports_csv: Path, tmp_path: Path)
     for name, text in (("10", "Toux sèche."), ("9", "Fièvre."), ("11", "  ")):
         (folder / f"{name}.txt").write_text(text, encoding="utf-8")
     assert [(r.note_id, r.text) for r in read_reports_folder(folder, 5)] == [("9", "Fièvre."), ("10", "Toux sèche.")]
+
+
+def test_a_csv_without_reports_is_refused_clearly(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.csv"
+    with pytest.raises(MedspeakError, match="note_id and transcription"):
+        evaluate_ocr(missing, n=2)
+    (tmp_path / "empty.csv").write_text("note_id,transcription\n1,\n", encoding="utf-8")
+    with pytest.raises(MedspeakError, match="No report"):
+        evaluate_ocr(tmp_path / "empty.csv", n=2)
 
 
 def test_pages_are_a4_with_sections_on_their_own_lines(reports_csv: Path) -> None:
