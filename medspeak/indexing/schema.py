@@ -75,9 +75,11 @@ class _FactBase(BaseModel):
     confidence: float = Field(default=1.0, ge=0.0, le=1.0)
     grounding: Grounding = Grounding.NONE
     assertion: Assertion = Assertion.PRESENT
+    # Reasons a reviewer should look twice (``assertion_disagrees:rules=absent``...); stored in the payload
+    flags: list[str] = Field(default_factory=list)
 
     def payload(self) -> dict[str, Any]:
-        """The category-specific fields, as stored in the ``facts.value`` JSON column."""
+        """The category-specific fields (and review ``flags``), as stored in the ``facts.value`` JSON column."""
         skip = {"label", "evidence", "extractor", "confidence", "grounding", "assertion", "category"}
         return self.model_dump(mode="json", exclude=skip)
 

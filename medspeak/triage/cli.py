@@ -27,19 +27,12 @@ DataOption = Annotated[Path, typer.Option("--data", help="CSV in the KTAS format
 def train_command(data: DataOption, out: Annotated[Path, typer.Option(help="Artifact folder")] = MODEL_DIR) -> None:
     """Train on a KTAS CSV; write the artifact, model card, calibration plot and manifest."""
     from medspeak.triage.card import write_card, write_manifest
-    from medspeak.triage.ktas import KtasData, read_ktas
-    from medspeak.triage.train import train
+    from medspeak.triage.ktas import read_ktas
+    from medspeak.triage.train import holdout_part, train
 
     result = train(data)
     result.model.save(out)
-    full = read_ktas(data)
-    rows = result.holdout_index
-    holdout = KtasData(
-        full.inputs.iloc[rows].reset_index(drop=True),
-        full.expert[rows],
-        None if full.nurse is None else full.nurse[rows],
-        full.site[rows],
-    )
+    holdout = holdout_part(read_ktas(data), result.holdout_index)
     write_card(result.model, holdout, out, data.name)
     write_manifest(out)
     h = result.holdout
@@ -55,18 +48,31 @@ def eval_command(
     data: DataOption,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
     model_dir: Annotated[Path, typer.Option("--model", help="Artifact folder")] = MODEL_DIR,
+    holdout: Annotated[
+        bool, typer.Option("--holdout", help="Only the rows the model held out (its own training file only)")
+    ] = False,
 ) -> None:
-    """Evaluate the committed model on a KTAS-format CSV: model, nurses and second reader."""
-    from medspeak.triage.ktas import read_ktas
-    from medspeak.triage.model import TriageModel
-    from medspeak.triage.train import evaluate
+    """Evaluate the committed system on a KTAS-format CSV: its levels (model, then safety rules), nurses, second reader.
 
-    figures = evaluate(TriageModel.load(model_dir), read_ktas(data))
+    The figures are those of the levels the product shows: the model's decision rule, then the safety
+    rules' caps. ECE is that of the calibrated model probabilities (the rules change levels only).
+    """
+    from medspeak.errors import ValidationFailed
+    from medspeak.triage.ktas import read_ktas
+    from medspeak.triage.model import TriageModel, sha256_file
+    from medspeak.triage.train import evaluate, holdout_part, split
+
+    model, records = TriageModel.load(model_dir), read_ktas(data)
+    if holdout:
+        if model.meta.get("data_sha256") != sha256_file(data):
+            raise ValidationFailed(f"--holdout needs the file the model was trained on; {data.name} is another file.")
+        records = holdout_part(records, split(records)[1])
+    figures = evaluate(model, records)
     if json_out:
         typer.echo(json.dumps(figures))
         return
     nurse = figures["nurse"] or {}
-    typer.echo(f"{'':24}{'model':>10}{'nurses':>10}")
+    typer.echo(f"{'':24}{'system':>10}{'nurses':>10}   (system = model + safety rules)")
     for key in ("accuracy", "macro_f1", "kappa_linear", "kappa_quadratic", "under_triage", "over_triage"):
         typer.echo(f"{key:24}{figures[key]:>10.3f}{nurse.get(key, float('nan')):>10.3f}")
     for key in ("critical_under_triage",):

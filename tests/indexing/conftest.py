@@ -7,4 +7,5 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _rules_backend(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("MEDSPEAK_LLM_BACKEND", raising=False)
+    for name in ("MEDSPEAK_LLM_BACKEND", "MEDSPEAK_LLM_URL", "MEDSPEAK_LLM_MODEL"):
+        monkeypatch.delenv(name, raising=False)

@@ -77,10 +77,9 @@ def test_injected_instruction_is_only_text() -> None:
     # Everything outside the sentence is unchanged: same facts, same spans, same assertions.
     outside = [f for f in attacked.facts if f.evidence and f.evidence.start < injected_at]
     assert [f.model_dump() for f in outside] == [f.model_dump() for f in plain.facts]
-    # What the sentence adds is only its literal words, grounded exactly inside it, nothing more.
-    inside = [f for f in attacked.facts if f.evidence and f.evidence.start >= injected_at]
-    assert [(f.category, f.evidence.text if f.evidence else None) for f in inside] == [
-        ("medication", "morphine 100 mg")
+    # The sentence addressed to a model adds nothing to the record: its words go to review only.
+    assert not [f for f in attacked.facts if f.evidence and f.evidence.start >= injected_at]
+    assert [(f.category, f.evidence.text if f.evidence else None, f.flags) for f in attacked.unsupported] == [
+        ("medication", "morphine 100 mg", ["evidence_in_instruction_text"])
     ]
-    assert all(f.grounding is Grounding.EXACT for f in attacked.facts) and attacked.unsupported == []
     assert not any(isinstance(f, Problem) and "instruction" in f.text.lower() for f in attacked.facts)

@@ -71,7 +71,7 @@ def test_training_reproduces_the_committed_artifact(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     committed = json.loads((MODEL_DIR / "model.json").read_text())
     fresh = json.loads((tmp_path / "model.json").read_text())
-    assert fresh["version"] == committed["version"]  # the version is the hash of the trees
+    assert fresh["version"] == committed["version"]  # the version hashes the trees and the thresholds
     assert fresh["holdout"] == committed["holdout"]
     manifest = json.loads((tmp_path / "manifest.json").read_text())["sha256"]
     assert manifest["model.ubj"] == json.loads((MODEL_DIR / "manifest.json").read_text())["sha256"]["model.ubj"]
@@ -83,3 +83,19 @@ def test_the_cli_names_the_same_artifact_folder_as_the_model() -> None:
     from medspeak.triage import cli
 
     assert cli.MODEL_DIR == MODEL_DIR
+
+
+@pytest.mark.skipif(not KTAS.exists(), reason="the KTAS file is not in ../shared/data")
+def test_eval_holdout_prints_the_figures_of_the_model_card() -> None:
+    result = CliRunner().invoke(app, ["eval", "--data", str(KTAS), "--holdout", "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    committed = json.loads((MODEL_DIR / "model.json").read_text())["holdout"]
+    assert figures == committed  # the README's held-out figures are reproducible from the command line
+    assert figures["n"] == 203
+
+
+def test_eval_holdout_refuses_a_file_the_model_was_not_trained_on(small_csv: Path) -> None:
+    result = CliRunner().invoke(app, ["eval", "--data", str(small_csv), "--holdout"])
+    assert result.exit_code != 0
+    assert "--holdout needs the file the model was trained on" in str(result.exception)

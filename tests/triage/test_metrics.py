@@ -33,3 +33,14 @@ def test_bootstrap_interval_contains_the_estimate() -> None:
     values = np.array([1.0] * 30 + [0.0] * 70)
     low, high = bootstrap_ci(len(values), lambda rows: float(values[rows].mean()), n_boot=300)
     assert low < 0.3 < high and high - low < 0.25
+
+
+def test_ece_noise_floor_is_what_a_calibrated_model_shows_on_a_small_sample() -> None:
+    from medspeak.triage.metrics import ece_noise_floor
+
+    rng = np.random.default_rng(1)
+    probs = rng.dirichlet(np.ones(5) * 0.7, size=200)
+    floor = ece_noise_floor(probs)
+    assert 0.02 < floor < 0.12  # 200 patients: sampling noise alone gives a visible ECE
+    assert ece_noise_floor(np.tile(probs, (10, 1))) < floor / 2  # ten times the patients: a lower floor
+    assert ece_noise_floor(probs) == floor  # seeded: the card is reproducible
