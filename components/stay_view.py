@@ -39,7 +39,11 @@ def prediction(p: StayPrediction) -> None:
     )
     if p.actual_days is not None:
         st.info(f"This stay is over: it lasted {p.actual_days:.1f} days. Shown: the prediction made at admission.")
-    st.caption(f"Model {p.model_version}, from {p.reports_seen} report(s) on file, as of {p.as_of:%d %b %H:%M} UTC.")
+    st.caption(
+        f"Model {p.model_version}: predicted from what was known at admission ({p.reports_seen} report(s) "
+        f"written by then), given {p.elapsed_days:.1f} days already in hospital; as of {p.as_of:%d %b %H:%M} UTC. "
+        "Reports written since admission do not change it: on the back-test they did not improve it."
+    )
 
 
 def drivers(p: StayPrediction) -> None:
@@ -67,7 +71,7 @@ def drivers(p: StayPrediction) -> None:
 
 
 def history(updates: list[StayUpdate]) -> None:
-    """Each stored prediction of this stay: when, from how many reports, and the predicted stay."""
+    """Each stored prediction of this stay: when, after how many days in hospital, and the predicted stay."""
     st.subheader("History of updates")
     if not updates:
         st.write("No earlier prediction.")
@@ -77,7 +81,7 @@ def history(updates: list[StayUpdate]) -> None:
             {
                 "When": [u.created_at.strftime("%d %b %H:%M") for u in updates],
                 "Days in": [round(u.elapsed_days, 1) for u in updates],
-                "Reports": [u.reports_seen for u in updates],
+                "Reports at admission": [u.reports_seen for u in updates],
                 "P10": [round(u.total_days[0], 1) for u in updates],
                 "Median stay": [round(u.total_days[1], 1) for u in updates],
                 "P90": [round(u.total_days[2], 1) for u in updates],

@@ -4,8 +4,11 @@ MIMIC shifts each patient's dates by its own number of years, so the demo's 80 p
 over a century and never share a ward. The replay folds every admission into one 13-week window
 (each moved by a whole number of 13-week periods: weekday and time of day are kept, as MIMIC keeps
 them), which gives a small hospital of about 14 occupied beds. From each midnight after a 4-week
-warm-up the forecast uses only what was known then: the patients in a bed (predicted by the
-cross-validation fold that never saw them), arrivals per weekday and stays of the weeks before.
+warm-up the forecast uses only what was known then: the patients in a bed (their at-admission
+distribution from the cross-validation fold that never saw them, conditioned on the time already
+spent), arrivals per weekday and stays of the weeks before. Bands are mid-distribution quantiles
+(``medspeak.los.occupancy.mid_quantiles``); the randomised PIT is kept as a calibration check that
+does not depend on how whole-bed bands are drawn.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ import numpy as np
 
 from medspeak.los.admissions import Admission, PriorStay, Report
 from medspeak.los.distribution import StayDistribution
-from medspeak.los.features import snapshot
 from medspeak.los.occupancy import WardInputs, census_moments, day_outlooks, occupancy_pmfs
 from medspeak.los.survival import kaplan_meier
 from medspeak.los.training import CrossValidation
@@ -77,11 +79,12 @@ def _in_bed(stays: Sequence[Admission], at: datetime) -> list[int]:
 
 def _inputs(cv: CrossValidation, stays: Sequence[Admission], origin: datetime) -> WardInputs:
     current = _in_bed(stays, origin)
-    quantiles = np.zeros((len(current), 3))
     elapsed = np.array([(origin - stays[i].admitted_at).total_seconds() / 86400 for i in current])
+    mu, sigma = np.zeros(len(current)), np.zeros(len(current))
     for row, i in enumerate(current):
-        model = cv.models[int(cv.fold_of[i])]
-        quantiles[row] = model.quantiles([snapshot(stays[i], float(elapsed[row]))])[0]
+        model = cv.models[int(cv.fold_of[i])]  # the fold that never saw this patient
+        dist = model.in_bed([stays[i]], [float(elapsed[row])])
+        mu[row], sigma[row] = dist.mu[0], dist.sigma[0]
     since = origin - timedelta(days=_HISTORY_DAYS)
     recent = [a for a in stays if since <= a.admitted_at < origin]
     rates = np.zeros(7)
@@ -93,7 +96,7 @@ def _inputs(cv: CrossValidation, stays: Sequence[Admission], origin: datetime) -
         [(e - a.admitted_at).total_seconds() / 86400 for a, e in zip(recent, ends, strict=True)],
         [a.discharged_at is not None and a.discharged_at <= origin for a in recent],
     )
-    current_dist = StayDistribution.from_quantiles(quantiles, elapsed)
+    current_dist = StayDistribution(mu, sigma, elapsed)
     return WardInputs(capacity=10_000, current=current_dist, weekday_arrivals=rates, arrival_stay=km, elective_stay=km)
 
 

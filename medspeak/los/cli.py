@@ -17,6 +17,7 @@ from typing import Any, Final
 import numpy as np
 import typer
 
+from medspeak.errors import ValidationFailed
 from medspeak.los import artifact
 from medspeak.los.admissions import Admission
 from medspeak.los.backtest import BacktestResult, backtest
@@ -29,6 +30,7 @@ __all__ = ["eval_los_command", "eval_occupancy_command", "synthetic_figures", "t
 
 _SYNTHETIC_PATIENTS: Final = 5000  # the generator "at scale": the largest demo it makes, ~10x the MIMIC stays
 _SYNTHETIC_SEED: Final = 20261128
+_IN_BED_DAYS: Final = (1, 3, 7)  # figures for stays still going on after these many days
 _SYNTHETIC_NOW: Final = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)  # fixed: the same figures on every run
 
 
@@ -51,7 +53,11 @@ def train_command(
     cv = cross_validate(admissions)
     typer.echo("Back-test of the census forecast...")
     occupancy = backtest(cv)
-    figures: dict[str, Any] = {"los": cv.figures.as_dict(), "occupancy": _occupancy_dict(occupancy)}
+    figures: dict[str, Any] = {
+        "los": cv.figures.as_dict(),
+        "los_in_bed": {f"day_{d:g}": cv.in_bed_figures(float(d)).as_dict() for d in _IN_BED_DAYS},
+        "occupancy": _occupancy_dict(occupancy),
+    }
     if synthetic_patients:
         typer.echo(f"The same pipeline on the generator ({synthetic_patients} patients)...")
         figures["synthetic_los"] = synthetic_figures(synthetic_patients)
@@ -62,6 +68,11 @@ def train_command(
         "training_fingerprint": artifact.fingerprint(admissions),
         "training_median_days": round(float(np.median([a.los_days or 0.0 for a in cv.admissions])), 4),
     }
+    finished = cv.admissions
+    actual = np.array([a.los_days or 0.0 for a in finished])
+    apparent = model.quantiles([snapshot(a, 0.0) for a in finished])
+    in_sample = metrics(actual, apparent, np.full(len(finished), np.median(actual)))
+    figures["los_in_sample"] = in_sample.as_dict()  # the final model on its own training stays: flattering
     files = model.save(out)
     model.meta_["version"] = "los-" + artifact.sha256_of(out / "booster.json")[:12]
     files = model.save(out)
@@ -89,6 +100,8 @@ def _committed_cv(admissions: list[Admission], folder: Path) -> tuple[CrossValid
     if artifact.fingerprint(admissions) == model.meta_.get("training_fingerprint"):
         return cross_validate(admissions, model.hyper), "grouped cross-validation (the model's training folder)"
     finished = [a for a in admissions if a.los_days is not None]
+    if not finished:
+        raise ValidationFailed("The folder has no finished stay (admission with a discharge time) to evaluate.")
     predicted = model.quantiles([snapshot(a, 0.0) for a in finished])
     baseline = np.full(len(finished), float(model.meta_.get("training_median_days", math.nan)))
     actual = np.array([a.los_days or 0.0 for a in finished])

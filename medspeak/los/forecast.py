@@ -1,9 +1,10 @@
 """The bed-occupancy forecast service: each ward's next days from the store, with what-if electives.
 
-Needs ``READ_CENSUS``. Patients in a bed now are predicted by the length-of-stay model from what is
-on file (their elapsed time included); arrivals per weekday come from the last four weeks of
-admissions, and arrivals' stays from the ward's last 90 days (Kaplan-Meier). The list of patients
-likely to leave is given only to roles that may read patients.
+Needs ``READ_CENSUS``. Patients in a bed now get the length-of-stay model's at-admission
+distribution, conditioned on the time they have already spent (``LosModel.in_bed``); arrivals per
+weekday come from the last four weeks of admissions, and arrivals' stays from the ward's last 90
+days (Kaplan-Meier). The list of patients likely to leave is given only to roles that may read
+patients.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from medspeak.auth.roles import Actor, Permission
 from medspeak.errors import ValidationFailed
 from medspeak.los.artifact import DEFAULT_DIR, load_committed
 from medspeak.los.distribution import StayDistribution
-from medspeak.los.features import snapshot
 from medspeak.los.occupancy import DayOutlook, Electives, WardInputs, census_moments, day_outlooks, occupancy_pmfs
 from medspeak.los.sources import from_store
 from medspeak.los.survival import Survival, kaplan_meier
@@ -123,10 +123,8 @@ def _current(
 ) -> tuple[StayDistribution, str]:
     model = load_committed(model_dir)
     admissions = from_store(store_db, open_stays)
-    elapsed = np.array([max(0.0, (now - a.admitted_at).total_seconds() / 86400) for a in admissions])
-    snaps = [snapshot(a, float(e)) for a, e in zip(admissions, elapsed, strict=True)]
-    quantiles = model.quantiles(snaps) if snaps else np.zeros((0, 3))
-    return StayDistribution.from_quantiles(quantiles, elapsed), str(model.meta_.get("version", "unversioned"))
+    elapsed = [max(0.0, (now - a.admitted_at).total_seconds() / 86400) for a in admissions]
+    return model.in_bed(admissions, elapsed), str(model.meta_.get("version", "unversioned"))
 
 
 def _subset(dist: StayDistribution, index: list[int]) -> StayDistribution:

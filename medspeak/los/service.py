@@ -1,9 +1,12 @@
 """Length-of-stay services for the pages and the API: one patient's predicted stay and its history.
 
 ``predict_stay`` needs ``READ_PATIENTS`` (clinicians and bed managers plan with stays; administrators
-see no patient data); the words of the reports behind a prediction only for ``READ_CLINICAL``. Each
-new prediction (new reports, another day in hospital, another model) is kept as an ``Assessment``
-of kind ``los``: that is the history of updates. Every call is audited.
+see no patient data); the words of the reports behind a prediction only for ``READ_CLINICAL``. A
+prediction is the at-admission one (admission data, earlier stays, reports written before entry)
+conditioned on the days already spent (``LosModel.in_bed``): each new day in hospital or new model
+gives a new ``Assessment`` of kind ``los``, the history of updates. Reports written after admission
+do not move it: on the MIMIC-IV demo's grouped cross-validation, updating from them did no better
+at day 1 and was biased short beyond (see the model card). Every call is audited.
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ from sqlalchemy.orm import Session
 from medspeak.auth.roles import Actor, Permission
 from medspeak.errors import NotFound, PermissionDenied, ValidationFailed
 from medspeak.los.artifact import DEFAULT_DIR, load_committed, read_metrics
-from medspeak.los.distribution import StayDistribution
 from medspeak.los.explain import Driver, drivers
 from medspeak.los.features import snapshot
 from medspeak.los.forecast import PlannedElectives, forecast_occupancy
@@ -117,9 +119,8 @@ def predict_stay(
         admission = from_store(call.db, [enc])[0]
         as_of = admission.admitted_at if enc.ended_at is not None else (now or utcnow())
         elapsed = max(0.0, (as_of - admission.admitted_at).total_seconds() / 86400)
-        snap = snapshot(admission, elapsed)
-        q = model.quantiles([snap])[0]
-        dist = StayDistribution.from_quantiles(q[None, :], np.array([elapsed]))
+        snap = snapshot(admission, 0.0)  # what the prediction rests on: known at admission
+        dist = model.in_bed([admission], [elapsed])  # conditioned on the days already spent
         remaining = dist.remaining_quantiles()[0]
         words = model.encoder_.top_words(snap.text) if actor.can(Permission.READ_CLINICAL) else []
         total = elapsed + remaining
@@ -137,7 +138,9 @@ def predict_stay(
                 as_of + timedelta(days=float(remaining[1])),
                 as_of + timedelta(days=float(remaining[2])),
             ),
-            drivers=drivers(model.contributions([snap])[0], model.encoder_.groups, snap, float(total[1]), words),
+            drivers=drivers(
+                model.contributions([snap])[0], model.encoder_.groups, snap, float(np.exp(dist.mu[0])), words
+            ),
             reports_seen=int(snap.values["reports_so_far"]),
             actual_days=admission.los_days,
         )
@@ -147,7 +150,7 @@ def predict_stay(
 
 
 def _remember(db: Session, actor: Actor, enc: Encounter, p: StayPrediction, values: dict[str, float | str]) -> None:
-    """Store the prediction when something changed since the last one (reports, day in hospital, model)."""
+    """Store the prediction when something changed since the last one (day in hospital, model, inputs)."""
     inputs = {"values": values, "elapsed_day": int(p.elapsed_days)}
     last = db.scalars(
         select(Assessment)

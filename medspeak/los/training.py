@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 import numpy as np
@@ -129,6 +129,25 @@ class CrossValidation:
     figures: LosMetrics
     models: list[LosModel]  # one a fold
     fold_of: NDArray[np.int64]  # (n,) the fold whose model never saw the admission
+    trained_on: list[frozenset[str]] = field(default_factory=list)  # each fold model's training patients
+
+    def in_bed_figures(self, elapsed_days: float) -> LosMetrics:
+        """Figures for the stays still going on ``elapsed_days`` after admission, predicted then.
+
+        Each such stay is predicted by its out-of-fold model (``LosModel.in_bed``: the at-admission
+        distribution conditioned on the days spent); the baseline is the median of the training
+        folds' stays that lasted longer than ``elapsed_days``.
+        """
+        actual = np.array([a.los_days or 0.0 for a in self.admissions])
+        rows = np.flatnonzero(actual > elapsed_days)
+        predicted = np.zeros((len(rows), len(QUANTILES)))
+        baseline = np.zeros(len(rows))
+        for out, i in enumerate(rows):
+            fold = int(self.fold_of[i])
+            dist = self.models[fold].in_bed([self.admissions[i]], [elapsed_days])
+            predicted[out] = elapsed_days + dist.remaining_quantiles(QUANTILES)[0]
+            baseline[out] = np.median(actual[(self.fold_of != fold) & (actual > elapsed_days)])
+        return metrics(actual[rows], predicted, baseline)
 
 
 def cross_validate(
@@ -139,13 +158,16 @@ def cross_validate(
     predicted = np.zeros((len(finished), len(QUANTILES)))
     baseline = np.zeros(len(finished))
     models: list[LosModel] = []
+    trained_on: list[frozenset[str]] = []
     fold_of = np.zeros(len(finished), dtype=np.int64)
     for fold, (train, test) in enumerate(_folds(finished, folds, seed)):
         part = [finished[i] for i in train]
         model = fit_calibrated(part, hyper, seed)
         models.append(model)
+        trained_on.append(frozenset(a.patient_key for a in part))
         fold_of[test] = fold
         predicted[test] = np.exp(_at_admission(model, [finished[i] for i in test], calibrated=True))
         baseline[test] = float(np.median([a.los_days or 0.0 for a in part]))
     actual = np.array([a.los_days or 0.0 for a in finished])
-    return CrossValidation(finished, predicted, baseline, metrics(actual, predicted, baseline), models, fold_of)
+    figures = metrics(actual, predicted, baseline)
+    return CrossValidation(finished, predicted, baseline, figures, models, fold_of, trained_on)

@@ -74,3 +74,17 @@ def test_drivers_are_in_words_and_add_up(model_dir: Path, demo_admissions: list[
     assert found and all(d.sentence.split(":")[0] for d in found)
     assert [abs(d.effect_pct) for d in found] == sorted((abs(d.effect_pct) for d in found), reverse=True)
     assert any(d.sentence.startswith("Ward ") for d in found) or any("Admission type" in d.text for d in found)
+
+
+def test_a_patient_in_bed_gets_the_admission_prediction_conditioned_on_the_days_spent(
+    model_dir: Path, demo_admissions: list[Admission]
+) -> None:
+    model = LosModel.load(model_dir)
+    adm = next(a for a in demo_admissions if a.reports and a.reports[-1].at > a.admitted_at)
+    at_admission = model.quantiles([snapshot(adm, 0.0)])[0]
+    dist = model.in_bed([adm, adm, adm], [0.0, 2.0, 6.0])
+    assert np.exp(dist.mu[0]) == pytest.approx(at_admission[1])  # day 0: the at-admission median
+    assert np.allclose(dist.mu, dist.mu[0]) and np.allclose(dist.sigma, dist.sigma[0])  # later reports: no effect
+    total = dist.remaining_quantiles()[:, 1] + dist.elapsed
+    assert total[0] < total[1] < total[2] and total[2] > 6.0  # never an earlier discharge than the days spent
+    assert model.in_bed([], []).mu.shape == (0,)

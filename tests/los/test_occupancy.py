@@ -6,11 +6,20 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pytest
+from scipy.stats import poisson
 
 from medspeak.los.distribution import StayDistribution
 from medspeak.los.forecast import WardForecast
 from medspeak.los.montecarlo import simulate
-from medspeak.los.occupancy import Electives, WardInputs, census_moments, day_outlooks, occupancy_pmfs, poisson_binomial
+from medspeak.los.occupancy import (
+    Electives,
+    WardInputs,
+    census_moments,
+    day_outlooks,
+    mid_quantiles,
+    occupancy_pmfs,
+    poisson_binomial,
+)
 from medspeak.los.survival import kaplan_meier
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # a Wednesday morning
@@ -85,3 +94,21 @@ def test_kaplan_meier_counts_censored_stays() -> None:
     assert km.at(np.array([1.0]))[0] == pytest.approx(0.8)
     assert km.at(np.array([2.0]))[0] == pytest.approx(0.6)
     assert km.at(np.array([3.0]))[0] == pytest.approx(0.3)
+
+
+def test_whole_bed_bands_hold_their_nominal_share_of_calibrated_censuses() -> None:
+    # Censuses drawn from the forecast itself: a calibrated forecast's 90 % band should hold ~90 % of
+    # them. The usual quantile makes [q05, q95] hold 90 % *or more* (~93 % at a dozen beds).
+    rng = np.random.default_rng(7)
+    inside90, inside50, usual = [], [], []
+    for mean in rng.uniform(4, 30, 3000):
+        pmf = poisson.pmf(np.arange(90), mean)
+        q, n = mid_quantiles(pmf), rng.poisson(mean)
+        inside90.append(q[0] <= n <= q[4])
+        inside50.append(q[1] <= n <= q[3])
+        cdf = np.cumsum(pmf)
+        usual.append(np.searchsorted(cdf, 0.05) <= n <= np.searchsorted(cdf, 0.95))
+    assert 0.88 <= np.mean(inside90) <= 0.92 < np.mean(usual)
+    assert 0.47 <= np.mean(inside50) <= 0.53
+    assert mid_quantiles(np.array([0.02, 0.95, 0.03])) == [1, 1, 1, 1, 1]  # one likely count: every band holds it
+    assert mid_quantiles(np.array([1.0])) == [0, 0, 0, 0, 0]

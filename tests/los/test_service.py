@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -63,7 +64,9 @@ def test_electives_raise_only_their_wards_forecast(seeded: Store, actors: dict[s
         )
 
 
-def test_prediction_is_updated_when_a_report_arrives(seeded: Store, actors: dict[str, Actor], model_dir: Path) -> None:
+def test_prediction_moves_with_the_days_spent_not_with_later_reports(
+    seeded: Store, actors: dict[str, Actor], model_dir: Path
+) -> None:
     enc = _open_stay(seeded)
     first = predict_stay(seeded, actors["clinician"], enc.id, now=NOW, model_dir=model_dir)
     assert first.discharge[0] >= NOW and first.discharge[0] <= first.discharge[1] <= first.discharge[2]
@@ -85,8 +88,13 @@ def test_prediction_is_updated_when_a_report_arrives(seeded: Store, actors: dict
                 created_at=NOW,
             )
         )
-    second = predict_stay(seeded, actors["bed_manager"], enc.id, now=NOW, model_dir=model_dir)
+    # A report written after admission does not move the prediction (measured: see the model card).
+    same = predict_stay(seeded, actors["clinician"], enc.id, now=NOW, model_dir=model_dir)
+    assert same.total_days == first.total_days and len(stay_history(seeded, actors["clinician"], enc.id)) == 1
+    # A day later the patient has survived one more day in hospital: a new entry, never an earlier discharge.
+    later = predict_stay(seeded, actors["bed_manager"], enc.id, now=NOW + timedelta(days=1), model_dir=model_dir)
     history = stay_history(seeded, actors["clinician"], enc.id)
-    assert [h.reports_seen for h in history] == [first.reports_seen, first.reports_seen + 1]
+    assert [h.elapsed_days for h in history] == pytest.approx([first.elapsed_days, first.elapsed_days + 1], abs=2e-3)
+    assert later.total_days[1] >= first.total_days[1] and later.discharge[1] >= first.discharge[1]
     # A bed manager plans with the stay but is not shown the words of the reports.
-    assert all("(" not in d.text for d in second.drivers if d.feature == "reports_text")
+    assert all("(" not in d.text for d in later.drivers if d.feature == "reports_text")
