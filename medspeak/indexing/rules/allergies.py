@@ -14,8 +14,13 @@ from medspeak.indexing.schema import Allergy, Evidence
 
 __all__ = ["find_allergies"]
 
-_ITEM = re.compile(r"\s*(?P<substance>[^\W\d_][^(),;\n.]*?)\s*(?:\((?P<reaction>[^)\n]+)\))?\s*(?=[,;\n.]|$)")
-_NONE_WORDS = re.compile(r"^(?:none|aucune?|non|n/a|nil)$", re.IGNORECASE)
+_ITEM = re.compile(
+    r"[\s,]*(?P<substance>[^\W\d_][^(),;\n.]*?)\s*(?:\((?P<reaction>[^)\n]+)\))?\s*(?=[,;\n.]|\b(?i:and)\b|$)"
+)
+_NONE_WORDS = re.compile(
+    r"^(?:none|none known|aucune?|non|n/a|nil|no known.*|no allergies|not allergic.*|unknown|.*\ballerg.*)$",
+    re.IGNORECASE,
+)
 
 
 def find_allergies(text: str, language: str, sections: list[Section]) -> list[Allergy]:
@@ -28,14 +33,53 @@ def find_allergies(text: str, language: str, sections: list[Section]) -> list[Al
         for m in phrase_pattern(data["nkda"]).finditer(text)
     ]
     taken = [(f.evidence.start, f.evidence.end) for f in facts if f.evidence]
-    spans = [(m.end(), _line_end(text, m.end())) for m in phrase_pattern(data["triggers"]).finditer(text)]
+    starts = [s.start for s in sections]
+    spans = [
+        (m.end(), min([_clause_end(text, m.end()), *(a for a in starts if a > m.end())]))
+        for m in phrase_pattern(data["triggers"]).finditer(text)
+    ]
     for section in sections:
         if section.name == "allergies":
             inline = text[section.body_start : _line_end(text, section.body_start)].strip()
-            spans.append((section.body_start, _line_end(text, section.body_start) if inline else section.end))
+            end = min(section.end, _line_end(text, section.body_start)) if inline else section.end
+            if not any(a <= section.body_start < b for a, b in taken):
+                facts += _none_statement(text, section.body_start, end)
+                taken += [(f.evidence.start, f.evidence.end) for f in facts[-1:] if f.evidence and f.nkda]
+            spans.append((section.body_start, end))
     for start, end in spans:
         facts += _items(text, start, end, taken)
     return sorted(facts, key=lambda f: f.evidence.start if f.evidence else 0)
+
+
+_CLAUSE_END = re.compile(r"[\n;]|\.(?=\s|,|$)")
+# "ALLERGIES: , None.", "NONE KNOWN.", "He is not allergic to any medication."
+_NONE_STATEMENT = re.compile(
+    r"[\s,:]*(?:(?:he|she|the patient|patient) (?:is|has|reports|denies) )?"
+    r"(?P<none>none(?: known)?|no known (?:drug |medicine |medication )?allergies|not allergic to any \w+"
+    r"|no (?:drug |medication )?allergies)\b",
+    re.IGNORECASE,
+)
+_LEAD = re.compile(
+    r"(?:include|includes|including|patient admits allergies to|admits allergies to|(?:he|she) is allergic(?: only)? to"
+    r"|allergic(?: only)? to|allergies to|only|and|or)\s+",
+    re.IGNORECASE,
+)
+_MAX_SUBSTANCE_WORDS = 4  # a longer run of words is prose, not a substance
+
+
+def _clause_end(text: str, start: int) -> int:
+    """ "allergic to X (reaction), Y." lists its items up to the end of its sentence or line."""
+    m = _CLAUSE_END.search(text, start)
+    return m.start() if m else len(text)
+
+
+def _none_statement(text: str, start: int, end: int) -> list[Allergy]:
+    """An allergy section that says there is none: the NKDA fact, on those words."""
+    m = _NONE_STATEMENT.match(text, start, end)
+    if not m:
+        return []
+    s0, e0 = m.start("none"), m.end("none")
+    return [Allergy(label="No known drug allergies", nkda=True, evidence=Evidence(start=s0, end=e0, text=text[s0:e0]))]
 
 
 def _line_end(text: str, start: int) -> int:
@@ -52,13 +96,22 @@ def _items(text: str, start: int, end: int, taken: list[tuple[int, int]]) -> lis
         if not m or m.end() == position:
             position += 1
             continue
-        position = m.end() + 1
-        s0 = m.start("substance")
-        if any(a <= s0 < b for a, b in taken) or _NONE_WORDS.match(m.group("substance").strip()):
+        position = m.end()
+        s0, s1 = m.start("substance"), m.end("substance")
+        while lead := _LEAD.match(text, s0, s1):  # "Include IV DYE", "and DEMEROL", "allergic only to X"
+            s0 = lead.end()
+        if cut := re.search(r"\s+(?:resulting in|causing|with)\s+", text[s0:s1]):  # "tape resulting in severe rash"
+            s1 = s0 + cut.start()
+        substance = text[s0:s1].strip()
+        if (
+            not substance
+            or any(a <= s0 < b for a, b in taken)
+            or _NONE_WORDS.match(substance)
+            or len(substance.split()) > _MAX_SUBSTANCE_WORDS
+        ):
             continue
-        substance = m.group("substance").strip()
         reaction = m.group("reaction")
-        evidence_end = m.end("reaction") + 1 if reaction else m.end("substance")
+        evidence_end = m.end("reaction") + 1 if reaction else s0 + len(substance)
         taken.append((s0, evidence_end))
         facts.append(
             Allergy(

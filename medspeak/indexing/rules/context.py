@@ -2,7 +2,8 @@
 
 A trigger modifies the targets in its direction (forward: after it; backward: before it) up to the end
 of the sentence or a terminator ("but", "mais"); pseudo-triggers ("no change") block the trigger they
-contain. The closest trigger wins; section defaults apply when no trigger does (family history → family).
+contain. The closest trigger wins, a historical one only when no other applies ("no history of X" is
+absent); section defaults apply when no trigger does (family history → family).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from medspeak.indexing.schema import Assertion
 
 __all__ = ["ConText", "context_for", "sentence_bounds"]
 
-_SENTENCE_END = re.compile(r"[.;!\n]|\?(?=\s)|:\s*\n")
+_SENTENCE_END = re.compile(r"[.;!\n]|\?(?=\s)|:\s*\n|:(?=\s*,|\s+[A-Z])")
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,14 @@ class ConText:
         self._pseudo = phrase_pattern(rules["pseudo"])
         self._section_defaults: dict[str, str] = rules["section_defaults"]
 
-    def assertion(self, text: str, start: int, end: int, section: str | None = None) -> Assertion:
-        """The assertion of the target ``text[start:end]`` from its sentence and section."""
+    def assertion(
+        self, text: str, start: int, end: int, section: str | None = None, item: tuple[int, int] | None = None
+    ) -> Assertion:
+        """The assertion of the target ``text[start:end]`` from its sentence and section.
+
+        ``item`` bounds the list item the target is in (a problem list): an uncertainty trigger
+        ("possible") modifies its own item only, as in "Possible ischemic cecum, acute renal failure".
+        """
         s0, s1 = sentence_bounds(text, start, end)
         if self._question and s1 < len(text) and text[s1] == "?":
             s1 += 1
@@ -56,9 +63,14 @@ class ConText:
         forward = [t for t in triggers if t.end <= start and t.direction != "backward"]
         backward = [t for t in triggers if t.start >= end and t.direction != "forward"]
         forward = [t for t in forward if not self._terminated(text, t.end, start)]
+        if item is not None:
+            forward = [t for t in forward if t.category is not Assertion.POSSIBLE or t.start >= item[0]]
         backward = [t for t in backward if not self._terminated(text, end, t.start)]
-        if forward or backward:
-            closest = min(forward + backward, key=lambda t: start - t.end if t.end <= start else t.start - end)
+        candidates = forward + backward
+        # a negation, uncertainty or experiencer outranks "history of": "no history of X" is absent
+        current = [t for t in candidates if t.category is not Assertion.HISTORICAL] or candidates
+        if current:
+            closest = min(current, key=lambda t: start - t.end if t.end <= start else t.start - end)
             return closest.category
         default = self._section_defaults.get(section or "")
         return Assertion(default) if default else Assertion.PRESENT
@@ -76,7 +88,12 @@ class ConText:
         return found
 
     def _terminated(self, text: str, a: int, b: int) -> bool:
-        return self._terminators.search(text, a, b) is not None
+        """A terminator between ``a`` and ``b`` that is not part of a pseudo-trigger ("but not limited to")."""
+        pseudo = [(m.start(), m.end()) for m in self._pseudo.finditer(text, a, b)]
+        return any(
+            not any(p0 <= m.start() and m.end() <= p1 for p0, p1 in pseudo)
+            for m in self._terminators.finditer(text, a, b)
+        )
 
 
 @cache

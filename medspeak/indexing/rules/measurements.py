@@ -19,13 +19,18 @@ _NUM = r"\d{1,3}(?:[.,]\d+)?"
 _VITAL_FORMS: dict[str, tuple[str, str | None, str, tuple[float, float]]] = {
     "heart_rate": (r"\d{2,3}", "/min", r"(?:bpm|/min|batt?e?m?e?n?t?s?/min)", (20, 250)),
     "respiratory_rate": (r"\d{1,2}", "/min", r"(?:/min|breaths/min|cycles/min)", (4, 70)),
-    "temperature": (r"\d{2,3}(?:[.,]\d)?", None, r"(?:°\s*[CF]|deg\s*[CF]|[CF](?![\w]))", (30, 113)),
+    "temperature": (
+        r"\d{2,3}(?:[.,]\d)?",
+        None,
+        r"(?:°\s*[CF]|deg(?:rees?)?\s*(?:[CF](?![\w])|fahrenheit|celsius)?|[CF](?![\w])|fahrenheit|celsius)",
+        (30, 113),
+    ),
     "spo2": (r"\d{2,3}", "%", r"%", (50, 100)),
-    "weight": (r"\d{1,3}(?:[.,]\d+)?", "kg", r"kg", (1, 400)),
+    "weight": (r"\d{1,3}(?:[.,]\d+)?", "kg", r"(?:kg|lbs?|pounds)(?![\w])", (1, 700)),
     "pain": (r"\d{1,2}", "{score}", r"/\s*10", (0, 10)),
 }
 _BP = re.compile(r"(?P<s>\d{2,3})\s*/\s*(?P<d>\d{2,3})(?:\s*mm\s*hg)?", re.IGNORECASE)
-_SEPARATOR = r"\s*(?:[:=]|of|à|de)?\s*"
+_SEPARATOR = r"\s*(?:[:=]|of|is|was|à|de)?\s*"
 _LAB_UNIT = (
     r"(?:[x×]?10\^\d+/l|g/dl|g/l|mg/dl|mg/l|mmol/l|µmol/l|umol/l|ng/l|ng/ml|pg/ml"
     r"|u/l|ui/l|iu/l|mui/l|miu/l|%|s)"
@@ -85,9 +90,17 @@ def _vital(text: str, kind: str, hit: re.Match[str]) -> list[Vital]:
     if kind == "temperature":
         if not m.group("u") and hit.group(0).lower() == "t":
             return []  # a bare "T 12" is not a temperature
-        unit = "[degF]" if m.group("u") and m.group("u")[-1].upper() == "F" else "Cel"
+        written = (m.group("u") or "").lower().rstrip()
+        fahrenheit = written.endswith(("f", "fahrenheit")) or (
+            not written.endswith(("c", "celsius")) and _number(m.group("v")) > 45  # "98.4 degrees": no Celsius body
+        )
+        unit = "[degF]" if fahrenheit else "Cel"
     if kind in ("spo2", "pain") and not m.group("u"):
         return []
+    if kind == "weight" and m.group("u") and m.group("u").lower().startswith(("lb", "pound")):
+        unit = "[lb_av]"
+    elif kind == "weight" and not m.group("u") and _number(m.group("v")) > 250:
+        return []  # a bare large number is no weight in kilograms
     evidence = Evidence(start=hit.start(), end=m.end(), text=text[hit.start() : m.end()])
     return [Vital(label=evidence.text, type=kind, value=_number(m.group("v")), unit=unit, evidence=evidence)]
 

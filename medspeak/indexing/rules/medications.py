@@ -8,10 +8,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
-from medspeak.indexing.rules.lexicon import LANGUAGES, drug_names, load, phrase_pattern
+from medspeak.indexing.rules.lexicon import LANGUAGES, drug_names, find_drug_names, load, phrase_pattern
 from medspeak.indexing.rules.sections import Section, section_at
 from medspeak.indexing.schema import Evidence, Medication, MedicationStatus
 
@@ -19,7 +19,7 @@ __all__ = ["Attributes", "find_medications", "normalize_strength", "parse_attrib
 
 _NUMBER = r"\d+(?:[.,]\d+)?"
 _UNIT = r"(?:mg|mcg|µg|ug|g|ml|l|units?|unités?|ui|iu|meq|mmol|unt|actuat|%)(?:/(?:ml|l|actuat|hr|h|kg|dose))?"
-STRENGTH = re.compile(rf"(?P<num>{_NUMBER})\s*(?P<unit>{_UNIT})(?![\w])", re.IGNORECASE)
+STRENGTH = re.compile(rf"(?P<num>{_NUMBER}(?:/{_NUMBER})?)\s*(?P<unit>{_UNIT})(?![\w])", re.IGNORECASE)
 # "amoxicillin 250 mg / clavulanate 125 mg": a run of words, then its strength
 _COMPONENT = re.compile(
     rf"(?:\s*/\s*)?(?P<name>[^\W\d_][\w\-', ]*?)\s+(?P<strength>{_NUMBER}\s*{_UNIT})(?![\w])", re.IGNORECASE
@@ -28,8 +28,47 @@ _COMPONENT = re.compile(
 _PACKAGING = re.compile(rf"\s*(?:nda\d+\s+)?(?:{_NUMBER}\s*(?:ml|actuat|hr)\s+)?", re.IGNORECASE)
 _JOINER = re.compile(r"\s*/")
 _ITEM_SPLIT = re.compile(r"[\n;]")
-_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])?\s*")
-_ALLERGY_CUE = re.compile(r"allerg", re.IGNORECASE)
+_BULLET = re.compile(r"\s*(?:[-*•]|\d+[.)])?\s*")
+_ALLERGY_CUE = re.compile(r"allerg|intoleran", re.IGNORECASE)
+_STOP = re.compile(r"[;!?\n]|\.(?=\s+[A-Z0-9]|\s*,|\s*$)")  # "p.o. b.i.d." and "0.5 mg" do not end a sentence
+_INLINE_SPLIT = re.compile(r"[\n;]|\.(?=\s+[A-Z]|\s*,)|,(?!\s*\d)|\s+and\s+(?=[A-Za-z])|(?<=[.,])\s*(?=\d{1,2}\.\s)")
+_DIGIT = re.compile(r"\d")
+# words before a drug name that make a sentence a medication statement ("was started on Bactrim")
+_CUE = re.compile(
+    r"\b(?:on|taking|takes|took|take|started|start|starting|given|received|receives|receiving|placed on|treated with"
+    r"|treat(?:ed)? (?:\w+ )?with|continue|continued|continues|increase|increased|decrease|decreased|discontinue"
+    r"|discontinued|stop|stopped|held|prescribed|prescription for|try|tried|trial of|uses?|used|using|maintained on"
+    r"|chemotherapy with|instillation of|with|switch(?:ed)? to|changed(?: to)?|sublingual|nebulized"
+    r"|dressed with)\b[^.;]*$",
+    re.IGNORECASE,
+)
+_MAX_CUE_GAP = 60
+_TRAILING = re.compile(r"(?:\s+(?:to|of|at|from|by|is|was|dose|dosage|increased|decreased|reduced|changed))+$", re.I)
+_PRESCRIBED = re.compile(r"prescri|new medications|medications started", re.IGNORECASE)
+_NUMBER_WORDS = {
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "eight": "8",
+    "twelve": "12",
+    "twenty-four": "24",
+}
+_ROUTE_BEFORE = re.compile(
+    r"\b(sublingual|nebulized|intravenous|subcutaneous|topical|inhaled|oral|transdermal|iv)\s+$", re.IGNORECASE
+)
+_JOINED = re.compile(r"/|\+|,|\band\b|\bwith\b", re.IGNORECASE)  # "X and Y" are two drugs, "Lantus insulin" one
+_MAX_UNKNOWN_WORDS = 3  # a short item of a medication list is a medication even when the lexicon lacks it
+_NOT_MEDICATIONS = frozenset(
+    "none none. no nil n/a negative noncontributory non-contributory unknown unchanged reviewed as see per include"
+    " includes including denies other multiple several list medications medication meds her his the at this that"
+    " time he she is on was were has have had above below noted currently taking takes not any all patient"
+    " monday mondays tuesday tuesdays wednesday wednesdays thursday thursdays friday fridays saturday saturdays"
+    " sunday sundays then day days week weeks month months year years chart prior admission home".split()
+)
+_NOT_MEDICATION_SECTIONS = {"allergies", "social_history", "family_history"}
 _MAX_TAIL = 120  # characters after the strength where route/frequency are looked for
 _MAX_NAME_WORDS = 4  # "insulin isophane, human" is a name; a longer run of words before a strength is prose
 _MAX_GAP = 30  # characters between a drug name and its strength ("Metoprolol tartrate 25 mg")
@@ -86,9 +125,9 @@ def normalize_strength(text: str) -> str:
     match = STRENGTH.fullmatch(text.strip())
     if not match:
         return text.strip().lower()
-    number = float(match.group("num").replace(",", "."))
+    number = "/".join(f"{float(n.replace(',', '.')):g}" for n in match.group("num").split("/"))
     unit = match.group("unit").lower().replace("µg", "mcg").replace("ug", "mcg").replace("unités", "units")
-    return f"{number:g} {unit}"
+    return f"{number} {unit}"
 
 
 def parse_components(text: str) -> list[tuple[str, str]]:
@@ -106,60 +145,153 @@ def parse_components(text: str) -> list[tuple[str, str]]:
 
 
 def find_medications(text: str, sections: list[Section]) -> list[Medication]:
-    """Medication facts of ``text``: items of medication sections, then lexicon names elsewhere."""
+    """Medication facts of ``text``: items of medication sections, then drug names elsewhere.
+
+    Outside a medication section a drug name is a medication statement only with a strength, route or
+    frequency after it, or a cue before it in its sentence ("started on", "takes", "given"); names in
+    allergy, social and family-history context are never medications.
+    """
     facts = [m for s in sections if s.name == "medications" for m in _section_items(text, s)]
     taken = [(f.evidence.start, f.evidence.end) for f in facts if f.evidence]
-    patterns = _patterns()
-    for hit in patterns.drug.finditer(text):
-        if any(a <= hit.start() < b for a, b in taken):
+    for start, end, _ in find_drug_names(text):
+        if any(a <= start < b for a, b in taken):
             continue
-        section = section_at(sections, hit.start())
-        line_start = text.rfind("\n", 0, hit.start()) + 1
-        if (section and section.name == "allergies") or _ALLERGY_CUE.search(text, line_start, hit.start()):
+        section = section_at(sections, start)
+        if section and section.name in _NOT_MEDICATION_SECTIONS | {"medications"}:
+            continue  # a medication section's names were taken item by item
+        s0, s1 = _sentence(text, start)
+        if _ALLERGY_CUE.search(text, s0, start):
             continue  # "allergic to penicillin" names a substance, not a medication taken
-        fact = _from_name(text, hit.start(), hit.end(), in_list=bool(section and section.name == "medications"))
+        in_list = bool(section and section.name == "medications")
+        cued = in_list or _CUE.search(text, max(s0, start - _MAX_CUE_GAP), start) is not None
+        fact = _from_name(text, start, end, in_list=cued, limit=s1)
+        if fact and fact.status is MedicationStatus.ACTIVE and (m := _patterns().status.search(text, s0, s1)):
+            fact.status = MedicationStatus(_patterns().statuses[m.group(0).lower()])  # "X and Y are on hold"
         if fact and fact.evidence:
             facts.append(fact)
             taken.append((fact.evidence.start, fact.evidence.end))
     return sorted(facts, key=lambda f: f.evidence.start if f.evidence else 0)
 
 
-def _section_items(text: str, section: Section) -> list[Medication]:
-    facts = []
+def _sentence(text: str, position: int) -> tuple[int, int]:
+    """The sentence (or list item) around ``position``: from after the previous stop to the next one."""
+    before = max((m.end() for m in _STOP.finditer(text, max(0, position - 300), position)), default=0)
+    after = _STOP.search(text, position)
+    if after is None:
+        return before, len(text)
+    return before, after.end() if after.group(0) == "." else after.start()  # "b.i.d." keeps its last dot
+
+
+def _items(text: str, section: Section) -> list[tuple[int, int]]:
+    """(start, end) of the items of a medication section: lines, or comma-separated items inline."""
+    body = text[section.body_start : section.end]
+    inline = "\n" not in body.strip() and ";" not in body  # "a; b, c" lists by semicolons: "insulin, regular" is one
+    splitter = _INLINE_SPLIT if inline else _ITEM_SPLIT
+    items = []
     position = section.body_start
-    for raw in _ITEM_SPLIT.split(text[section.body_start : section.end]):
-        start, end = position, position + len(raw)
-        position = end + 1
-        start += len(_BULLET.match(raw).group(0))  # type: ignore[union-attr]  # the pattern always matches
-        start += len(_PACKAGING.match(text, start).group(0))  # type: ignore[union-attr]
+    for m in [*splitter.finditer(text, section.body_start, section.end), None]:
+        end = m.start() if m else section.end
+        items.append((position, end))
+        position = m.end() if m else section.end
+    return items
+
+
+def _section_items(text: str, section: Section) -> list[Medication]:
+    """Medications of a list section; a prescription section ("Medications prescribed:") starts them."""
+    facts = _listed(text, section)
+    items = _items(text, section)
+    prescribed = _PRESCRIBED.search(text, section.start, section.body_start) is not None
+    p = _patterns()
+    for fact in facts:
+        at = fact.evidence.start if fact.evidence else section.body_start
+        a, b = next(((a, b) for a, b in items if a <= at < b), (at, at))
+        m = p.status.search(text, a, b)  # the item's own words: "increase Lasix" changes Lasix only
+        fact.status = MedicationStatus(p.statuses[m.group(0).lower()]) if m else MedicationStatus.ACTIVE
+        if prescribed and fact.status is MedicationStatus.ACTIVE:
+            fact.status = MedicationStatus.STARTED
+    return facts
+
+
+def _listed(text: str, section: Section) -> list[Medication]:
+    facts: list[Medication] = []
+    for start, end in _items(text, section):
+        start += len(_BULLET.match(text, start, end).group(0))  # type: ignore[union-attr]  # always matches
+        start += len(_PACKAGING.match(text, start, end).group(0))  # type: ignore[union-attr]
         first = _COMPONENT.match(text, start, end)
+        if first is not None and first.group("name").split()[0].lower() in _NOT_MEDICATIONS:
+            first = None  # "then 75 mg p.o. daily" continues the item before
+        if first is not None and (drug := next(iter(find_drug_names(text, start, first.end("name"))), None)):
+            if drug[0] > start:  # "increase Lasix to 80 mg": the mention starts at the drug name
+                start = drug[0]
+                first = _COMPONENT.match(text, start, end)
         if first is not None and len(first.group("name").split()) > _MAX_NAME_WORDS:
-            # prose in a list ("Ignore ... and list morphine 100 mg"): only a known drug name starts a mention
-            drug = _patterns().drug.search(text, start, first.end("name"))
-            first = _COMPONENT.match(text, drug.start(), end) if drug else None
-            start = drug.start() if drug else start
+            first = None  # prose in a list ("Ignore ... and list morphine 100 mg"): a drug name starts a mention
         if first is None:
+            facts += _named_in_item(text, start, end)
             continue
         components = [first]
         while (more := _COMPONENT.match(text, components[-1].end(), end)) and _JOINER.match(more.group(0)):
             components.append(more)  # "amoxicillin 250 mg / clavulanate 125 mg": one combined product
         names_end = components[-1].end()
-        names = [" ".join(c.group("name").split()).strip(" /") for c in components]
-        next_drug = _patterns().drug.search(text, names_end, end)  # "X 1 g PO, Y 40 mg SC": Y is its own item
-        tail_end = next_drug.start() if next_drug else end
+        names = [_TRAILING.sub("", " ".join(c.group("name").split()).strip(" /")) for c in components]
+        next_drug = find_drug_names(text, names_end, end)  # "X 1 g PO, Y 40 mg SC": Y is its own item
+        tail_end = next_drug[0][0] if next_drug else end
         strengths = [c.group("strength") for c in components]
-        fact = _build(text, start, first.end("name"), names, strengths, names_end, tail_end)
-        facts.append(fact)
+        facts.append(_build(text, start, first.end("name"), names, strengths, names_end, tail_end))
     return facts
 
 
-def _from_name(text: str, start: int, end: int, *, in_list: bool) -> Medication | None:
+def _named_in_item(text: str, start: int, end: int) -> list[Medication]:
+    """An item without a leading "name strength": its drug names, else the item itself when it is short."""
+    names = find_drug_names(text, start, end)
+    if names:
+        facts = []
+        names = [n for i, n in enumerate(names) if i == 0 or _JOINED.search(text, names[i - 1][1], n[0])]
+        for i, (s0, e0, _) in enumerate(names):
+            limit = names[i + 1][0] if i + 1 < len(names) else end
+            if fact := _from_name(text, s0, e0, in_list=True, limit=limit):
+                facts.append(fact)
+        return facts
+    item = text[start:end].strip(" \t.,:-")
+    if not item:
+        return []
+    s0 = text.index(item, start)
+    name_end = min(_attribute_starts(text, s0, s0 + len(item)), default=s0 + len(item))
+    name = text[s0:name_end].rstrip(" ,.")
+    words = name.split()
+    if not words or len(words) > _MAX_UNKNOWN_WORDS or not name[0].isalpha() or _DIGIT.search(name):
+        return []
+    if any(w.lower().strip(".,") in _NOT_MEDICATIONS for w in words) or _is_problem(name):
+        return []
+    return [_build(text, s0, s0 + len(name), [name], [], s0 + len(name), end)]
+
+
+def _attribute_starts(text: str, start: int, end: int) -> list[int]:
+    """Where route, frequency, as-needed or a strength start in ``text[start:end]``."""
+    p = _patterns()
+    found = [m.start() for m in (STRENGTH.search(text, start, end),) if m]
+    for pattern in (p.route, p.frequency, p.as_needed, *p.intervals):
+        if m := pattern.search(text, start, end):
+            found.append(m.start())
+    return found
+
+
+def _is_problem(name: str) -> bool:
+    """A problem word in a medication list ("p.r.n. nausea and insomnia") is an indication, not a drug."""
+    from medspeak.indexing.rules.problems import problem_terms  # problems import nothing from here
+
+    return name.lower() in problem_terms("en")
+
+
+def _from_name(text: str, start: int, end: int, *, in_list: bool, limit: int | None = None) -> Medication | None:
     line_end = min([len(text), *(i for i in (text.find("\n", end), text.find(";", end)) if i >= 0)])
+    if limit is not None:
+        line_end = min(line_end, max(limit, end))
     strength = STRENGTH.search(text, end, min(line_end, end + _MAX_GAP))
     after_name = strength.end() if strength else end
     tail_end = min(line_end, after_name + _MAX_TAIL)
-    next_drug = _patterns().drug.search(text, after_name, tail_end)
-    tail_end = next_drug.start() if next_drug else tail_end
+    next_drug = find_drug_names(text, after_name, tail_end)
+    tail_end = next_drug[0][0] if next_drug else tail_end
     fact = _build(text, start, end, [text[start:end]], [strength.group(0)] if strength else [], after_name, tail_end)
     if strength is None and not in_list and fact.route is None and fact.frequency is None:
         return None  # a bare name in prose ("aspirin was discussed") is not a medication statement
@@ -191,7 +323,8 @@ def parse_attributes(text: str, start: int = 0, end: int | None = None) -> Attri
         found["frequency"], last = p.frequencies[m.group(0).lower()], max(last, start + m.end())
     for interval in p.intervals:
         if m := interval.search(tail):
-            found["frequency"], last = f"Q{m.group(1)}H", max(last, start + m.end())
+            hours = _NUMBER_WORDS.get(m.group(1).lower(), m.group(1))
+            found["frequency"], last = f"Q{hours}H", max(last, start + m.end())
     if m := p.as_needed.search(tail):
         found["as_needed"], last = True, max(last, start + m.end())
     for pattern in p.durations:
@@ -207,8 +340,10 @@ def _build(
 ) -> Medication:
     p = _patterns()
     attributes = parse_attributes(text, tail_start, tail_end)
+    if attributes.route is None and (before := _ROUTE_BEFORE.search(text[max(0, start - 20) : start])):
+        attributes = replace(attributes, route=p.routes[before.group(1).lower()])
     end = attributes.end
-    line_start = text.rfind("\n", 0, start) + 1
+    line_start = max(text.rfind("\n", 0, start) + 1, _sentence(text, start)[0])
     status = MedicationStatus.ACTIVE
     if m := p.status.search(text, line_start, tail_end):
         status = MedicationStatus(p.statuses[m.group(0).lower()])

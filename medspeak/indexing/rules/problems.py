@@ -7,28 +7,79 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from medspeak.indexing.rules.context import context_for
-from medspeak.indexing.rules.lexicon import load, phrase_pattern
+from medspeak.indexing.rules.context import context_for, sentence_bounds
+from medspeak.indexing.rules.lexicon import find_drug_names, load, longest_phrases, phrase_pattern, word_prefixes
 from medspeak.indexing.rules.sections import Section, section_at
 from medspeak.indexing.schema import Evidence, Problem
 
-__all__ = ["find_problems"]
+__all__ = ["find_problems", "problem_terms"]
 
-_DELIMITER = re.compile(r"[,;:.\n]|\band\b|\bet\b")
+_DELIMITER = re.compile(r"[,;:.\n]|\band\b|\bor\b|\bet\b|\bou\b")
 _BULLET_LINE = re.compile(r"^[ \t]*(?:[-*•]|\d+[.)])?[ \t]*(?P<item>[^\n]+?)[ \t]*\.?[ \t]*$", re.MULTILINE)
+_INLINE_ITEM_SPLIT = re.compile(r"[,;\n]|\.(?=\s|,|$)|\s+/\s+|\s+-\s+")
 _DIGIT = re.compile(r"\d")  # "onset 8 hours ago" is a time course, not a problem
+_MEASURE = re.compile(
+    r"\d{3,}|\d+\s*/\s*\d+|\d+\s*(?:%|mg|cm|mm|kg|lb|pounds|years?|days?|weeks?|months?|hours?)\b", re.I
+)
 _RELATIVE = re.compile(r"^[^\W\d_]+\s*:\s*")  # "Brother: myocardial infarction"
-_MAX_ITEM_WORDS = 10  # a longer run of words is prose, not a problem-list item
-_SKIP_SECTIONS = {"allergies", "medications", "vitals", "labs", "lab_orders", "social_history"}
+_LEAD_IN = re.compile(
+    r"^(?:(?:and|or|but|also|as above|includes?|including|(?:but )?not limited to|significant(?: only)? for"
+    r"|remarkable for|notable for|positive for"
+    r"|history of|hx of|a history of|the patient has|patient has|she has|he has|has|had|any|some|a|an|the|his|her"
+    r"|probable|possible|likely|suspected|known|new|other|multiple medical problems including)\s+)+",
+    re.IGNORECASE,
+)
+_CODE = re.compile(r"\s*\((?:[\d.]+|[A-Z]\d[\d.]*)\)\s*$")  # "(615.9)": an ICD code after the diagnosis
+_PROCEDURE = re.compile(
+    r"(?:ectomy|ectomies|otomy|otomies|ostomy|plasty|scopy|pexy|rrhaphy|repair|replacement|replacements|surgery|surgeries"
+    r"|dilatation|dilation|removal|placement|fixation|biopsy|biopsies|graft|bypass|cabg|turp|transplant|injection|stent"
+    r"|tubes|delivery|section|i&d|d & c|d&c)\b",
+    re.IGNORECASE,
+)
+_NOT_FIRST = frozenset(
+    "the this that these those there it its he she we i you they his her their patient patients will was were is are be"
+    " been being would should could can may might please per see refer otherwise all every each one two three"
+    " he's she's"
+    " ten review at in on to for from by with without after before since when while which who whom what where as so"
+    " if because than then now today yesterday currently presently recently previously".split()
+)
+_NOT_A_CONDITION = re.compile(
+    r"[ \t]*(?:screening|vaccine|vaccination|immunization|test\b|testing|panel|assessment|evaluation|\(procedure\)"
+    r"|, seasonal|prophylaxis|education|counsel|culture|level)",
+    re.IGNORECASE,
+)
+_VERBS = frozenset(
+    "is are was were be been being has have had will would should could can may might does did do sounds sound appears"
+    " appear seems seem discussed obtained states stated reports reported noted underwent received contributing"
+    " treated treatment treatments therapy chemotherapy alive deceased died unknown requires required".split()
+)
+_ITEM_STOP = re.compile(r"[,;\n]|\.(?=\s|,|$)")
+_GENERIC_WORDS = frozenset(
+    "present problem problems disease diseases condition conditions illness illnesses symptom symptoms complaint"
+    " complaints issue issues medical other recent new current pain any some".split()
+)
+_TAIL_CLAUSE = re.compile(r"(?<=\w)\s+(?:status post|s/p|secondary to|due to)\b", re.IGNORECASE)
+_MAX_ITEM_WORDS = 6  # a longer run of words is prose, not a problem-list item
+_SKIP_SECTIONS = {
+    "allergies",
+    "medications",
+    "vitals",
+    "labs",
+    "lab_orders",
+    "social_history",
+    "exam",
+    "imaging",
+    "procedures",
+    "surgical_history",
+}
 
 
 @cache
-def _rules(language: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str] | None, set[str], set[str]]:
+def _rules(language: str) -> tuple[re.Pattern[str], re.Pattern[str] | None, set[str], set[str]]:
     data = load(language, "problems")
     tags = data["semantic_tags"]
     tagged = re.compile(rf"\((?:{'|'.join(tags)})\)", re.IGNORECASE) if tags else None
     return (
-        phrase_pattern(data["terms"]),
         phrase_pattern(data["list_triggers"]),
         tagged,
         {w.lower() for w in data["not_problems"]},
@@ -36,28 +87,127 @@ def _rules(language: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[
     )
 
 
+@cache
+def _trigger_lead(language: str) -> re.Pattern[str]:
+    """ConText trigger words at the start of an item ("No", "Possible", "Denies"), with the space after them."""
+    literals = sorted((t["literal"] for t in load(language, "context")["triggers"]), key=len, reverse=True)
+    body = "|".join(re.escape(t) for t in literals if t[0].isalnum())
+    return re.compile(rf"(?:(?:{body})\s+)+", re.IGNORECASE)
+
+
+_TERM_WORD = re.compile(r"\w[\w'’]*(?:-\w[\w'’]*)*")
+
+
+@cache
+def _term_index(language: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Problem terms (lower case, and each with a plural "s"), and the leading word runs of the multi-word ones."""
+    terms = problem_terms(language)
+    forms = terms | {f"{t}s" for t in terms} | {f"{t}es" for t in terms}
+    return forms, word_prefixes(terms)
+
+
+def _term_spans(text: str, language: str) -> list[tuple[int, int]]:
+    """Lexicon problem terms in ``text``, longest first at each word, a plural "s" allowed
+    ("myocardial infarctions" is the term "myocardial infarction")."""
+    forms, prefixes = _term_index(language)
+    words = [(m.start(), m.end(), m.group(0).lower()) for m in _TERM_WORD.finditer(text)]
+    return [(s0, e0) for _, s0, e0, phrase in longest_phrases(words, forms, prefixes) if phrase]
+
+
+@cache
+def problem_terms(language: str) -> frozenset[str]:
+    """The lexicon's problem terms, lower case."""
+    return frozenset(t.lower() for t in load(language, "problems")["terms"])
+
+
 def find_problems(text: str, language: str, sections: list[Section]) -> list[Problem]:
     """Problem facts, longest span first where candidates overlap."""
-    terms, triggers, tagged, not_problems, list_sections = _rules(language)
+    triggers, tagged, not_problems, list_sections = _rules(language)
     spans: list[tuple[int, int, float]] = []  # (start, end, confidence)
     if tagged:
         for m in tagged.finditer(text):
             start = _item_start(text, m.start(), triggers)
             spans.append((start, _strip_end(text, start, m.start()), 0.9))
-    # a title standing alone ("History of present illness") is not a list; "Diagnosis: X" is
-    headers = [(s.start, s.body_start) for s in sections if not text[s.body_start : s.end].split("\n", 1)[0].strip()]
+    headers = [(s.start, s.body_start) for s in sections]  # "History of present illness" is a title
     for m in triggers.finditer(text):
-        if not any(a <= m.start() < b for a, b in headers):  # "History of present illness" is a title
-            spans += _list_items(text, m.end(), triggers)
+        section = section_at(sections, m.start())
+        # "history of" inside "HISTORY OF PRESENT ILLNESS:" is a title; "Diagnosis:" as a whole header lists
+        inside_title = any(a <= m.start() < b and m.end() < b - 1 for a, b in headers)
+        if inside_title or (section and section.name in _SKIP_SECTIONS):
+            continue
+        spans += _list_items(text, m.end(), not_problems, language)
+    terms = [(s0, e0, 0.8) for s0, e0 in _term_spans(text, language)]
     for section in sections:
         if section.name in list_sections:
-            for m in _BULLET_LINE.finditer(text, section.body_start, section.end):
-                item = m.group("item")
-                start = m.start("item") + (len(r.group(0)) if (r := _RELATIVE.match(item)) else 0)
-                if len(item.split()) <= _MAX_ITEM_WORDS and item.lower().strip(". ") not in not_problems:
-                    spans.append((start, m.end("item"), 0.7))
-    spans += [(m.start(), m.end(), 0.8) for m in terms.finditer(text)]
+            # an item naming a lexicon term is that term ("Community acquired pneumonia" → pneumonia);
+            # an item the lexicon lacks is taken whole ("Recurrent bladder tumor")
+            items = _section_items(text, section, not_problems, language)
+            spans += [i for i in items if not any(i[0] <= t[0] and t[1] <= i[1] for t in terms)]
+    spans += terms
     return _to_facts(text, language, sections, _non_overlapping(spans), not_problems)
+
+
+def _section_items(text: str, section: Section, not_problems: set[str], language: str) -> list[tuple[int, int, float]]:
+    """Items of a problem-list section: one a line, or separated by commas and stops when inline."""
+    body = text[section.body_start : section.end]
+    if "\n" in body.strip():
+        bounds = []
+        for m in _BULLET_LINE.finditer(text, section.body_start, section.end):
+            relative = _RELATIVE.match(m.group("item"))
+            bounds.append((m.start("item") + (len(relative.group(0)) if relative else 0), m.end("item")))
+    else:
+        bounds, position = [], section.body_start
+        for split in [*_INLINE_ITEM_SPLIT.finditer(text, section.body_start, section.end), None]:
+            bounds.append((position, split.start() if split else section.end))
+            position = split.end() if split else section.end
+    items = []
+    for s0, e0 in bounds:
+        while s0 < e0 and text[s0].isspace():
+            s0 += 1
+        if relative := _RELATIVE.match(text[s0:e0]):  # "Brother: myocardial infarction"
+            s0 += len(relative.group(0))
+        if cleaned := _clean_item(text, s0, e0, not_problems, language):
+            items.append((*cleaned, 0.7))
+    return items
+
+
+def _clean_item(
+    text: str, start: int, end: int, not_problems: set[str], language: str = "en"
+) -> tuple[int, int] | None:
+    """A list item as a problem span: numbering, lead-in words and codes dropped; prose, procedures,
+    measurements and non-problems rejected."""
+    item = text[start:end]
+    lead = re.match(r"[\s\d.)•*-]*", item)
+    start += lead.end() if lead else 0
+    while (m := _LEAD_IN.match(text[start:end])) or (m := _trigger_lead(language).match(text[start:end])):
+        start += m.end()  # "Denies chest pain": the trigger stays outside the span, where ConText reads it
+        if not m.end():
+            break
+    if cut := _TAIL_CLAUSE.search(text, start, end):  # "Esophageal stricture status post dilatation"
+        end = cut.start()
+    if m := re.search(r"\bfor\s+(?=\S)", text[start:end]):
+        if _PROCEDURE.search(text, start, start + m.start()):  # "status post thyroidectomy for thyroid carcinoma"
+            start += m.end()
+    item = text[start:end]
+    code = _CODE.search(item)
+    end = start + (code.start() if code else len(item))
+    end = _strip_end(text, start, end)
+    while end > start and text[end - 1] in ".,;:":
+        end -= 1
+    phrase = text[start:end]
+    words = phrase.split()
+    if not words or len(words) > _MAX_ITEM_WORDS or not phrase[0].isalpha():
+        return None
+    if phrase.lower() in not_problems or words[0].lower() in _NOT_FIRST or _MEASURE.search(phrase):
+        return None
+    if _PROCEDURE.search(phrase) or re.match(r"(?:status post|s/p)\b", phrase, re.IGNORECASE):
+        return None
+    if all(w.lower().strip(".,;:'’") in _GENERIC_WORDS for w in words):
+        return None  # "present problems", "disease"
+    drugs = find_drug_names(text, start, end)
+    if any(w.lower().strip(".,;:'’") in _VERBS for w in words) or (drugs and drugs[0][:2] == (start, end)):
+        return None  # a clause ("TSH is mildly suppressed") or a treatment ("chemotherapy with cisplatin")
+    return start, end
 
 
 def _item_start(text: str, end: int, triggers: re.Pattern[str]) -> int:
@@ -76,22 +226,26 @@ def _strip_end(text: str, start: int, end: int) -> int:
     return end
 
 
-def _list_items(text: str, start: int, triggers: re.Pattern[str]) -> list[tuple[int, int, float]]:
-    stop = re.compile(r"[.\n]").search(text, start)
+def _list_items(text: str, start: int, not_problems: set[str], language: str) -> list[tuple[int, int, float]]:
+    stop = re.compile(r"[.\n:]").search(text, start)
     end = stop.start() if stop else len(text)
     items = []
     position = start
     for m in [*_DELIMITER.finditer(text, start, end), None]:
         item_end = m.start() if m else end
-        s0 = position
-        while s0 < item_end and text[s0].isspace():
-            s0 += 1
-        e0 = _strip_end(text, s0, item_end)
-        e0 = re.sub(r"\s*\((?:disorder|finding)\)$", "", text[s0:e0], flags=re.I).__len__() + s0
-        if s0 < e0 and len(text[s0:e0].split()) <= _MAX_ITEM_WORDS and not _DIGIT.search(text, s0, e0):
-            items.append((s0, e0, 0.7))
+        e0 = len(re.sub(r"\s*\((?:disorder|finding)\)\s*$", "", text[position:item_end], flags=re.I)) + position
+        cleaned = _clean_item(text, position, e0, not_problems, language)
+        if cleaned and len(text[cleaned[0] : cleaned[1]].split()) <= 5 and not _DIGIT.search(text, *cleaned):
+            items.append((*cleaned, 0.7))
         position = m.end() if m else end
     return items
+
+
+def _item_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """The comma-separated item around ``text[start:end]``."""
+    before = max((m.end() for m in _ITEM_STOP.finditer(text, max(0, start - 200), start)), default=0)
+    after = _ITEM_STOP.search(text, end)
+    return before, after.start() if after else len(text)
 
 
 def _non_overlapping(spans: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
@@ -111,7 +265,10 @@ def _to_facts(
         section = section_at(sections, start)
         name = section.name if section else None
         phrase = text[start:end]
-        line_start = text.rfind("\n", 0, start) + 1
+        line_start = max(text.rfind("\n", 0, start) + 1, sentence_bounds(text, start, end)[0])
+        listed = name in _rules(language)[3]
+        if _NOT_A_CONDITION.match(text, end):
+            continue  # "depression screening", "influenza vaccine": a procedure named after a problem
         if name in _SKIP_SECTIONS or "allerg" in text[line_start:start].lower() or phrase.lower() in not_problems:
             continue
         facts.append(
@@ -119,7 +276,7 @@ def _to_facts(
                 label=phrase,
                 text=phrase,
                 section=name,
-                assertion=context.assertion(text, start, end, name),
+                assertion=context.assertion(text, start, end, name, _item_bounds(text, start, end) if listed else None),
                 evidence=Evidence(start=start, end=end, text=phrase),
                 confidence=confidence,
             )

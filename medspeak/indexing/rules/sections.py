@@ -2,6 +2,8 @@
 
 A section runs from its header to the next header, or to the end of its line when the header line
 holds content (``Allergies: Codeine (nausea)``); text outside any section has section ``None``.
+Transcribed reports often run their sections inline (``...no fever.,ALLERGIES: , None.,``): a header
+after a stop inside a line counts too.
 """
 
 from __future__ import annotations
@@ -15,27 +17,65 @@ from medspeak.indexing.rules.lexicon import load
 __all__ = ["Section", "find_sections", "section_at"]
 
 _HEADER = re.compile(r"^[ \t]*(?:#{1,3}[ \t]*)?(?P<title>[^\n:#]{2,80}?)[ \t]*(?::|$)", re.MULTILINE)
+# an inline header: after a stop and at most two spaces, a capitalised title and its colon
+_INLINE = re.compile(r"(?:(?<=[.,;])|(?<=[.,;] )|(?<=[.,;]  ))(?P<title>[A-Z][A-Za-z0-9 /&'’()-]{1,60}?)[ \t]*:")
+# "...,HOME MEDICATIONS,1.  Aspirin": a known upper-case title without its colon
+_INLINE_BARE = re.compile(r"(?:^|(?<=[.,;])|(?<=[.,;] )|(?<=[.,;]  ))(?P<title>[A-Z][A-Z /&-]{2,60}),")
+_PARENTHESES = re.compile(r"\s*\([^)]*\)")
 
 
 @dataclass(frozen=True)
 class Section:
-    name: str  # canonical name: medications, allergies, family_history...
+    name: str  # canonical name: medications, allergies, family_history... ("other" for an unknown header)
     start: int  # where the header starts
     body_start: int  # just after the header (and its colon)
     end: int
 
 
+def _canonical(title: str, names: dict[str, str]) -> str | None:
+    """A header's canonical name: the whole title, else without parentheses, else its first part."""
+    title = " ".join(title.strip().lower().rstrip(".").split())
+    bare = _PARENTHESES.sub("", title).strip()
+    for candidate in (title, bare):
+        if candidate in names and not candidate.startswith("_"):
+            return names[candidate]
+    first = re.split(r"\s+(?:-|/|and)\s+|/", bare)[0].strip()
+    return names.get(first) if not first.startswith("_") else None
+
+
 def find_sections(text: str, language: str) -> list[Section]:
-    """The known sections of ``text`` in order, headers matched on the language's section names."""
-    names: dict[str, str] = load(language, "sections")
-    found: list[tuple[str, int, int]] = []
+    """The sections of ``text`` in order, headers matched on the language's section names.
+
+    A header starts a line (``Allergies:``, ``# Medications``) or follows a stop inside a line
+    (``...,MEDICATIONS: ,``); an unknown upper-case inline header ends the section before it (name
+    ``other``); a body-system subheading (``HEENT:``, ``Lungs:``) continues the section it is in.
+    """
+    names: dict[str, str] = {k: v for k, v in load(language, "sections").items() if isinstance(v, str)}
+    subheadings = set(load(language, "sections").get("_subheadings", ()))
+    found: dict[int, tuple[str, int, int]] = {}
     for match in _HEADER.finditer(text):
-        title = match.group("title").strip().lower().rstrip(".")
-        if title in names:
-            found.append((names[title], match.start(), match.end()))
-    sections = []
-    for i, (name, start, body) in enumerate(found):
-        end = found[i + 1][1] if i + 1 < len(found) else len(text)
+        name = _canonical(match.group("title"), names)
+        if name:
+            found[match.start()] = (name, match.start(), match.end())
+    for match in _INLINE.finditer(text):
+        title = match.group("title")
+        start = match.start("title")
+        name = "*" if " ".join(title.lower().split()) in subheadings else _canonical(title, names)
+        if name is None and sum(c.isalpha() for c in title) >= 4 and title.upper() == title:  # not "BP:"
+            name = "other"
+        if name and not any(s <= start < b for s, (_, _, b) in found.items()):
+            found[start] = (name, start, match.end())
+    for match in _INLINE_BARE.finditer(text):
+        start = match.start("title")
+        name = _canonical(match.group("title"), names)
+        if name and not any(s <= start < b for s, (_, _, b) in found.items()):
+            found[start] = (name, start, match.end())
+    ordered = sorted(found.values(), key=lambda f: f[1])
+    sections: list[Section] = []
+    for i, (name, start, body) in enumerate(ordered):
+        if name == "*":  # a subheading continues its section: ROS "Cardiovascular:" stays in the ROS
+            name = sections[-1].name if sections else "other"
+        end = ordered[i + 1][1] if i + 1 < len(ordered) else len(text)
         line_end = text.find("\n", body)
         line_end = len(text) if line_end < 0 else line_end
         if text[body:line_end].strip():  # "Allergies: Codeine (nausea)": an inline section is its line
