@@ -1,11 +1,14 @@
 """A document's pages: the page image with the recognised words over it, beside the text.
 
-Session-state keys owned here: ``documents.page``, ``documents.boxes``.
+``show_evidence`` shows one fact's words (highlighted in the text, framed on the page image) for
+other views, such as the patient record. Session-state keys owned here: ``documents.page``,
+``documents.boxes``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 import pandas as pd
 import streamlit as st
@@ -16,6 +19,20 @@ from medspeak.ingest.overlay import LOW_CONFIDENCE, draw_words
 from medspeak.services.documents import DocumentDetail, FactView
 
 PageImage = Callable[[int], Image.Image]
+Review = Callable[[FactView], None]
+
+
+class Evidence(Protocol):
+    """Where a fact's words are: a ``FactView`` or a record line's ``Source``."""
+
+    @property
+    def evidence_start(self) -> int | None: ...
+    @property
+    def evidence_end(self) -> int | None: ...
+    @property
+    def page(self) -> int | None: ...
+    @property
+    def bbox(self) -> tuple[float, float, float, float] | None: ...
 
 
 _CATEGORIES = {
@@ -26,6 +43,32 @@ _CATEGORIES = {
     "allergy": "Allergies",
     "order": "Orders",
 }
+
+
+# Background colour of each kind of fact in the highlighted text; denied facts are grey.
+_COLOURS = {"medication": "blue", "problem": "orange", "vital": "green", "lab": "violet", "allergy": "red"}
+
+
+def _all_facts_markdown(text: str, facts: list[FactView]) -> str:
+    """The document text with every fact's words on the colour of its kind (first of overlapping spans)."""
+    spans = sorted(
+        (
+            (f.evidence_start, f.evidence_end, f)
+            for f in facts
+            if f.evidence_start is not None and f.evidence_end is not None
+        ),
+        key=lambda span: (span[0], -span[1]),  # the longest of spans starting together
+    )
+    out, pos = [], 0
+    for start, end, fact in spans:
+        if start < pos:
+            continue  # "BP 142/88" carries two vitals over one span
+        colour = "gray" if fact.assertion == "absent" else _COLOURS.get(fact.category, "gray")
+        out.append(_md(text[pos:start]).replace("\n", "  \n"))
+        out.append(f":{colour}-background[{_md(text[start:end]).replace(chr(10), ' ')}]")
+        pos = end
+    out.append(_md(text[pos:]).replace("\n", "  \n"))
+    return "".join(out)
 
 
 def _facts(detail: DocumentDetail) -> FactView | None:
@@ -41,6 +84,7 @@ def _facts(detail: DocumentDetail) -> FactView | None:
             "Evidence": [f.evidence_text or "" for f in detail.facts],
             "Page": [str(f.page or "") for f in detail.facts],
             "Match": [f.grounding for f in detail.facts],
+            "Review": [f.review_status for f in detail.facts],
         }
     )
     event = st.dataframe(
@@ -51,17 +95,44 @@ def _facts(detail: DocumentDetail) -> FactView | None:
         selection_mode="single-row",
         key=f"documents.facts.{detail.summary.id}",
     )
+    with st.expander("Text with the facts highlighted by kind", icon=":material/format_color_text:"):
+        legend = " ".join(f":{c}-background[{_CATEGORIES[k].lower()}]" for k, c in _COLOURS.items())
+        st.caption(f"{legend} :gray-background[denied or other]")
+        st.markdown(_all_facts_markdown(detail.text, detail.facts))
     rows = event.selection.rows if event is not None else []
     if not rows:
         st.caption("Select a fact to see its evidence.")
         return None
     fact = detail.facts[rows[0]]
-    if fact.evidence_start is not None and fact.evidence_end is not None:
-        start, end = fact.evidence_start, fact.evidence_end
-        before = detail.text[max(0, start - 120) : start].replace("\n", " ")
-        after = detail.text[end : end + 120].replace("\n", " ")
-        st.markdown(f"…{_md(before)}:red-background[**{_md(detail.text[start:end])}**]{_md(after)}…")
+    highlight_text(detail.text, fact)
     return fact
+
+
+def highlight_text(text: str, evidence: Evidence) -> None:
+    """The evidence in its sentence: the words highlighted, 120 characters of context each side."""
+    if evidence.evidence_start is None or evidence.evidence_end is None:
+        return
+    start, end = evidence.evidence_start, evidence.evidence_end
+    before = text[max(0, start - 120) : start].replace("\n", " ")
+    after = text[end : end + 120].replace("\n", " ")
+    st.markdown(f"…{_md(before)}:red-background[**{_md(text[start:end])}**]{_md(after)}…")
+
+
+def show_evidence(detail: DocumentDetail, evidence: Evidence, page_image: PageImage) -> None:
+    """One fact's evidence: its words highlighted in the text and framed on the page image."""
+    doc = detail.summary
+    st.caption(
+        f"{doc.display_name} · {doc.kind.replace('_', ' ')}" + (f" · page {evidence.page}" if evidence.page else "")
+    )
+    highlight_text(detail.text, evidence)
+    if not detail.has_image or evidence.page is None:
+        return
+    try:
+        image = page_image(evidence.page)
+    except MedspeakError as exc:
+        st.error(str(exc))
+        return
+    st.image(draw_words(image, [], highlight=evidence.bbox), width="stretch")
 
 
 def _md(text: str) -> str:
@@ -69,7 +140,8 @@ def _md(text: str) -> str:
     return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|:<>~$" else ch for ch in text)
 
 
-def show(detail: DocumentDetail, page_image: PageImage) -> None:
+def show(detail: DocumentDetail, page_image: PageImage, review: Review | None = None) -> None:
+    """The document; with ``review``, the chosen fact's review controls under the facts table."""
     doc = detail.summary
     st.markdown(f"**{doc.display_name}** · {doc.kind.replace('_', ' ')} · status **{doc.status}**")
     if detail.error:
@@ -78,6 +150,8 @@ def show(detail: DocumentDetail, page_image: PageImage) -> None:
         st.info("No text yet: the document is waiting to be read, or could not be read.")
         return
     chosen = _facts(detail)
+    if chosen is not None and review is not None:
+        review(chosen)
     numbers = [p.number for p in detail.pages]
     number = numbers[0]
     if chosen is not None and chosen.page in numbers:

@@ -37,6 +37,8 @@ train_app = typer.Typer(no_args_is_help=True, help="Train the models (artifacts 
 eval_app = typer.Typer(no_args_is_help=True, help="Evaluate on data of a given format; --json for one JSON line.")
 app.add_typer(train_app, name="train")
 app.add_typer(eval_app, name="eval")
+export_app = typer.Typer(no_args_is_help=True, help="Export patient records (FHIR) and reviewed facts (gold JSONL).")
+app.add_typer(export_app, name="export")
 # Registered as they are: their options live with them, and importing them loads no model stack.
 train_app.command("triage")(triage_cli.train_command)  # medspeak train triage --data CSV [--out DIR]
 eval_app.command("triage")(triage_cli.eval_command)  # medspeak eval triage --data CSV [--json] [--model DIR]
@@ -176,6 +178,71 @@ def users_unlock(username: str) -> None:
     typer.echo(f"{username} unlocked.")
 
 
+apikey_app = typer.Typer(no_args_is_help=True, help="API keys of service accounts (shown once, stored hashed).")
+users_app.add_typer(apikey_app, name="apikey")
+
+
+@apikey_app.command("create")
+def users_apikey_create(
+    username: Annotated[str, typer.Argument(help="The (service) account the key acts as; its role applies")],
+    name: Annotated[str, typer.Option(help="What the key is for, e.g. 'lab interface'")],
+    expires_days: Annotated[int | None, typer.Option(help="Expire after this many days (never by default)")] = None,
+) -> None:
+    """Create an API key; it is printed once and only its hash is kept."""
+    from medspeak.auth.apikeys import add_key
+    from medspeak.store import audit
+
+    with _store().transaction() as db:
+        summary, key = add_key(db, username, name, expires_days=expires_days)
+        audit.record(
+            db,
+            username="cli",
+            role="system",
+            action="apikey.create",
+            outcome="success",
+            detail=f"key {summary.id} ({summary.prefix}) for user {summary.username}",
+        )
+    typer.echo(f"API key {summary.id} for {summary.username} ({summary.role}), shown once:\n{key}")
+
+
+@apikey_app.command("revoke")
+def users_apikey_revoke(
+    key_id: Annotated[int, typer.Argument(help="The key's id (see `medspeak users apikey list`)")],
+) -> None:
+    """Revoke an API key at once; requests with it get 401."""
+    from medspeak.auth.apikeys import revoke_key_unaudited
+    from medspeak.store import audit
+
+    with _store().transaction() as db:
+        summary = revoke_key_unaudited(db, key_id)
+        audit.record(
+            db,
+            username="cli",
+            role="system",
+            action="apikey.revoke",
+            outcome="success",
+            detail=f"key {summary.id} ({summary.prefix}) of user {summary.username}",
+        )
+    typer.echo(f"API key {summary.id} ({summary.prefix}...) of {summary.username} revoked.")
+
+
+@apikey_app.command("list")
+def users_apikey_list() -> None:
+    """Every API key with its account, state and dates (never the keys)."""
+    from sqlalchemy import select
+
+    from medspeak.store.models import ApiKey
+    from medspeak.store.types import utcnow
+
+    with _store().transaction() as db:
+        rows = db.scalars(select(ApiKey).order_by(ApiKey.id)).all()
+        now = utcnow()
+        for k in rows:
+            expired = k.expires_at is not None and k.expires_at <= now
+            state = "revoked" if k.revoked_at else "expired" if expired else "active"
+            typer.echo(f"{k.id:>4}  {k.prefix}...  {k.user.username:<16} {state:<8} {k.name}")
+
+
 @train_app.command("los")
 def train_los(mimic: _MimicDir) -> None:
     """Train the length-of-stay model; writes models/los/ with its model card and manifest."""
@@ -269,6 +336,43 @@ def ocr(
         for p in result.pages
     ]
     typer.echo(json.dumps({"file": upload.display_name, "kind": upload.kind.value, "pages": pages}, ensure_ascii=False))
+
+
+_User = Annotated[str, typer.Option("--user", help="Account the export is made and audited for (a clinician)")]
+
+
+@export_app.command("fhir")
+def export_fhir(
+    patient_id: int,
+    user: _User,
+    out: Annotated[Path | None, typer.Option("--out", help="File to write (default: standard output)")] = None,
+) -> None:
+    """A patient's merged record as a validated FHIR R4 Bundle (JSON)."""
+    from medspeak.services.record import actor_for, fhir_export
+
+    store = _store()
+    export = fhir_export(store, actor_for(store, user), patient_id)
+    if out is None:
+        typer.echo(export.json)
+    else:
+        out.write_text(export.json, encoding="utf-8")
+        typer.echo(f"{export.resources} resources written to {out}", err=True)
+
+
+@export_app.command("gold")
+def export_gold_command(
+    user: _User,
+    out: Annotated[Path, typer.Option("--out", help="JSONL file to write")],
+    patient_id: Annotated[int | None, typer.Option("--patient", help="Only this patient's documents")] = None,
+    partial: Annotated[bool, typer.Option("--partial", help="Also documents not fully reviewed")] = False,
+) -> None:
+    """Reviewed facts as gold annotations, for `medspeak eval extraction --gold`."""
+    from medspeak.services.record import actor_for, export_gold, gold_jsonl
+
+    store = _store()
+    lines = export_gold(store, actor_for(store, user), patient_id=patient_id, complete_only=not partial)
+    out.write_text(gold_jsonl(lines), encoding="utf-8")
+    typer.echo(f"{len(lines)} reviewed document(s) written to {out}")
 
 
 @app.command()

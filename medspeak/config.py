@@ -52,12 +52,27 @@ class Settings(BaseSettings):
     max_pages: int = Field(default=50, ge=1, le=500, description="Longer documents are split before upload")
     ocr_engine: Literal["auto", "tesseract", "rapidocr", "easyocr"] = "auto"
     ocr_page_budget_s: float = Field(default=60.0, gt=0, description="A slower page fails alone")
-    ingest_workers: int = Field(default=1, ge=1, le=8, description="Pages read at once; 1 keeps a core for users")
+    ingest_workers: int = Field(default=1, ge=1, le=8, description="Documents read at once; 1 keeps a core for users")
+    ocr_page_workers: int = Field(
+        default=0, ge=0, le=16, description="Pages of a document OCR'd at once (Tesseract); 0: one a core, at most 4"
+    )
     seed_demo: bool = True
     demo_patients: int = Field(default=200, ge=0, le=5000)
     demo_seed: int = 20261128
     sqlite_busy_timeout_ms: int = 15_000
     bcrypt_rounds: int = Field(default=12, ge=4, le=16, description="~0.25 s a hash at 12; tests use 4")
+    llm_backend: str = Field(default="auto", description="auto | transformers | openai | rules (checked by indexing)")
+    llm_model: str = Field(
+        default="teknium/OpenHermes-2.5-Mistral-7B",
+        description="Local folder (or model id already in the Hugging Face cache); never downloaded",
+    )
+    llm_url: str | None = Field(default=None, description="OpenAI-compatible server (vLLM, llama.cpp, TGI)")
+    llm_timeout_s: float = Field(default=60.0, gt=0, description="One request to the server; then rules")
+    # In-process sliding windows (one API process; behind several, limit at the proxy too). 0 turns a limit off.
+    token_rate_per_minute: int = Field(default=20, ge=0, description="POST /token attempts a client (IP) a minute")
+    api_rate_per_minute: int = Field(
+        default=1200, ge=0, description="API requests a minute per credential (token or key), else per IP"
+    )
 
     @classmethod
     def settings_customise_sources(

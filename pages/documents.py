@@ -1,10 +1,10 @@
-"""Documents: upload files for a patient, watch them being read, check the text against the page."""
+"""Documents: upload files for a patient, watch them being read, check the text and review the facts found."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from components import document_viewer, patient_form, runtime, tables, upload_progress
+from components import document_viewer, patient_form, record_view, runtime, tables, upload_progress
 from components.auth_gate import current_actor
 from medspeak.errors import MedspeakError
 from medspeak.ingest.ocr import engine_statuses
@@ -96,4 +96,8 @@ else:
     except MedspeakError as exc:
         st.error(str(exc))
     else:
-        document_viewer.show(detail, lambda number: documents.page_image(store, actor, view_id, number))
+        document_viewer.show(
+            detail,
+            lambda number: documents.page_image(store, actor, view_id, number),
+            review=lambda fact: record_view.review_form(store, actor, fact, key=f"review.documents.{fact.id}"),
+        )

@@ -1,11 +1,11 @@
-"""Patients: search, open a patient, register a new one (clinicians)."""
+"""Patients: search, open a patient (with the record merged from their documents), register a new one."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from components import patient_form, patient_view, runtime
+from components import patient_form, patient_view, record_view, runtime
 from components.auth_gate import current_actor
 from medspeak.auth.roles import Permission
 from medspeak.errors import MedspeakError
@@ -66,3 +66,6 @@ else:
         )
     except MedspeakError as exc:
         st.error(str(exc))
+    else:
+        if actor.can(Permission.READ_CLINICAL):  # the service checks too; this only hides what would be refused
+            record_view.show(store, actor, selected)

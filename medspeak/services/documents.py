@@ -102,6 +102,7 @@ class FactView:
     grounding: str
     confidence: float
     extractor: str
+    review_status: str = "proposed"  # proposed | accepted | corrected | rejected (services.record)
 
 
 @dataclass(frozen=True)
@@ -261,6 +262,7 @@ def document_detail(store: Store, actor: Actor, document_id: int) -> DocumentDet
                 f.grounding,
                 f.confidence,
                 f.extractor,
+                f.review_status,
             )
             for f in call.db.scalars(
                 select(Fact).where(Fact.document_id == document_id).order_by(Fact.category, Fact.evidence_start)

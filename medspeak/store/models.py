@@ -16,6 +16,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from medspeak.store.types import UTCDateTime, utcnow
 
 __all__ = [
+    "ApiKey",
     "Assessment",
     "AuditEvent",
     "AuthSession",
@@ -24,6 +25,7 @@ __all__ = [
     "Encounter",
     "DocumentPage",
     "Fact",
+    "FactReview",
     "IngestJob",
     "Patient",
     "User",
@@ -72,6 +74,24 @@ class AuthSession(Base):
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class ApiKey(Base):
+    """A service account's API key: only its SHA-256 is kept; the key itself is shown once."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))  # what the key is for, e.g. "lab interface"
+    prefix: Mapped[str] = mapped_column(String(16))  # the key's first characters, to recognise it in lists
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex of the whole key
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(lazy="joined", foreign_keys=[user_id])
 
 
 class Ward(Base):
@@ -207,6 +227,24 @@ class Fact(Base):
     confidence: Mapped[float] = mapped_column(Float, default=1.0)
     grounding: Mapped[str] = mapped_column(String(8))  # exact | fuzzy | none
     review_status: Mapped[str] = mapped_column(String(16), default="proposed")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FactReview(Base):
+    """A clinician's decision on an extracted fact: accepted, corrected (with the value) or rejected.
+
+    Rows are only added: the newest decision is the fact's ``review_status``; the history stays.
+    """
+
+    __tablename__ = "fact_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fact_id: Mapped[int] = mapped_column(ForeignKey("facts.id", ondelete="CASCADE"), index=True)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reviewer: Mapped[str] = mapped_column(String(64))  # username, kept when the account goes
+    decision: Mapped[str] = mapped_column(String(16))  # accepted | corrected | rejected
+    corrected: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # fields that replace the extracted ones
+    reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

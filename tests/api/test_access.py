@@ -70,6 +70,11 @@ RULES: dict[tuple[str, str], Rule] = {
         401,
         {"clinician": 200, "bed_manager": 200, "admin": 403},
     ),
+    ("GET", "/patients/{patient_id}/fhir"): Rule(
+        lambda c, h, s: c.get(f"/patients/{s.patient_id}/fhir", headers=h),
+        401,
+        {"clinician": 200, "bed_manager": 403, "admin": 403},
+    ),
     ("POST", "/triage"): Rule(
         lambda c, h, s: c.post(
             "/triage",

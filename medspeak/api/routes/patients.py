@@ -1,14 +1,16 @@
-"""``GET /patients`` (search, paginated) and ``GET /patients/{id}/record`` (what the role may see)."""
+"""``GET /patients`` (search, paginated), ``GET /patients/{id}/record`` (what the role may see) and
+``GET /patients/{id}/fhir`` (the merged record as a FHIR R4 Bundle, clinicians only)."""
 
 from datetime import date, datetime
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict
 
-from medspeak.api.deps import CurrentActor, StoreDep
+from medspeak.api.deps import CurrentActor, DbId, StoreDep
 from medspeak.errors import ValidationFailed
 from medspeak.services import patients
+from medspeak.services import record as record_service
 
 router = APIRouter(tags=["patients"])
 
@@ -111,6 +113,21 @@ def list_patients(
 
 
 @router.get("/patients/{patient_id}/record")
-def patient_record(patient_id: int, actor: CurrentActor, store: StoreDep) -> PatientRecord:
+def patient_record(patient_id: DbId, actor: CurrentActor, store: StoreDep) -> PatientRecord:
     """Stays for every reader; documents and assessments for clinicians only."""
     return PatientRecord.model_validate(patients.get_patient(store, actor, patient_id))
+
+
+@router.get(
+    "/patients/{patient_id}/fhir",
+    response_class=Response,
+    responses={200: {"content": {"application/fhir+json": {"schema": {"type": "object"}}}}},
+)
+def patient_fhir(patient_id: int, actor: CurrentActor, store: StoreDep) -> Response:
+    """The patient's merged record as a FHIR R4 collection Bundle, each resource with its Provenance."""
+    export = record_service.fhir_export(store, actor, patient_id)
+    return Response(
+        export.json,
+        media_type="application/fhir+json",
+        headers={"Content-Disposition": f'attachment; filename="{export.filename}"'},
+    )

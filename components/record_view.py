@@ -1,0 +1,304 @@
+"""A patient's record merged from their documents, every line a link to the words it was read from.
+
+Left: medications, problems, allergies, vitals and labs (each line a button); right: the chosen
+line's evidence (text highlighted, page framed) and the review of that fact. ``review_form`` is
+also used on the Documents page. Session-state keys owned here: ``record.selected``,
+``record.patient_id``, ``record.tab``, ``record.source.*``, ``record.measure``, ``record.fhir``, ``record.flash``,
+``review.*``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import cast
+
+import plotly.express as px
+import streamlit as st
+
+from components import document_viewer
+from medspeak.auth.roles import Actor, Permission
+from medspeak.errors import MedspeakError
+from medspeak.indexing.record import PatientRecord, ProblemLine, Source
+from medspeak.indexing.schema import Assertion
+from medspeak.services import documents, record
+from medspeak.services.documents import FactView
+from medspeak.store.db import Store
+
+_SELECTED = "record.selected"
+_FLASH = "record.flash"
+_DECISIONS = {"accepted": "Accept", "corrected": "Correct", "rejected": "Reject"}
+_VERIFICATION = {"confirmed": "present", "provisional": "possible", "refuted": "denied in the documents"}
+_BOOLEAN = frozenset({"as_needed", "nkda"})
+
+
+def _select(item: str) -> None:
+    st.session_state[_SELECTED] = item
+
+
+def _link(label: str, item: str, key: str) -> None:
+    st.button(label, key=key, type="tertiary", on_click=_select, args=(item,), icon=":material/format_quote:")
+
+
+def _sources_caption(sources: list[Source]) -> str:
+    docs = len({s.document_id for s in sources})
+    reviewed = sum(s.review_status in ("accepted", "corrected") for s in sources)
+    return (
+        f"{docs} document(s) · last {max(s.date for s in sources):%Y-%m-%d}"
+        + (f" · {reviewed} reviewed" if reviewed else "")
+        + ("" if docs == 1 else f" · {len(sources)} mentions")
+    )
+
+
+def _medications(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
+    if not rec.medications:
+        st.caption("No medication found in the documents.")
+    for med in rec.medications:
+        item = f"medication:{med.ingredient}"
+        items[item] = med.sources
+        left, right = st.columns([3, 2], vertical_alignment="center")
+        with left:
+            _link(" ".join(p for p in (med.name, med.strength) if p), item, f"record.med.{med.ingredient}")
+        badge = ":green-badge[active]" if med.status == "active" else ":gray-badge[stopped]"
+        changed = " :orange-badge[strength differs between documents]" if med.changed else ""
+        right.markdown(f"{badge}{changed} {' '.join(p for p in (med.route, med.frequency) if p)}")
+        right.caption(_sources_caption(med.sources))
+
+
+def _problem_lines(lines: list[ProblemLine], items: dict[str, list[Source]], kind: str) -> None:
+    for n, line in enumerate(lines):
+        item = f"{kind}:{line.text.lower()}"
+        items[item] = line.sources
+        left, right = st.columns([3, 2], vertical_alignment="center")
+        with left:
+            _link(line.text, item, f"record.{kind}.{n}")
+        status = _VERIFICATION.get(line.verification, line.verification) + (" (history)" if line.historical else "")
+        right.markdown(status if kind != "refuted" else f":gray-badge[{status}]")
+        right.caption(_sources_caption(line.sources))
+
+
+def _problems(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
+    if not (rec.problems or rec.refuted or rec.family_history):
+        st.caption("No problem found in the documents.")
+    _problem_lines(rec.problems, items, "problem")
+    if rec.refuted:
+        st.markdown("**Denied** (stated as absent: not problems)")
+        _problem_lines(rec.refuted, items, "refuted")
+    if rec.family_history:
+        st.markdown("**Family history**")
+        _problem_lines(rec.family_history, items, "family")
+
+
+def _allergies(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
+    if rec.allergy_conflict:
+        st.warning("One document says no known drug allergy, another records an allergy: check with the patient.")
+    if rec.nkda:
+        items["allergy:nkda"] = rec.nkda
+        _link("No known drug allergies (NKDA)", "allergy:nkda", "record.allergy.nkda")
+    for n, allergy in enumerate(rec.allergies):
+        item = f"allergy:{allergy.substance.lower()}"
+        items[item] = allergy.sources
+        left, right = st.columns([3, 2], vertical_alignment="center")
+        with left:
+            _link(allergy.substance, item, f"record.allergy.{n}")
+        right.markdown(", ".join(allergy.reactions) or "reaction not stated")
+        right.caption(_sources_caption(allergy.sources))
+    if not (rec.nkda or rec.allergies):
+        st.caption("No allergy information in the documents.")
+
+
+def _timeline(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
+    if not rec.timeline:
+        st.caption("No vital sign or laboratory value in the documents.")
+        return
+    names = list(dict.fromkeys(f"{p.kind}: {p.name}" for p in rec.timeline))
+    chosen = st.selectbox("Measure", names, key="record.measure", format_func=lambda n: n.replace("_", " "))
+    points = [p for p in rec.timeline if f"{p.kind}: {p.name}" == chosen]
+    unit = next((p.unit for p in points if p.unit), "")
+    fig = px.line(
+        x=[p.date for p in points],
+        y=[p.value for p in points],
+        markers=True,
+        labels={"x": "document date", "y": f"{chosen.split(': ', 1)[1]} ({unit})" if unit else chosen},
+    )
+    fig.update_layout(height=260, margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    st.plotly_chart(fig, key="record.timeline_chart")
+    for point in reversed(points[-20:]):  # the newest first; older values stay in the chart
+        item = f"point:{point.source.fact_id}:{point.name}"
+        items[item] = [point.source]
+        flag = f" ({point.flag})" if point.flag else ""
+        label = f"{point.date:%Y-%m-%d} · {point.value:g} {point.unit or ''}{flag}"
+        _link(label, item, f"record.point.{point.source.fact_id}.{point.name}")
+
+
+def _fhir_download(store: Store, actor: Actor, patient_id: int) -> None:
+    """Built on request (each export is audited), then offered for download."""
+    if st.button("Prepare FHIR export", icon=":material/output:", key="record.fhir_prepare"):
+        try:
+            st.session_state["record.fhir"] = (patient_id, record.fhir_export(store, actor, patient_id))
+        except MedspeakError as exc:
+            st.error(str(exc))
+    ready = st.session_state.get("record.fhir")
+    if ready is not None and ready[0] == patient_id:
+        export: record.FhirExport = ready[1]
+        st.download_button(
+            f"Download FHIR R4 bundle ({export.resources} resources)",
+            export.json,
+            file_name=export.filename,
+            mime="application/fhir+json",
+            icon=":material/download:",
+            key="record.fhir_download",
+        )
+
+
+def _gold_download(store: Store, actor: Actor, patient_id: int) -> None:
+    """The patient's fully reviewed documents in the evaluation's gold format (JSON lines)."""
+    if st.button("Export reviewed facts (gold)", icon=":material/fact_check:", key="record.gold_prepare"):
+        try:
+            lines = record.export_gold(store, actor, patient_id=patient_id)
+        except MedspeakError as exc:
+            st.error(str(exc))
+            return
+        if not lines:
+            st.info("No document of this patient has all its facts reviewed yet.")
+            return
+        st.download_button(
+            f"Download gold JSONL ({len(lines)} document(s))",
+            record.gold_jsonl(lines),
+            file_name=f"gold-patient-{patient_id}.jsonl",
+            mime="application/jsonl",
+            icon=":material/download:",
+            key="record.gold_download",
+        )
+
+
+def _source_label(source: Source) -> str:
+    words = source.evidence_text if len(source.evidence_text) <= 60 else source.evidence_text[:57] + "…"
+    return f"{source.date:%Y-%m-%d} · {source.document_name} · “{words}”"
+
+
+def _evidence(store: Store, actor: Actor, items: dict[str, list[Source]]) -> None:
+    item = st.session_state.get(_SELECTED)
+    sources = items.get(item or "")
+    if not sources:
+        st.info("Select a line to see the words it was read from.")
+        return
+    key = f"record.source.{item}"
+    if len(sources) == 1:
+        source = sources[0]
+    else:
+        source = st.radio("Mentions", sources, index=len(sources) - 1, format_func=_source_label, key=key)
+    try:
+        detail = documents.document_detail(store, actor, source.document_id)
+    except MedspeakError as exc:
+        st.error(str(exc))
+        return
+    document_viewer.show_evidence(
+        detail, source, lambda number: documents.page_image(store, actor, source.document_id, number)
+    )
+    st.caption(
+        f"Read by {source.extractor} · match {source.grounding} · confidence {source.confidence:.2f} · "
+        f"review: {source.review_status}" + (f" by {source.reviewer}" if source.reviewer else "")
+    )
+    fact = next((f for f in detail.facts if f.id == source.fact_id), None)
+    if fact is not None and actor.can(Permission.WRITE_CLINICAL):
+        review_form(store, actor, fact, key=f"review.record.{fact.id}")
+
+
+def _field_input(name: str, current: object, key: str) -> object:
+    label = name.replace("_", " ").capitalize()
+    if name in _BOOLEAN:
+        return st.checkbox(label, value=bool(current), key=key)
+    if name == "assertion":
+        values = [a.value for a in Assertion]
+        return st.selectbox(label, values, index=values.index(str(current)) if current in values else 0, key=key)
+    return st.text_input(label, value="" if current is None else str(current), key=key)
+
+
+def review_form(store: Store, actor: Actor, fact: FactView, *, key: str) -> None:
+    """Accept, correct or reject one fact, with a reason; the decision is stored and audited."""
+    _flash()
+    fields = record.CORRECTABLE.get(fact.category, ())
+    current = {**fact.value, "assertion": fact.assertion}
+    with st.form(key=f"{key}.form", border=True):
+        st.markdown(f"**Review** · now: {fact.review_status}")
+        decision = cast(
+            record.Decision,
+            st.radio(
+                "Decision", list(_DECISIONS), format_func=_DECISIONS.__getitem__, horizontal=True, key=f"{key}.decision"
+            ),
+        )
+        with st.expander("Corrected values (for Correct)"):
+            given = {name: _field_input(name, current.get(name), f"{key}.{name}") for name in fields}
+        reason = st.text_input("Reason (needed to correct or reject)", key=f"{key}.reason", max_chars=500)
+        submitted = st.form_submit_button("Save review", type="primary")
+    if not submitted:
+        return
+    changed = {
+        name: (value or None) if isinstance(value, str) else value
+        for name, value in given.items()
+        if _changed(current.get(name), value)
+    }
+    try:
+        record.review_fact(
+            store, actor, fact.id, decision, corrected=changed if decision == "corrected" else None, reason=reason
+        )
+    except MedspeakError as exc:
+        st.error(str(exc))
+        return
+    st.session_state[_FLASH] = (
+        f"Saved: {_DECISIONS[decision].lower()}ed." if decision != "accepted" else "Saved: accepted."
+    )
+    st.rerun()
+
+
+def _flash() -> None:
+    """The outcome of the review saved just before the rerun."""
+    if message := st.session_state.pop(_FLASH, None):
+        st.success(message)
+
+
+def _changed(before: object, after: object) -> bool:
+    if isinstance(after, bool):
+        return bool(before) != after
+    return ("" if before is None else str(before)) != str(after).strip()
+
+
+def show(store: Store, actor: Actor, patient_id: int, on_error: Callable[[str], object] = st.error) -> None:
+    """The merged record of a patient (clinicians); bed managers and administrators never get here."""
+    try:
+        rec = record.patient_record(store, actor, patient_id)
+    except MedspeakError as exc:
+        on_error(str(exc))
+        return
+    if st.session_state.get("record.patient_id") != patient_id:  # another patient: start with nothing chosen
+        st.session_state["record.patient_id"] = patient_id
+        st.session_state.pop(_SELECTED, None)
+    st.subheader("Record from documents")
+    _flash()
+    left_out = ", ".join(f"{n} {why}" for why, n in sorted(rec.left_out.items()))
+    st.caption(
+        "Merged from every document of the patient; only facts found in the words of a document are shown."
+        + (f" Left out: {left_out}." if left_out else "")
+    )
+    fhir, gold = st.columns(2)
+    with fhir:
+        _fhir_download(store, actor, patient_id)
+    with gold:
+        _gold_download(store, actor, patient_id)
+    items: dict[str, list[Source]] = {}
+    lists, evidence = st.columns([3, 2], gap="large")
+    with lists:
+        meds, problems, allergies, timeline = st.tabs(
+            ["Medications", "Problems", "Allergies", "Vitals and labs"], key="record.tab", on_change="rerun"
+        )
+        with meds:
+            _medications(rec, items)
+        with problems:
+            _problems(rec, items)
+        with allergies:
+            _allergies(rec, items)
+        with timeline:
+            _timeline(rec, items)
+    with evidence, st.container(border=True):
+        st.markdown("**Evidence**")
+        _evidence(store, actor, items)

@@ -1,0 +1,365 @@
+"""A patient's merged record, clinicians' review of its facts, the gold export and the FHIR export.
+
+Clinicians read and review; bed managers and administrators see no clinical facts (``auth.roles``).
+Every call is audited with ids and decisions only: values and reasons stay out of the trail.
+A correction may change what a fact says, never where it comes from: text fields must be words of
+the source document, so a reviewed fact is as grounded as an extracted one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, get_args
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from medspeak.auth.roles import Actor, Permission
+from medspeak.errors import NotFound, ValidationFailed
+from medspeak.fhir import DocumentInfo, EncounterInfo, PatientInfo, build_bundle
+from medspeak.indexing.record import GROUNDED, PatientRecord, RecordFact, Source, ingredient_key, merge_facts
+from medspeak.indexing.schema import Fact as FactModel
+from medspeak.services.audited import audited
+from medspeak.store.db import Store
+from medspeak.store.models import Document, Encounter, Fact, FactReview, Patient, User
+from medspeak.store.types import utcnow
+
+__all__ = [
+    "CORRECTABLE",
+    "Decision",
+    "FhirExport",
+    "ReviewView",
+    "actor_for",
+    "export_gold",
+    "fhir_export",
+    "gold_jsonl",
+    "patient_record",
+    "review_fact",
+    "review_history",
+]
+
+Decision = Literal["accepted", "corrected", "rejected"]
+_MAX_REASON = 500  # characters: a reason is a sentence, not a note
+# Fields a clinician may correct, per category; the ones in _VERBATIM must be words of the document.
+CORRECTABLE: dict[str, tuple[str, ...]] = {
+    "medication": ("name", "strength", "dose", "route", "frequency", "duration", "as_needed", "status", "assertion"),
+    "problem": ("text", "assertion"),
+    "allergy": ("substance", "reaction", "nkda", "assertion"),
+    "vital": ("type", "value", "unit"),
+    "lab": ("name", "value", "unit", "flag", "reference_range"),
+    "order": ("text", "kind"),
+}
+_VERBATIM = frozenset({("medication", "name"), ("problem", "text"), ("allergy", "substance")})
+_FACT: TypeAdapter[Any] = TypeAdapter(FactModel)
+
+
+@dataclass(frozen=True)
+class ReviewView:
+    id: int
+    fact_id: int
+    reviewer: str
+    decision: str
+    corrected: dict[str, Any] | None
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class FhirExport:
+    filename: str
+    json: str
+    resources: int
+
+
+def actor_for(store: Store, username: str) -> Actor:
+    """The actor of an active account, for commands run on the server (``medspeak export``)."""
+    with store.transaction() as db:
+        user = db.scalar(select(User).where(User.username == username.lower()))
+        if user is None or not user.is_active:
+            raise NotFound(f"No active user {username!r}.")
+        return Actor(user.id, user.username, user.role)
+
+
+def _document_dates(db: Session, docs: list[Document]) -> dict[int, datetime]:
+    """A document's clinical date: the end (else start) of its stay, else when it was uploaded."""
+    ids = {d.encounter_id for d in docs if d.encounter_id is not None}
+    stays = {e.id: e for e in db.scalars(select(Encounter).where(Encounter.id.in_(ids)))} if ids else {}
+    dates = {}
+    for doc in docs:
+        stay = stays.get(doc.encounter_id) if doc.encounter_id is not None else None
+        dates[doc.id] = (stay.ended_at or stay.started_at) if stay is not None else doc.created_at
+    return dates
+
+
+def _latest_reviews(db: Session, fact_ids: list[int]) -> dict[int, FactReview]:
+    if not fact_ids:
+        return {}
+    rows = db.scalars(select(FactReview).where(FactReview.fact_id.in_(fact_ids)).order_by(FactReview.id))
+    return {r.fact_id: r for r in rows}  # the newest decision wins
+
+
+def _effective(fact: Fact, review: FactReview | None) -> tuple[dict[str, Any], str]:
+    """The fact's value and assertion after the clinician's correction, if any."""
+    value, assertion = dict(fact.value), fact.assertion
+    if review is not None and review.decision == "corrected" and review.corrected:
+        corrected = dict(review.corrected)
+        assertion = str(corrected.pop("assertion", assertion))
+        value.update(corrected)
+    return value, assertion
+
+
+def _record_facts(db: Session, patient_id: int) -> tuple[list[RecordFact], list[Document], dict[int, datetime]]:
+    docs = list(db.scalars(select(Document).where(Document.patient_id == patient_id).order_by(Document.id)))
+    dates = _document_dates(db, docs)
+    names = {d.id: d.display_name for d in docs}
+    # By document, not by the fact's own patient_id: a document linked to its patient after
+    # reading brings its facts along.
+    facts = list(db.scalars(select(Fact).where(Fact.document_id.in_(list(names))).order_by(Fact.id))) if names else []
+    reviews = _latest_reviews(db, [f.id for f in facts])
+    out = []
+    for fact in facts:
+        review = reviews.get(fact.id)
+        value, assertion = _effective(fact, review)
+        source = Source(
+            fact_id=fact.id,
+            document_id=fact.document_id,
+            document_name=names[fact.document_id],
+            date=dates[fact.document_id],
+            evidence_text=fact.evidence_text or "",
+            evidence_start=fact.evidence_start,
+            evidence_end=fact.evidence_end,
+            page=fact.page,
+            bbox=tuple(fact.bbox) if fact.bbox and len(fact.bbox) == 4 else None,
+            extractor=fact.extractor,
+            confidence=fact.confidence,
+            grounding=fact.grounding,
+            review_status=review.decision if review else fact.review_status,
+            reviewer=review.reviewer if review else None,
+        )
+        out.append(RecordFact(source, fact.category, fact.label, assertion, value))
+    return out, docs, dates
+
+
+def patient_record(store: Store, actor: Actor, patient_id: int) -> PatientRecord:
+    """The merged record of all the patient's documents (grounded, not rejected, corrections applied).
+
+    Raises:
+        PermissionDenied: the role may not read clinical facts (audited).
+        NotFound: no such patient.
+    """
+    with audited(store, actor, "record.read", Permission.READ_CLINICAL, patient_id=patient_id) as call:
+        if call.db.get(Patient, patient_id) is None:
+            raise NotFound(f"No patient with id {patient_id}.")
+        facts, docs, _ = _record_facts(call.db, patient_id)
+        record = merge_facts(facts)
+        call.detail = f"{len(docs)} document(s), {len(facts)} fact(s)"
+        return record
+
+
+def fhir_export(store: Store, actor: Actor, patient_id: int) -> FhirExport:
+    """The patient's record as a validated FHIR R4 (R4B) Bundle, as JSON.
+
+    Raises:
+        PermissionDenied: the role may not read clinical facts (audited).
+        NotFound: no such patient.
+        ExportFailed: the bundle did not validate (nothing is returned).
+    """
+    with audited(store, actor, "record.fhir_export", Permission.READ_CLINICAL, patient_id=patient_id) as call:
+        patient = call.db.get(Patient, patient_id)
+        if patient is None:
+            raise NotFound(f"No patient with id {patient_id}.")
+        facts, docs, dates = _record_facts(call.db, patient_id)
+        record = merge_facts(facts)
+        used = {s.document_id for s in _all_sources(record)}
+        bundle = build_bundle(
+            PatientInfo(
+                patient.id, patient.mrn, patient.given_name, patient.family_name, patient.sex, patient.birth_date
+            ),
+            [EncounterInfo(e.id, e.kind, e.started_at, e.ended_at) for e in patient.encounters],
+            [
+                DocumentInfo(d.id, d.display_name, d.media_type, d.kind, dates[d.id], d.language, d.encounter_id)
+                for d in docs
+                if d.id in used
+            ],
+            record,
+            generated_at=utcnow(),
+        )
+        count = len(bundle.entry or [])
+        call.detail = f"FHIR bundle, {count} resource(s)"
+        return FhirExport(f"{patient.mrn}-fhir.json", bundle.model_dump_json(indent=2), count)
+
+
+def _all_sources(record: PatientRecord) -> list[Source]:
+    lines = record.problems + record.refuted + record.family_history
+    return (
+        [s for line in lines for s in line.sources]
+        + [s for m in record.medications for s in m.sources]
+        + [s for a in record.allergies for s in a.sources]
+        + record.nkda
+        + [p.source for p in record.timeline]
+    )
+
+
+def _verbatim(text: str, claim: str, near: int | None) -> str:
+    """The words of the document that ``claim`` names (case aside), nearest the evidence."""
+    hits = (
+        [m.start() for m in re.finditer(re.escape(claim.strip()), text, flags=re.IGNORECASE)] if claim.strip() else []
+    )
+    if not hits:
+        raise ValidationFailed(f"“{claim}” does not appear in the document: a correction must use its words.")
+    start = min(hits, key=lambda h: abs(h - (near or 0)))
+    return text[start : start + len(claim)]
+
+
+def _validated_correction(fact: Fact, doc_text: str, corrected: Mapping[str, object]) -> dict[str, Any]:
+    allowed = CORRECTABLE.get(fact.category, ())
+    unknown = sorted(set(corrected) - set(allowed))
+    if unknown:
+        raise ValidationFailed(f"These fields cannot be corrected on a {fact.category}: {', '.join(unknown)}.")
+    changes = {k: (v.strip() or None) if isinstance(v, str) else v for k, v in corrected.items()}
+    for key, value in changes.items():
+        if (fact.category, key) in _VERBATIM and value is not None:
+            changes[key] = _verbatim(doc_text, str(value), fact.evidence_start)
+    if fact.category == "medication" and changes.get("name"):
+        changes["normalized_name"] = ingredient_key(str(changes["name"]))
+    merged = {**fact.value, **changes, "category": fact.category, "label": fact.label}
+    merged.setdefault("assertion", fact.assertion)
+    try:
+        model = _FACT.validate_python(merged)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors()[:3])
+        raise ValidationFailed(f"The correction is not valid: {problems}.") from exc
+    clean = model.payload() | {"assertion": model.assertion.value}
+    return {key: clean[key] for key in changes if key in clean}
+
+
+def review_fact(
+    store: Store,
+    actor: Actor,
+    fact_id: int,
+    decision: Decision,
+    *,
+    corrected: Mapping[str, object] | None = None,
+    reason: str = "",
+) -> ReviewView:
+    """Record a clinician's decision on a fact: accept it, correct it (with the new values) or reject it.
+
+    A correction or a rejection needs a reason. Corrected text fields (medication name, problem
+    text, allergy substance) must be words of the source document.
+
+    Raises:
+        PermissionDenied: the role may not write clinical data (audited).
+        NotFound: no such fact.
+        ValidationFailed: unknown decision, missing reason, or a correction that is not valid.
+    """
+    if decision not in get_args(Decision):
+        raise ValidationFailed(f"Unknown decision {decision!r}; expected accepted, corrected or rejected.")
+    reason = reason.strip()
+    if len(reason) > _MAX_REASON:
+        raise ValidationFailed(f"The reason is longer than {_MAX_REASON} characters.")
+    if decision != "accepted" and not reason:
+        raise ValidationFailed("Say why the fact is corrected or rejected (the reason is kept with the review).")
+    if decision == "corrected" and not corrected:
+        raise ValidationFailed("A correction needs at least one corrected field.")
+    with audited(store, actor, "fact.review", Permission.WRITE_CLINICAL) as call:
+        fact = call.db.get(Fact, fact_id)
+        if fact is None:
+            raise NotFound(f"No fact with id {fact_id}.")
+        call.patient_id, call.document_id = fact.patient_id, fact.document_id
+        doc = call.db.get_one(Document, fact.document_id)
+        changes = _validated_correction(fact, doc.text or "", corrected or {}) if decision == "corrected" else None
+        row = FactReview(
+            fact_id=fact.id,
+            reviewer_id=actor.user_id,
+            reviewer=actor.username,
+            decision=decision,
+            corrected=changes,
+            reason=reason,
+        )
+        call.db.add(row)
+        fact.review_status = decision
+        call.db.flush()
+        call.detail = f"fact {fact.id} {decision}" + (f" ({', '.join(sorted(changes))})" if changes else "")
+        return _view(row)
+
+
+def _view(row: FactReview) -> ReviewView:
+    return ReviewView(row.id, row.fact_id, row.reviewer, row.decision, row.corrected, row.reason, row.created_at)
+
+
+def review_history(store: Store, actor: Actor, fact_id: int) -> list[ReviewView]:
+    """Every decision taken on a fact, oldest first."""
+    with audited(store, actor, "fact.review_history", Permission.READ_CLINICAL) as call:
+        fact = call.db.get(Fact, fact_id)
+        if fact is None:
+            raise NotFound(f"No fact with id {fact_id}.")
+        call.patient_id, call.document_id = fact.patient_id, fact.document_id
+        rows = call.db.scalars(select(FactReview).where(FactReview.fact_id == fact_id).order_by(FactReview.id))
+        return [_view(r) for r in rows]
+
+
+def _gold_line(doc: Document, facts: list[tuple[Fact, dict[str, Any], str]]) -> dict[str, Any]:
+    """One document in the evaluation's gold format (``medspeak eval extraction --gold``)."""
+    line: dict[str, Any] = {
+        "id": f"medspeak-document-{doc.id}",
+        "text": doc.text or "",
+        "medications": [],
+        "problems": [],
+        "allergies": [],
+        "nkda": False,
+        "vitals": [],
+    }
+    for fact, value, assertion in facts:
+        if fact.category == "medication":
+            keys = ("name", "strength", "route", "frequency", "status")
+            line["medications"].append({k: value.get(k) for k in keys} | {"evidence": fact.evidence_text})
+        elif fact.category == "problem":
+            line["problems"].append({"text": value.get("text") or fact.label, "assertion": assertion})
+        elif fact.category == "allergy" and value.get("nkda") and assertion == "present":
+            line["nkda"] = True
+        elif fact.category == "allergy" and value.get("substance"):
+            line["allergies"].append({"substance": value["substance"], "evidence": fact.evidence_text})
+        elif fact.category == "vital":
+            line["vitals"].append({k: value.get(k) for k in ("type", "value", "unit")})
+    return line
+
+
+def export_gold(
+    store: Store, actor: Actor, *, patient_id: int | None = None, complete_only: bool = True
+) -> list[dict[str, Any]]:
+    """Reviewed documents as gold annotations: accepted and corrected facts, rejected ones left out.
+
+    With ``complete_only`` (the default) a document is exported only when every one of its facts
+    was reviewed: a half-reviewed document would count the facts nobody looked at as misses.
+    """
+    with audited(store, actor, "fact.gold_export", Permission.READ_CLINICAL, patient_id=patient_id) as call:
+        stmt = select(Fact).where(Fact.grounding.in_(GROUNDED)).order_by(Fact.document_id, Fact.evidence_start, Fact.id)
+        if patient_id is not None:
+            stmt = stmt.where(Fact.patient_id == patient_id)
+        by_doc: dict[int, list[Fact]] = {}
+        for fact in call.db.scalars(stmt):
+            by_doc.setdefault(fact.document_id, []).append(fact)
+        reviews = _latest_reviews(call.db, [f.id for facts in by_doc.values() for f in facts])
+        lines = []
+        for document_id, facts in by_doc.items():
+            reviewed = [f for f in facts if f.id in reviews]
+            if not reviewed or (complete_only and len(reviewed) < len(facts)):
+                continue
+            kept = []
+            for fact in reviewed:
+                if reviews[fact.id].decision != "rejected":
+                    value, assertion = _effective(fact, reviews[fact.id])
+                    kept.append((fact, value, assertion))
+            lines.append(_gold_line(call.db.get_one(Document, document_id), kept))
+        call.detail = f"{len(lines)} reviewed document(s)"
+        return lines
+
+
+def gold_jsonl(lines: list[dict[str, Any]]) -> str:
+    """Gold lines as JSON Lines, one document a line."""
+    return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)

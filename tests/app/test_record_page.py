@@ -1,0 +1,122 @@
+"""The patient's merged record on the Patients page: lines, evidence, review, FHIR download."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from medspeak.auth.roles import Actor
+from medspeak.services import record
+from medspeak.store.db import Store
+from tests.services.record_seed import SeededRecord, fact_id, fact_ids, seed_record
+
+
+@pytest.fixture
+def seeded(store: Store, actors: dict[str, Actor]) -> SeededRecord:
+    return seed_record(store, actors["clinician"])
+
+
+def _open_patient(at: AppTest, patient_id: int) -> AppTest:
+    at.switch_page("pages/patients.py").run()
+    at.session_state["patients.selected_id"] = patient_id
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _markdown(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_a_medication_links_to_its_highlighted_evidence(seeded: SeededRecord, login: Callable[..., AppTest]) -> None:
+    at = _open_patient(login("clinician"), seeded.patient_id)
+    assert any(s.value == "Record from documents" for s in at.subheader)
+    metoprolol = at.button(key="record.med.metoprolol")
+    assert metoprolol.label == "Metoprolol 50 mg"
+    assert ":gray-badge[stopped]" in _markdown(at)  # lisinopril, stopped by the newer prescription
+    assert at.button(key="record.refuted.0").label == "chest pain"
+    assert "Select a line" in " ".join(i.value for i in at.info)
+    metoprolol.click().run()
+    assert not at.exception
+    mentions = at.radio(key="record.source.medication:metoprolol").options
+    assert len(mentions) == 2  # one mention in each document, the newest chosen
+    assert ":red-background[**Metoprolol 50 mg PO twice daily**]" in _markdown(at)
+    assert any("prescription.txt" in c.value for c in at.caption)
+
+
+def test_a_clinician_rejects_a_fact_and_the_record_drops_it(
+    store: Store, actors: dict[str, Actor], seeded: SeededRecord, login: Callable[..., AppTest]
+) -> None:
+    at = _open_patient(login("clinician"), seeded.patient_id)
+    at.button(key="record.problem.0").click().run()
+    pneumonia = fact_id(store, seeded.summary_id, "problem", "pneumonia")
+    key = f"review.record.{pneumonia}"
+    at.radio(key=f"{key}.decision").set_value("rejected")
+    at.button(key=f"FormSubmitter:{key}.form-Save review").click().run()
+    assert "Say why" in " ".join(e.value for e in at.error)  # a rejection needs a reason
+    at.text_input(key=f"{key}.reason").input("Ruled out on CT")
+    at.button(key=f"FormSubmitter:{key}.form-Save review").click().run()
+    assert not at.exception
+    assert "Saved: rejected." in " ".join(s.value for s in at.success)
+    assert [p.text for p in record.patient_record(store, actors["clinician"], seeded.patient_id).problems] == []
+    assert "Left out: 1 rejected." in " ".join(c.value for c in at.caption)
+
+
+def test_the_fhir_bundle_is_prepared_on_request(seeded: SeededRecord, login: Callable[..., AppTest]) -> None:
+    at = _open_patient(login("clinician"), seeded.patient_id)
+    assert not at.get("download_button")
+    at.button(key="record.fhir_prepare").click().run()
+    assert not at.exception and not at.error
+    (download,) = at.get("download_button")
+    assert "Download FHIR R4 bundle" in download.proto.label
+
+
+def test_a_bed_manager_sees_the_stays_but_no_record(seeded: SeededRecord, login: Callable[..., AppTest]) -> None:
+    at = _open_patient(login("bedmanager"), seeded.patient_id)
+    assert not any(s.value == "Record from documents" for s in at.subheader)
+    assert not [b for b in at.button if (b.key or "").startswith("record.")]
+
+
+def test_the_documents_page_shows_facts_by_kind_and_their_review_state(
+    store: Store, actors: dict[str, Actor], seeded: SeededRecord, login: Callable[..., AppTest]
+) -> None:
+    fid = fact_id(store, seeded.prescription_id, "medication", "metoprolol")
+    record.review_fact(store, actors["clinician"], fid, "accepted")
+    at = login("clinician")
+    at.switch_page("pages/documents.py").run()
+    at.session_state["documents.patient_id"] = seeded.patient_id
+    at.run()
+    assert not at.exception
+    facts = at.dataframe(key=f"documents.facts.{seeded.prescription_id}").value
+    reviewed = dict(zip(facts["Fact"], facts["Review"], strict=True))
+    assert reviewed["Metoprolol 50 mg"] == "accepted" and reviewed["Lisinopril 10 mg"] == "proposed"
+    text = _markdown(at)
+    assert ":blue-background[Metoprolol 50 mg PO twice daily]" in text
+    assert ":green-background[HR 72" in text
+
+
+def test_the_vitals_timeline_is_charted_and_each_value_links_to_its_words(
+    store: Store, seeded: SeededRecord, login: Callable[..., AppTest]
+) -> None:
+    at = _open_patient(login("clinician"), seeded.patient_id)
+    at.selectbox(key="record.measure").set_value("vital: heart_rate").run()
+    assert at.get("plotly_chart"), "the heart-rate timeline is charted"
+    newest = fact_id(store, seeded.prescription_id, "vital", "HR")
+    at.button(key=f"record.point.{newest}.heart_rate").click().run()
+    assert not at.exception
+    assert ":red-background[**HR 72" in _markdown(at)
+
+
+def test_reviewed_documents_are_offered_as_gold(
+    store: Store, actors: dict[str, Actor], seeded: SeededRecord, login: Callable[..., AppTest]
+) -> None:
+    at = _open_patient(login("clinician"), seeded.patient_id)
+    at.button(key="record.gold_prepare").click().run()
+    assert "No document of this patient has all its facts reviewed yet." in [i.value for i in at.info]
+    for fid in fact_ids(store, seeded.prescription_id):
+        record.review_fact(store, actors["clinician"], fid, "accepted")
+    at.button(key="record.gold_prepare").click().run()
+    (download,) = at.get("download_button")
+    assert "Download gold JSONL (1 document(s))" in download.proto.label

@@ -1,0 +1,157 @@
+"""The FHIR R4 (R4B) Bundle of a merged record: resources, codes, evidence, validation."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+
+from medspeak.fhir import DocumentInfo, EncounterInfo, ExportFailed, PatientInfo, build_bundle
+from medspeak.fhir.bundle import EVIDENCE_EXTENSION
+from medspeak.fhir.codes import lab_loinc, ucum_unit
+from medspeak.indexing.record import PatientRecord, RecordFact, Source, merge_facts
+
+_TEXT = "Metoprolol 25 mg PO BID. No chest pain. HR 96. Temp 101.2 F. Allergies: NKDA. Glucose 5.4 mmol/L"
+_WHEN = datetime(2026, 3, 4, 10, 30, tzinfo=UTC)
+_PATIENT = PatientInfo(7, "MS000007", "Marie", "Dupont", "female", date(1950, 1, 1))
+_DOC = DocumentInfo(3, "summary.pdf", "application/pdf", "discharge_summary", _WHEN, "en", encounter_id=5)
+_STAY = EncounterInfo(5, "inpatient", datetime(2026, 3, 1, tzinfo=UTC), _WHEN)
+
+
+def _fact(n: int, category: str, evidence: str, value: dict[str, Any], assertion: str = "present") -> RecordFact:
+    start = _TEXT.index(evidence)
+    source = Source(n, 3, "summary.pdf", _WHEN, evidence, start, start + len(evidence), page=1, reviewer="drwho")
+    return RecordFact(source, category, evidence, assertion, value)
+
+
+def _record() -> PatientRecord:
+    return merge_facts(
+        [
+            _fact(
+                1,
+                "medication",
+                "Metoprolol 25 mg PO BID",
+                {"name": "Metoprolol", "strength": "25 mg", "route": "PO", "frequency": "BID", "status": "active"},
+            ),
+            _fact(2, "problem", "chest pain", {"text": "chest pain"}, assertion="absent"),
+            _fact(3, "vital", "HR 96", {"type": "heart_rate", "value": 96, "unit": "/min"}),
+            _fact(4, "vital", "Temp 101.2 F", {"type": "temperature", "value": 101.2, "unit": "[degF]"}),
+            _fact(5, "allergy", "NKDA", {"nkda": True}),
+            _fact(6, "lab", "Glucose 5.4 mmol/L", {"name": "glucose", "value": 5.4, "unit": "mmol/L"}),
+        ]
+    )
+
+
+def _resources(bundle: Bundle, kind: str) -> list[dict[str, Any]]:
+    data = json.loads(bundle.model_dump_json())
+    return [e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == kind]
+
+
+def _bundle(record: PatientRecord | None = None) -> Bundle:
+    return build_bundle(_PATIENT, [_STAY], [_DOC], record or _record(), generated_at=_WHEN)
+
+
+def test_the_bundle_validates_and_round_trips() -> None:
+    bundle = _bundle()
+    again = Bundle.model_validate_json(bundle.model_dump_json())
+    assert again.type == "collection" and len(again.entry or []) == len(bundle.entry or [])
+    (patient,) = _resources(bundle, "Patient")
+    assert patient["identifier"][0]["value"] == "MS000007" and patient["gender"] == "female"
+    (stay,) = _resources(bundle, "Encounter")
+    assert stay["class"]["code"] == "IMP" and stay["status"] == "finished"
+
+
+def test_a_denied_problem_is_a_refuted_condition() -> None:
+    (condition,) = _resources(_bundle(), "Condition")
+    assert condition["code"]["text"] == "chest pain"
+    assert condition["verificationStatus"]["coding"][0]["code"] == "refuted"
+    assert condition["clinicalStatus"]["coding"][0]["code"] == "inactive"
+
+
+def test_medications_carry_dosage_codes() -> None:
+    (statement,) = _resources(_bundle(), "MedicationStatement")
+    assert statement["status"] == "active" and statement["medicationCodeableConcept"]["text"] == "metoprolol"
+    dosage = statement["dosage"][0]
+    assert dosage["route"]["coding"][0]["code"] == "26643006"  # SNOMED CT oral route
+    assert dosage["timing"]["code"]["coding"][0]["code"] == "BID"
+    assert statement["derivedFrom"][0]["display"] == "summary.pdf"
+
+
+def test_observations_use_loinc_and_ucum_where_known() -> None:
+    observations = {o["code"]["text"]: o for o in _resources(_bundle(), "Observation")}
+    heart = observations["heart rate"]
+    assert heart["code"]["coding"][0] == {"system": "http://loinc.org", "code": "8867-4", "display": "Heart rate"}
+    assert heart["valueQuantity"] == {
+        "value": 96,
+        "unit": "/min",
+        "system": "http://unitsofmeasure.org",
+        "code": "/min",
+    }
+    assert heart["category"][0]["coding"][0]["code"] == "vital-signs"
+    # 101.2 [degF]: the unit is UCUM, but LOINC 8310-5 is not claimed for a unit it does not expect.
+    temperature = observations["temperature"]
+    assert "coding" not in temperature["code"] and temperature["valueQuantity"]["code"] == "[degF]"
+    glucose = observations["glucose"]
+    assert (
+        glucose["code"]["coding"][0]["code"] == "14749-6"
+        and glucose["category"][0]["coding"][0]["code"] == "laboratory"
+    )
+
+
+def test_nkda_is_exported_unless_an_allergy_contradicts_it() -> None:
+    (allergy,) = _resources(_bundle(), "AllergyIntolerance")
+    assert allergy["code"]["coding"][0]["code"] == "409137002"
+    record = _record()
+    record.allergies = merge_facts([_fact(9, "allergy", "NKDA", {"substance": "penicillin"})]).allergies
+    (allergy,) = _resources(_bundle(record), "AllergyIntolerance")
+    assert allergy["code"] == {"text": "penicillin"}
+
+
+def test_every_clinical_resource_has_a_provenance_with_its_span() -> None:
+    bundle = _bundle()
+    entries = json.loads(bundle.model_dump_json())["entry"]
+    urls = {e["fullUrl"]: e["resource"]["resourceType"] for e in entries}
+    provenance = _resources(bundle, "Provenance")
+    targets = {p["target"][0]["reference"] for p in provenance}
+    clinical = {
+        u for u, kind in urls.items() if kind not in ("Patient", "Encounter", "DocumentReference", "Provenance")
+    }
+    assert targets == clinical
+    for prov in provenance:
+        (entity,) = prov["entity"]
+        assert urls[entity["what"]["reference"]] == "DocumentReference"
+        (ext,) = entity["extension"]
+        assert ext["url"] == EVIDENCE_EXTENSION
+        parts = {p["url"]: next(v for k, v in p.items() if k.startswith("value")) for p in ext["extension"]}
+        assert _TEXT[parts["start"] : parts["end"]] == parts["text"] and parts["page"] == 1
+        assert {a["who"]["display"] for a in prov["agent"]} == {"medspeak extractor: rules", "drwho"}
+
+
+def test_the_same_record_gives_the_same_resource_ids() -> None:
+    first = [e.fullUrl for e in _bundle().entry or []]
+    assert first == [e.fullUrl for e in _bundle().entry or []] and len(set(first)) == len(first)
+
+
+def test_an_invalid_value_is_refused_not_exported() -> None:
+    record = _record()
+    broken = record.timeline[0]
+    record.timeline[0] = type(broken)(broken.kind, broken.name, float("nan"), None, None, None, broken.source)
+    with pytest.raises(ExportFailed, match="did not validate"):
+        _bundle(record)
+
+
+@pytest.mark.parametrize(
+    ("unit", "code"),
+    [("mmHg", "mm[Hg]"), ("mEq/L", "meq/L"), ("K/uL", "10*3/uL"), ("mg/dL", "mg/dL"), ("furlongs", None)],
+)
+def test_units_map_to_ucum_only_when_certain(unit: str, code: str | None) -> None:
+    assert ucum_unit(unit) == code
+
+
+def test_a_lab_code_needs_the_unit_it_is_defined_for() -> None:
+    assert lab_loinc("Creatinine", "mg/dL") == ("2160-0", "Creatinine [Mass/volume] in Serum or Plasma")
+    assert lab_loinc("creatinine", "umol/L") is not None and lab_loinc("creatinine", "mg") is None
+    assert lab_loinc("troponin", "ng/L") is None  # I or T? not claimed
