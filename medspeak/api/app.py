@@ -12,7 +12,8 @@ from typing import Final
 from fastapi import FastAPI
 
 from medspeak.api import errors
-from medspeak.api.limits import BodySizeLimit
+from medspeak.api.limits import BodySizeLimit, RateLimit
+from medspeak.api.logs import log_config
 from medspeak.api.routes import audit, auth, documents, health, los, patients, triage
 from medspeak.config import Settings, get_settings
 from medspeak.store.db import get_store
@@ -33,15 +34,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs",
         redoc_url=None,
         responses={
-            401: {"model": errors.ErrorBody, "description": "No, expired or revoked token"},
+            401: {"model": errors.ErrorBody, "description": "No, expired or revoked token or API key"},
             403: {"model": errors.ErrorBody, "description": "The role does not allow this"},
+            404: {"model": errors.ErrorBody, "description": "No such patient, stay, document or job"},
             422: {"model": errors.ErrorBody, "description": "Input refused, with the reason"},
+            429: {"model": errors.ErrorBody, "description": "Too many requests; wait for Retry-After seconds"},
+            503: {"model": errors.ErrorBody, "description": "The database or a model is not available"},
         },
     )
     app.state.settings = settings
     app.state.store = get_store(settings)
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_upload_bytes=settings.max_upload_mb * 2**20)
+    # Added last, so it runs first: a client over its limit costs no parsing.
+    app.add_middleware(
+        RateLimit, token_per_minute=settings.token_rate_per_minute, api_per_minute=settings.api_rate_per_minute
+    )
     for module in (health, auth, documents, patients, triage, los, audit):
         app.include_router(module.router)
     return app
@@ -53,4 +61,11 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
 
     settings = get_settings()
     get_store(settings).migrate()
-    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=False, server_header=False)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        proxy_headers=False,
+        server_header=False,
+        log_config=log_config(),  # the access log keeps paths (ids), never query strings (names searched)
+    )

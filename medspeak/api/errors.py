@@ -1,12 +1,13 @@
 """One error body for every failure: ``{"error": {"code", "message"}}``.
 
 Domain exceptions carry messages safe to show (no PHI, no secrets); anything else becomes a
-generic 500 whose detail stays in the log.
+generic 500 whose detail stays in the log: where it failed, not the message (which may quote data).
 """
 
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Mapping
 from typing import Final
 
@@ -14,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from medspeak.errors import (
@@ -31,7 +33,7 @@ from medspeak.errors import (
 from medspeak.los.artifact import ModelUnavailable as LosModelUnavailable
 from medspeak.triage.model import ModelUnavailable as TriageModelUnavailable
 
-__all__ = ["ErrorBody", "ErrorDetail", "error_response", "install"]
+__all__ = ["ErrorBody", "ErrorDetail", "error_response", "install", "safe_traceback"]
 
 _log = logging.getLogger(__name__)
 
@@ -75,6 +77,24 @@ def error_response(status: int, code: str, message: str, headers: Mapping[str, s
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
 
+def safe_traceback(exc: BaseException) -> str:
+    """Where an exception came from (types, files, lines, functions), without its messages.
+
+    Messages may quote patient data (a value that failed to parse, a driver's SQL with its bound
+    parameters), so the log keeps the shape of the failure and leaves out what it was about.
+    """
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        frames = traceback.extract_tb(current.__traceback__)
+        parts.append(f"{type(current).__module__}.{type(current).__qualname__} (message omitted)")
+        parts += [f"  at {f.filename}:{f.lineno} in {f.name}" for f in frames]
+        current = current.__cause__ or current.__context__
+    return "\n".join(parts)
+
+
 def _bearer_challenge(status: int) -> dict[str, str] | None:
     return {"WWW-Authenticate": "Bearer"} if status == 401 else None
 
@@ -101,8 +121,30 @@ async def _request_validation(_: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "validation_failed", "; ".join(parts) or "The request is not valid.")
 
 
+async def _out_of_range(_: Request, exc: Exception) -> JSONResponse:
+    # A number the database cannot hold (SQLite: > 2**63; PostgreSQL INTEGER: > 2**31) names no row. Routes
+    # bound their ids (deps.DbId); this keeps a route that forgot from answering 500.
+    _log.info("API request refused: %s reached the database driver", type(exc).__name__)
+    return error_response(422, "validation_failed", "A number in the request is out of range.")
+
+
+async def _database(_: Request, exc: Exception) -> JSONResponse:
+    # The driver's text may quote SQL and values: it goes to the log, never to the client.
+    reason = str(getattr(exc, "orig", exc)).lower()
+    _log.error("API request failed in the database:\n%s", safe_traceback(exc))
+    if "full" in reason or "no space" in reason:  # SQLite "database or disk is full"; PostgreSQL "No space left"
+        return error_response(
+            503, "storage_full", "The database is full: nothing was saved. Ask an administrator to free disk space."
+        )
+    if "locked" in reason or "busy" in reason:
+        return error_response(
+            503, "database_busy", "The database is busy; nothing was saved. Retry shortly.", {"Retry-After": "2"}
+        )
+    return error_response(503, "store_unavailable", "The database is not available; nothing was saved.")
+
+
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-    _log.error("API request failed: %s", type(exc).__name__, exc_info=exc)
+    _log.error("API request failed:\n%s", safe_traceback(exc))
     return error_response(500, "internal_error", "Internal error; it was logged.")
 
 
@@ -111,4 +153,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(MedspeakError, _domain)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(OverflowError, _out_of_range)
+    app.add_exception_handler(DataError, _out_of_range)
+    app.add_exception_handler(OperationalError, _database)
     app.add_exception_handler(Exception, _unexpected)

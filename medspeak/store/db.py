@@ -77,7 +77,7 @@ class Store:
         config.set_main_option("script_location", str(_MIGRATIONS_DIR))
         config.attributes["engine"] = self.engine
         try:
-            command.upgrade(config, "heads")  # parallel branches are merged later
+            command.upgrade(config, "head")
         except (OSError, SQLAlchemyError) as exc:
             raise StoreUnavailable(
                 f"Cannot open or migrate the database ({_safe_url(self.url)}): {exc.__class__.__name__}: "

@@ -6,7 +6,7 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
-from medspeak.api.deps import CurrentActor, StoreDep
+from medspeak.api.deps import CurrentActor, DbId, StoreDep
 from medspeak.services import audit_log
 
 router = APIRouter(tags=["audit"])
@@ -42,7 +42,7 @@ def audit_events(
     username: str | None = None,
     action: Annotated[str | None, Query(description="prefix, e.g. 'document.'")] = None,
     outcome: Annotated[str | None, Query(pattern="^(success|failure|denied)$")] = None,
-    patient_id: int | None = None,
+    patient_id: DbId | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,

@@ -6,7 +6,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, UploadFile
 from pydantic import BaseModel, ConfigDict
 
-from medspeak.api.deps import CurrentActor, StoreDep
+from medspeak.api.deps import CurrentActor, DbId, StoreDep
+from medspeak.api.errors import ErrorBody
 from medspeak.errors import NotFound
 from medspeak.services import documents
 from medspeak.services.documents import Language
@@ -36,12 +37,19 @@ class JobOut(BaseModel):
     finished: bool
 
 
-@router.post("/documents", status_code=202)
+@router.post(
+    "/documents",
+    status_code=202,
+    responses={
+        411: {"model": ErrorBody, "description": "No Content-Length (chunked bodies are refused)"},
+        413: {"model": ErrorBody, "description": "Larger than max_upload_mb"},
+    },
+)
 def upload_document(
     file: UploadFile,
     actor: CurrentActor,
     store: StoreDep,
-    patient_id: Annotated[int | None, Form()] = None,
+    patient_id: Annotated[DbId | None, Form()] = None,
     kind: Annotated[str, Form()] = "other",
     language: Annotated[Language, Form()] = "auto",
     received: Annotated[date | None, Form()] = None,
@@ -66,7 +74,7 @@ def upload_document(
 
 
 @router.get("/jobs/{job_id}")
-def get_job(job_id: int, actor: CurrentActor, store: StoreDep) -> JobOut:
+def get_job(job_id: DbId, actor: CurrentActor, store: StoreDep) -> JobOut:
     """Progress of one reading job (no patient data)."""
     views = documents.job_views(store, actor, [job_id])
     if not views:

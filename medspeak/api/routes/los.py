@@ -6,14 +6,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from medspeak.api.deps import CurrentActor, StoreDep
+from medspeak.api.deps import CurrentActor, DbId, StoreDep
 from medspeak.los import service as los
 
 router = APIRouter(tags=["length of stay"])
 
 
 class StayIn(BaseModel):
-    encounter_id: int = Field(description="an inpatient encounter (stay)")
+    encounter_id: DbId = Field(description="an inpatient encounter (stay)")
 
 
 class DriverOut(BaseModel):

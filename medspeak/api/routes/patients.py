@@ -123,7 +123,7 @@ def patient_record(patient_id: DbId, actor: CurrentActor, store: StoreDep) -> Pa
     response_class=Response,
     responses={200: {"content": {"application/fhir+json": {"schema": {"type": "object"}}}}},
 )
-def patient_fhir(patient_id: int, actor: CurrentActor, store: StoreDep) -> Response:
+def patient_fhir(patient_id: DbId, actor: CurrentActor, store: StoreDep) -> Response:
     """The patient's merged record as a FHIR R4 collection Bundle, each resource with its Provenance."""
     export = record_service.fhir_export(store, actor, patient_id)
     return Response(

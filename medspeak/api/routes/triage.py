@@ -5,7 +5,7 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from medspeak.api.deps import CurrentActor, StoreDep
+from medspeak.api.deps import CurrentActor, DbId, StoreDep
 from medspeak.triage import service as triage
 from medspeak.triage.inputs import TriageInputs
 
@@ -28,8 +28,8 @@ class TriageIn(BaseModel):
     mental_status: Literal["alert", "verbal", "pain", "unresponsive"] | None = None
     pain: float | None = None
     injury: bool | None = None
-    patient_id: int | None = Field(default=None, description="store the assessment in this patient's record")
-    encounter_id: int | None = None
+    patient_id: DbId | None = Field(default=None, description="store the assessment in this patient's record")
+    encounter_id: DbId | None = None
 
 
 class FiredRuleOut(BaseModel):
