@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -21,6 +21,9 @@ from medspeak.config import get_settings
 from medspeak.errors import MedspeakError
 from medspeak.store.db import Store, get_store
 from medspeak.triage import cli as triage_cli
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 __all__ = ["app", "main"]
 
@@ -137,6 +140,13 @@ def audit_verify() -> None:
     raise typer.Exit(1)
 
 
+def _audit_cli(db: Session, action: str, detail: str) -> None:
+    """An administrative action taken from a shell, in the audit trail as the ``cli`` system user."""
+    from medspeak.store import audit
+
+    audit.record(db, username="cli", role="system", action=action, outcome="success", detail=detail)
+
+
 @users_app.command("add")
 def users_add(
     username: str,
@@ -151,11 +161,8 @@ def users_add(
     password = generate_password()
     with store.transaction() as db:
         add_user(db, username, name or username, role.value, password)
-        from medspeak.store import audit
 
-        audit.record(
-            db, username="cli", role="system", action="user.create", outcome="success", detail=f"role {role.value}"
-        )
+        _audit_cli(db, "user.create", f"role {role.value}")
     typer.echo(f"{username.lower()} ({role.value}) password: {password}")
 
 
@@ -164,7 +171,6 @@ def users_unlock(username: str) -> None:
     """Clear failed attempts and a lockout."""
     from sqlalchemy import select
 
-    from medspeak.store import audit
     from medspeak.store.models import User
 
     with _store().transaction() as db:
@@ -172,9 +178,7 @@ def users_unlock(username: str) -> None:
         if user is None:
             raise MedspeakError(f"No user {username}.")
         user.failed_attempts, user.locked_until = 0, None
-        audit.record(
-            db, username="cli", role="system", action="user.unlock", outcome="success", detail=f"user {user.id}"
-        )
+        _audit_cli(db, "user.unlock", f"user {user.id}")
     typer.echo(f"{username} unlocked.")
 
 
@@ -190,18 +194,10 @@ def users_apikey_create(
 ) -> None:
     """Create an API key; it is printed once and only its hash is kept."""
     from medspeak.auth.apikeys import add_key
-    from medspeak.store import audit
 
     with _store().transaction() as db:
         summary, key = add_key(db, username, name, expires_days=expires_days)
-        audit.record(
-            db,
-            username="cli",
-            role="system",
-            action="apikey.create",
-            outcome="success",
-            detail=f"key {summary.id} ({summary.prefix}) for user {summary.username}",
-        )
+        _audit_cli(db, "apikey.create", f"key {summary.id} ({summary.prefix}) for user {summary.username}")
     typer.echo(f"API key {summary.id} for {summary.username} ({summary.role}), shown once:\n{key}")
 
 
@@ -211,18 +207,10 @@ def users_apikey_revoke(
 ) -> None:
     """Revoke an API key at once; requests with it get 401."""
     from medspeak.auth.apikeys import revoke_key_unaudited
-    from medspeak.store import audit
 
     with _store().transaction() as db:
         summary = revoke_key_unaudited(db, key_id)
-        audit.record(
-            db,
-            username="cli",
-            role="system",
-            action="apikey.revoke",
-            outcome="success",
-            detail=f"key {summary.id} ({summary.prefix}) of user {summary.username}",
-        )
+        _audit_cli(db, "apikey.revoke", f"key {summary.id} ({summary.prefix}) of user {summary.username}")
     typer.echo(f"API key {summary.id} ({summary.prefix}...) of {summary.username} revoked.")
 
 

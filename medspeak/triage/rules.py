@@ -52,15 +52,26 @@ class SafetyRule:
         if self.field is not None and self.op not in (*_OPS, "in"):
             raise ValueError(f"rule {self.id}: unknown operator {self.op!r}")
 
-    def matches(self, frame: pd.DataFrame, similarity: dict[str, npt.NDArray[np.float64]]) -> npt.NDArray[np.bool_]:
-        """Which rows meet the rule; a missing value never fires a rule (the result lists it as missing)."""
+    def matches(
+        self,
+        frame: pd.DataFrame,
+        similarity: dict[str, npt.NDArray[np.float64]],
+        numeric: dict[str, npt.NDArray[np.float64]] | None = None,
+    ) -> npt.NDArray[np.bool_]:
+        """Which rows meet the rule; a missing value never fires a rule (the result lists it as missing).
+
+        ``numeric`` caches the columns already converted to floats, shared by the rules of one batch.
+        """
         if self.complaint is not None:
             sims = similarity[self.complaint]
             return np.asarray(np.nan_to_num(sims, nan=0.0) >= self.min_similarity, dtype=bool)
-        column = frame[self.field]
+        field = str(self.field)
         if self.op == "in":
-            return np.asarray(column.isin(list(self.value)).to_numpy(), dtype=bool)
-        values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+            return np.asarray(frame[field].isin(list(self.value)).to_numpy(), dtype=bool)
+        cache = {} if numeric is None else numeric
+        if field not in cache:
+            cache[field] = pd.to_numeric(frame[field], errors="coerce").to_numpy(dtype=float)
+        values = cache[field]
         with np.errstate(invalid="ignore"):
             hit = np.asarray(_OPS[str(self.op)](values, float(self.value)), dtype=bool)
         return np.asarray(hit & ~np.isnan(values), dtype=bool)
@@ -107,8 +118,9 @@ def apply_caps(
     """Cap each row's level by the rules it meets; return the final levels and the rules fired per row."""
     final = np.asarray(levels, dtype=int).copy()
     fired: list[list[FiredRule]] = [[] for _ in range(len(final))]
+    numeric: dict[str, npt.NDArray[np.float64]] = {}
     for rule in rules:
-        hit = rule.matches(frame, similarity)
+        hit = rule.matches(frame, similarity, numeric)
         final = np.where(hit, np.minimum(final, rule.level), final)
         for i in np.flatnonzero(hit):
             fired[i].append(FiredRule(rule.id, rule.name, rule.level, rule.describe(), rule.source))
