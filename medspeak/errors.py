@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import traceback
+
 __all__ = [
     "AccountLocked",
     "IngestFailed",
@@ -13,6 +15,7 @@ __all__ = [
     "StoreUnavailable",
     "UploadRejected",
     "ValidationFailed",
+    "safe_traceback",
 ]
 
 
@@ -54,3 +57,21 @@ class UploadRejected(MedspeakError):
 
 class IngestFailed(MedspeakError):
     """Text could not be obtained from a document or one of its pages."""
+
+
+def safe_traceback(exc: BaseException) -> str:
+    """Where an exception came from (types, files, lines, functions), without its messages.
+
+    Messages may quote patient data (a value that failed to parse, a driver's SQL with its bound
+    parameters), so the log keeps the shape of the failure and leaves out what it was about.
+    """
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        frames = traceback.extract_tb(current.__traceback__)
+        parts.append(f"{type(current).__module__}.{type(current).__qualname__} (message omitted)")
+        parts += [f"  at {f.filename}:{f.lineno} in {f.name}" for f in frames]
+        current = current.__cause__ or current.__context__
+    return "\n".join(parts)

@@ -7,7 +7,6 @@ generic 500 whose detail stays in the log: where it failed, not the message (whi
 from __future__ import annotations
 
 import logging
-import traceback
 from collections.abc import Mapping
 from typing import Final
 
@@ -29,11 +28,12 @@ from medspeak.errors import (
     StoreUnavailable,
     UploadRejected,
     ValidationFailed,
+    safe_traceback,
 )
 from medspeak.los.artifact import ModelUnavailable as LosModelUnavailable
 from medspeak.triage.model import ModelUnavailable as TriageModelUnavailable
 
-__all__ = ["ErrorBody", "ErrorDetail", "error_response", "install", "safe_traceback"]
+__all__ = ["ErrorBody", "ErrorDetail", "error_response", "install"]
 
 _log = logging.getLogger(__name__)
 
@@ -75,24 +75,6 @@ def error_response(status: int, code: str, message: str, headers: Mapping[str, s
     """A JSON error response with the house body."""
     body = ErrorBody(error=ErrorDetail(code=code, message=message))
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
-
-
-def safe_traceback(exc: BaseException) -> str:
-    """Where an exception came from (types, files, lines, functions), without its messages.
-
-    Messages may quote patient data (a value that failed to parse, a driver's SQL with its bound
-    parameters), so the log keeps the shape of the failure and leaves out what it was about.
-    """
-    parts: list[str] = []
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        frames = traceback.extract_tb(current.__traceback__)
-        parts.append(f"{type(current).__module__}.{type(current).__qualname__} (message omitted)")
-        parts += [f"  at {f.filename}:{f.lineno} in {f.name}" for f in frames]
-        current = current.__cause__ or current.__context__
-    return "\n".join(parts)
 
 
 def _bearer_challenge(status: int) -> dict[str, str] | None:

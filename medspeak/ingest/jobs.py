@@ -17,8 +17,8 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from medspeak.errors import MedspeakError
-from medspeak.indexing.extract import ExtractionOutput, extract_facts
+from medspeak.errors import MedspeakError, safe_traceback
+from medspeak.indexing.extract import NO_MODEL_NOTICE, ExtractionOutput, extract_facts
 from medspeak.indexing.schema import Fact as FactModel
 from medspeak.ingest.ocr import OcrEngine, get_engine
 from medspeak.ingest.pipeline import Cancelled, ExtractionResult, extract
@@ -64,7 +64,30 @@ class JobRunner:
             _, _, job_id = self._queue.get()
             if self._stopping.is_set():
                 return
-            self.run(job_id)
+            try:
+                self.run(job_id)
+            except Exception as exc:  # the store refused even the job's outcome: keep the worker alive
+                _log.error("ingest job %s could not be recorded:\n%s", job_id, safe_traceback(exc))
+                self._mark_failed(job_id)
+
+    def _mark_failed(self, job_id: int) -> None:
+        """Best effort, in a fresh transaction: the job and its document say why nothing was saved.
+
+        When even this fails (the database is gone), the job stays ``running`` and the next start
+        resumes it (``resume_pending``): the document's text is read again, nothing half-written stays.
+        """
+        message = "The result could not be saved (storage full or unavailable); nothing was kept. Upload again later."
+        try:
+            with self.store.transaction() as db:
+                job = db.get(IngestJob, job_id)
+                if job is None:
+                    return
+                job.status, job.message, job.updated_at = "failed", message, utcnow()
+                db.execute(
+                    update(Document).where(Document.id == job.document_id).values(status="failed", error=message)
+                )
+        except Exception as exc:  # noqa: BLE001 - nothing more can be done here; the restart resumes it
+            _log.error("ingest job %s left for the next start:\n%s", job_id, safe_traceback(exc))
 
     def resume_pending(self) -> int:
         """Queue again the jobs a previous process left queued or running (crash, restart)."""
@@ -110,8 +133,9 @@ class JobRunner:
             self._finish(job_id, "cancelled", "Cancelled by the user.", None)
         except MedspeakError as exc:
             self._finish(job_id, "failed", str(exc), None)
-        except Exception:  # a bug must not kill the worker: record it, keep serving
-            _log.exception("ingest job %s crashed", job_id)
+        except Exception as exc:  # a bug must not kill the worker: record it, keep serving
+            # The shape of the failure only: an exception's message may quote the document's text.
+            _log.error("ingest job %s crashed:\n%s", job_id, safe_traceback(exc))
             self._finish(job_id, "failed", "Internal error while reading the document; it was logged.", None)
         else:
             failed = result.failed_pages
@@ -149,6 +173,7 @@ class JobRunner:
             page_budget_s=settings.ocr_page_budget_s,
             progress=progress,
             cancel=cancel,
+            workers=settings.ocr_page_workers or None,  # 0: one a core
         )
 
     def _engine(self, name: str) -> OcrEngine:
@@ -242,7 +267,11 @@ def _index(result: ExtractionResult) -> tuple[ExtractionOutput | None, str | Non
     except MedspeakError as exc:
         return None, f"Facts could not be extracted: {exc}"
     dropped = len(output.unsupported)
-    return output, (f"{dropped} statement(s) without evidence in the text were left out." if dropped else None)
+    # A language model that failed is news (the facts came from the rules instead); having none is the default.
+    notes = [n for n in output.notices if n != NO_MODEL_NOTICE]
+    if dropped:
+        notes.append(f"{dropped} statement(s) without evidence in the text were left out.")
+    return output, " ".join(notes) or None
 
 
 def _fact_row(doc: Document, fact: FactModel) -> Fact:

@@ -1,16 +1,26 @@
 """From a validated upload to pages of words: text layer first, OCR where a page has none.
 
 Each page runs under a time budget and fails alone, with its reason; progress is reported after
-every page and a cancel request is honoured between pages.
+every page, in page order, and a cancel request is honoured between pages. Pages are rendered
+one at a time on the caller's thread (pdfium is not thread-safe) and, with an engine
+that keeps a page to one core (Tesseract), OCR'd ``workers`` at a time on a thread pool: the
+engine releases the GIL, so 2 workers use 2 cores. At most ``workers + 1`` page images are held
+at once, and once a cancel is seen no new page starts.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
+from functools import partial
+from typing import Final
 
 import pypdfium2 as pdfium
 from PIL import Image
@@ -21,10 +31,21 @@ from medspeak.ingest.prepare import prepare
 from medspeak.ingest.textlayer import docx_text, pdf_text_layer, typed_page
 from medspeak.ingest.types import FileKind, PageText, ValidatedUpload, Word
 
-__all__ = ["Cancelled", "ExtractionResult", "extract", "ocr_image", "render_page", "words_to_text"]
+__all__ = [
+    "Cancelled",
+    "ExtractionResult",
+    "PageImage",
+    "default_workers",
+    "extract",
+    "ocr_image",
+    "read_pages",
+    "render_page",
+    "words_to_text",
+]
 
-_RENDER_DPI = 200  # enough for 10-pt text (Tesseract wants ~20 px capitals); 300 DPI costs 2x for no gain
-_MIN_TEXT_LAYER_CHARS = 20  # fewer letters than this on a PDF page: treat it as a scan
+_RENDER_DPI: Final = 200  # enough for 10-pt text (Tesseract wants ~20 px capitals); 300 DPI costs 2x for no gain
+_MIN_TEXT_LAYER_CHARS: Final = 20  # fewer letters than this on a PDF page: treat it as a scan
+_MAX_DEFAULT_WORKERS: Final = 4  # pages at once when not configured: one a core, leaving a big server some room
 
 Progress = Callable[[int, int], None]  # (pages done, pages in all)
 
@@ -46,6 +67,23 @@ class ExtractionResult:
         return [p.number for p in self.pages if p.error]
 
 
+@dataclass(frozen=True)
+class PageImage:
+    """A page with no usable text: its image, to be OCR'd."""
+
+    number: int  # from 1
+    image: Image.Image
+
+
+def default_workers() -> int:
+    """Pages OCR'd at once when not configured: one a core this process may use, at most 4."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, _MAX_DEFAULT_WORKERS))
+
+
 def words_to_text(words: list[Word]) -> str:
     lines: dict[int, list[str]] = {}
     for word in words:
@@ -53,10 +91,27 @@ def words_to_text(words: list[Word]) -> str:
     return "\n".join(" ".join(tokens) for _, tokens in sorted(lines.items()))
 
 
-def ocr_image(image: Image.Image, engine: OcrEngine, *, language: str, timeout_s: float, number: int = 1) -> PageText:
-    """OCR one page image; a failure or an overrun becomes this page's ``error``."""
+def ocr_image(
+    image: Image.Image,
+    engine: OcrEngine,
+    *,
+    language: str,
+    timeout_s: float,
+    number: int = 1,
+    steps: Sequence[str] | None = None,
+) -> PageText:
+    """OCR one page image; a failure or an overrun becomes this page's ``error``.
+
+    Args:
+        image: the page, any mode.
+        engine: the OCR engine.
+        language: ``"en"``, ``"fr"`` or ``"auto"``.
+        timeout_s: the page's budget, counted from when its preparation starts.
+        number: the page's number in its document, from 1.
+        steps: preparation steps, for measurement (``bench/ocr.py --ablation``); ``None``: the defaults.
+    """
     start = time.perf_counter()
-    prepared = prepare(image)
+    prepared = prepare(image, steps=steps)
     try:
         words = engine.recognize(prepared, language=language, timeout_s=timeout_s)
     except IngestFailed as exc:
@@ -64,7 +119,7 @@ def ocr_image(image: Image.Image, engine: OcrEngine, *, language: str, timeout_s
             number, f"ocr:{engine.name}", "", [], prepared.width, prepared.height, time.perf_counter() - start, str(exc)
         )
     seconds = time.perf_counter() - start
-    error = f"OCR took {seconds:.0f} s, over the page budget of {timeout_s:.0f} s." if seconds > timeout_s else None
+    error = f"OCR took {seconds:.3g} s, over the page budget of {timeout_s:g} s." if seconds > timeout_s else None
     return PageText(
         number, f"ocr:{engine.name}", words_to_text(words), words, prepared.width, prepared.height, seconds, error
     )
@@ -86,7 +141,7 @@ def render_page(kind: FileKind, content: bytes, number: int, *, dpi: int = _REND
     raise IngestFailed("Typed documents have no page image.")
 
 
-def _pdf_pages(content: bytes, engine: Callable[[], OcrEngine], language: str, budget: float) -> Iterator[PageText]:
+def _pdf_pages(content: bytes) -> Iterator[PageText | PageImage]:
     pdf = pdfium.PdfDocument(content)
     try:
         for index in range(len(pdf)):
@@ -94,18 +149,72 @@ def _pdf_pages(content: bytes, engine: Callable[[], OcrEngine], language: str, b
             layer = pdf_text_layer(page, index + 1)
             if sum(ch.isalnum() for ch in layer.text) >= _MIN_TEXT_LAYER_CHARS:
                 yield layer
-            else:  # a scanned page: render it and read it
-                image = page.render(scale=_RENDER_DPI / 72).to_pil()
-                yield ocr_image(image, engine(), language=language, timeout_s=budget, number=index + 1)
+            else:  # a scanned page: render it and read it (pdfium's grey rendering costs more than RGB + convert)
+                yield PageImage(index + 1, page.render(scale=_RENDER_DPI / 72).to_pil())
     finally:
         pdf.close()
 
 
-def _image_pages(content: bytes, engine: Callable[[], OcrEngine], language: str, budget: float) -> Iterator[PageText]:
+def _image_pages(content: bytes) -> Iterator[PageImage]:
     with Image.open(io.BytesIO(content)) as image:
         for index in range(int(getattr(image, "n_frames", 1))):
             image.seek(index)
-            yield ocr_image(image.copy(), engine(), language=language, timeout_s=budget, number=index + 1)
+            yield PageImage(index + 1, image.copy())
+
+
+def _done(page: PageText) -> Future[PageText]:
+    future: Future[PageText] = Future()
+    future.set_result(page)
+    return future
+
+
+def read_pages(
+    pages: Iterable[PageText | PageImage],
+    engine: Callable[[], OcrEngine],
+    *,
+    language: str,
+    page_budget_s: float,
+    workers: int = 1,
+    steps: Sequence[str] | None = None,
+) -> Generator[PageText, None, None]:
+    """Every page read, in order: OCR for page images, up to ``workers`` at once when the engine allows it.
+
+    ``pages`` is consumed lazily, at most ``workers + 1`` ahead of the page last yielded; closing
+    the iterator (a cancel) drops the pages not started and waits for those being read.
+
+    Args:
+        pages: pages already read (a text layer) and page images, in document order.
+        engine: returns the OCR engine; called only when a page needs OCR.
+        language: ``"en"``, ``"fr"`` or ``"auto"``.
+        page_budget_s: a page taking longer fails alone with that reason.
+        workers: pages OCR'd at once; only engines marked ``concurrent`` (thread-safe, one core a
+            page: Tesseract) use more than one, the others already use every core for one page.
+        steps: preparation steps, for measurement; ``None``: the defaults.
+    """
+    pool: ThreadPoolExecutor | None = None
+    window: deque[Future[PageText]] = deque()
+    try:
+        for page in pages:
+            if isinstance(page, PageText):
+                window.append(_done(page))
+            else:
+                ocr = engine()
+                if pool is None and workers > 1 and getattr(ocr, "concurrent", False):
+                    pool = ThreadPoolExecutor(workers, thread_name_prefix="medspeak-ocr")
+                read = partial(ocr_image, page.image, ocr, language=language, timeout_s=page_budget_s, steps=steps)
+                window.append(
+                    _done(read(number=page.number)) if pool is None else pool.submit(read, number=page.number)
+                )
+            limit = workers + 1 if pool is not None else 1  # one page ready to start when a worker frees up
+            while window and (len(window) >= limit or window[0].done()):
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        if isinstance(pages, Generator):
+            pages.close()  # a PDF's pages: release the document now, not when collected
 
 
 def extract(
@@ -116,6 +225,7 @@ def extract(
     page_budget_s: float = 60.0,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    workers: int | None = None,
 ) -> ExtractionResult:
     """All pages of an upload with their words; OCR only where there is no usable text layer.
 
@@ -124,28 +234,32 @@ def extract(
         engine: returns the OCR engine; called only when a page needs OCR (so typed files need none).
         language: ``"en"``, ``"fr"`` or ``"auto"``.
         page_budget_s: a page taking longer fails alone with that reason.
-        progress: called with (pages done, pages in all) after every page.
-        cancel: set by the user; checked between pages.
+        progress: called with (pages done, pages in all) after every page, in page order.
+        cancel: set by the user; checked between pages: no page starts after it is seen.
+        workers: pages OCR'd at once; ``None``: one a core (``default_workers``).
 
     Raises:
         Cancelled: ``cancel`` was set.
         IngestFailed: no page at all could be read.
     """
+    sources: Iterable[PageText | PageImage]
     if upload.kind is FileKind.TXT:
-        pages: Iterator[PageText] = iter([typed_page(upload.content.decode(upload.encoding or "utf-8", "replace"))])
+        sources = [typed_page(upload.content.decode(upload.encoding or "utf-8", "replace"))]
     elif upload.kind is FileKind.DOCX:
-        pages = iter([typed_page(docx_text(upload.content))])
+        sources = [typed_page(docx_text(upload.content))]
     elif upload.kind is FileKind.PDF:
-        pages = _pdf_pages(upload.content, engine, language, page_budget_s)
+        sources = _pdf_pages(upload.content)
     else:
-        pages = _image_pages(upload.content, engine, language, page_budget_s)
+        sources = _image_pages(upload.content)
+    count = default_workers() if workers is None else workers
     done: list[PageText] = []
-    for page in pages:  # each page is read lazily: cancel takes effect before the next one starts
-        done.append(page)
-        if progress is not None:
-            progress(len(done), upload.page_count)
-        if cancel is not None and cancel.is_set():
-            raise Cancelled("Cancelled by the user.")
+    with closing(read_pages(sources, engine, language=language, page_budget_s=page_budget_s, workers=count)) as pages:
+        for page in pages:  # pages are read lazily: cancel takes effect before the next one starts
+            done.append(page)
+            if progress is not None:
+                progress(len(done), upload.page_count)
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("Cancelled by the user.")
     if done and all(p.error for p in done):
         raise IngestFailed(f"No page could be read: {done[0].error}")
     return ExtractionResult(done)

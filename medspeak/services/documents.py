@@ -6,6 +6,7 @@ patient data and is permission-checked without flooding the audit trail.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -17,7 +18,7 @@ from medspeak.auth.roles import Actor, Permission
 from medspeak.errors import NotFound, UploadRejected, ValidationFailed
 from medspeak.ingest.jobs import get_runner
 from medspeak.ingest.pipeline import render_page
-from medspeak.ingest.types import FileKind, Word
+from medspeak.ingest.types import FileKind, ValidatedUpload, Word
 from medspeak.ingest.validate import sniff, validate_upload
 from medspeak.services.audited import audited, record_alone, require
 from medspeak.services.patients import DocumentSummary, document_summary
@@ -45,6 +46,7 @@ __all__ = [
 DOCUMENT_KINDS = ("discharge_summary", "prescription", "lab_order", "imaging_order", "report", "other")
 Language = Literal["auto", "en", "fr"]
 _FINISHED = {"done", "failed", "cancelled"}
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,37 @@ def upload(
     except UploadRejected as exc:
         record_alone(store, actor, "document.upload", "failure", patient_id=patient_id, detail=f"rejected: {exc}")
         raise
+    try:
+        outcome = _record_upload(store, actor, checked, patient_id, kind, language)
+    except BaseException:
+        _discard_orphan(store, checked.sha256, f"{checked.sha256[:2]}/{checked.sha256}.{checked.extension}")
+        raise
+    if outcome.job_id is not None:
+        get_runner(store).submit(outcome.job_id)  # after the commit: the worker must see the rows
+    return outcome
+
+
+def _discard_orphan(store: Store, sha256: str, key: str) -> None:
+    """After a failed upload transaction (a full disk, a lost database), remove the original it stored
+    unless a committed document points to it; when even that check fails, the file is left (harmless)."""
+    try:
+        with store.transaction() as db:
+            referenced = db.scalar(select(Document.id).where(Document.sha256 == sha256).limit(1))
+            if referenced is None:
+                DocumentStorage(store.settings.documents_dir).discard(key)
+    except Exception:  # noqa: BLE001 - best effort: the upload's own error is what the user must see
+        _log.warning("could not check for an orphaned original after a failed upload")
+
+
+def _record_upload(
+    store: Store,
+    actor: Actor,
+    checked: ValidatedUpload,
+    patient_id: int | None,
+    kind: str,
+    language: Language,
+) -> UploadOutcome:
+    settings = store.settings
     with audited(store, actor, "document.upload", Permission.WRITE_CLINICAL, patient_id=patient_id) as call:
         if patient_id is not None and call.db.get(Patient, patient_id) is None:
             raise ValidationFailed(f"No patient with id {patient_id}.")
@@ -191,7 +224,6 @@ def upload(
             doc.duplicate_of_id,
             "Queued for reading." + (" The same file exists for another record: its text is reused." if same else ""),
         )
-    get_runner(store).submit(job.id)  # after the commit: the worker must see the rows
     return outcome
 
 

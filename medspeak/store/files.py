@@ -61,5 +61,9 @@ class DocumentStorage:
             raise ValueError("storage key outside the storage folder")
         return path
 
+    def discard(self, key: str) -> None:
+        """Remove a file this request created and no record points to (its transaction failed)."""
+        self.path(key).unlink(missing_ok=True)
+
     def read(self, key: str) -> bytes:
         return self.path(key).read_bytes()

@@ -5,9 +5,9 @@ The reports here are made up for the tests (never MTSamples text).
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +16,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from medspeak.demo.render import render_scan
 from medspeak.errors import MedspeakError
 from medspeak.ingest import evaluation
 from medspeak.ingest.evaluation import (
@@ -30,8 +29,7 @@ from medspeak.ingest.evaluation import (
     render_pages,
 )
 from medspeak.ingest.ocr import get_engine
-from medspeak.ingest.pipeline import ocr_image, words_to_text
-from medspeak.ingest.prepare import estimate_layout, estimate_skew, prepare
+from medspeak.ingest.pipeline import ocr_image
 from medspeak.ingest.types import Word
 
 REPORTS = [
@@ -187,92 +185,22 @@ def test_tesseract_reads_made_up_reports_well(reports_csv: Path) -> None:
     assert result["cer_degraded"] < 0.03
 
 
-# --- preparation ---------------------------------------------------------------------------------
+class _SleepyEngine:
+    """One core a page, thread-safe (like Tesseract): 0.25 s a page, whatever the page."""
+
+    name = "sleepy"
+    concurrent = True
+
+    def recognize(self, image: Image.Image, *, language: str, timeout_s: float) -> list[Word]:
+        time.sleep(0.25)
+        return [Word("Dry", 0.1, 0.1, 0.2, 0.12, 90.0, 0)]
 
 
-def _tilted_page(reports_csv: Path, degrees: float) -> Image.Image:
-    page = render_pages(read_reports_csv(reports_csv, 2), dpi=200, degraded=False)[0].image
-    return page.rotate(degrees, resample=Image.Resampling.BICUBIC, fillcolor=255)
-
-
-@pytest.mark.parametrize("degrees", [-2.0, 2.0])
-def test_skew_is_measured(reports_csv: Path, degrees: float) -> None:
-    assert estimate_skew(_tilted_page(reports_csv, degrees)) == pytest.approx(-degrees, abs=0.2)
-
-
-def test_a_page_tilted_by_two_degrees_comes_back_level(reports_csv: Path) -> None:
-    tilted = _tilted_page(reports_csv, 2.0)
-    prepared = prepare(tilted)
-    assert prepared.mode == "L"
-    assert prepared.size == tilted.size
-    assert abs(estimate_skew(prepared)) < 0.2 < abs(estimate_skew(prepare(tilted, steps=("orient",))))
-
-
-@pytest.mark.skipif(not _TESSERACT, reason="tesseract is not installed")
-def test_a_levelled_scan_reads_well(reports_csv: Path) -> None:
-    """Levelling resamples the page: the text must survive it (the gain itself shows on full pages, in the bench)."""
-    page = render_pages(read_reports_csv(reports_csv, 2), dpi=150, degraded=True, seed=3)[0]
-    scan = page.image.rotate(2.5, resample=Image.Resampling.BICUBIC, fillcolor=235)
-    words = get_engine("tesseract").recognize(prepare(scan), language="en", timeout_s=60)
-    assert error_rates([page.truth], [words_to_text(words)])[0] < 0.02
-
-
-def test_a_level_page_is_left_alone(reports_csv: Path) -> None:
-    level = _tilted_page(reports_csv, 0.0)
-    assert estimate_layout(level) == (0, pytest.approx(0.0, abs=0.1))
-    assert prepare(level).tobytes() == level.tobytes()
-
-
-@pytest.mark.parametrize(
-    ("turn", "turns_back"),
-    [(Image.Transpose.ROTATE_90, 3), (Image.Transpose.ROTATE_180, 2), (Image.Transpose.ROTATE_270, 1)],
-)
-def test_pages_fed_sideways_or_upside_down_come_back_upright(
-    reports_csv: Path, turn: Image.Transpose, turns_back: int
-) -> None:
-    page = render_pages(read_reports_csv(reports_csv, 2), dpi=150, degraded=True, seed=1)[0].image
-    turned = page.transpose(turn)
-    assert estimate_layout(turned)[0] == turns_back
-    assert prepare(turned).size == page.size
-
-
-def test_a_blank_or_one_line_page_is_not_turned() -> None:
-    blank = Image.new("L", (1240, 1754), 240)
-    assert estimate_layout(blank) == (0, 0.0)
-    one_line = render_pages([evaluation.Report("x", "CBC.")], dpi=150, degraded=False)[0].image
-    assert estimate_layout(one_line.transpose(Image.Transpose.ROTATE_180))[0] == 0  # too little to tell: as it came
-
-
-def _speckled_prescription() -> Image.Image:
-    """Two lines on grainy paper, 16 grey levels (the demo's scan): Otsu's threshold lands in the grain."""
-    return Image.open(io.BytesIO(render_scan("Page 1\nFurosemide 40 mg PO daily", 1))).convert("L")
-
-
-def test_the_grain_of_a_sparse_page_is_whitened_and_its_ink_kept() -> None:
-    page = _speckled_prescription()
-    whitened = np.asarray(prepare(page, steps=("whiten",)))
-    assert np.mean(whitened == 255) > 0.95  # the paper, grain included
-    ink = np.asarray(page) < 80
-    assert ink.any() and (whitened[ink] < 128).all()  # the strokes stay dark
-
-
-def test_a_full_page_is_not_whitened(reports_csv: Path) -> None:
-    report = evaluation.Report("dense", " ".join(REPORTS * 12))
-    page = render_pages([report], dpi=200, degraded=True, seed=2)[0].image
-    assert prepare(page, steps=("whiten",)).tobytes() == page.tobytes()
-
-
-@pytest.mark.skipif(not _TESSERACT, reason="tesseract is not installed")
-def test_a_sparse_speckled_page_is_read() -> None:
-    words = get_engine("tesseract").recognize(prepare(_speckled_prescription()), language="en", timeout_s=60)
-    assert "Furosemide 40 mg PO daily" in words_to_text(words)
-
-
-def test_photos_are_turned_upright_from_exif() -> None:
-    photo = Image.new("RGB", (40, 20), "white")
-    exif = photo.getexif()
-    exif[0x0112] = 6  # "rotate 90° clockwise to display"
-    buffer = io.BytesIO()
-    photo.save(buffer, format="JPEG", exif=exif)
-    with Image.open(buffer) as loaded:
-        assert prepare(loaded).size == (20, 40)
+def test_speed_is_measured_as_the_product_reads_pages_side_by_side() -> None:
+    pages = [evaluation.RenderedPage("x", n, 50, False, Image.new("L", (200, 280), 255), "Dry") for n in (1, 2, 3, 4)]
+    serial = evaluation.measure(pages, _SleepyEngine(), workers=1)
+    parallel = evaluation.measure(pages, _SleepyEngine(), workers=2)
+    assert (serial.workers, parallel.workers) == (1, 2)
+    assert serial.seconds >= 4 * 0.25  # wall clock over the whole run, not a sum of page times
+    assert parallel.pages_per_s > 1.5 * serial.pages_per_s
+    assert parallel.cer == serial.cer == 0.0

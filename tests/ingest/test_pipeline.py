@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import shutil
 import threading
+import time
 
 import pytest
 from fpdf import FPDF
@@ -13,7 +14,8 @@ from PIL import Image
 from medspeak.demo.render import render_scan
 from medspeak.errors import IngestFailed
 from medspeak.ingest.ocr import get_engine
-from medspeak.ingest.pipeline import Cancelled, extract
+from medspeak.ingest.ocr.tesseract import TesseractEngine, in_process_available, parse_tsv
+from medspeak.ingest.pipeline import Cancelled, extract, words_to_text
 from medspeak.ingest.types import Word
 from medspeak.ingest.validate import validate_upload
 from tests.ingest import corpus
@@ -142,3 +144,142 @@ def test_rapidocr_reads_a_scan_when_installed() -> None:
     result = extract(_upload("rx.png", render_scan(PRESCRIPTION, 2)), lambda: get_engine("rapidocr"))
     assert result.pages[0].source == "ocr:rapidocr"
     assert "Amoxicillin" in result.text
+
+
+class _SlowEngine:
+    """Thread-safe and one core a page, like Tesseract: takes ``seconds`` a page, counts pages read at once."""
+
+    name = "slow"
+    concurrent = True
+
+    def __init__(self, seconds: float = 0.3, fail_on: str | None = None, slow_on: str | None = None) -> None:
+        self.seconds, self.fail_on, self.slow_on = seconds, fail_on, slow_on
+        self.calls = self.running = self.most_at_once = 0
+        self._lock = threading.Lock()
+
+    def recognize(self, image: Image.Image, *, language: str, timeout_s: float) -> list[Word]:
+        with self._lock:
+            self.calls += 1
+            self.running += 1
+            self.most_at_once = max(self.most_at_once, self.running)
+        label = str(image.getpixel((0, 0)))  # each test page is marked by its first pixel
+        try:
+            time.sleep(1.0 if label == self.slow_on else self.seconds)
+        finally:
+            with self._lock:
+                self.running -= 1
+        if label == self.fail_on:
+            raise IngestFailed("OCR took longer than the page budget (1 s).")
+        return [Word(label, 0.1, 0.1, 0.2, 0.2, 95.0, 0)]
+
+
+def _marked_tiff(count: int) -> bytes:
+    """A multi-page TIFF whose page n has grey level n in its corner (the _SlowEngine reads it back)."""
+    frames = [Image.new("L", (300, 200), 255) for _ in range(count)]
+    for number, frame in enumerate(frames, start=1):
+        frame.putpixel((0, 0), number)
+    out = io.BytesIO()
+    frames[0].save(out, "TIFF", save_all=True, append_images=frames[1:])
+    return out.getvalue()
+
+
+def test_pages_are_read_side_by_side_and_reported_in_order() -> None:
+    engine = _SlowEngine(0.3)
+    seen: list[tuple[int, int]] = []
+    start = time.perf_counter()
+    result = extract(
+        _upload("fax.tif", _marked_tiff(6)),
+        lambda: engine,
+        workers=2,
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    elapsed = time.perf_counter() - start
+    assert [p.text for p in result.pages] == ["1", "2", "3", "4", "5", "6"]
+    assert [p.number for p in result.pages] == [1, 2, 3, 4, 5, 6]
+    assert seen == [(n, 6) for n in range(1, 7)]
+    assert engine.most_at_once == 2
+    assert elapsed < 6 * 0.3 * 0.85  # faster than one page at a time (1.8 s): ~0.9 s when idle
+
+
+def test_engines_that_use_every_core_read_one_page_at_a_time() -> None:
+    engine = _SlowEngine(0.05)
+    engine.concurrent = False  # as RapidOCR: its runtime already spreads one page over the cores
+    extract(_upload("fax.tif", _marked_tiff(3)), lambda: engine, workers=2)
+    assert engine.most_at_once == 1
+
+
+def test_a_failed_page_fails_alone_when_pages_run_side_by_side() -> None:
+    result = extract(_upload("fax.tif", _marked_tiff(4)), lambda: _SlowEngine(0.05, fail_on="2"), workers=2)
+    assert result.failed_pages == [2]
+    assert "page budget" in (result.pages[1].error or "")
+    assert [p.text for p in result.pages] == ["1", "", "3", "4"]
+
+
+def test_cancel_starts_no_new_page_when_pages_run_side_by_side() -> None:
+    cancel = threading.Event()
+    engine = _SlowEngine(0.2)
+    with pytest.raises(Cancelled):
+        extract(
+            _upload("fax.tif", _marked_tiff(10)),
+            lambda: engine,
+            workers=2,
+            progress=lambda done, total: cancel.set(),
+            cancel=cancel,
+        )
+    assert engine.calls <= 3  # the first page, the one beside it, at most one that was already queued
+    assert engine.running == 0  # nothing left reading once extract has returned
+
+
+def test_a_page_over_its_budget_fails_alone_with_the_reason() -> None:
+    # The engine cannot be interrupted (as RapidOCR): the overrun is found when it returns.
+    engine = _SlowEngine(0.01, slow_on="2")
+    result = extract(_upload("fax.tif", _marked_tiff(3)), lambda: engine, workers=2, page_budget_s=0.5)
+    assert [p.text for p in result.pages] == ["1", "2", "3"]  # the words are kept for the record...
+    assert result.failed_pages == [2]  # ...but the page is flagged, alone
+    assert "over the page budget of 0.5 s" in (result.pages[1].error or "")
+
+
+_BACKENDS = [
+    pytest.param(False, id="command-line"),
+    pytest.param(
+        True,
+        id="in-process",
+        marks=pytest.mark.skipif(not in_process_available(), reason="tesserocr is not installed"),
+    ),
+]
+
+
+@needs_tesseract
+@pytest.mark.parametrize("in_process", _BACKENDS)
+def test_both_ways_of_running_tesseract_read_a_scan_with_boxes(in_process: bool) -> None:
+    image = Image.open(io.BytesIO(render_scan(PRESCRIPTION, 2)))
+    words = TesseractEngine(in_process=in_process).recognize(image, language="en", timeout_s=60)
+    text = words_to_text(words)
+    assert "Amoxicillin 500 mg PO three times daily" in text and "Paracetamol 1 g" in text
+    assert all(0 <= w.x0 < w.x1 <= 1 and 0 <= w.y0 < w.y1 <= 1 and 0 <= w.conf <= 100 for w in words)
+    assert len({w.line for w in words}) >= 3  # the heading and the two orders, on their own lines
+
+
+@needs_tesseract
+@pytest.mark.parametrize("in_process", _BACKENDS)
+def test_tesseract_stops_at_the_page_budget(in_process: bool) -> None:
+    image = Image.open(io.BytesIO(render_scan(PRESCRIPTION * 8, 3)))
+    with pytest.raises(IngestFailed, match="longer than the page budget"):
+        TesseractEngine(in_process=in_process).recognize(image, language="en", timeout_s=0.05)
+    assert TesseractEngine(in_process=in_process).recognize(image, language="en", timeout_s=60)  # and recovers
+
+
+def test_tesseract_tsv_becomes_words_with_boxes_and_lines() -> None:
+    tsv = (
+        "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n"
+        "1\t1\t0\t0\t0\t0\t0\t0\t1000\t500\t-1\t\n"
+        "5\t1\t1\t1\t1\t1\t100\t50\t200\t40\t96.5\tFurosemide\n"
+        "5\t1\t1\t1\t1\t2\t320\t50\t60\t40\t91\t40\n"
+        "5\t1\t1\t1\t2\t1\t100\t100\t80\t40\t12\t  \n"
+        "5\t1\t2\t1\t1\t1\t100\t300\t90\t40\t88\tdaily\n"
+    )
+    words = parse_tsv(tsv, 1000, 500)
+    assert parse_tsv(tsv.split("\n", 1)[1], 1000, 500) == words  # the library's TSV has no header
+    assert [(w.text, w.line) for w in words] == [("Furosemide", 0), ("40", 0), ("daily", 1)]
+    first = words[0]
+    assert (first.x0, first.y0, first.x1, first.y1, first.conf) == (0.1, 0.1, 0.3, 0.18, 96.5)

@@ -16,7 +16,7 @@ from sqlalchemy import event, func, select, text
 from medspeak.indexing.extract import reset_backends
 from medspeak.services.audit_log import verify_store
 from medspeak.store.db import Store
-from medspeak.store.models import Assessment, Fact
+from medspeak.store.models import Assessment, Document, Fact, IngestJob
 from tests.api.conftest import Seeded
 from tests.ingest import corpus
 
@@ -106,6 +106,38 @@ def test_a_full_database_refuses_writes_clearly_and_stays_sound(
     assert _count(store, Assessment.id) == assessments + written  # the refused write left nothing behind
     assert verify_store(store).ok
     assert client.post("/triage", headers=headers, json=triage).status_code == 200  # space again: work resumes
+
+
+def test_an_upload_refused_by_a_full_database_leaves_no_file_in_storage(
+    client: TestClient, store: Store, login: Login, seeded: Seeded, capped: Callable[[bool], None]
+) -> None:
+    headers = login("clinician")
+    capped(True)
+    statuses = []
+    for i in range(200):
+        note = f"Clinic note {i}. Metoprolol 25 mg PO twice daily. " + "x" * 2000
+        files = {"file": (f"note-{i}.txt", note.encode(), "text/plain")}
+        r = client.post("/documents", headers=headers, data={"patient_id": str(seeded.patient_id)}, files=files)
+        statuses.append(r.status_code)
+        if r.status_code != 202:
+            break
+    assert statuses[-1] == 503, statuses
+    capped(False)
+    with store.transaction() as db:
+        keys = set(db.scalars(select(Document.storage_key)).all())
+    root = store.settings.documents_dir
+    on_disk = {str(f.relative_to(root)) for f in root.rglob("*") if f.is_file()} if root.exists() else set()
+    assert on_disk == keys  # every stored original belongs to a committed document, none is orphaned
+    # The reader survived the full disk: every job ends (done, or failed saying why), none hangs.
+    deadline = time.monotonic() + 30
+    while True:
+        with store.transaction() as db:
+            jobs = db.execute(select(IngestJob.status, IngestJob.message)).all()
+        if all(status in ("done", "failed") for status, _ in jobs) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert jobs and all(status in ("done", "failed") for status, _ in jobs), jobs
+    assert all("could not be saved" in (message or "") for status, message in jobs if status == "failed")
 
 
 # --- language-model server down or silent ------------------------------------------------------

@@ -20,6 +20,11 @@ class EngineStatus:
 
 
 class OcrEngine(Protocol):
+    """An OCR engine. One may also set ``concurrent = True`` when its ``recognize`` is thread-safe
+    and uses one core (Tesseract: one single-threaded process a page): the pipeline then reads
+    several pages of a document at once. Without it, pages are read one at a time.
+    """
+
     name: str
 
     def recognize(self, image: Image.Image, *, language: str, timeout_s: float) -> list[Word]:

@@ -34,6 +34,7 @@ def _weights_dir() -> Path | None:
 
 class EasyOcrEngine:
     name = "easyocr"
+    concurrent = False  # one model on one GPU: pages queue for it
 
     @staticmethod
     def status() -> EngineStatus:

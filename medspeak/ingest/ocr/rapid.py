@@ -38,6 +38,7 @@ def _load() -> Any:
 
 class RapidOcrEngine:
     name = "rapidocr"
+    concurrent = False  # one ONNX session already spreads a page over every core
 
     @staticmethod
     def status() -> EngineStatus:
