@@ -4,6 +4,8 @@ lands, none fails on a lock, the database stays sound and the audit chain intact
 from __future__ import annotations
 
 import multiprocessing
+import sys
+import types
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 
@@ -22,7 +24,12 @@ _WRITES = 250
 
 
 @pytest.mark.slow  # ~30 s on 2 busy cores: 2,000 serialised commits plus 8 interpreter starts
-def test_eight_processes_write_2000_assessments_and_audit_events(store: Store, actors: dict[str, Actor]) -> None:
+def test_eight_processes_write_2000_assessments_and_audit_events(
+    store: Store, actors: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Spawned children re-run the parent's __main__; Streamlit's AppTest (earlier in the suite) leaves a
+    # page script there, which must not run in a writer. A bare __main__ gives each child a clean start.
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     clinician = actors["clinician"]
     patient = patients.register_patient(
         store, clinician, given_name="Load", family_name="Test", sex="female", birth_date=date(1980, 1, 1)
