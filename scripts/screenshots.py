@@ -1,4 +1,4 @@
-"""Regenerate the README screenshots: a fresh demo install, a clinician's Home and a patient's page.
+"""Regenerate the README screenshots: a fresh demo install, a clinician's Home, a patient's page and record.
 
 Run: ``PYTHONPATH=. .venv/bin/python scripts/screenshots.py`` (needs Debian chromium).
 """
@@ -48,6 +48,11 @@ def main() -> None:
             "SELECT p.id FROM patients p JOIN documents d ON d.patient_id = p.id JOIN encounters e "
             "ON e.patient_id = p.id WHERE d.text IS NOT NULL AND e.vitals IS NOT NULL LIMIT 1"
         ).fetchone()[0]
+        # The patient whose documents the reader takes first (lowest ids): their record fills first.
+        record_patient = conn.execute(
+            "SELECT patient_id FROM documents WHERE patient_id IS NOT NULL AND kind = 'discharge_summary' "
+            "AND language = 'en' ORDER BY id LIMIT 1"
+        ).fetchone()[0]
     server = subprocess.Popen(  # noqa: S603 - fixed arguments
         [sys.executable, "-m", "components.server", "--server.port", "8599"],
         env=env,
@@ -76,6 +81,27 @@ def main() -> None:
             page.get_by_role("heading", name="Visits and stays").scroll_into_view_if_needed()
             page.wait_for_timeout(1500)
             page.screenshot(path=str(ROOT / "docs" / "patient.png"))
+            for _ in range(240):  # the demo documents are read in the background after the first start
+                with sqlite3.connect(home / "var" / "medspeak.db") as conn:
+                    waiting = conn.execute(
+                        "SELECT COUNT(*) FROM ingest_jobs j JOIN documents d ON d.id = j.document_id "
+                        "WHERE d.patient_id = ? AND j.status IN ('queued', 'running')",
+                        (record_patient,),
+                    ).fetchone()[0]
+                if not waiting:
+                    break
+                time.sleep(1)
+            page.goto(f"http://127.0.0.1:8599/patients?patient={record_patient}")
+            heading = page.get_by_role("heading", name="Record from documents")
+            expect(heading).to_be_visible(timeout=60_000)
+            medication = page.get_by_role("button", name=re.compile(r"\d mg$")).first
+            expect(medication).to_be_visible(timeout=30_000)
+            medication.click()
+            expect(page.get_by_text("Select a line to see the words")).to_have_count(0, timeout=30_000)
+            page.wait_for_timeout(2000)
+            heading.evaluate("e => e.scrollIntoView({block: 'start'})")
+            page.wait_for_timeout(1000)
+            page.screenshot(path=str(ROOT / "docs" / "record.png"))
             for slug, marker in (("beds", "How good is this forecast?"),):
                 page.goto(f"http://127.0.0.1:8599/{slug}")
                 expect(page.get_by_text(marker).first).to_be_visible(timeout=60_000)

@@ -74,3 +74,29 @@ def test_components_and_strengths_are_normalised() -> None:
     assert normalize_strength("100 µg") == "100 mcg"
     assert parse_attributes("deux fois par jour").frequency == "BID"
     assert parse_attributes("by mouth").route == "PO"
+
+
+def test_a_prescription_form_field_is_not_a_medication() -> None:
+    text = (
+        "Rx\n1. Metformin 500 mg PO twice daily - for 90 days\n2. Ibuprofen 400 mg PO three times daily\n"
+        "Prescriber: Dr. M. Okafor (licence 90498)\nSignature: ____________________\n"
+    )
+    meds = [f.label for f in extract_facts(text, language="en").facts if f.category == "medication"]
+    assert meds == ["Metformin 500 mg", "Ibuprofen 400 mg"]
+    # As a scan reads it: the header lines fall in the prescription section, the blank line is lost.
+    scanned = "PRESCRIPTION\nPatient : Manon Leblanc\nDate: 2026-11-13\nRx\n1. Apixaban 5 mg PO twice daily\nSignature:"
+    meds = [f.label for f in extract_facts(scanned, language="fr").facts if f.category == "medication"]
+    assert meds == ["Apixaban 5 mg"]
+
+
+def test_a_lab_level_named_like_a_drug_is_a_lab_not_a_medication() -> None:
+    text = "Labs: Potassium 3.9 mmol/L, glucose 5.4 mmol/L. Started potassium chloride 20 mEq PO daily.\n"
+    facts = extract_facts(text, language="en").facts
+    assert [f.label for f in facts if f.category == "medication"] == ["potassium chloride 20 mEq"]
+    assert "Potassium 3.9 mmol/L" in [f.label for f in facts if f.category == "lab"]
+
+
+@pytest.mark.parametrize("none", ["Aucun", "Néant", "None"])
+def test_a_list_that_says_none_holds_no_medication(none: str) -> None:
+    text = f"Medications:\n{none}\n\nPlan: follow up in clinic.\n"
+    assert [f for f in extract_facts(text).facts if f.category == "medication"] == []

@@ -20,6 +20,8 @@ __all__ = ["Attributes", "find_medications", "normalize_strength", "parse_attrib
 _NUMBER = r"\d+(?:[.,]\d+)?"
 _UNIT = r"(?:mg|mcg|µg|ug|g|ml|l|units?|unités?|ui|iu|meq|mmol|unt|actuat|%)(?:/(?:ml|l|actuat|hr|h|kg|dose))?"
 STRENGTH = re.compile(rf"(?P<num>{_NUMBER}(?:/{_NUMBER})?)\s*(?P<unit>{_UNIT})(?![\w])", re.IGNORECASE)
+_CONCENTRATION = re.compile(r"/\s*d?L$", re.IGNORECASE)  # per litre or decilitre: a level in blood
+_FIELD = re.compile(r"^[^\W\d_][\w ]{0,30}:|_{3,}")  # a labelled field or a blank to fill in
 # "amoxicillin 250 mg / clavulanate 125 mg": a run of words, then its strength
 _COMPONENT = re.compile(
     rf"(?:\s*/\s*)?(?P<name>[^\W\d_][\w\-', ]*?)\s+(?P<strength>{_NUMBER}\s*{_UNIT})(?![\w])", re.IGNORECASE
@@ -66,7 +68,9 @@ _NOT_MEDICATIONS = frozenset(
     " includes including denies other multiple several list medications medication meds her his the at this that"
     " time he she is on was were has have had above below noted currently taking takes not any all patient"
     " monday mondays tuesday tuesdays wednesday wednesdays thursday thursdays friday fridays saturday saturdays"
-    " sunday sundays then day days week weeks month months year years chart prior admission home".split()
+    " sunday sundays then day days week weeks month months year years chart prior admission home"
+    # French: "Traitement habituel : aucun", "néant", "pas de traitement"
+    " aucun aucune néant rien pas sans traitement traitements habituel patient patiente".split()
 )
 _NOT_MEDICATION_SECTIONS = {"allergies", "social_history", "family_history"}
 _MAX_TAIL = 120  # characters after the strength where route/frequency are looked for
@@ -252,6 +256,8 @@ def _named_in_item(text: str, start: int, end: int) -> list[Medication]:
             if fact := _from_name(text, s0, e0, in_list=True, limit=limit):
                 facts.append(fact)
         return facts
+    if _FIELD.search(text[start:end].strip()):
+        return []  # "Signature: ______", "Patient : Manon Leblanc": a form's field, not a drug
     item = text[start:end].strip(" \t.,:-")
     if not item:
         return []
@@ -295,6 +301,8 @@ def _from_name(text: str, start: int, end: int, *, in_list: bool, limit: int | N
     fact = _build(text, start, end, [text[start:end]], [strength.group(0)] if strength else [], after_name, tail_end)
     if strength is None and not in_list and fact.route is None and fact.frequency is None:
         return None  # a bare name in prose ("aspirin was discussed") is not a medication statement
+    if strength is not None and _CONCENTRATION.search(strength.group(0)) and fact.route is fact.frequency is None:
+        return None  # "Potassium 3.9 mmol/L" with no route or frequency is a lab result, not a drug given
     return fact
 
 
