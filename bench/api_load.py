@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import shutil
 import socket
@@ -36,6 +35,8 @@ from typing import Any
 
 import httpx2 as httpx
 import psutil
+
+from bench import save_results
 
 _ROOT = Path(__file__).resolve().parent.parent
 _TRIAGE = {
@@ -255,11 +256,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     args = parser.parse_args()
     results = _run(args)
-    results_dir = Path(__file__).parent / "results"
-    results_dir.mkdir(exist_ok=True)
-    (results_dir / "api_load.json").write_text(json.dumps(results, indent=2) + "\n")
-    if args.json:
-        sys.stdout.write(json.dumps(results) + "\n")
+    if save_results("api_load", results, print_json=args.json):
         return
     sys.stdout.write(f"{args.clients} clients, {args.duration:.0f} s per endpoint, {os.cpu_count()} CPUs\n")
     sys.stdout.write(f"{'endpoint':28} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7} {'RSS MB':>13}\n")

@@ -26,6 +26,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from bench import save_results
+
 ROOT = Path(__file__).resolve().parents[1]
 _GOLD = ROOT / "tests" / "indexing" / "gold"
 _ASSERTION_OF = (  # medspaCy ConText attributes, in the order the schema's single assertion takes them
@@ -200,11 +202,7 @@ def main() -> None:
         "meets_targets_holdout": _meets(rules["gold"]["holdout"], rules["notes_per_s_cpu"]),
         "notes": notes,
     }
-    results_dir = Path(__file__).parent / "results"
-    results_dir.mkdir(exist_ok=True)
-    (results_dir / "indexing.json").write_text(json.dumps(out, indent=2) + "\n")
-    if args.json:
-        sys.stdout.write(json.dumps(out) + "\n")
+    if save_results("indexing", out, print_json=args.json):
         return
     sys.stdout.write(_table(out) + "\n")
 

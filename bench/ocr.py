@@ -39,6 +39,7 @@ from PIL import Image
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # Tesseract is 4x slower on 2 cores without it
 
+from bench import save_results
 from medspeak.ingest.evaluation import (  # noqa: E402 - after the environment is set
     ConditionResult,
     RenderedPage,
@@ -258,11 +259,7 @@ def main() -> None:
     }
     if ablation:
         out["prepare_ablation"] = ablation
-    results_dir = Path(__file__).parent / "results"
-    results_dir.mkdir(exist_ok=True)
-    (results_dir / "ocr.json").write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
-    if args.json:
-        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+    if save_results("ocr", out, print_json=args.json):
         return
     sys.stdout.write(_table(rows, unavailable) + "\n")
     if ablation:

@@ -7,7 +7,6 @@ side by side in one run on a fresh SQLite store; the table reports the ratio to 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -19,6 +18,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+
+from bench import save_results
 
 
 def _timed(fn: Callable[[], object], repeat: int) -> list[float]:
@@ -96,11 +97,7 @@ def main() -> None:
         "verify_events_per_s": report.checked / verify_s,
         "chain_ok": report.ok,
     }
-    results_dir = Path(__file__).parent / "results"
-    results_dir.mkdir(exist_ok=True)
-    (results_dir / "store.json").write_text(json.dumps(out, indent=2))
-    if args.json:
-        sys.stdout.write(json.dumps(out) + "\n")
+    if save_results("store", out, print_json=args.json):
         return
     sys.stdout.write(f"{'':24} {'p50 ms':>8} {'p95 ms':>8} {'per s':>8} {'x baseline':>10}\n")
     for name, r in results.items():

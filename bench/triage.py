@@ -8,7 +8,6 @@ multinomial logistic regression on the same features (missing values imputed), t
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -17,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+
+from bench import save_results
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -112,11 +113,7 @@ def main() -> None:
         "targets": {"single_ms": 20, "batch_per_s": 5000},
         "meets_targets": xgb_r["single_p50_ms"] <= 20 and xgb_r["batch_patients_per_s"] >= 5000,
     }
-    results_dir = Path(__file__).parent / "results"
-    results_dir.mkdir(exist_ok=True)
-    (results_dir / "triage.json").write_text(json.dumps(out, indent=2))
-    if args.json:
-        sys.stdout.write(json.dumps(out) + "\n")
+    if save_results("triage", out, print_json=args.json):
         return
     sys.stdout.write(f"{'':28} {'1 p50 ms':>9} {'1 p95 ms':>9} {'1 cpu ms':>9} {'batch /s':>10} {'cpu /s':>10}\n")
     for name, r in results.items():
