@@ -10,6 +10,7 @@ also used on the Documents page. Session-state keys owned here: ``record.selecte
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import cast
 
 import plotly.express as px
@@ -121,6 +122,10 @@ def _timeline(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
         labels={"x": "document date", "y": f"{chosen.split(': ', 1)[1]} ({unit})" if unit else chosen},
     )
     fig.update_layout(height=260, margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    fig.update_xaxes(tickformat="%d %b %Y")  # documents are dated to the day: no clock-time ticks
+    dates = [p.date for p in points]
+    if max(dates) - min(dates) < timedelta(days=2):  # one day's values: a readable week around them
+        fig.update_xaxes(range=[min(dates) - timedelta(days=3), max(dates) + timedelta(days=3)])
     st.plotly_chart(fig, key="record.timeline_chart")
     for point in reversed(points[-20:]):  # the newest first; older values stay in the chart
         item = f"point:{point.source.fact_id}:{point.name}"
