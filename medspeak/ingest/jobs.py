@@ -61,11 +61,11 @@ class JobRunner:
 
     def _work(self) -> None:
         while True:
-            _, _, job_id = self._queue.get()
+            priority, _, job_id = self._queue.get()
             if self._stopping.is_set():
                 return
             try:
-                self.run(job_id)
+                self.run(job_id, urgent=priority == _URGENT)
             except Exception as exc:  # the store refused even the job's outcome: keep the worker alive
                 _log.error("ingest job %s could not be recorded:\n%s", job_id, safe_traceback(exc))
                 self._mark_failed(job_id)
@@ -123,12 +123,12 @@ class JobRunner:
             db.execute(update(Document).where(Document.id == job.document_id).values(status="processing"))
             return True
 
-    def run(self, job_id: int) -> None:
+    def run(self, job_id: int, *, urgent: bool = True) -> None:
         """Run one job to its end; every outcome is written to the job, the document and the audit trail."""
         if not self._claim(job_id):
             return
         try:
-            result = self._extract(job_id)
+            result = self._extract(job_id, urgent=urgent)
         except Cancelled:
             self._finish(job_id, "cancelled", "Cancelled by the user.", None)
         except MedspeakError as exc:
@@ -143,7 +143,7 @@ class JobRunner:
             facts, note = _index(result)
             self._finish(job_id, "done", " ".join(m for m in (message, note) if m) or None, result, facts)
 
-    def _extract(self, job_id: int) -> ExtractionResult:
+    def _extract(self, job_id: int, *, urgent: bool) -> ExtractionResult:
         with self.store.transaction() as db:
             job = db.get_one(IngestJob, job_id)
             doc = db.get_one(Document, job.document_id)
@@ -173,7 +173,9 @@ class JobRunner:
             page_budget_s=settings.ocr_page_budget_s,
             progress=progress,
             cancel=cancel,
-            workers=settings.ocr_page_workers or None,  # 0: one a core
+            # A clinician waiting gets every core (0: one a core); a backlog (demo documents, jobs resumed
+            # after a restart) is read a page at a time, leaving the other cores to the people using the app.
+            workers=(settings.ocr_page_workers or None) if urgent else 1,
         )
 
     def _engine(self, name: str) -> OcrEngine:

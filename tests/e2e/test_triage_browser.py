@@ -23,7 +23,7 @@ def test_clinician_triages_a_hypoxic_patient(server: tuple[str, dict[str, str], 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1400})
-        page.set_default_timeout(30_000)
+        page.set_default_timeout(60_000)  # a shared runner may still be reading the demo documents
         log_in(page, url, "clinician", creds["clinician"])
         expect(page.get_by_role("heading", name="Home")).to_be_visible()
 

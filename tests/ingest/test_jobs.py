@@ -9,12 +9,14 @@ import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
 
 from medspeak.auth.roles import Actor
 from medspeak.errors import PermissionDenied, UploadRejected
+from medspeak.ingest import jobs as jobs_module
 from medspeak.ingest.jobs import JobRunner
 from medspeak.services import documents, patients
 from medspeak.services.audit_log import verify_store
@@ -188,3 +190,35 @@ def test_only_clinicians_upload_and_read_documents(
         documents.list_documents(store, actors[role])
     with pytest.raises(PermissionDenied):
         documents.job_views(store, actors[role], [1])
+
+
+def test_a_clinicians_upload_gets_every_core_and_a_backlog_one_page_at_a_time(
+    store: Store, actors: dict[str, Actor], patient_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        "medspeak.services.documents.get_runner",
+        lambda s: type("Idle", (), {"submit": staticmethod(lambda job_id: None)})(),
+    )
+    seen: list[int | None] = []
+    real_extract = jobs_module.extract
+
+    def spy(*args: object, **kwargs: Any) -> Any:
+        seen.append(kwargs["workers"])
+        return real_extract(*args, **kwargs)
+
+    monkeypatch.setattr(jobs_module, "extract", spy)
+    runner = JobRunner(store)
+    try:
+        for n, urgent in enumerate((True, False)):
+            outcome = documents.upload(
+                store,
+                actors["clinician"],
+                filename=f"{n}.pdf",
+                content=corpus.pdf(f"{TEXT} {n}"),
+                patient_id=patient_id,
+            )
+            runner.submit(outcome.job_id or 0, urgent=urgent)
+            assert _wait(store, actors["clinician"], outcome.job_id or 0).status == "done"
+    finally:
+        runner.shutdown()
+    assert seen == [store.settings.ocr_page_workers or None, 1]
