@@ -226,15 +226,10 @@ def _table(out: dict[str, Any]) -> str:
         facts = ", ".join(f"{k} {v}" for k, v in r["facts_per_report"].items())
         lines.append(f"{name:10} {r['notes_per_s_wall']:8.1f} {r['notes_per_s_cpu'] or 0:8.1f}  {facts}")
     lines.append("")
-    keys = (
-        "medication_f1",
-        "medication_attr_accuracy",
-        "problem_precision",
-        "problem_recall",
-        "problem_f1",
-        "assertion_accuracy",
-        "grounded_rate",
-    )
+    from medspeak.indexing.evaluation import METRIC_KEYS
+
+    # The evaluation's scores, less counts, speed and the medication P/R that F1 already sums up.
+    keys = [k for k in METRIC_KEYS if k not in ("notes", "notes_per_s", "medication_precision", "medication_recall")]
     lines.append(
         f"{'gold':22} " + " ".join(f"{k.replace('medication_', 'med_').replace('problem_', 'prob_'):>13}" for k in keys)
     )
