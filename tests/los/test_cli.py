@@ -9,6 +9,7 @@ import pytest
 
 from medspeak.los import artifact
 from medspeak.los.cli import eval_los_command, eval_occupancy_command
+from medspeak.los.modelcard import write_model_card
 
 MIMIC = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mimic_iv_demo"
 
@@ -22,6 +23,13 @@ def test_committed_artifact_is_intact_small_and_documented() -> None:
     figures = artifact.read_metrics()
     assert str(figures["los"]["mae_days"]) in card and str(figures["occupancy"]["coverage_90"]) in card
     assert 0.75 <= figures["los"]["coverage_80"] <= 0.85
+
+
+def test_committed_card_is_what_training_writes(tmp_path: Path) -> None:
+    # The card is generated: an edit made only to the committed file would be lost at the next training.
+    model = artifact.load_committed()
+    rendered = write_model_card(tmp_path, model, artifact.read_metrics()).read_text(encoding="utf-8")
+    assert rendered == (artifact.DEFAULT_DIR / "MODEL_CARD.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
