@@ -42,11 +42,28 @@ _CATEGORIES = {
     "lab": "Labs",
     "allergy": "Allergies",
     "order": "Orders",
+    "demographics": "Demographics",
+    "encounter": "Encounter",
+    "procedure": "Procedures",
+    "follow_up": "Follow-up",
 }
 
 
-# Background colour of each kind of fact in the highlighted text; denied facts are grey.
-_COLOURS = {"medication": "blue", "problem": "orange", "vital": "green", "lab": "violet", "allergy": "red"}
+# Background colour of each kind of fact in the highlighted text; denied facts are grey. Streamlit has
+# eight background colours: visit facts (demographics, encounter, follow-up) share one, procedures
+# take the last; orders stay grey like the rest.
+_COLOURS = {
+    "medication": "blue",
+    "problem": "orange",
+    "vital": "green",
+    "lab": "violet",
+    "allergy": "red",
+    "procedure": "yellow",
+    "encounter": "primary",
+    "demographics": "primary",
+    "follow_up": "primary",
+}
+_LEGEND = {"primary": "visit (patient, encounter, follow-up)"}
 
 
 def _all_facts_markdown(text: str, facts: list[FactView]) -> str:
@@ -96,7 +113,8 @@ def _facts(detail: DocumentDetail) -> FactView | None:
         key=f"documents.facts.{detail.summary.id}",
     )
     with st.expander("Text with the facts highlighted by kind", icon=":material/format_color_text:"):
-        legend = " ".join(f":{c}-background[{_CATEGORIES[k].lower()}]" for k, c in _COLOURS.items())
+        names = {c: _LEGEND.get(c, _CATEGORIES[k].lower()) for k, c in reversed(_COLOURS.items())}
+        legend = " ".join(f":{c}-background[{name}]" for c, name in reversed(names.items()))
         st.caption(f"{legend} :gray-background[denied or other]")
         st.markdown(_all_facts_markdown(detail.text, detail.facts))
     rows = event.selection.rows if event is not None else []
@@ -133,6 +151,11 @@ def show_evidence(detail: DocumentDetail, evidence: Evidence, page_image: PageIm
         st.error(str(exc))
         return
     st.image(draw_words(image, [], highlight=evidence.bbox), width="stretch")
+
+
+def markdown_safe(text: str) -> str:
+    """Document words as Markdown text: no emphasis, links or directives from the document."""
+    return _md(text)
 
 
 def _md(text: str) -> str:

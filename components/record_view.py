@@ -1,7 +1,9 @@
 """A patient's record merged from their documents, every line a link to the words it was read from.
 
-Left: medications, problems, allergies, vitals and labs (each line a button); right: the chosen
-line's evidence (text highlighted, page framed) and the review of that fact. ``review_form`` is
+Left: medications, problems, allergies, vitals and labs, encounters (dates, department, chief
+complaint, and the patient as each document states them), procedures and follow-up (each line a
+button); right: the chosen line's evidence (text highlighted, page framed) and the review of that
+fact. A document whose demographics contradict the patient on file raises a warning above the lists. ``review_form`` is
 also used on the Documents page. Session-state keys owned here: ``record.selected``,
 ``record.patient_id``, ``record.tab``, ``record.source.*``, ``record.measure``, ``record.fhir``, ``record.flash``,
 ``review.*``.
@@ -105,6 +107,84 @@ def _allergies(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
         right.caption(_sources_caption(allergy.sources))
     if not (rec.nkda or rec.allergies):
         st.caption("No allergy information in the documents.")
+
+
+_DATE_LABELS = (("admission", "Admitted"), ("discharge", "Discharged"), ("visit", "Date"))
+_PROCEDURE_STATUS = {
+    "completed": ":green-badge[done]",
+    "planned": ":blue-badge[planned]",
+    "not-done": ":gray-badge[not done]",
+}
+
+
+def _identity_warnings(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
+    """Documents that may belong to another patient: shown above everything, each with its words."""
+    for n, warning in enumerate(rec.identity_warnings):
+        st.error(document_viewer.markdown_safe(warning.message), icon=":material/person_alert:")
+        item = f"identity:{warning.source.fact_id}"
+        items[item] = [warning.source]
+        _link(f"See the words in {warning.document_name}", item, f"record.identity.{n}")
+
+
+def _encounters(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
+    if not (rec.encounters or rec.demographics):
+        st.caption("No visit information (dates, department, chief complaint) in the documents.")
+    for n, line in enumerate(rec.encounters):
+        dates = " · ".join(f"{label} {value}" for key, label in _DATE_LABELS if (value := getattr(line, key)))
+        title = line.department or "Department not stated"
+        st.markdown(
+            f"**{document_viewer.markdown_safe(title)}** · {document_viewer.markdown_safe(dates) or 'dates not stated'}"
+        )
+        if line.chief_complaints:
+            st.markdown(
+                "Chief complaint: " + "; ".join(document_viewer.markdown_safe(c) for c in line.chief_complaints)
+            )
+        st.caption(line.document_name)
+        for m, (said, source) in enumerate(line.statements):
+            item = f"encounter:{source.fact_id}"
+            items[item] = [source]
+            _link(said if len(said) <= 80 else said[:77] + "…", item, f"record.encounter.{n}.{m}")
+    if rec.demographics:
+        st.markdown("**The patient as the documents state them**")
+        for n, demo in enumerate(rec.demographics):
+            parts = [
+                f"{demo.age} years" if demo.age is not None else "",
+                demo.sex or "",
+                f"born {demo.birth_date_text}" if demo.birth_date_text else "",
+            ]
+            item = f"demographics:{demo.source.fact_id}"
+            items[item] = [demo.source]
+            left, right = st.columns([3, 2], vertical_alignment="center")
+            with left:
+                _link(", ".join(p for p in parts if p), item, f"record.demographics.{n}")
+            right.caption(_sources_caption([demo.source]))
+
+
+def _procedures(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
+    if not rec.procedures:
+        st.caption("No procedure found in the documents.")
+    for n, proc in enumerate(rec.procedures):
+        item = f"procedure:{proc.text.lower()}"
+        items[item] = proc.sources
+        left, right = st.columns([3, 2], vertical_alignment="center")
+        with left:
+            _link(proc.text, item, f"record.procedure.{n}")
+        right.markdown(_PROCEDURE_STATUS.get(proc.status, proc.status) + (" (history)" if proc.historical else ""))
+        right.caption(_sources_caption(proc.sources))
+
+
+def _follow_ups(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
+    if not rec.follow_ups:
+        st.caption("No follow-up instruction found in the documents.")
+    for n, follow in enumerate(rec.follow_ups):
+        item = f"follow_up:{follow.sources[0].fact_id}"
+        items[item] = follow.sources
+        left, right = st.columns([3, 2], vertical_alignment="center")
+        with left:
+            _link(follow.text, item, f"record.follow_up.{n}")
+        when = " · ".join(p for p in (follow.with_whom, follow.interval) if p)
+        right.markdown(document_viewer.markdown_safe(when) if when else "")
+        right.caption(_sources_caption(follow.sources))
 
 
 def _timeline(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
@@ -291,10 +371,13 @@ def show(store: Store, actor: Actor, patient_id: int, on_error: Callable[[str], 
     with gold:
         _gold_download(store, actor, patient_id)
     items: dict[str, list[Source]] = {}
+    _identity_warnings(rec, items)
     lists, evidence = st.columns([3, 2], gap="large")
     with lists:
-        meds, problems, allergies, timeline = st.tabs(
-            ["Medications", "Problems", "Allergies", "Vitals and labs"], key="record.tab", on_change="rerun"
+        meds, problems, allergies, timeline, encounters, procedures, follow_ups = st.tabs(
+            ["Medications", "Problems", "Allergies", "Vitals and labs", "Encounters", "Procedures", "Follow-up"],
+            key="record.tab",
+            on_change="rerun",
         )
         with meds:
             _medications(rec, items)
@@ -304,6 +387,12 @@ def show(store: Store, actor: Actor, patient_id: int, on_error: Callable[[str], 
             _allergies(rec, items)
         with timeline:
             _timeline(rec, items)
+        with encounters:
+            _encounters(rec, items)
+        with procedures:
+            _procedures(rec, items)
+        with follow_ups:
+            _follow_ups(rec, items)
     with evidence, st.container(border=True):
         st.markdown("**Evidence**")
         _evidence(store, actor, items)

@@ -2,8 +2,14 @@
 
 Resources: Patient, Encounter, DocumentReference (one per source document), Condition (refuted when
 the documents deny the problem), FamilyMemberHistory, MedicationStatement, Observation (vital
-signs and laboratory, LOINC and UCUM where known), AllergyIntolerance, and one Provenance per
+signs and laboratory, LOINC and UCUM where known), AllergyIntolerance, Encounter as each document
+states it (period, serviceType = department, reasonCode = chief complaint), Procedure (completed,
+preparation when planned, not-done when denied), ServiceRequest for follow-up, and one Provenance per
 clinical resource whose entities point at the source documents and carry the evidence spans.
+
+Follow-up is a ServiceRequest (intent ``plan``) rather than a CarePlan activity: each instruction is
+one request for a later visit that a scheduling system can book (Appointment.basedOn points at a
+ServiceRequest), and a CarePlan would only wrap that single request without adding meaning.
 References: HL7 FHIR R4B (hl7.org/fhir/R4B), fhir.resources (github.com/nazrulworld/fhir.resources).
 """
 
@@ -19,7 +25,16 @@ from pydantic import ValidationError
 
 from medspeak.errors import MedspeakError
 from medspeak.fhir import codes
-from medspeak.indexing.record import MedicationLine, PatientRecord, ProblemLine, Source, TimelinePoint
+from medspeak.indexing.record import (
+    EncounterLine,
+    FollowUpLine,
+    MedicationLine,
+    PatientRecord,
+    ProblemLine,
+    ProcedureLine,
+    Source,
+    TimelinePoint,
+)
 
 __all__ = ["EVIDENCE_EXTENSION", "DocumentInfo", "EncounterInfo", "ExportFailed", "PatientInfo", "build_bundle"]
 
@@ -284,6 +299,58 @@ def _observation(b: _Builder, point: TimelinePoint) -> dict[str, Any]:
     return resource
 
 
+def _stated_encounter(b: _Builder, line: EncounterLine) -> dict[str, Any]:
+    """The visit as one document states it, beside the stays on file (the document's DocumentReference
+    links it to its stay); dates without a parseable day stay in the Provenance's evidence text."""
+    inpatient = bool(line.admission or line.discharge)
+    resource: dict[str, Any] = {
+        "resourceType": "Encounter",
+        "status": "finished" if line.end or line.discharge else "unknown",
+        "class": {"system": _ACT_CODE, "code": "IMP" if inpatient else "AMB"},
+        "subject": b.patient_ref,
+    }
+    period = ({"start": line.start.isoformat()} if line.start else {}) | (
+        {"end": line.end.isoformat()} if line.end else {}
+    )
+    if period:
+        resource["period"] = period
+    if line.department:
+        resource["serviceType"] = {"text": line.department}
+    if line.chief_complaints:
+        resource["reasonCode"] = [{"text": c} for c in line.chief_complaints]
+    return resource
+
+
+_PROCEDURE_STATUS: Final = {"completed": "completed", "planned": "preparation", "not-done": "not-done"}
+
+
+def _procedure(b: _Builder, line: ProcedureLine) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "Procedure",
+        "status": _PROCEDURE_STATUS.get(line.status, "unknown"),
+        "code": {"text": line.text},
+        "subject": b.patient_ref,
+    }
+    if line.historical:
+        resource["note"] = [{"text": "Stated as past history in the source document."}]
+    return resource
+
+
+def _follow_up(b: _Builder, line: FollowUpLine) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "ServiceRequest",
+        "status": "active",
+        "intent": "plan",
+        "code": {"text": f"Follow-up: {line.with_whom}" if line.with_whom else "Follow-up"},
+        "subject": b.patient_ref,
+        "authoredOn": _iso(line.date),
+        "patientInstruction": line.text,
+    }
+    if line.interval:
+        resource["note"] = [{"text": f"Within {line.interval} of {line.date:%Y-%m-%d}, as written."}]
+    return resource
+
+
 def _clinical(b: _Builder, record: PatientRecord) -> None:
     """Each clinical resource followed by its Provenance."""
     items: list[tuple[str, dict[str, Any], list[Source]]] = []
@@ -317,6 +384,13 @@ def _clinical(b: _Builder, record: PatientRecord) -> None:
         items.append(("allergy:nkda", resource, record.nkda))
     for point in record.timeline:
         items.append((f"observation:{point.source.fact_id}:{point.name}", _observation(b, point), [point.source]))
+    for enc in record.encounters:
+        items.append((f"stated-encounter:{enc.document_id}", _stated_encounter(b, enc), enc.sources))
+    for proc in record.procedures:
+        items.append((f"procedure:{proc.text.lower()}", _procedure(b, proc), proc.sources))
+    for follow in record.follow_ups:
+        key = f"follow-up:{follow.sources[0].document_id}:{follow.text.lower()}"
+        items.append((key, _follow_up(b, follow), follow.sources))
     for key, resource, sources in items:
         url = _urn(b.patient_ref["reference"], key)
         b.add(url, resource)

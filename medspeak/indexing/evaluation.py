@@ -4,8 +4,9 @@ Synthea: each clinical note is extracted; recall is over the note's encounter (i
 its Conditions tagged "(disorder)"); precision is against the patient's history up to the note's date
 (a medication right when a MedicationRequest of that patient authored by then has the same ingredients
 and strengths; a problem when a Condition recorded by then has the same text, semantic tag dropped).
-Problems of the chief-complaint section are not judged on Synthea: its reasons for visit are symptoms,
-and Synthea records no symptom as a Condition.
+The reason for a visit ("# Chief Complaint": "Hunger", "Thirst") is the encounter's chief complaint,
+not a problem (the issue's definition): the extractors record it as an ``Encounter`` fact, so it is
+neither a problem prediction here nor an error.
 Synthea notes state neither attributes nor assertions, so ``medication_attr_accuracy`` and
 ``assertion_accuracy`` are ``None`` there.
 """
@@ -55,9 +56,6 @@ METRIC_KEYS = (
 )
 _TAG = re.compile(r"\s*\((?:disorder|finding|situation|morphologic abnormality|procedure|person)\)\s*$", re.I)
 _AFFIRMED = {Assertion.PRESENT, Assertion.HISTORICAL}
-# Synthea writes the reason for a visit as symptoms ("Hunger", "Thirst") and records no symptom as a
-# Condition: problems of that section can be neither confirmed nor refuted there, so they are not judged.
-_UNJUDGED_SECTIONS = {"chief_complaint"}
 
 MedKey = tuple[tuple[str, str], ...]
 
@@ -187,9 +185,7 @@ def evaluate_synthea(folder: Path, limit: int | None = None, backend: str | None
         meds.truths += len(med_encounter[encounter])
         meds.found += len(med_encounter[encounter] & extracted_meds)
         extracted_problems = {
-            _problem_key(f.text)
-            for f in output.facts
-            if isinstance(f, Problem) and f.assertion in _AFFIRMED and f.section not in _UNJUDGED_SECTIONS
+            _problem_key(f.text) for f in output.facts if isinstance(f, Problem) and f.assertion in _AFFIRMED
         }
         known_problems = {key for when, key in cond_history[patient] if when <= day}
         problems.predicted += len(extracted_problems)

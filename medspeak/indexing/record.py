@@ -8,6 +8,12 @@ Only grounded facts (``exact`` or ``fuzzy``) that no clinician rejected enter th
 caller applies corrections first (``RecordFact.value`` and ``assertion`` are the reviewed ones).
 Assertions follow ConText: an absent problem is listed as refuted, never as a problem; family
 mentions go to the family history; hypothetical ones are left out.
+
+Each document's encounter facts (dates, department, chief complaint) make one encounter line; its
+procedures and follow-up instructions are listed with their sources. Demographics stated by a document
+are compared with the patient on file: a different sex, a different date of birth or an age that does
+not fit the birth date at the document's date (± 1 year) raises an identity warning, since the
+document may belong to another patient.
 """
 
 from __future__ import annotations
@@ -16,23 +22,33 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from medspeak.indexing.rules.lexicon import drug_names
 from medspeak.indexing.rules.medications import normalize_strength
 
 __all__ = [
+    "AGE_TOLERANCE_YEARS",
     "AllergyLine",
+    "DemographicsLine",
+    "EncounterLine",
+    "FollowUpLine",
+    "IdentityWarning",
     "MedicationLine",
+    "PatientIdentity",
     "PatientRecord",
     "ProblemLine",
+    "ProcedureLine",
     "RecordFact",
     "Source",
     "TimelinePoint",
+    "age_on",
     "ingredient_key",
     "merge_facts",
 ]
+
+AGE_TOLERANCE_YEARS = 1  # a stated age may lag a birthday, or be counted at admission rather than discharge
 
 GROUNDED = frozenset({"exact", "fuzzy"})
 _STOPPED = "stopped"
@@ -128,6 +144,75 @@ class TimelinePoint:
         return self.source.date
 
 
+@dataclass(frozen=True)
+class EncounterLine:
+    """One document's account of its visit: dates as written (parsed where unambiguous), department,
+    chief complaint(s), and the facts they were read from."""
+
+    document_id: int
+    document_name: str
+    admission: str | None
+    discharge: str | None
+    visit: str | None
+    start: date | None  # admission, else visit date, parsed
+    end: date | None  # discharge date, parsed
+    department: str | None
+    chief_complaints: list[str]
+    sources: list[Source]
+    statements: list[tuple[str, Source]] = field(default_factory=list)  # (what it says, its source) each
+
+
+@dataclass(frozen=True)
+class ProcedureLine:
+    """A procedure with the newest statement about it: ``status`` completed, planned or not-done."""
+
+    text: str
+    status: str
+    historical: bool
+    last_seen: datetime
+    sources: list[Source]
+
+
+@dataclass(frozen=True)
+class FollowUpLine:
+    """A follow-up instruction of one document: with whom and when, as written."""
+
+    text: str
+    with_whom: str | None
+    interval: str | None
+    date: datetime  # the document's date, from which the interval counts
+    sources: list[Source]
+
+
+@dataclass(frozen=True)
+class DemographicsLine:
+    """What one mention says about who the patient is."""
+
+    age: int | None
+    sex: str | None
+    birth_date: date | None
+    birth_date_text: str | None
+    source: Source
+
+
+@dataclass(frozen=True)
+class PatientIdentity:
+    """The patient on file, against whom documents' demographics are checked."""
+
+    sex: str  # female | male | unknown
+    birth_date: date
+
+
+@dataclass(frozen=True)
+class IdentityWarning:
+    """A document's demographics contradict the patient on file: it may belong to another patient."""
+
+    document_id: int
+    document_name: str
+    message: str
+    source: Source
+
+
 @dataclass
 class PatientRecord:
     """The merged record; ``left_out`` counts facts kept out and why (ungrounded, rejected)."""
@@ -139,6 +224,11 @@ class PatientRecord:
     allergies: list[AllergyLine] = field(default_factory=list)
     nkda: list[Source] = field(default_factory=list)  # statements of no known drug allergy
     timeline: list[TimelinePoint] = field(default_factory=list)
+    encounters: list[EncounterLine] = field(default_factory=list)
+    procedures: list[ProcedureLine] = field(default_factory=list)
+    follow_ups: list[FollowUpLine] = field(default_factory=list)
+    demographics: list[DemographicsLine] = field(default_factory=list)
+    identity_warnings: list[IdentityWarning] = field(default_factory=list)
     left_out: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -165,8 +255,12 @@ def ingredient_key(name: str, normalized_name: str | None = None) -> str:
     return names.get(joined, joined)
 
 
-def merge_facts(facts: Iterable[RecordFact]) -> PatientRecord:
-    """The patient's record from the facts of all their documents (any order)."""
+def merge_facts(facts: Iterable[RecordFact], patient: PatientIdentity | None = None) -> PatientRecord:
+    """The patient's record from the facts of all their documents (any order).
+
+    With ``patient``, each document's demographics are checked against the patient on file
+    (``PatientRecord.identity_warnings``).
+    """
     record = PatientRecord()
     left_out: dict[str, int] = defaultdict(int)
     by_category: dict[str, list[RecordFact]] = defaultdict(list)
@@ -184,8 +278,150 @@ def merge_facts(facts: Iterable[RecordFact]) -> PatientRecord:
     _allergies(by_category["allergy"], record)
     record.timeline = [p for f in by_category["vital"] + by_category["lab"] if (p := _point(f)) is not None]
     record.timeline.sort(key=lambda p: (p.date, p.kind, p.name))
+    record.encounters = _encounters(by_category["encounter"])
+    record.procedures = _procedures(by_category["procedure"])
+    record.follow_ups = _follow_ups(by_category["follow_up"])
+    record.demographics = [
+        _demographics(f) for f in by_category["demographics"] if f.assertion in ("present", "historical")
+    ]
+    if patient is not None:
+        record.identity_warnings = _identity_warnings(record.demographics, record.encounters, patient)
     record.left_out = dict(left_out)
     return record
+
+
+def _parsed(value: object) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def _encounters(facts: list[RecordFact]) -> list[EncounterLine]:
+    by_document: dict[int, list[RecordFact]] = defaultdict(list)
+    for fact in facts:
+        if fact.assertion in ("present", "historical"):
+            by_document[fact.source.document_id].append(fact)
+    lines = []
+    for group in by_document.values():
+        written: dict[str, str] = {}
+        parsed: dict[str, date] = {}
+        for fact in group:
+            kind, text = _str(fact.value.get("date_kind")), _str(fact.value.get("date_text"))
+            if kind and text and kind not in written:
+                written[kind] = text
+                if (day := _parsed(fact.value.get("parsed_date"))) is not None:
+                    parsed[kind] = day
+        departments = [d for f in group if (d := _str(f.value.get("department")))]
+        complaints = list(dict.fromkeys(c for f in group if (c := _str(f.value.get("chief_complaint")))))
+        lines.append(
+            EncounterLine(
+                document_id=group[0].source.document_id,
+                document_name=group[0].source.document_name,
+                admission=written.get("admission"),
+                discharge=written.get("discharge"),
+                visit=written.get("visit"),
+                start=parsed.get("admission") or parsed.get("visit"),
+                end=parsed.get("discharge"),
+                department=departments[0] if departments else None,
+                chief_complaints=complaints,
+                sources=[f.source for f in group],
+                statements=[(f.label, f.source) for f in group],
+            )
+        )
+    return sorted(lines, key=lambda e: (e.start or e.sources[0].date.date(), e.document_id), reverse=True)
+
+
+_PROCEDURE_STATUS = {"absent": "not-done", "hypothetical": "planned", "possible": "planned"}
+
+
+def _procedures(facts: list[RecordFact]) -> list[ProcedureLine]:
+    groups: dict[str, list[RecordFact]] = defaultdict(list)
+    for fact in facts:
+        if fact.assertion != "family":
+            groups[" ".join(str(fact.value.get("text") or fact.label).lower().split())].append(fact)
+    lines = []
+    for group in groups.values():
+        newest = _latest_day(group)
+        statuses = {_PROCEDURE_STATUS.get(f.assertion, "completed") for f in newest}
+        status = "completed" if "completed" in statuses else "planned" if "planned" in statuses else "not-done"
+        lines.append(
+            ProcedureLine(
+                text=str(group[-1].value.get("text") or group[-1].label),
+                status=status,
+                historical={f.assertion for f in group} == {"historical"},
+                last_seen=group[-1].source.date,
+                sources=[f.source for f in group],
+            )
+        )
+    return sorted(lines, key=lambda p: (-p.last_seen.timestamp(), p.text.lower()))
+
+
+def _follow_ups(facts: list[RecordFact]) -> list[FollowUpLine]:
+    groups: dict[tuple[int, str], list[RecordFact]] = defaultdict(list)
+    for fact in facts:
+        if fact.assertion in ("present", "hypothetical"):  # "if symptoms persist, see..." is still advice given
+            text = " ".join(str(fact.value.get("text") or fact.label).lower().split())
+            groups[(fact.source.document_id, text)].append(fact)
+    lines = [
+        FollowUpLine(
+            text=str(g[-1].value.get("text") or g[-1].label),
+            with_whom=_str(g[-1].value.get("with_whom")),
+            interval=_str(g[-1].value.get("interval")),
+            date=g[-1].source.date,
+            sources=[f.source for f in g],
+        )
+        for g in groups.values()
+    ]
+    return sorted(lines, key=lambda f: (-f.date.timestamp(), f.sources[0].evidence_start or 0))
+
+
+def _demographics(fact: RecordFact) -> DemographicsLine:
+    age = fact.value.get("age")
+    return DemographicsLine(
+        age=int(age) if isinstance(age, int | float | str) and str(age).isdigit() else None,
+        sex=_str(fact.value.get("sex")),
+        birth_date=_parsed(fact.value.get("birth_date")),
+        birth_date_text=_str(fact.value.get("birth_date_text")),
+        source=fact.source,
+    )
+
+
+def age_on(birth_date: date, day: date) -> int:
+    """Age in whole years on ``day``."""
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def _identity_warnings(
+    lines: list[DemographicsLine], encounters: list[EncounterLine], patient: PatientIdentity
+) -> list[IdentityWarning]:
+    """Contradictions between what documents say about the patient and the patient on file."""
+    stated_day = {e.document_id: e.start or e.end for e in encounters if e.start or e.end}
+    warnings = []
+    for line in lines:
+        source = line.source
+        reasons = []
+        if line.sex and patient.sex in ("female", "male") and line.sex != patient.sex:
+            reasons.append(f"it says {line.sex}, the patient on file is {patient.sex}")
+        if line.birth_date is not None and line.birth_date != patient.birth_date:
+            reasons.append(
+                f"it gives the date of birth {line.birth_date_text}, the patient on file was born "
+                f"{patient.birth_date.isoformat()}"
+            )
+        if line.age is not None:
+            day = stated_day.get(source.document_id) or source.date.date()
+            expected = age_on(patient.birth_date, day)
+            if abs(line.age - expected) > AGE_TOLERANCE_YEARS:
+                reasons.append(f"it gives the age {line.age}, the patient on file was {expected} on {day.isoformat()}")
+        if reasons:
+            message = (
+                f"{source.document_name} may belong to another patient: {'; '.join(reasons)} "
+                f"(“{source.evidence_text}”). Check the document before relying on it."
+            )
+            warnings.append(IdentityWarning(source.document_id, source.document_name, message, source))
+    return warnings
 
 
 def _latest_day(group: list[RecordFact]) -> list[RecordFact]:

@@ -6,22 +6,29 @@ present, absent (negated), possible (uncertain), historical, of a family member,
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "Allergy",
     "Assertion",
+    "DateKind",
+    "Demographics",
+    "Encounter",
     "Evidence",
     "Fact",
+    "FollowUp",
     "Grounding",
     "Lab",
     "Medication",
     "MedicationStatus",
     "Order",
     "Problem",
+    "Procedure",
+    "Sex",
     "Vital",
 ]
 
@@ -152,4 +159,87 @@ class Order(_FactBase):
     text: str
 
 
-Fact = Annotated[Problem | Medication | Vital | Lab | Allergy | Order, Field(discriminator="category")]
+class Sex(StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+
+
+class DateKind(StrEnum):
+    ADMISSION = "admission"
+    DISCHARGE = "discharge"
+    VISIT = "visit"
+
+
+class Demographics(_FactBase):
+    """Who the document says the patient is: ``age`` in whole years, ``sex``, the birth date as written.
+
+    One fact per mention ("60 year-old ... female", "Patiente de 72 ans", a header's date of birth);
+    the merged record compares them with the patient on file to catch a document filed to the wrong
+    patient. ``birth_date`` is the written date parsed when unambiguous.
+    """
+
+    category: Literal["demographics"] = "demographics"
+    age: int | None = Field(default=None, ge=0, le=130)
+    sex: Sex | None = None
+    birth_date_text: str | None = None
+    birth_date: date | None = None
+
+    @model_validator(mode="after")
+    def _states_something(self) -> Demographics:
+        if self.age is None and self.sex is None and not self.birth_date_text:
+            raise ValueError("a demographics fact states an age, a sex or a date of birth")
+        return self
+
+
+class Encounter(_FactBase):
+    """What a document says about the visit: one of its dates, its department or its chief complaint.
+
+    One fact per statement, merged per document into the record's encounter: ``date_text`` as
+    written ("22/10/2026 13:04") with ``parsed_date`` when unambiguous; ``department`` the ward or
+    service ("Cardiology", "Chirurgie"); ``chief_complaint`` the reason for the visit in the patient's
+    words. Symptoms of the chief-complaint section are the encounter's reason, not problem-list
+    entries (a symptom also written elsewhere is a problem from that other mention).
+    """
+
+    category: Literal["encounter"] = "encounter"
+    chief_complaint: str | None = None
+    department: str | None = None
+    date_kind: DateKind | None = None
+    date_text: str | None = None
+    parsed_date: date | None = None
+
+    @model_validator(mode="after")
+    def _states_something(self) -> Encounter:
+        if not (self.chief_complaint or self.department or self.date_text):
+            raise ValueError("an encounter fact states a chief complaint, a department or a date")
+        if self.date_text and self.date_kind is None:
+            raise ValueError("an encounter date says whether it is the admission, discharge or visit date")
+        return self
+
+
+class Procedure(_FactBase):
+    """A procedure: done (``present``), in the past (``historical``: "s/p appendectomy"), planned
+    (``hypothetical``) or not done (``absent``)."""
+
+    category: Literal["procedure"] = "procedure"
+    text: str
+    section: str | None = None
+
+
+class FollowUp(_FactBase):
+    """A follow-up instruction: with whom (a clinic, a specialty, the family physician) and when.
+
+    ``text`` is the instruction as written ("Follow up with cardiology in 2 weeks"); ``with_whom``
+    and ``interval`` its parts when written ("cardiology", "2 weeks"; "1 mois").
+    """
+
+    category: Literal["follow_up"] = "follow_up"
+    text: str
+    with_whom: str | None = None
+    interval: str | None = None
+
+
+Fact = Annotated[
+    Problem | Medication | Vital | Lab | Allergy | Order | Demographics | Encounter | Procedure | FollowUp,
+    Field(discriminator="category"),
+]

@@ -22,7 +22,16 @@ from sqlalchemy.orm import Session
 from medspeak.auth.roles import Actor, Permission
 from medspeak.errors import NotFound, ValidationFailed
 from medspeak.fhir import DocumentInfo, EncounterInfo, PatientInfo, build_bundle
-from medspeak.indexing.record import GROUNDED, PatientRecord, RecordFact, Source, ingredient_key, merge_facts
+from medspeak.indexing.record import (
+    GROUNDED,
+    PatientIdentity,
+    PatientRecord,
+    RecordFact,
+    Source,
+    ingredient_key,
+    merge_facts,
+)
+from medspeak.indexing.rules.dates import parse_date
 from medspeak.indexing.schema import Fact as FactModel
 from medspeak.services.audited import audited
 from medspeak.store.db import Store
@@ -53,8 +62,24 @@ CORRECTABLE: dict[str, tuple[str, ...]] = {
     "vital": ("type", "value", "unit"),
     "lab": ("name", "value", "unit", "flag", "reference_range"),
     "order": ("text", "kind"),
+    "demographics": ("age", "sex", "birth_date_text", "assertion"),
+    "encounter": ("chief_complaint", "department", "date_kind", "date_text"),
+    "procedure": ("text", "assertion"),
+    "follow_up": ("text", "with_whom", "interval"),
 }
-_VERBATIM = frozenset({("medication", "name"), ("problem", "text"), ("allergy", "substance")})
+_VERBATIM = frozenset(
+    {
+        ("medication", "name"),
+        ("problem", "text"),
+        ("allergy", "substance"),
+        ("encounter", "chief_complaint"),
+        ("encounter", "department"),
+        ("encounter", "date_text"),
+        ("demographics", "birth_date_text"),
+        ("procedure", "text"),
+        ("follow_up", "text"),
+    }
+)
 _FACT: TypeAdapter[Any] = TypeAdapter(FactModel)
 
 
@@ -156,9 +181,16 @@ def patient_record(store: Store, actor: Actor, patient_id: int) -> PatientRecord
         if call.db.get(Patient, patient_id) is None:
             raise NotFound(f"No patient with id {patient_id}.")
         facts, docs, _ = _record_facts(call.db, patient_id)
-        record = merge_facts(facts)
-        call.detail = f"{len(docs)} document(s), {len(facts)} fact(s)"
+        record = merge_facts(facts, _identity(call.db, patient_id))
+        call.detail = f"{len(docs)} document(s), {len(facts)} fact(s)" + (
+            f", {len(record.identity_warnings)} identity warning(s)" if record.identity_warnings else ""
+        )
         return record
+
+
+def _identity(db: Session, patient_id: int) -> PatientIdentity:
+    patient = db.get_one(Patient, patient_id)
+    return PatientIdentity(patient.sex, patient.birth_date)
 
 
 def fhir_export(store: Store, actor: Actor, patient_id: int) -> FhirExport:
@@ -174,7 +206,7 @@ def fhir_export(store: Store, actor: Actor, patient_id: int) -> FhirExport:
         if patient is None:
             raise NotFound(f"No patient with id {patient_id}.")
         facts, docs, dates = _record_facts(call.db, patient_id)
-        record = merge_facts(facts)
+        record = merge_facts(facts, PatientIdentity(patient.sex, patient.birth_date))
         used = {s.document_id for s in _all_sources(record)}
         bundle = build_bundle(
             PatientInfo(
@@ -202,6 +234,9 @@ def _all_sources(record: PatientRecord) -> list[Source]:
         + [s for a in record.allergies for s in a.sources]
         + record.nkda
         + [p.source for p in record.timeline]
+        + [s for e in record.encounters for s in e.sources]
+        + [s for p in record.procedures for s in p.sources]
+        + [s for f in record.follow_ups for s in f.sources]
     )
 
 
@@ -216,7 +251,9 @@ def _verbatim(text: str, claim: str, near: int | None) -> str:
     return text[start : start + len(claim)]
 
 
-def _validated_correction(fact: Fact, doc_text: str, corrected: Mapping[str, object]) -> dict[str, Any]:
+def _validated_correction(
+    fact: Fact, doc_text: str, corrected: Mapping[str, object], language: str | None = None
+) -> dict[str, Any]:
     allowed = CORRECTABLE.get(fact.category, ())
     unknown = sorted(set(corrected) - set(allowed))
     if unknown:
@@ -227,6 +264,10 @@ def _validated_correction(fact: Fact, doc_text: str, corrected: Mapping[str, obj
             changes[key] = _verbatim(doc_text, str(value), fact.evidence_start)
     if fact.category == "medication" and changes.get("name"):
         changes["normalized_name"] = ingredient_key(str(changes["name"]))
+    # a corrected written date is read again, so the record's dates and the age check follow the correction
+    for written, parsed in (("date_text", "parsed_date"), ("birth_date_text", "birth_date")):
+        if written in changes:
+            changes[parsed] = parse_date(str(changes[written]), language or "") if changes[written] else None
     merged = {**fact.value, **changes, "category": fact.category, "label": fact.label}
     merged.setdefault("assertion", fact.assertion)
     try:
@@ -272,7 +313,11 @@ def review_fact(
             raise NotFound(f"No fact with id {fact_id}.")
         call.patient_id, call.document_id = fact.patient_id, fact.document_id
         doc = call.db.get_one(Document, fact.document_id)
-        changes = _validated_correction(fact, doc.text or "", corrected or {}) if decision == "corrected" else None
+        changes = (
+            _validated_correction(fact, doc.text or "", corrected or {}, doc.language)
+            if decision == "corrected"
+            else None
+        )
         row = FactReview(
             fact_id=fact.id,
             reviewer_id=actor.user_id,

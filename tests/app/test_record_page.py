@@ -120,3 +120,29 @@ def test_reviewed_documents_are_offered_as_gold(
     at.button(key="record.gold_prepare").click().run()
     (download,) = at.get("download_button")
     assert "Download gold JSONL (1 document(s))" in download.proto.label
+
+
+def test_a_misfiled_document_raises_a_visible_warning_and_visit_tabs_link_to_evidence(
+    store: Store, actors: dict[str, Actor], seeded: SeededRecord, login: Callable[..., AppTest]
+) -> None:
+    from datetime import UTC, datetime
+
+    from tests.services.record_seed import upload_text
+    from tests.services.test_record_visit import ANOTHER_PATIENT, FITTING
+
+    clinician = actors["clinician"]
+    when = datetime(2026, 3, 12, tzinfo=UTC)
+    upload_text(store, clinician, seeded.patient_id, "letter.txt", FITTING, when)
+    upload_text(store, clinician, seeded.patient_id, "misfiled.txt", ANOTHER_PATIENT, when)
+    at = _open_patient(login("clinician"), seeded.patient_id)
+    (warning,) = [e.value.replace("\\", "") for e in at.error if "another patient" in e.value]
+    assert warning.startswith("misfiled.txt may belong to another patient") and "the age 45" in warning
+    at.button(key="record.identity.0").click().run()
+    assert not at.exception
+    assert ":red-background[**45\\-year\\-old gentleman**]" in _markdown(at)
+    assert "Chief complaint: Palpitations" in _markdown(at)
+    assert at.button(key="record.procedure.0").label == "appendectomy"
+    follow = at.button(key="record.follow_up.0")
+    assert follow.label == "Follow up with cardiology in 2 weeks"
+    follow.click().run()
+    assert ":red-background[**Follow up with cardiology in 2 weeks**]" in _markdown(at)

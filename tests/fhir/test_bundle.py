@@ -155,3 +155,77 @@ def test_a_lab_code_needs_the_unit_it_is_defined_for() -> None:
     assert lab_loinc("Creatinine", "mg/dL") == ("2160-0", "Creatinine [Mass/volume] in Serum or Plasma")
     assert lab_loinc("creatinine", "umol/L") is not None and lab_loinc("creatinine", "mg") is None
     assert lab_loinc("troponin", "ng/L") is None  # I or T? not claimed
+
+
+_VISIT = (
+    "Admitted: 2026-03-01. Ward: Cardiology. Chief complaint: Palpitations. s/p appendectomy. "
+    "No stress test. Follow up with cardiology in 2 weeks."
+)
+
+
+def _visit_fact(n: int, category: str, evidence: str, value: dict[str, Any], assertion: str = "present") -> RecordFact:
+    start = _VISIT.index(evidence)
+    source = Source(n, 3, "summary.pdf", _WHEN, evidence, start, start + len(evidence), page=1)
+    return RecordFact(source, category, evidence, assertion, value)
+
+
+def _visit_bundle() -> Bundle:
+    record = merge_facts(
+        [
+            _visit_fact(1, "encounter", "Admitted: 2026-03-01",
+                        {"date_kind": "admission", "date_text": "2026-03-01", "parsed_date": "2026-03-01"}),
+            _visit_fact(2, "encounter", "Ward: Cardiology", {"department": "Cardiology"}),
+            _visit_fact(3, "encounter", "Palpitations", {"chief_complaint": "Palpitations"}),
+            _visit_fact(4, "procedure", "appendectomy", {"text": "appendectomy"}, assertion="historical"),
+            _visit_fact(5, "procedure", "stress test", {"text": "stress test"}, assertion="absent"),
+            _visit_fact(6, "follow_up", "Follow up with cardiology in 2 weeks",
+                        {"text": "Follow up with cardiology in 2 weeks", "with_whom": "cardiology",
+                         "interval": "2 weeks"}),
+        ]
+    )  # fmt: skip
+    return _bundle(record)
+
+
+def test_the_stated_encounter_carries_period_department_and_chief_complaint() -> None:
+    stay, stated = _resources(_visit_bundle(), "Encounter")
+    assert stay["period"]["start"].startswith("2026-03-01T")  # the stay on file is unchanged
+    assert stated["class"]["code"] == "IMP" and stated["period"] == {"start": "2026-03-01"}
+    assert stated["serviceType"] == {"text": "Cardiology"}
+    assert stated["reasonCode"] == [{"text": "Palpitations"}]
+
+
+def test_procedures_are_completed_or_not_done_as_stated() -> None:
+    procedures = {p["code"]["text"]: p for p in _resources(_visit_bundle(), "Procedure")}
+    assert (
+        procedures["appendectomy"]["status"] == "completed"
+        and "past history" in procedures["appendectomy"]["note"][0]["text"]
+    )
+    assert procedures["stress test"]["status"] == "not-done"
+
+
+def test_follow_up_is_a_planned_service_request() -> None:
+    (request,) = _resources(_visit_bundle(), "ServiceRequest")
+    assert (request["status"], request["intent"]) == ("active", "plan")
+    assert request["code"] == {"text": "Follow-up: cardiology"}
+    assert request["patientInstruction"] == "Follow up with cardiology in 2 weeks"
+
+
+def test_visit_resources_have_provenance_with_their_spans() -> None:
+    bundle = _visit_bundle()
+    entries = json.loads(bundle.model_dump_json())["entry"]
+    kinds = {e["fullUrl"]: e["resource"]["resourceType"] for e in entries}
+    provenance = {p["target"][0]["reference"]: p for p in _resources(bundle, "Provenance")}
+    stated = [u for u, k in kinds.items() if k in ("Procedure", "ServiceRequest")]
+    stated += [u for u, k in kinds.items() if k == "Encounter" and u != _urn_of_stay(entries)]
+    assert len(stated) == 4 and set(stated) <= set(provenance)
+    for url in stated:
+        for entity in provenance[url]["entity"]:
+            parts = {
+                p["url"]: next(v for k, v in p.items() if k.startswith("value"))
+                for p in entity["extension"][0]["extension"]
+            }
+            assert _VISIT[parts["start"] : parts["end"]] == parts["text"]
+
+
+def _urn_of_stay(entries: list[dict[str, Any]]) -> str:
+    return next(e["fullUrl"] for e in entries if e["resource"]["resourceType"] == "Encounter")

@@ -92,7 +92,7 @@ def test_synthea_metrics_follow_the_definition(synthea: Path) -> None:
     # the encounter asked for amoxicillin/clavulanate (found) and acetaminophen (not in the note)
     assert result["medication_recall"] == 0.5
     assert result["medication_f1"] == pytest.approx(0.5714, abs=1e-4)
-    # cough (chief complaint) is not judged: Synthea records no symptom as a Condition;
+    # cough is the chief complaint (an Encounter fact), so it is no problem prediction;
     # sinusitis is recorded but not in the note
     assert (result["problem_precision"], result["problem_recall"]) == (1.0, 0.5)
     assert result["grounded_rate"] == 1.0

@@ -10,7 +10,16 @@ from medspeak.indexing.llm.answer import TruncatedAnswer, item_confidences, item
 from medspeak.indexing.llm.chunks import chunk_document, split_chunk
 from medspeak.indexing.llm.hybrid import cross_check, instruction_spans, reject_inconsistent
 from medspeak.indexing.llm.prompt import Chunk, chat_messages, render_chatml, to_facts
-from medspeak.indexing.schema import Assertion, Evidence, Medication, Problem, Vital
+from medspeak.indexing.schema import (
+    Assertion,
+    Demographics,
+    Encounter,
+    Evidence,
+    FollowUp,
+    Medication,
+    Problem,
+    Vital,
+)
 
 
 def test_the_document_cannot_open_a_chat_turn_of_its_own() -> None:
@@ -114,3 +123,39 @@ def test_sentences_addressed_to_a_model_are_recognised(sentence: str) -> None:
     (span,) = instruction_spans(text)
     assert text[span[0] : span[1]].strip() == sentence
     assert instruction_spans("Patient reports chest pain; list of medications reviewed. Denies fever.") == []
+
+
+def test_visit_answers_become_typed_facts() -> None:
+    chunk = Chunk(0, "Admitted: 03/04/2026. Reason for visit: palpitations. 67-year-old man. Revoir dans 1 mois.")
+    answer = {
+        "facts": [
+            {"category": "encounter", "evidence": "Admitted: 03/04/2026", "assertion": "present",
+             "chief_complaint": None, "department": None, "date_kind": "admission", "date": "03/04/2026"},
+            {"category": "encounter", "evidence": "palpitations", "assertion": "present",
+             "chief_complaint": "palpitations", "department": None, "date_kind": None, "date": None},
+            {"category": "demographics", "evidence": "67-year-old man", "assertion": "present", "age": "67",
+             "sex": "male", "birth_date": None},
+            {"category": "follow_up", "evidence": "Revoir dans 1 mois", "assertion": "present",
+             "text": "Revoir dans 1 mois", "with_whom": None, "interval": "1 mois"},
+            {"category": "procedure", "evidence": "palpitations", "assertion": "present", "text": " "},
+            {"category": "encounter", "evidence": "man", "assertion": "present", "chief_complaint": None,
+             "department": None, "date_kind": None, "date": None},
+        ]
+    }  # fmt: skip
+    facts, dropped = to_facts(answer, chunk, "openai")
+    admitted, complaint, patient, follow = facts
+    assert dropped == 2  # an empty procedure, an encounter that states nothing
+    assert isinstance(admitted, Encounter) and admitted.date_kind == "admission" and admitted.parsed_date is None
+    assert isinstance(complaint, Encounter) and complaint.chief_complaint == "palpitations"
+    assert isinstance(patient, Demographics) and (patient.age, patient.sex) == (67, "male")
+    assert isinstance(follow, FollowUp) and follow.interval == "1 mois"
+
+
+def test_a_model_cannot_state_a_sex_or_age_the_quote_does_not() -> None:
+    quote = Evidence(start=0, end=15, text="67-year-old man")
+    honest = Demographics(label="67 y, male", age=67, sex="male", evidence=quote)
+    wrong_sex = Demographics(label="67 y, female", age=67, sex="female", evidence=quote)
+    wrong_age = Demographics(label="76 y", age=76, evidence=quote)
+    invented = Encounter(label="Chief complaint", chief_complaint="chest pain", evidence=quote)
+    kept, rejected = reject_inconsistent([honest, wrong_sex, wrong_age, invented])
+    assert kept == [honest] and len(rejected) == 3

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from itertools import count
 from typing import Any
 
 import pytest
 
-from medspeak.indexing.record import RecordFact, Source, ingredient_key, merge_facts
+from medspeak.indexing.record import PatientIdentity, RecordFact, Source, ingredient_key, merge_facts
 
 _ids = count(1)
 
@@ -139,3 +139,89 @@ def test_only_grounded_unrejected_facts_with_evidence_enter_the_record() -> None
     assert [m.ingredient for m in rec.medications] == ["ceftriaxone"]
     assert rec.left_out == {"ungrounded": 2, "rejected": 1}
     assert [(p.name, p.value) for p in rec.timeline] == [("heart_rate", 120.0), ("heart_rate", 88.0)]
+
+
+def _visit_facts(doc: int, day: int, *extra: RecordFact) -> list[RecordFact]:
+    return [
+        _fact("encounter", {"date_kind": "admission", "date_text": f"2026-01-0{day}", "parsed_date": f"2026-01-0{day}"},
+              doc=doc, day=day + 1),
+        _fact("encounter", {"department": "Cardiology"}, doc=doc, day=day + 1),
+        _fact("encounter", {"chief_complaint": "Palpitations"}, doc=doc, day=day + 1),
+        *extra,
+    ]  # fmt: skip
+
+
+def test_each_document_gives_one_encounter_line_with_its_statements() -> None:
+    rec = merge_facts(_visit_facts(1, 2) + _visit_facts(2, 5))
+    newest, oldest = rec.encounters
+    assert (newest.document_id, newest.admission, newest.department) == (2, "2026-01-05", "Cardiology")
+    assert newest.start == date(2026, 1, 5) and newest.end is None and newest.chief_complaints == ["Palpitations"]
+    assert len(oldest.statements) == 3
+    assert all(s.document_id == 1 for s in oldest.sources)
+
+
+def test_procedures_take_their_status_from_the_newest_document() -> None:
+    rec = merge_facts(
+        [
+            _fact("procedure", {"text": "Colonoscopy"}, day=1, assertion="hypothetical"),
+            _fact("procedure", {"text": "colonoscopy"}, day=9, doc=2),
+            _fact("procedure", {"text": "Appendectomy"}, day=3, assertion="historical"),
+            _fact("procedure", {"text": "Stress test"}, day=4, assertion="absent"),
+        ]
+    )
+    status = {p.text.lower(): (p.status, p.historical, len(p.sources)) for p in rec.procedures}
+    assert status == {
+        "colonoscopy": ("completed", False, 2),  # planned, then done
+        "appendectomy": ("completed", True, 1),
+        "stress test": ("not-done", False, 1),
+    }
+
+
+def test_follow_ups_are_listed_per_document() -> None:
+    rec = merge_facts(
+        [
+            _fact("follow_up", {"text": "Follow up with cardiology in 2 weeks", "with_whom": "cardiology",
+                                "interval": "2 weeks"}, day=3),
+            _fact("follow_up", {"text": "Revoir dans 1 mois", "interval": "1 mois"}, day=8, doc=2),
+        ]
+    )  # fmt: skip
+    assert [(f.with_whom, f.interval, f.sources[0].document_id) for f in rec.follow_ups] == [
+        (None, "1 mois", 2),
+        ("cardiology", "2 weeks", 1),
+    ]
+
+
+_ON_FILE = PatientIdentity("female", date(1974, 9, 20))
+
+
+@pytest.mark.parametrize(
+    ("value", "warned"),
+    [
+        ({"age": 51, "sex": "female"}, False),  # 51 on 2026-01-01: fits
+        ({"age": 52}, False),  # one year off: a birthday, or the age at admission
+        ({"age": 45, "sex": "female"}, True),  # does not fit the birth date
+        ({"sex": "male"}, True),
+        ({"birth_date_text": "1974-09-20", "birth_date": "1974-09-20"}, False),
+        ({"birth_date_text": "20/09/1947", "birth_date": "1947-09-20"}, True),
+    ],
+)
+def test_demographics_that_contradict_the_patient_on_file_raise_a_warning(value: dict[str, Any], warned: bool) -> None:
+    rec = merge_facts([_fact("demographics", value, evidence="a 45-year-old gentleman")], _ON_FILE)
+    assert len(rec.demographics) == 1
+    assert bool(rec.identity_warnings) is warned
+    if warned:
+        (warning,) = rec.identity_warnings
+        assert "may belong to another patient" in warning.message and "doc-1.txt" in warning.message
+        assert warning.source.evidence_text == "a 45-year-old gentleman"
+
+
+def test_the_age_is_checked_at_the_date_the_document_states() -> None:
+    # uploaded in 2026 (source date), but the document is about a 2006 admission: 32 then
+    old_letter = [
+        _fact("encounter", {"date_kind": "admission", "date_text": "2006-05-01", "parsed_date": "2006-05-01"}),
+        _fact("demographics", {"age": 32, "sex": "female"}),
+    ]
+    assert merge_facts(old_letter, _ON_FILE).identity_warnings == []
+    assert merge_facts(old_letter[1:], _ON_FILE).identity_warnings  # dated 2026 it would not fit
+    rejected = _fact("demographics", {"sex": "male"}, review="rejected")  # a clinician cleared it
+    assert merge_facts([rejected], _ON_FILE).identity_warnings == []

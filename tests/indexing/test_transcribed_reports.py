@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from medspeak.indexing import extract_facts
 from medspeak.indexing.rules.sections import find_sections
-from medspeak.indexing.schema import Allergy, Medication, Problem
+from medspeak.indexing.schema import Allergy, Demographics, Encounter, Medication, Problem
 
 _REPORT = (
     "CHIEF COMPLAINT:,  Chest pain.,HISTORY OF PRESENT ILLNESS: , The patient is a 60-year-old man with no previous "
@@ -41,8 +41,12 @@ def test_inline_medication_list_gives_one_fact_a_drug_with_brand_to_generic() ->
 
 
 def test_problems_outside_examination_with_their_assertions() -> None:
-    found = {p.text.lower(): p.assertion.value for p in _facts(_REPORT) if isinstance(p, Problem)}
-    assert found["chest pain"] == "present"
+    facts = _facts(_REPORT)
+    found = {p.text.lower(): p.assertion.value for p in facts if isinstance(p, Problem)}
+    # the chief complaint is the encounter's reason, not a problem-list entry
+    assert "chest pain" not in found
+    assert [e.chief_complaint for e in facts if isinstance(e, Encounter)] == ["Chest pain"]
+    assert [(d.age, d.sex) for d in facts if isinstance(d, Demographics)] == [(60, "male")]
     assert found["heart disease"] == "absent"  # "no previous history of": the negation wins
     assert found["shortness of breath"] == found["nausea"] == found["palpitations"] == "absent"
     assert found["hypertension"] == "present" and found["gout"] == "historical"

@@ -18,7 +18,20 @@ import re
 from collections.abc import Sequence
 
 from medspeak.indexing.grounding import align
-from medspeak.indexing.schema import Allergy, Fact, Lab, Medication, Order, Problem, Vital
+from medspeak.indexing.rules.encounters import sex_words
+from medspeak.indexing.schema import (
+    Allergy,
+    Demographics,
+    Encounter,
+    Fact,
+    FollowUp,
+    Lab,
+    Medication,
+    Order,
+    Problem,
+    Procedure,
+    Vital,
+)
 
 __all__ = ["cross_check", "instruction_spans", "reject_instructions", "reject_inconsistent"]
 
@@ -78,8 +91,14 @@ def _claims(fact: Fact) -> list[str]:
     """The words a fact's evidence must contain."""
     if isinstance(fact, Medication):
         return [fact.name]
-    if isinstance(fact, Problem | Order):
+    if isinstance(fact, Problem | Order | Procedure):
         return [fact.text]
+    if isinstance(fact, Encounter):
+        return [v for v in (fact.chief_complaint, fact.department, fact.date_text) if v]
+    if isinstance(fact, Demographics):
+        return [fact.birth_date_text] if fact.birth_date_text else []
+    if isinstance(fact, FollowUp):
+        return [v for v in (fact.text, fact.with_whom, fact.interval) if v]
     if isinstance(fact, Lab):
         return [fact.name]
     if isinstance(fact, Allergy):
@@ -95,6 +114,23 @@ def _consistent(fact: Fact) -> bool:
         return fact.value in _numbers(quote)
     if isinstance(fact, Medication) and fact.strength:
         return _numbers(fact.strength) <= _numbers(quote)
+    if isinstance(fact, Demographics):
+        return _demographics_stated(fact, quote)
+    return True
+
+
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _demographics_stated(fact: Demographics, quote: str) -> bool:
+    """The age is a number of the quote and the sex a word of it ("female", "homme", "patiente"): a model
+    cannot give a patient a sex or an age the document does not state (the wrong-patient check reads them)."""
+    if fact.age is not None and float(fact.age) not in _numbers(quote):
+        return False
+    if fact.sex is not None:
+        words = {w.lower() for w in _WORD.findall(quote)}
+        stated = {sex for language in ("en", "fr") for w, sex in sex_words(language).items() if w in words}
+        return fact.sex in stated
     return True
 
 

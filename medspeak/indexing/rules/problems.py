@@ -12,7 +12,7 @@ from medspeak.indexing.rules.lexicon import find_drug_names, load, longest_phras
 from medspeak.indexing.rules.sections import Section, section_at
 from medspeak.indexing.schema import Evidence, Problem
 
-__all__ = ["find_problems", "problem_terms"]
+__all__ = ["PROCEDURE_WORDS", "find_problems", "problem_terms"]
 
 _DELIMITER = re.compile(r"[,;:.\n]|\band\b|\bor\b|\bet\b|\bou\b")
 _BULLET_LINE = re.compile(r"^[ \t]*(?:[-*•]|\d+[.)])?[ \t]*(?P<item>[^\n]+?)[ \t]*\.?[ \t]*$", re.MULTILINE)
@@ -33,9 +33,11 @@ _CODE = re.compile(r"\s*\((?:[\d.]+|[A-Z]\d[\d.]*)\)\s*$")  # "(615.9)": an ICD 
 _PROCEDURE = re.compile(
     r"(?:ectomy|ectomies|otomy|otomies|ostomy|plasty|scopy|pexy|rrhaphy|repair|replacement|replacements|surgery|surgeries"
     r"|dilatation|dilation|removal|placement|fixation|biopsy|biopsies|graft|bypass|cabg|turp|transplant|injection|stent"
-    r"|tubes|delivery|section|i&d|d & c|d&c)\b",
+    r"|tubes|delivery|section|i&d|d & c|d&c"
+    r"|ectomie|ectomies|tomie|tomies|stomie|plastie|scopie|pexie|prothèse|greffe|pontage)\b",
     re.IGNORECASE,
 )
+PROCEDURE_WORDS = _PROCEDURE  # what makes a list item a procedure rather than a problem (EN and FR)
 _NOT_FIRST = frozenset(
     "the this that these those there it its he she we i you they his her their patient patients will was were is are be"
     " been being would should could can may might please per see refer otherwise all every each one two three"
@@ -71,6 +73,8 @@ _SKIP_SECTIONS = {
     "imaging",
     "procedures",
     "surgical_history",
+    # the reason for the visit is the encounter's chief complaint, not a problem-list entry
+    "chief_complaint",
 }
 
 
