@@ -12,7 +12,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -125,3 +125,25 @@ def log_in(page: Page, url: str, username: str, password: str) -> None:
     page.get_by_role("textbox", name="Username").fill(username)
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+
+
+@pytest.fixture
+def open_page() -> Iterator[Callable[[int, int], Page]]:
+    """Opens a headless Chromium page of a given viewport (width, height); its browser closes after the test."""
+    from playwright.sync_api import Browser, sync_playwright
+
+    browsers: list[Browser] = []
+    with sync_playwright() as pw:
+
+        def open_(width: int, height: int) -> Page:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            browsers.append(browser)
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.set_default_timeout(60_000)  # a shared runner may still be reading the demo documents
+            return page
+
+        try:
+            yield open_
+        finally:
+            for browser in browsers:
+                browser.close()

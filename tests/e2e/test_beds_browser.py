@@ -5,31 +5,31 @@ Needs Debian's chromium and the page in the bed manager's navigation (sidebar li
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page
 
-from tests.e2e.conftest import CHROMIUM, FLAGS, log_in
+from tests.e2e.conftest import log_in
 
 # A browser on a shared 2-core runner is at the mercy of its neighbours: one retry, never more.
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.flaky(reruns=1, reruns_delay=2)]
 
 
-def test_bed_manager_reads_the_forecast(server: tuple[str, dict[str, str], Path], tmp_path: Path) -> None:
-    from playwright.sync_api import expect, sync_playwright
+def test_bed_manager_reads_the_forecast(
+    server: tuple[str, dict[str, str], Path], tmp_path: Path, open_page: Callable[[int, int], Page]
+) -> None:
+    from playwright.sync_api import expect
 
     url, creds, _db = server
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1200})
-        page.set_default_timeout(60_000)
-        log_in(page, url, "bedmanager", creds["bedmanager"])
-        expect(page.get_by_role("heading", name="Home")).to_be_visible()
+    page = open_page(1400, 1200)
+    log_in(page, url, "bedmanager", creds["bedmanager"])
+    expect(page.get_by_role("heading", name="Home")).to_be_visible()
 
-        page.get_by_role("link", name="Beds").click()
-        expect(page.get_by_role("heading", name="Beds")).to_be_visible()
-        expect(page.get_by_text("occupied beds at midnight").first).to_be_visible()
-        expect(page.get_by_role("heading", name="How good is this forecast?")).to_be_visible()
-        expect(page.get_by_text("Inside the 90 % band")).to_be_visible()
-        page.screenshot(path=str(tmp_path / "beds.png"), full_page=True)
-        browser.close()
+    page.get_by_role("link", name="Beds").click()
+    expect(page.get_by_role("heading", name="Beds")).to_be_visible()
+    expect(page.get_by_text("occupied beds at midnight").first).to_be_visible()
+    expect(page.get_by_role("heading", name="How good is this forecast?")).to_be_visible()
+    expect(page.get_by_text("Inside the 90 % band")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "beds.png"), full_page=True)

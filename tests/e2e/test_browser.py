@@ -6,73 +6,71 @@ Needs Debian's chromium (``.ci/run`` installs it); skipped with the reason when 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page
 
-from tests.e2e.conftest import CHROMIUM, FLAGS, first_patient, log_in, wait_for_session_cookie
+from tests.e2e.conftest import first_patient, log_in, wait_for_session_cookie
 
 # A browser on a shared 2-core runner is at the mercy of its neighbours: one retry, never more.
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.flaky(reruns=1, reruns_delay=2)]
 
 
-def test_clinician_logs_in_and_opens_a_patient(server: tuple[str, dict[str, str], Path], tmp_path: Path) -> None:
-    from playwright.sync_api import expect, sync_playwright
+def test_clinician_logs_in_and_opens_a_patient(
+    server: tuple[str, dict[str, str], Path], tmp_path: Path, open_page: Callable[[int, int], Page]
+) -> None:
+    from playwright.sync_api import expect
 
     url, creds, db = server
     patient_id, mrn, family = first_patient(db)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(30_000)
-        log_in(page, url, "clinician", creds["clinician"])
-        expect(page.get_by_role("heading", name="Home")).to_be_visible()
-        expect(page.get_by_text("Ward census")).to_be_visible()
+    page = open_page(1400, 1000)
+    log_in(page, url, "clinician", creds["clinician"])
+    expect(page.get_by_role("heading", name="Home")).to_be_visible()
+    expect(page.get_by_text("Ward census")).to_be_visible()
 
-        page.get_by_role("link", name="Patients").click()
-        expect(page.get_by_role("heading", name="Patients")).to_be_visible()
-        page.get_by_role("textbox", name="Search by name or MRN").fill(mrn)
-        page.keyboard.press("Enter")
-        expect(page.get_by_text("1 patient(s)")).to_be_visible()
+    page.get_by_role("link", name="Patients").click()
+    expect(page.get_by_role("heading", name="Patients")).to_be_visible()
+    page.get_by_role("textbox", name="Search by name or MRN").fill(mrn)
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("1 patient(s)")).to_be_visible()
 
-        # A new page load resumes the session from the signed cookie and opens the patient by link.
-        wait_for_session_cookie(page)
-        page.goto(f"{url}/patients?patient={patient_id}")
-        expect(page.get_by_role("heading", name=family.upper())).to_be_visible()
-        expect(page.get_by_text(f"MRN {mrn}")).to_be_visible()
-        expect(page.get_by_role("heading", name="Visits and stays")).to_be_visible()
-        page.screenshot(path=str(tmp_path / "patient.png"), full_page=True)
+    # A new page load resumes the session from the signed cookie and opens the patient by link.
+    wait_for_session_cookie(page)
+    page.goto(f"{url}/patients?patient={patient_id}")
+    expect(page.get_by_role("heading", name=family.upper())).to_be_visible()
+    expect(page.get_by_text(f"MRN {mrn}")).to_be_visible()
+    expect(page.get_by_role("heading", name="Visits and stays")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "patient.png"), full_page=True)
 
-        page.get_by_role("button", name="Log out").click()
-        expect(page.get_by_role("button", name="Log in")).to_be_visible()
-        page.goto(f"{url}/patients?patient={patient_id}")  # the revoked session does not come back
-        expect(page.get_by_role("button", name="Log in")).to_be_visible()
-        expect(page.get_by_text(f"MRN {mrn}")).to_have_count(0)
-        browser.close()
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("button", name="Log in")).to_be_visible()
+    page.goto(f"{url}/patients?patient={patient_id}")  # the revoked session does not come back
+    expect(page.get_by_role("button", name="Log in")).to_be_visible()
+    expect(page.get_by_text(f"MRN {mrn}")).to_have_count(0)
 
 
-def test_clinician_uploads_a_scan_and_reads_its_text(server: tuple[str, dict[str, str], Path], tmp_path: Path) -> None:
-    from playwright.sync_api import expect, sync_playwright
+def test_clinician_uploads_a_scan_and_reads_its_text(
+    server: tuple[str, dict[str, str], Path], tmp_path: Path, open_page: Callable[[int, int], Page]
+) -> None:
+    from playwright.sync_api import expect
 
     from medspeak.demo.render import render_scan
 
     url, creds, _ = server
     scan = tmp_path / "prescription-photo.png"
     scan.write_bytes(render_scan("Prescription\nAmoxicillin 500 mg PO three times daily for 7 days", 11))
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1100})
-        page.set_default_timeout(60_000)
-        log_in(page, url, "clinician", creds["clinician"])
-        page.get_by_role("link", name="Documents").click()
-        expect(page.get_by_role("heading", name="Documents", exact=True)).to_be_visible()
-        page.locator("input[type=file]").set_input_files(str(scan))
-        expect(page.get_by_role("button", name="Remove prescription-photo.png")).to_be_visible()
-        page.get_by_role("button", name="Upload and read").click()
-        text = page.get_by_role("textbox", name="Text")
-        try:
-            expect(text).to_have_value(re.compile("Amoxicillin 500 mg"), timeout=60_000)
-        finally:
-            page.screenshot(path=str(tmp_path / "documents.png"), full_page=True)
-        expect(page.get_by_text(re.compile(r"ocr:tesseract, \d+ words"))).to_be_visible()
-        browser.close()
+    page = open_page(1400, 1100)
+    log_in(page, url, "clinician", creds["clinician"])
+    page.get_by_role("link", name="Documents").click()
+    expect(page.get_by_role("heading", name="Documents", exact=True)).to_be_visible()
+    page.locator("input[type=file]").set_input_files(str(scan))
+    expect(page.get_by_role("button", name="Remove prescription-photo.png")).to_be_visible()
+    page.get_by_role("button", name="Upload and read").click()
+    text = page.get_by_role("textbox", name="Text")
+    try:
+        expect(text).to_have_value(re.compile("Amoxicillin 500 mg"), timeout=60_000)
+    finally:
+        page.screenshot(path=str(tmp_path / "documents.png"), full_page=True)
+    expect(page.get_by_text(re.compile(r"ocr:tesseract, \d+ words"))).to_be_visible()

@@ -7,11 +7,13 @@ Needs Debian's chromium (``.ci/run`` installs it); skipped with the reason when 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page
 
-from tests.e2e.conftest import CHROMIUM, FLAGS, first_patient, log_in, wait_for_session_cookie
+from tests.e2e.conftest import first_patient, log_in, wait_for_session_cookie
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.flaky(reruns=1, reruns_delay=2)]
 
@@ -32,56 +34,52 @@ _HIGHLIGHT_JS = """e => {
 
 
 def test_clinician_clicks_a_medication_through_to_its_evidence(
-    server: tuple[str, dict[str, str], Path], tmp_path: Path
+    server: tuple[str, dict[str, str], Path], tmp_path: Path, open_page: Callable[[int, int], Page]
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     url, creds, db = server
     patient_id, mrn, _ = first_patient(db)
     report = tmp_path / "clinic-letter.txt"
     report.write_text(_REPORT)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1500, "height": 1200})
-        page.set_default_timeout(60_000)
-        try:
-            log_in(page, url, "clinician", creds["clinician"])
-            expect(page.get_by_role("heading", name="Home")).to_be_visible()
-            wait_for_session_cookie(page)  # a page load resumes the session from its cookie
-            page.goto(f"{url}/documents")
-            expect(page.get_by_role("heading", name="Documents", exact=True)).to_be_visible()
-            page.get_by_role("textbox", name="Patient (name or MRN)").fill(mrn)
-            page.keyboard.press("Enter")
-            page.get_by_test_id("stSelectbox").filter(has_text="Attach to").click()
-            page.get_by_role("option", name=re.compile(mrn)).click()
-            remove = page.get_by_role("button", name="Remove clinic-letter.txt")
-            for _ in range(3):  # a file given while the page reruns for the chosen patient can be dropped
-                page.wait_for_timeout(2_000)
-                page.locator("input[type=file]").set_input_files(str(report))
-                try:
-                    expect(remove).to_be_visible(timeout=10_000)
-                    break
-                except AssertionError:
-                    continue
-            expect(remove).to_be_visible()
-            page.get_by_role("button", name="Upload and read").click()
-            expect(page.get_by_text("Reading", exact=True)).to_be_visible()  # queued behind the demo documents
+    page = open_page(1500, 1200)
+    try:
+        log_in(page, url, "clinician", creds["clinician"])
+        expect(page.get_by_role("heading", name="Home")).to_be_visible()
+        wait_for_session_cookie(page)  # a page load resumes the session from its cookie
+        page.goto(f"{url}/documents")
+        expect(page.get_by_role("heading", name="Documents", exact=True)).to_be_visible()
+        page.get_by_role("textbox", name="Patient (name or MRN)").fill(mrn)
+        page.keyboard.press("Enter")
+        page.get_by_test_id("stSelectbox").filter(has_text="Attach to").click()
+        page.get_by_role("option", name=re.compile(mrn)).click()
+        remove = page.get_by_role("button", name="Remove clinic-letter.txt")
+        for _ in range(3):  # a file given while the page reruns for the chosen patient can be dropped
+            page.wait_for_timeout(2_000)
+            page.locator("input[type=file]").set_input_files(str(report))
+            try:
+                expect(remove).to_be_visible(timeout=10_000)
+                break
+            except AssertionError:
+                continue
+        expect(remove).to_be_visible()
+        page.get_by_role("button", name="Upload and read").click()
+        expect(page.get_by_text("Reading", exact=True)).to_be_visible()  # queued behind the demo documents
 
-            medication = page.get_by_role("button", name=re.compile(r"^\S*\s*Levetiracetam 500 mg"))
-            for _ in range(36):  # the app reads one document at a time: reload until ours is in the record
-                page.goto(f"{url}/patients?patient={patient_id}")
-                expect(page.get_by_role("heading", name="Record from documents")).to_be_visible()
-                if medication.count():
-                    break
-                page.wait_for_timeout(5_000)
-            medication.click()
-            evidence = page.get_by_text(_EVIDENCE, exact=True).last
-            expect(evidence).to_be_visible()
-            # The words sit in a coloured span inside the Markdown block (``:red-background[...]``).
-            background = evidence.evaluate(_HIGHLIGHT_JS)
-            assert background is not None, "the evidence is not highlighted"
-            expect(page.get_by_text("clinic-letter.txt · discharge summary · page 1")).to_be_visible()
-            evidence.scroll_into_view_if_needed()
-        finally:
-            page.screenshot(path=str(tmp_path / "record.png"))
-            browser.close()
+        medication = page.get_by_role("button", name=re.compile(r"^\S*\s*Levetiracetam 500 mg"))
+        for _ in range(36):  # the app reads one document at a time: reload until ours is in the record
+            page.goto(f"{url}/patients?patient={patient_id}")
+            expect(page.get_by_role("heading", name="Record from documents")).to_be_visible()
+            if medication.count():
+                break
+            page.wait_for_timeout(5_000)
+        medication.click()
+        evidence = page.get_by_text(_EVIDENCE, exact=True).last
+        expect(evidence).to_be_visible()
+        # The words sit in a coloured span inside the Markdown block (``:red-background[...]``).
+        background = evidence.evaluate(_HIGHLIGHT_JS)
+        assert background is not None, "the evidence is not highlighted"
+        expect(page.get_by_text("clinic-letter.txt · discharge summary · page 1")).to_be_visible()
+        evidence.scroll_into_view_if_needed()
+    finally:
+        page.screenshot(path=str(tmp_path / "record.png"))
