@@ -367,11 +367,14 @@ def export_gold_command(
 def api(
     host: Annotated[str, typer.Option(help="Interface; keep loopback behind a TLS proxy")] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Server processes (default: MEDSPEAK_API_WORKERS, else one a core)")
+    ] = None,
 ) -> None:
     """Start the REST API (OpenAPI at /docs), what `make api` does."""
     from medspeak.api import serve as serve_api
 
-    serve_api(host, port)
+    serve_api(host, port, workers)
 
 
 @app.command()

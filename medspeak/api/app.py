@@ -3,10 +3,19 @@
 The API holds no rules of its own: every route calls a service, which checks the role and
 writes the audit trail. CORS stays closed (no middleware): browsers on other origins get no
 access; an integrator calls the API from a server.
+
+``serve`` runs one uvicorn process a CPU core by default (``MEDSPEAK_API_WORKERS``): a triage is a
+few milliseconds of CPU in Python, so a single process, held to one core by the GIL, is the limit.
+The processes share the database (SQLite in WAL mode queues the writers; the audit chain is
+appended under the write lock) and nothing else: each keeps its own rate-limit counters, so each
+enforces its share of the limits and the total stays within them.
 """
 
 from __future__ import annotations
 
+import logging
+import math
+import os
 from typing import Final
 
 from fastapi import FastAPI
@@ -15,17 +24,27 @@ from medspeak.api import errors
 from medspeak.api.limits import BodySizeLimit, RateLimit
 from medspeak.api.logs import log_config
 from medspeak.api.routes import audit, auth, documents, health, los, patients, triage
-from medspeak.config import Settings, get_settings
+from medspeak.config import Settings, get_settings, reset_settings
+from medspeak.errors import MedspeakError
 from medspeak.store.db import get_store
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "create_app", "serve"]
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "create_app", "served_app", "serve", "worker_count"]
 
 DEFAULT_HOST: Final = "127.0.0.1"  # loopback: put a TLS reverse proxy in front to expose it
 DEFAULT_PORT: Final = 8000
+_log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the API for ``settings`` (the process settings when not given); the store must be migrated."""
+def _share(limit: int, processes: int) -> int:
+    """One process's share of a per-minute limit (0, no limit, stays 0)."""
+    return limit and max(1, math.ceil(limit / processes))
+
+
+def create_app(settings: Settings | None = None, *, processes: int = 1) -> FastAPI:
+    """Build the API for ``settings`` (the process settings when not given); the store must be migrated.
+
+    ``processes``: how many server processes share the port; each enforces that share of the rate limits.
+    """
     settings = settings or get_settings()
     app = FastAPI(
         title="medspeak API",
@@ -48,21 +67,51 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_upload_bytes=settings.max_upload_mb * 2**20)
     # Added last, so it runs first: a client over its limit costs no parsing.
     app.add_middleware(
-        RateLimit, token_per_minute=settings.token_rate_per_minute, api_per_minute=settings.api_rate_per_minute
+        RateLimit,
+        token_per_minute=_share(settings.token_rate_per_minute, processes),
+        api_per_minute=_share(settings.api_rate_per_minute, processes),
     )
     for module in (health, auth, documents, patients, triage, los, audit):
         app.include_router(module.router)
     return app
 
 
-def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
-    """Migrate the store, then serve the API with uvicorn until interrupted."""
+def worker_count(settings: Settings) -> int:
+    """Server processes: ``MEDSPEAK_API_WORKERS``, or one a CPU core when it is 0."""
+    return settings.api_workers or os.cpu_count() or 1
+
+
+def served_app() -> FastAPI:
+    """The app of one server process (uvicorn's factory), with the triage model loaded before the first request."""
+    settings = get_settings()
+    app = create_app(settings, processes=worker_count(settings))
+    from medspeak.triage.service import engine
+
+    try:
+        engine()  # ~1 s: paid at start, not by the first patient of each process
+    except MedspeakError as exc:  # no model: the triage routes answer 503 with the reason; the rest works
+        _log.warning("triage model not loaded: %s", type(exc).__name__)
+    return app
+
+
+def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, workers: int | None = None) -> None:
+    """Migrate the store, then serve the API with uvicorn until interrupted.
+
+    ``workers``: server processes (``MEDSPEAK_API_WORKERS`` when not given; 0 there means one a core).
+    """
     import uvicorn
 
     settings = get_settings()
     get_store(settings).migrate()
+    processes = workers or worker_count(settings)
+    # Each server process reads its settings from the environment (served_app): tell it how many share
+    # the port, and forget this process's cached settings, which served_app reads when there is one.
+    os.environ["MEDSPEAK_API_WORKERS"] = str(processes)
+    reset_settings()
     uvicorn.run(
-        create_app(settings),
+        "medspeak.api.app:served_app",
+        factory=True,
+        workers=processes if processes > 1 else None,
         host=host,
         port=port,
         proxy_headers=False,

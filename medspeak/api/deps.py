@@ -1,10 +1,12 @@
 """Typed dependencies: the store, the settings, and the actor behind a bearer token or an API key.
 
 The actor is resolved from the store on every request (``resolve_session``, ``resolve_key``), so a
-revoked session or key is refused at once. Service accounts send their key as ``X-API-Key: msk_...``
-or ``Authorization: Bearer msk_...``; people send the JWT from ``POST /token``.
+revoked session or key is refused at once: nothing about a session is cached between requests.
+Service accounts send their key as ``X-API-Key: msk_...`` or ``Authorization: Bearer msk_...``;
+people send the JWT from ``POST /token``.
 """
 
+from dataclasses import dataclass
 from typing import Annotated, Final
 
 from annotated_types import Ge, Le
@@ -19,7 +21,17 @@ from medspeak.config import Settings
 from medspeak.errors import SessionInvalid
 from medspeak.store.db import Store
 
-__all__ = ["API_KEY_HEADER", "MAX_ID", "CurrentActor", "DbId", "SessionToken", "SettingsDep", "StoreDep"]
+__all__ = [
+    "API_KEY_HEADER",
+    "MAX_ID",
+    "Credentials",
+    "CredentialsDep",
+    "CurrentActor",
+    "DbId",
+    "SessionToken",
+    "SettingsDep",
+    "StoreDep",
+]
 
 MAX_ID: Final = 2**31 - 1  # PostgreSQL INTEGER: a larger id can name no row, and would crash the driver
 DbId = Annotated[int, Ge(1), Le(MAX_ID)]
@@ -33,13 +45,18 @@ _api_key = APIKeyHeader(
 )
 
 
-def get_settings(request: Request) -> Settings:
+# The dependencies that only read app state, or only check a signature, are ``async``: FastAPI runs a
+# plain ``def`` dependency in its thread pool, a hop that costs more than the work here. Anything
+# that queries the store stays a plain ``def`` so that a busy database never blocks the event loop.
+
+
+async def get_settings(request: Request) -> Settings:
     """The settings the app was created with."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     """The app's store (one engine per database URL per process)."""
     store: Store = request.app.state.store
     return store
@@ -51,7 +68,7 @@ BearerDep = Annotated[str | None, Depends(_bearer)]
 ApiKeyDep = Annotated[str | None, Depends(_api_key)]
 
 
-def get_session_token(settings: SettingsDep, token: BearerDep) -> str:
+async def get_session_token(settings: SettingsDep, token: BearerDep) -> str:
     """The server-side session token carried by a valid access token (``SessionInvalid`` otherwise)."""
     if looks_like_key(token):
         raise SessionInvalid("An API key has no session to end; an administrator revokes keys.")
@@ -61,16 +78,44 @@ def get_session_token(settings: SettingsDep, token: BearerDep) -> str:
 SessionToken = Annotated[str, Depends(get_session_token)]
 
 
-def get_current_actor(store: StoreDep, settings: SettingsDep, token: BearerDep, api_key: ApiKeyDep) -> Actor:
-    """The actor of a live session or a valid API key: anything else raises ``SessionInvalid``."""
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """The credential a request carries, its form and signature checked; :meth:`actor` looks it up."""
+
+    store: Store
+    session: str | None  # the server-side session token inside a valid access token
+    api_key: str | None
+
+    def actor(self) -> Actor:
+        """The actor of a live session or a valid API key (a store lookup: call it off the event loop).
+
+        Raises:
+            SessionInvalid: the session ended (logout, password reset, disabled account) or the key was revoked.
+        """
+        if self.api_key is not None:
+            return resolve_key(self.store, self.api_key)
+        actor, _ = resolve_session(self.store, self.session)
+        return actor
+
+
+async def get_credentials(store: StoreDep, settings: SettingsDep, token: BearerDep, api_key: ApiKeyDep) -> Credentials:
+    """The request's credential; a missing, malformed, forged or expired one raises ``SessionInvalid`` at once."""
     if api_key is not None:
         if token is not None and token != api_key:
             raise SessionInvalid("Send one credential: an X-API-Key or an Authorization header, not both.")
-        return resolve_key(store, api_key)
+        return Credentials(store, None, api_key)
     if looks_like_key(token):
-        return resolve_key(store, token or "")
-    actor, _ = resolve_session(store, tokens.session_token(settings, token))
-    return actor
+        return Credentials(store, None, token or "")
+    return Credentials(store, tokens.session_token(settings, token), None)
+
+
+CredentialsDep = Annotated[Credentials, Depends(get_credentials)]
+"""For the busiest routes (``async``): they resolve the actor in the same thread-pool trip as their work."""
+
+
+def get_current_actor(credentials: CredentialsDep) -> Actor:
+    """The actor of a live session or a valid API key: anything else raises ``SessionInvalid``."""
+    return credentials.actor()
 
 
 CurrentActor = Annotated[Actor, Depends(get_current_actor)]

@@ -116,6 +116,11 @@ class RateLimit:
     ``POST /token`` is limited per client address (password guessing from one place; the per-account
     lockout covers guessing from many); every other route per credential, else per address.
     ``/healthz`` is never limited (load balancers poll it).
+
+    The counters live in the process. Behind N server processes ``create_app`` gives each 1/N of the
+    configured limits (rounded up), so a client spread over every process never exceeds them; one whose
+    connections all land in a single process gets at least 1/N. The per-account lockout is in the
+    database and exact whatever the number of processes.
     """
 
     def __init__(self, app: ASGIApp, *, token_per_minute: int, api_per_minute: int) -> None:

@@ -109,7 +109,7 @@ def resolve_session(store: Store, token: str | None) -> tuple[Actor, str]:
     """
     if not token:
         raise SessionInvalid("Please log in.")
-    with store.transaction() as db:
+    with store.read() as db:  # read-only: no write lock, and it sees every revocation committed before it
         session = db.get(AuthSession, _token_id(token))
         if session is None or session.revoked_at is not None:
             raise SessionInvalid("Your session has ended. Please log in again.")

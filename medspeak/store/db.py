@@ -23,6 +23,7 @@ from medspeak.errors import StoreUnavailable
 __all__ = ["Store", "get_store", "reset_stores"]
 
 _MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+_READ_ONLY = "medspeak_read_only"  # execution option: Store.read() transactions begin without the write lock
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
@@ -41,7 +42,10 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     def _on_begin(connection: Any) -> None:
         # Most service transactions write (every read of patient data is audited), so take the
         # write lock up front: a deferred transaction that upgrades later fails with "locked".
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Store.read() transactions never write: a plain (deferred) BEGIN reads a WAL snapshot
+        # without queueing behind the writers.
+        read_only = connection.get_execution_options().get(_READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 class Store:
@@ -61,11 +65,22 @@ class Store:
         if self.is_sqlite:
             _configure_sqlite(self.engine, settings.sqlite_busy_timeout_ms)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(self.engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A unit of work: committed when the block ends, rolled back if it raises."""
         with self._sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only unit of work (a session check): on SQLite it takes no write lock.
+
+        It sees every transaction committed before it began, so a revocation is never missed. Nothing
+        may be written in it (SQLite would have to upgrade the lock, and could fail with "locked").
+        """
+        with self._read_sessions() as session, session.begin():
             yield session
 
     def migrate(self) -> None:

@@ -8,8 +8,9 @@ The rules validate themselves when loaded: a typo in the file stops the service,
 from __future__ import annotations
 
 import json
+import math
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd  # no stubs in the pinned set
 
-__all__ = ["RULES_FILE", "FiredRule", "SafetyRule", "apply_caps", "load_rules"]
+__all__ = ["RULES_FILE", "FiredRule", "SafetyRule", "apply_caps", "apply_caps_one", "load_rules"]
 
 RULES_FILE: Final = Path(__file__).parent / "data" / "safety_rules.json"
 _OPS: Final[dict[str, Callable[[Any, Any], Any]]] = {
@@ -76,6 +77,17 @@ class SafetyRule:
             hit = np.asarray(_OPS[str(self.op)](values, float(self.value)), dtype=bool)
         return np.asarray(hit & ~np.isnan(values), dtype=bool)
 
+    def matches_one(self, values: Mapping[str, Any], similarity: Mapping[str, float]) -> bool:
+        """:meth:`matches` for one patient (``values``: the input fields; ``similarity``: per category)."""
+        if self.complaint is not None:
+            sim = similarity[self.complaint]
+            return bool((0.0 if math.isnan(sim) else sim) >= self.min_similarity)  # as nan_to_num: missing is 0
+        value = values.get(str(self.field))
+        if self.op == "in":
+            return value is not None and value in list(self.value)  # pandas' isin never matches a missing value
+        number = _as_number(value)
+        return not math.isnan(number) and bool(_OPS[str(self.op)](number, float(self.value)))
+
     def describe(self) -> str:
         """The threshold in words, e.g. ``spo2 < 90``."""
         if self.complaint is not None:
@@ -107,6 +119,28 @@ def load_rules(path: Path = RULES_FILE) -> tuple[SafetyRule, ...]:
             raise ValueError(f"rule {raw['id']}: unknown source {raw['source']}")
         rules.append(SafetyRule(**{**raw, "source": sources[raw["source"]]}))
     return tuple(rules)
+
+
+def _as_number(value: Any) -> float:
+    """``pd.to_numeric(errors="coerce")`` for one value: a number, else NaN (never fires a rule)."""
+    if value is None:
+        return math.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def apply_caps_one(
+    level: int, values: Mapping[str, Any], similarity: Mapping[str, float], rules: Sequence[SafetyRule]
+) -> tuple[int, list[FiredRule]]:
+    """:func:`apply_caps` for one patient: the final level and the rules fired, in the rules' order."""
+    fired = [
+        FiredRule(rule.id, rule.name, rule.level, rule.describe(), rule.source)
+        for rule in rules
+        if rule.matches_one(values, similarity)
+    ]
+    return min([level, *(f.level for f in fired)]), fired
 
 
 def apply_caps(

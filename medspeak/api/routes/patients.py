@@ -6,8 +6,9 @@ from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict
+from starlette.concurrency import run_in_threadpool
 
-from medspeak.api.deps import CurrentActor, DbId, StoreDep
+from medspeak.api.deps import Credentials, CredentialsDep, CurrentActor, DbId, StoreDep
 from medspeak.errors import ValidationFailed
 from medspeak.services import patients
 from medspeak.services import record as record_service
@@ -113,9 +114,13 @@ def list_patients(
 
 
 @router.get("/patients/{patient_id}/record")
-def patient_record(patient_id: DbId, actor: CurrentActor, store: StoreDep) -> PatientRecord:
+async def patient_record(patient_id: DbId, credentials: CredentialsDep) -> PatientRecord:
     """Stays for every reader; documents and assessments for clinicians only."""
-    return PatientRecord.model_validate(patients.get_patient(store, actor, patient_id))
+    return await run_in_threadpool(_patient_record, patient_id, credentials)  # one thread-pool trip, as triage
+
+
+def _patient_record(patient_id: int, credentials: Credentials) -> PatientRecord:
+    return PatientRecord.model_validate(patients.get_patient(credentials.store, credentials.actor(), patient_id))
 
 
 @router.get(

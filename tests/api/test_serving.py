@@ -1,0 +1,156 @@
+"""Serving with several processes: each enforces its share of the rate limits, a revoked token is refused by
+every process at once, and a session check never queues behind a writer."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx2
+import psutil
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from medspeak.api.app import create_app, served_app, worker_count
+from medspeak.auth import service as auth
+from medspeak.auth.roles import Actor
+from medspeak.config import reset_settings
+from medspeak.errors import SessionInvalid
+from medspeak.store.db import Store
+from medspeak.store.models import AuthSession
+from medspeak.store.types import utcnow
+from tests.conftest import PASSWORD
+
+_ROOT = Path(__file__).resolve().parents[2]
+_TRIAGE = {"heart_rate": 118, "spo2": 88, "chief_complaint": "shortness of breath", "age": 71}
+
+
+def _guesses(client: TestClient, n: int) -> list[int]:
+    return [
+        client.post("/token", data={"username": f"u{i}", "password": "a wrong guess 123"}).status_code for i in range(n)
+    ]
+
+
+def test_each_of_n_processes_enforces_a_share_of_the_limits(store: Store, actors: dict[str, Actor]) -> None:
+    settings = store.settings.model_copy(update={"token_rate_per_minute": 6, "api_rate_per_minute": 1000})
+    with TestClient(create_app(settings, processes=1), client=("203.0.113.9", 1)) as alone:
+        assert _guesses(alone, 7) == [401] * 6 + [429]
+    # Two processes behind one port: 3 attempts each, so a client never gets more than the 6 configured.
+    with TestClient(create_app(settings, processes=2), client=("203.0.113.10", 1)) as one_of_two:
+        assert _guesses(one_of_two, 4) == [401] * 3 + [429]
+
+
+def test_a_limit_is_never_shared_down_to_zero(store: Store) -> None:
+    settings = store.settings.model_copy(update={"token_rate_per_minute": 1, "api_rate_per_minute": 0})
+    with TestClient(create_app(settings, processes=4), client=("203.0.113.11", 1)) as client:
+        assert _guesses(client, 2) == [401, 429]  # 1/4 of a limit rounds up to one attempt, not to "unlimited"
+        assert client.get("/patients").status_code == 401  # 0 (no API limit) stays off: no 429
+
+
+@pytest.mark.parametrize(("workers", "allowed"), [("1", 4), ("2", 2)])
+def test_a_served_process_takes_its_share_from_the_environment(
+    store: Store, monkeypatch: pytest.MonkeyPatch, workers: str, allowed: int
+) -> None:
+    monkeypatch.setenv("MEDSPEAK_TOKEN_RATE_PER_MINUTE", "4")
+    monkeypatch.setenv("MEDSPEAK_API_WORKERS", workers)  # what serve() sets before it starts the processes
+    reset_settings()
+    with TestClient(served_app(), client=("203.0.113.12", 1)) as client:
+        assert _guesses(client, allowed + 1) == [401] * allowed + [429]
+
+
+def test_the_worker_count_defaults_to_one_a_core(store: Store) -> None:
+    assert worker_count(store.settings.model_copy(update={"api_workers": 0})) == (os.cpu_count() or 1)
+    assert worker_count(store.settings.model_copy(update={"api_workers": 3})) == 3
+
+
+def test_a_session_check_does_not_wait_for_a_writer_and_sees_each_commit(
+    store: Store, actors: dict[str, Actor]
+) -> None:
+    if not store.is_sqlite:
+        pytest.skip("the write lock is SQLite's")
+    token = auth.login(store, "clinician", PASSWORD).token
+    started, release = threading.Event(), threading.Event()
+
+    def revoke_slowly() -> None:
+        with store.transaction() as db:  # BEGIN IMMEDIATE: holds SQLite's write lock until commit
+            for session in db.scalars(select(AuthSession).where(AuthSession.revoked_at.is_(None))):
+                session.revoked_at = utcnow()
+            db.flush()
+            started.set()
+            release.wait(30)
+
+    writer = threading.Thread(target=revoke_slowly)
+    writer.start()
+    try:
+        assert started.wait(10)
+        t0 = time.monotonic()
+        actor, _ = auth.resolve_session(store, token)  # the revocation is not committed yet: still valid
+        assert actor.username == "clinician"
+        assert time.monotonic() - t0 < 2.0, "a session check queued behind the writer (busy timeout is 15 s)"
+    finally:
+        release.set()
+        writer.join(30)
+    with pytest.raises(SessionInvalid):  # committed: refused at once
+        auth.resolve_session(store, token)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def two_processes(store: Store, actors: dict[str, Actor]) -> Iterator[str]:
+    if not store.is_sqlite:
+        pytest.skip("the server subprocess runs on the test's SQLite file")
+    env = {k: v for k, v in os.environ.items() if k.startswith("MEDSPEAK_") or k in ("PATH", "HOME", "LANG")}
+    env.update(PYTHONPATH=str(_ROOT), MEDSPEAK_DATABASE_URL=store.settings.sqlalchemy_url, MEDSPEAK_API_WORKERS="2")
+    port = _free_port()
+    server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "medspeak.api", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            assert server.poll() is None, "the server exited"
+            try:
+                if httpx2.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx2.TransportError:
+                time.sleep(0.2)
+        yield base
+        children = psutil.Process(server.pid).children(recursive=True)
+        workers = [p for p in children if "spawn_main" in " ".join(p.cmdline())]  # uvicorn's worker processes
+        assert len(workers) == 2, "MEDSPEAK_API_WORKERS=2 should serve with two processes"
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+@pytest.mark.slow
+def test_a_revoked_token_is_refused_by_every_server_process_at_once(two_processes: str) -> None:
+    limits = httpx2.Limits(max_connections=8)  # several connections: the kernel spreads them over the processes
+    with httpx2.Client(base_url=two_processes, limits=limits, timeout=30) as client:
+        r = client.post("/token", data={"username": "clinician", "password": PASSWORD})
+        headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        assert client.post("/triage", json=_TRIAGE, headers=headers).status_code == 200
+        assert client.post("/logout", headers=headers).status_code == 204
+
+        def triage(_: int) -> int:
+            return client.post("/triage", json=_TRIAGE, headers=headers).status_code
+
+        with ThreadPoolExecutor(8) as pool:
+            assert set(pool.map(triage, range(40))) == {401}

@@ -1,0 +1,93 @@
+"""The single-patient fast path gives exactly what the batch path gives: level, probabilities, rules, SHAP."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from medspeak.triage.complaints import PATHWAYS_FILE
+from medspeak.triage.features import inputs_frame
+from medspeak.triage.inputs import AVPU, TRANSPORT_MODES, TriageInputs
+from medspeak.triage.service import _reference_result, _result
+from tests.triage.conftest import HYPOXIC, SPRAIN
+
+_ROWS = 300
+
+
+def _complaints() -> list[str | None]:
+    spec = json.loads(PATHWAYS_FILE.read_text(encoding="utf-8"))
+    exemplars = [p for c in spec["categories"] for p in c["exemplars"]]
+    written = ["SOB", "abd pain", "Rt. side motor weakness", "douleur thoracique", "CP radiating to L arm", "??"]
+    return [None, "", "zzzz qqq", *written, *exemplars, *(e.upper() + " x2 days" for e in exemplars[:20])]
+
+
+def _varied_inputs(n: int, seed: int = 7) -> list[TriageInputs]:
+    """KTAS-like patients, each field missing now and then, thresholds of the safety rules hit exactly."""
+    rng = np.random.default_rng(seed)
+    complaints = _complaints()
+
+    def maybe(value: object, p_missing: float = 0.15) -> object:
+        return None if rng.random() < p_missing else value
+
+    rows = [HYPOXIC, SPRAIN, TriageInputs()]
+    edges = {"spo2": 90.0, "heart_rate": 40.0, "respiratory_rate": 25.0, "temperature_c": 35.0, "pain": 8.0}
+    rows += [TriageInputs(**{name: value}) for name, value in edges.items()]  # type: ignore[arg-type]
+    while len(rows) < n:
+        systolic = float(rng.integers(70, 200))
+        rows.append(
+            TriageInputs(
+                temperature_c=maybe(round(float(rng.normal(37.2, 1.0)), 1)),  # type: ignore[arg-type]
+                heart_rate=maybe(float(rng.integers(35, 170))),  # type: ignore[arg-type]
+                respiratory_rate=maybe(float(rng.integers(6, 36))),  # type: ignore[arg-type]
+                spo2=maybe(float(rng.integers(80, 101)), 0.3),  # type: ignore[arg-type]
+                systolic_bp=maybe(systolic),  # type: ignore[arg-type]
+                diastolic_bp=maybe(float(rng.integers(30, int(systolic) - 10))),  # type: ignore[arg-type]
+                transport_mode=maybe(str(rng.choice(TRANSPORT_MODES))),  # type: ignore[arg-type]
+                age=maybe(float(rng.integers(1, 95))),  # type: ignore[arg-type]
+                sex=maybe(str(rng.choice(["female", "male"]))),  # type: ignore[arg-type]
+                chief_complaint=complaints[int(rng.integers(0, len(complaints)))],
+                mental_status=maybe(str(rng.choice(AVPU, p=[0.85, 0.07, 0.05, 0.03]))),  # type: ignore[arg-type]
+                pain=maybe(float(rng.integers(0, 11)), 0.3),  # type: ignore[arg-type]
+                injury=maybe(bool(rng.random() < 0.3)),  # type: ignore[arg-type]
+            )
+        )
+    return rows
+
+
+@pytest.fixture(scope="module")
+def patients() -> list[TriageInputs]:
+    return _varied_inputs(_ROWS)
+
+
+def test_the_fast_path_scores_every_patient_as_the_batch_path_does(engine, patients) -> None:  # type: ignore[no-untyped-def]
+    model, _ = engine
+    batch = model.score(inputs_frame(patients))
+    assert len({int(x) for x in batch.level}) >= 3 and any(batch.fired), "the sample should reach several levels"
+    for i, inputs in enumerate(patients):
+        features = model.space.transform_one(inputs)
+        np.testing.assert_array_equal(features[0], batch.features[i], err_msg=f"features of row {i}")
+        fast = _result(inputs)
+        assert list(fast.probabilities.values()) == batch.probabilities[i].tolist(), f"probabilities of row {i}"
+        assert fast.model_level == batch.model_level[i] and fast.level.number == batch.level[i], f"row {i}"
+        assert fast.rules_fired == batch.fired[i], f"rules fired for row {i}"
+
+
+def test_native_tree_shap_equals_shaps_tree_explainer(engine, patients) -> None:  # type: ignore[no-untyped-def]
+    model, explainer = engine
+    features = model.space.transform(inputs_frame(patients))
+    native, reference = explainer.contributions(features), explainer.values(features)
+    assert native.shape == reference.shape == (len(patients), len(model.space.names), 5)
+    np.testing.assert_allclose(native, reference, rtol=0, atol=1e-5)
+    base = np.atleast_1d(explainer._tree.expected_value)
+    np.testing.assert_allclose(native.sum(axis=1) + base, model.margins(features), rtol=0, atol=1e-4)
+
+
+def test_the_whole_result_is_identical_to_the_reference_path(patients) -> None:  # type: ignore[no-untyped-def]
+    for inputs in patients[:120]:
+        fast, reference = _result(inputs), _reference_result(inputs)
+        # Everything the nurse and the audit see: level, probabilities, rules, waterfall, pathway, missing
+        # inputs with their weight, warnings, model version, the inputs themselves.
+        assert fast == reference, inputs
+    assert any(r.missing for r in map(_result, patients[:120]))
