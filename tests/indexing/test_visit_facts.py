@@ -113,6 +113,25 @@ def test_procedures_done_and_past() -> None:
     assert not _of(prose, Procedure)  # a sentence about the procedure is not a procedure name
 
 
+def test_operative_reports_name_the_procedure_they_describe() -> None:
+    cataract = (
+        "PREOPERATIVE DIAGNOSIS:,  Nuclear sclerotic cataract, right eye.,OPERATIVE PROCEDURES: , "
+        "Phacoemulsification with posterior chamber intraocular lens implantation, right eye.,ANESTHESIA:,  "
+        "Monitored anesthesia care."
+    )
+    assert [p.text for p in _of(extract_facts(cataract, language="en").facts, Procedure)] == [
+        "Phacoemulsification with posterior chamber intraocular lens implantation, right eye"  # the side stays on
+    ]
+    knee = "PROCEDURE  PERFORMED:,  Left unicompartmental knee replacement.,COMPLICATIONS:,  None."
+    assert [p.text for p in _of(extract_facts(knee, language="en").facts, Procedure)] == [
+        "Left unicompartmental knee replacement"
+    ]
+    fr = "Intervention réalisée : cholécystectomie par cœlioscopie.\nSuites : simples."
+    assert [p.text for p in _of(extract_facts(fr, language="fr").facts, Procedure)] == [
+        "cholécystectomie par cœlioscopie"
+    ]
+
+
 def test_follow_up_instructions_with_whom_and_when() -> None:
     en = [(f.with_whom, f.interval) for f in _of(extract_facts(_SUMMARY_EN).facts, FollowUp)]
     assert en == [("cardiology", "2 weeks"), ("clinic", "3 months")]  # the signature under it is no instruction

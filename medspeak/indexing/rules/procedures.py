@@ -33,15 +33,22 @@ _LEAD = re.compile(r"^(?:(?:a|an|the|his|her|une?|la|le|les|l')\s+)+", re.I)
 _NONE = re.compile(r"^(?:none|no(?:ne)? (?:surgery|surgeries|procedures?)|noncontributory|non-contributory|negative"
                    r"|aucun|aucune|néant|sans particularité|n/a|nil)\b", re.I)  # fmt: skip
 _SECTIONS = {"procedures": Assertion.PRESENT, "surgical_history": Assertion.HISTORICAL}
+# "Phacoemulsification ..., right eye.": a side after a comma belongs to the procedure before it
+_SIDE = re.compile(r"\s*(?:right|left|bilateral|both|droite?|gauche|bilatérale?|des deux côtés)\b[^\n]{0,30}$", re.I)
 
 
 def _items(text: str, section: Section) -> list[tuple[int, int]]:
     body = text[section.body_start : section.end]
     if "\n" in body.strip():
         return [(m.start("item"), m.end("item")) for m in _LINE.finditer(text, section.body_start, section.end)]
-    bounds, position = [], section.body_start
+    bounds: list[tuple[int, int]] = []
+    position = section.body_start
     for split in [*_INLINE_SPLIT.finditer(text, section.body_start, section.end), None]:
-        bounds.append((position, split.start() if split else section.end))
+        end = split.start() if split else section.end
+        if bounds and _SIDE.match(text, position, end) and len(text[position:end].split()) <= 4:
+            bounds[-1] = (bounds[-1][0], end)  # the side joins the procedure it qualifies
+        else:
+            bounds.append((position, end))
         position = split.end() if split else section.end
     return bounds
 
