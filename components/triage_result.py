@@ -1,7 +1,7 @@
 """A triage proposal as the nurse sees it: level, probabilities, rules fired, why, pathway, missing inputs.
 
 The proposal never hides its inputs, its model version or its explanation. Session-state keys
-owned here: ``triage.override_level``, ``triage.override_reason``.
+owned here: ``triage.override_level``, ``triage.override_reason``, ``triage.rationale``.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from components import shap_chart
+from medspeak.triage import rationale
 from medspeak.triage.levels import LEVELS
 from medspeak.triage.service import TriageResult
 
@@ -61,6 +62,23 @@ def _inputs(result: TriageResult) -> None:
         st.caption(f"Model {result.model_version}")
 
 
+def _in_words(result: TriageResult) -> None:
+    """An optional rationale from the indexing's language model, asked for after the level is final."""
+    with st.expander("In words (language model, optional)"):
+        model, why_not = rationale.language_model()
+        if model is None:
+            st.caption(why_not or "No language model is set up.")
+            return
+        if st.button("Write a rationale", key="triage.rationale"):
+            with st.spinner("The language model is writing..."):
+                words = rationale.rationale_for(result, model)
+            if words.text:
+                st.write(words.text)
+                st.caption(f"Written by {words.backend} from the facts above only; it is not part of the decision.")
+            else:
+                st.info(words.refused)
+
+
 def show(result: TriageResult, on_override: Callable[[int, str], Any] | None = None) -> None:
     """Draw the proposal; ``on_override(level, reason)`` is offered when the assessment was stored."""
     _badge(result)
@@ -74,6 +92,7 @@ def show(result: TriageResult, on_override: Callable[[int, str], Any] | None = N
     _rules(result)
     st.subheader("Why")
     shap_chart.show(result.explanation)
+    _in_words(result)
     _pathway(result)
     _inputs(result)
     if on_override is not None:

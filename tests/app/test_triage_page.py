@@ -56,6 +56,9 @@ def test_a_nurse_enters_vitals_and_reads_the_level_rules_and_explanation(
     assert at.get("plotly_chart")  # the SHAP waterfall
     assert "Breathing difficulty" in " ".join(m.value for m in at.markdown)  # the pathway
     assert any("temperature c" in m.value for m in at.markdown)  # missing inputs are named
+    # no language model here: the optional rationale says so, and nothing else changes
+    assert "In words (language model, optional)" in [e.label for e in at.expander]
+    assert any("language model" in c.value.lower() for c in at.caption)
 
 
 def test_fahrenheit_is_offered_as_celsius_and_heart_rate_zero_refused(store: Store, actors: dict[str, Actor]) -> None:

@@ -178,6 +178,19 @@ def test_a_cut_off_answer_is_detected_and_retried_on_smaller_chunks(tiny_model: 
     assert len(result.notices) == 4 and all("cut off" in n for n in result.notices) and result.facts == []
 
 
+def test_another_schema_constrains_another_answer(tiny_model: Path) -> None:
+    """The triage rationale asks the same model for another JSON shape: the answer keeps to that one."""
+    schema = {
+        "type": "object",
+        "properties": {"ok": {"type": "boolean"}},
+        "required": ["ok"],
+        "additionalProperties": False,
+    }
+    backend = LocalLLMBackend(str(tiny_model), device="cpu", quantize=False)
+    answer = json.loads(backend.answer_json([{"role": "user", "content": "Is this fine?"}], schema, 16))
+    jsonschema.validate(answer, schema)
+
+
 @pytest.mark.gpu
 def test_tiny_model_in_4_bits_on_cuda(tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if not torch.cuda.is_available():

@@ -194,6 +194,28 @@ class LocalLLMBackend:
             raise TruncatedAnswer(f"no end of answer within {self.max_new_tokens} tokens")
         return text, item_confidences(text, ends, logprobs)
 
+    def answer_json(self, messages: list[dict[str, str]], schema: dict[str, Any], max_tokens: int) -> str:
+        """A short answer to other ``messages`` (the triage rationale), constrained to ``schema``.
+
+        Raises:
+            TruncatedAnswer: the token budget ran out before the JSON closed.
+            LLMUnavailable: the model cannot be loaded, the schema not compiled, or generation failed.
+        """
+        import llguidance
+
+        loaded = self._load()
+        grammar = llguidance.LLMatcher.grammar_from_json_schema(schema, defaults={"whitespace_flexible": False})
+        if error := llguidance.LLMatcher.validate_grammar(grammar, loaded.ll_tokenizer):
+            raise LLMUnavailable(f"the answer schema could not be compiled for this tokenizer: {error}")
+        try:
+            with self._generating:
+                text, _, _, complete = _decode(loaded, render_chatml(messages), max_tokens, grammar)
+        except RuntimeError as exc:
+            raise LLMUnavailable(f"the local model failed while generating ({type(exc).__name__})") from exc
+        if not complete:
+            raise TruncatedAnswer(f"no end of answer within {max_tokens} tokens")
+        return text
+
     def extract(self, text: str, language: str) -> list[Fact]:
         """Candidate facts (``Backend`` interface); notices are in ``run``."""
         return self.run(text, language).facts
@@ -208,8 +230,13 @@ class LocalLLMBackend:
         return run_chunks(self.generate, self.name, text, language, self.chunk_chars)
 
 
-def _decode(loaded: _Loaded, prompt: str, max_new_tokens: int) -> tuple[str, list[int], list[float], bool]:
-    """(answer text, character end of each token, log-probability of each token, answer complete)."""
+def _decode(
+    loaded: _Loaded, prompt: str, max_new_tokens: int, grammar: str | None = None
+) -> tuple[str, list[int], list[float], bool]:
+    """(answer text, character end of each token, log-probability of each token, answer complete).
+
+    ``grammar`` constrains the answer (default: the extraction schema the model was loaded with).
+    """
     import llguidance
     import numpy as np
     import torch
@@ -217,7 +244,7 @@ def _decode(loaded: _Loaded, prompt: str, max_new_tokens: int) -> tuple[str, lis
     transformers: Any = importlib.import_module("transformers")
 
     tokenizer = loaded.tokenizer
-    matcher = llguidance.LLMatcher(loaded.ll_tokenizer, loaded.grammar)
+    matcher = llguidance.LLMatcher(loaded.ll_tokenizer, grammar or loaded.grammar)
     eos = tokenizer.eos_token_id
     inputs = tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(loaded.device)
     prompt_length = int(inputs["input_ids"].shape[1])

@@ -165,6 +165,35 @@ class ServerBackend:
             raise TruncatedAnswer(f"the server stopped at its {self.max_tokens}-token budget")
         return text, _confidences(text, choice.get("logprobs"))
 
+    def answer_json(self, messages: list[dict[str, str]], schema: dict[str, Any], max_tokens: int) -> str:
+        """A short answer to other ``messages`` (the triage rationale), in the JSON-schema response format.
+
+        Raises:
+            TruncatedAnswer: the server stopped on its token budget.
+            LLMUnavailable: the server is down, too slow, refuses the request or failed recently.
+        """
+        if time.monotonic() < self._down_until:
+            raise LLMUnavailable(f"the server at {self.url} failed less than {_COOL_DOWN_S:g} s ago")
+        body = {
+            "model": self._model_name(),
+            "messages": messages,
+            "temperature": 0,
+            "max_tokens": max_tokens,
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": "answer", "schema": schema, "strict": True},
+            },
+        }
+        payload = self._post(body)
+        try:
+            choice = payload["choices"][0]
+            text = str(choice["message"]["content"] or "")
+        except (KeyError, IndexError, TypeError) as exc:
+            raise LLMUnavailable(f"the server at {self.url} answered without a chat completion") from exc
+        if choice.get("finish_reason") == "length":
+            raise TruncatedAnswer(f"the server stopped at its {max_tokens}-token budget")
+        return text
+
     def extract(self, text: str, language: str) -> list[Fact]:
         """Candidate facts (``Backend`` interface); notices are in ``run``."""
         return self.run(text, language).facts
