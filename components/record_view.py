@@ -52,31 +52,40 @@ def _sources_caption(sources: list[Source]) -> str:
     )
 
 
+def _row(
+    items: dict[str, list[Source]], item: str, sources: list[Source], label: str, key: str, note: str | None = None
+) -> None:
+    """One record line: its words as a link to their evidence, then what it is (``note``) and where from."""
+    items[item] = sources
+    left, right = st.columns([3, 2], vertical_alignment="center")
+    with left:
+        _link(label, item, key)
+    if note is not None:
+        right.markdown(note)
+    right.caption(_sources_caption(sources))
+
+
 def _medications(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
     if not rec.medications:
         st.caption("No medication found in the documents.")
     for med in rec.medications:
-        item = f"medication:{med.ingredient}"
-        items[item] = med.sources
-        left, right = st.columns([3, 2], vertical_alignment="center")
-        with left:
-            _link(" ".join(p for p in (med.name, med.strength) if p), item, f"record.med.{med.ingredient}")
         badge = ":green-badge[active]" if med.status == "active" else ":gray-badge[stopped]"
         changed = " :orange-badge[strength differs between documents]" if med.changed else ""
-        right.markdown(f"{badge}{changed} {' '.join(p for p in (med.route, med.frequency) if p)}")
-        right.caption(_sources_caption(med.sources))
+        _row(
+            items,
+            f"medication:{med.ingredient}",
+            med.sources,
+            " ".join(p for p in (med.name, med.strength) if p),
+            f"record.med.{med.ingredient}",
+            f"{badge}{changed} {' '.join(p for p in (med.route, med.frequency) if p)}",
+        )
 
 
 def _problem_lines(lines: list[ProblemLine], items: dict[str, list[Source]], kind: str) -> None:
     for n, line in enumerate(lines):
-        item = f"{kind}:{line.text.lower()}"
-        items[item] = line.sources
-        left, right = st.columns([3, 2], vertical_alignment="center")
-        with left:
-            _link(line.text, item, f"record.{kind}.{n}")
         status = _VERIFICATION.get(line.verification, line.verification) + (" (history)" if line.historical else "")
-        right.markdown(status if kind != "refuted" else f":gray-badge[{status}]")
-        right.caption(_sources_caption(line.sources))
+        note = status if kind != "refuted" else f":gray-badge[{status}]"
+        _row(items, f"{kind}:{line.text.lower()}", line.sources, line.text, f"record.{kind}.{n}", note)
 
 
 def _problems(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
@@ -98,13 +107,9 @@ def _allergies(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
         items["allergy:nkda"] = rec.nkda
         _link("No known drug allergies (NKDA)", "allergy:nkda", "record.allergy.nkda")
     for n, allergy in enumerate(rec.allergies):
+        reactions = ", ".join(allergy.reactions) or "reaction not stated"
         item = f"allergy:{allergy.substance.lower()}"
-        items[item] = allergy.sources
-        left, right = st.columns([3, 2], vertical_alignment="center")
-        with left:
-            _link(allergy.substance, item, f"record.allergy.{n}")
-        right.markdown(", ".join(allergy.reactions) or "reaction not stated")
-        right.caption(_sources_caption(allergy.sources))
+        _row(items, item, allergy.sources, allergy.substance, f"record.allergy.{n}", reactions)
     if not (rec.nkda or rec.allergies):
         st.caption("No allergy information in the documents.")
 
@@ -152,39 +157,26 @@ def _encounters(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
                 demo.sex or "",
                 f"born {demo.birth_date_text}" if demo.birth_date_text else "",
             ]
-            item = f"demographics:{demo.source.fact_id}"
-            items[item] = [demo.source]
-            left, right = st.columns([3, 2], vertical_alignment="center")
-            with left:
-                _link(", ".join(p for p in parts if p), item, f"record.demographics.{n}")
-            right.caption(_sources_caption([demo.source]))
+            label = ", ".join(p for p in parts if p)
+            _row(items, f"demographics:{demo.source.fact_id}", [demo.source], label, f"record.demographics.{n}")
 
 
 def _procedures(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
     if not rec.procedures:
         st.caption("No procedure found in the documents.")
     for n, proc in enumerate(rec.procedures):
-        item = f"procedure:{proc.text.lower()}"
-        items[item] = proc.sources
-        left, right = st.columns([3, 2], vertical_alignment="center")
-        with left:
-            _link(proc.text, item, f"record.procedure.{n}")
-        right.markdown(_PROCEDURE_STATUS.get(proc.status, proc.status) + (" (history)" if proc.historical else ""))
-        right.caption(_sources_caption(proc.sources))
+        status = _PROCEDURE_STATUS.get(proc.status, proc.status) + (" (history)" if proc.historical else "")
+        _row(items, f"procedure:{proc.text.lower()}", proc.sources, proc.text, f"record.procedure.{n}", status)
 
 
 def _follow_ups(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
     if not rec.follow_ups:
         st.caption("No follow-up instruction found in the documents.")
     for n, follow in enumerate(rec.follow_ups):
-        item = f"follow_up:{follow.sources[0].fact_id}"
-        items[item] = follow.sources
-        left, right = st.columns([3, 2], vertical_alignment="center")
-        with left:
-            _link(follow.text, item, f"record.follow_up.{n}")
         when = " · ".join(p for p in (follow.with_whom, follow.interval) if p)
-        right.markdown(document_viewer.markdown_safe(when) if when else "")
-        right.caption(_sources_caption(follow.sources))
+        note = document_viewer.markdown_safe(when) if when else ""
+        item = f"follow_up:{follow.sources[0].fact_id}"
+        _row(items, item, follow.sources, follow.text, f"record.follow_up.{n}", note)
 
 
 def _timeline(rec: PatientRecord, items: dict[str, list[Source]]) -> None:

@@ -7,6 +7,7 @@ pain on the 0-10 numeric rating scale (NRS), age in years.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Final, Literal
@@ -17,6 +18,7 @@ __all__ = [
     "AVPU",
     "TRANSPORT_MODES",
     "TriageInputs",
+    "as_number",
     "parse_blood_pressure",
 ]
 
@@ -123,3 +125,13 @@ class TriageInputs:
     def with_value(self, name: str, value: Any) -> TriageInputs:
         """A copy with one field changed (a unit conversion the nurse accepted)."""
         return replace(self, **{name: value})
+
+
+def as_number(value: Any) -> float:
+    """``pd.to_numeric(errors="coerce")`` for one value: a number, else NaN (never fires a rule)."""
+    if value is None:
+        return math.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan

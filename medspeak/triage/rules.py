@@ -20,6 +20,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd  # no stubs in the pinned set
 
+from medspeak.triage.inputs import as_number
+
 __all__ = ["RULES_FILE", "FiredRule", "SafetyRule", "apply_caps", "apply_caps_one", "load_rules"]
 
 RULES_FILE: Final = Path(__file__).parent / "data" / "safety_rules.json"
@@ -85,7 +87,7 @@ class SafetyRule:
         value = values.get(str(self.field))
         if self.op == "in":
             return value is not None and value in list(self.value)  # pandas' isin never matches a missing value
-        number = _as_number(value)
+        number = as_number(value)
         return not math.isnan(number) and bool(_OPS[str(self.op)](number, float(self.value)))
 
     def describe(self) -> str:
@@ -119,16 +121,6 @@ def load_rules(path: Path = RULES_FILE) -> tuple[SafetyRule, ...]:
             raise ValueError(f"rule {raw['id']}: unknown source {raw['source']}")
         rules.append(SafetyRule(**{**raw, "source": sources[raw["source"]]}))
     return tuple(rules)
-
-
-def _as_number(value: Any) -> float:
-    """``pd.to_numeric(errors="coerce")`` for one value: a number, else NaN (never fires a rule)."""
-    if value is None:
-        return math.nan
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
 
 
 def apply_caps_one(

@@ -137,6 +137,23 @@ class ServerBackend:
             self._down_until = time.monotonic() + _COOL_DOWN_S
         raise LLMUnavailable(f"the server at {self.url} failed {self.retries + 1} time(s): {reason}")
 
+    def _answer(self, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The text of the server's chat completion for ``body``, and its choice.
+
+        Raises:
+            TruncatedAnswer: the server stopped on its token budget (``finish_reason == "length"``).
+            LLMUnavailable: the server is down, too slow, refuses the request or answers no completion.
+        """
+        payload = self._post(body)
+        try:
+            choice: dict[str, Any] = payload["choices"][0]
+            text = str(choice["message"]["content"] or "")
+        except (KeyError, IndexError, TypeError) as exc:
+            raise LLMUnavailable(f"the server at {self.url} answered without a chat completion") from exc
+        if choice.get("finish_reason") == "length":
+            raise TruncatedAnswer(f"the server stopped at its {body['max_tokens']}-token budget")
+        return text, choice
+
     def generate(self, chunk: Chunk) -> tuple[str, list[float] | None]:
         """The server's answer to one chunk and each fact's confidence (``None`` without log-probabilities).
 
@@ -155,14 +172,7 @@ class ServerBackend:
             },
             "logprobs": True,
         }
-        payload = self._post(body)
-        try:
-            choice = payload["choices"][0]
-            text = str(choice["message"]["content"] or "")
-        except (KeyError, IndexError, TypeError) as exc:
-            raise LLMUnavailable(f"the server at {self.url} answered without a chat completion") from exc
-        if choice.get("finish_reason") == "length":
-            raise TruncatedAnswer(f"the server stopped at its {self.max_tokens}-token budget")
+        text, choice = self._answer(body)
         return text, _confidences(text, choice.get("logprobs"))
 
     def answer_json(self, messages: list[dict[str, str]], schema: dict[str, Any], max_tokens: int) -> str:
@@ -184,15 +194,7 @@ class ServerBackend:
                 "json_schema": {"name": "answer", "schema": schema, "strict": True},
             },
         }
-        payload = self._post(body)
-        try:
-            choice = payload["choices"][0]
-            text = str(choice["message"]["content"] or "")
-        except (KeyError, IndexError, TypeError) as exc:
-            raise LLMUnavailable(f"the server at {self.url} answered without a chat completion") from exc
-        if choice.get("finish_reason") == "length":
-            raise TruncatedAnswer(f"the server stopped at its {max_tokens}-token budget")
-        return text
+        return self._answer(body)[0]
 
     def extract(self, text: str, language: str) -> list[Fact]:
         """Candidate facts (``Backend`` interface); notices are in ``run``."""
