@@ -125,6 +125,24 @@ def log_in(page: Page, url: str, username: str, password: str) -> None:
     page.get_by_role("textbox", name="Username").fill(username)
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+    wait_for_session_cookie(page)  # the page reruns once the cookie is written: act after it
+
+
+def attach_file(page: Page, path: Path) -> None:
+    """Give ``path`` to the page's file uploader until the uploader shows it.
+
+    A file given while the page reruns (the login cookie being written, a patient just chosen) can be
+    dropped by Streamlit: give it again, up to three times.
+    """
+    remove = page.get_by_role("button", name=f"Remove {path.name}")
+    for _ in range(3):
+        page.locator("input[type=file]").set_input_files(str(path))
+        try:
+            expect(remove).to_be_visible(timeout=10_000)
+            return
+        except AssertionError:
+            page.wait_for_timeout(2_000)
+    expect(remove).to_be_visible()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
-from tests.e2e.conftest import first_patient, log_in, wait_for_session_cookie
+from tests.e2e.conftest import attach_file, first_patient, log_in
 
 # A browser on a shared 2-core runner is at the mercy of its neighbours: one retry, never more.
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.flaky(reruns=1, reruns_delay=2)]
@@ -37,7 +37,6 @@ def test_clinician_logs_in_and_opens_a_patient(
     expect(page.get_by_text("1 patient(s)")).to_be_visible()
 
     # A new page load resumes the session from the signed cookie and opens the patient by link.
-    wait_for_session_cookie(page)
     page.goto(f"{url}/patients?patient={patient_id}")
     expect(page.get_by_role("heading", name=family.upper())).to_be_visible()
     expect(page.get_by_text(f"MRN {mrn}")).to_be_visible()
@@ -65,8 +64,7 @@ def test_clinician_uploads_a_scan_and_reads_its_text(
     log_in(page, url, "clinician", creds["clinician"])
     page.get_by_role("link", name="Documents").click()
     expect(page.get_by_role("heading", name="Documents", exact=True)).to_be_visible()
-    page.locator("input[type=file]").set_input_files(str(scan))
-    expect(page.get_by_role("button", name="Remove prescription-photo.png")).to_be_visible()
+    attach_file(page, scan)
     page.get_by_role("button", name="Upload and read").click()
     text = page.get_by_role("textbox", name="Text")
     try:
