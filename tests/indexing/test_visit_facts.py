@@ -132,6 +132,17 @@ def test_operative_reports_name_the_procedure_they_describe() -> None:
     ]
 
 
+def test_a_narrated_operation_gives_no_procedure_fragments() -> None:
+    narrative = (
+        "PROCEDURE:, The patient was brought to the operating room and placed supine on the table, "
+        "prepped and draped in the usual fashion. At this point, a midline incision was made, and the fascia "
+        "was opened. Subsequently, the wound was closed with staples.,PROCEDURE PERFORMED:, Anterior cervical "
+        "discectomy with decompression, C5-C6.,ADDITIONAL PROCEDURES:, Also, cleared."
+    )
+    found = [p.text for p in _of(extract_facts(narrative, language="en").facts, Procedure)]
+    assert found == ["Anterior cervical discectomy with decompression, C5-C6"]  # the level stays on, no prose
+
+
 def test_follow_up_instructions_with_whom_and_when() -> None:
     en = [(f.with_whom, f.interval) for f in _of(extract_facts(_SUMMARY_EN).facts, FollowUp)]
     assert en == [("cardiology", "2 weeks"), ("clinic", "3 months")]  # the signature under it is no instruction

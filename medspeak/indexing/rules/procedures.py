@@ -34,11 +34,27 @@ _NONE = re.compile(r"^(?:none|no(?:ne)? (?:surgery|surgeries|procedures?)|noncon
                    r"|aucun|aucune|néant|sans particularité|n/a|nil)\b", re.I)  # fmt: skip
 _SECTIONS = {"procedures": Assertion.PRESENT, "surgical_history": Assertion.HISTORICAL}
 # "Phacoemulsification ..., right eye.": a side after a comma belongs to the procedure before it
-_SIDE = re.compile(r"\s*(?:right|left|bilateral|both|droite?|gauche|bilatérale?|des deux côtés)\b[^\n]{0,30}$", re.I)
+# and so does a spinal level ("Anterior cervical discectomy, C5-C6")
+_SIDE = re.compile(
+    r"\s*(?:(?:right|left|bilateral|both|droite?|gauche|bilatérale?|des deux côtés)\b[^\n]{0,30}"
+    r"|(?:at\s+)?[CTLS]\d{1,2}(?:\s*-\s*[CTLS]?\d{1,2})?(?:\s*(?:and|,)\s*[CTLS]\d{1,2}(?:\s*-\s*[CTLS]?\d{1,2})?)*)\s*$",
+    re.I,
+)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_NARRATIVE_WORDS = 20  # a sentence this long tells how it was done ("The patient was brought to the...")
+
+
+def _narrative(body: str) -> bool:
+    """A section that tells the operation rather than naming it: its items would be fragments of prose."""
+    return any(len(sentence.split()) > _NARRATIVE_WORDS for sentence in _SENTENCE_END.split(body))
 
 
 def _items(text: str, section: Section) -> list[tuple[int, int]]:
     body = text[section.body_start : section.end]
+    if _narrative(body):
+        return []
     if "\n" in body.strip():
         return [(m.start("item"), m.end("item")) for m in _LINE.finditer(text, section.body_start, section.end)]
     bounds: list[tuple[int, int]] = []
@@ -83,7 +99,11 @@ def find_procedures(text: str, language: str, sections: list[Section]) -> list[P
             continue
         for start, end in _items(text, section):
             cleaned = _clean(text, start, end)
-            if cleaned is None or (procedure_like and not PROCEDURE_WORDS.search(text, *cleaned)):
+            if cleaned is None:
+                continue
+            # in a past history only procedure-like items; anywhere, one word must name a procedure ("Also" does not)
+            single = len(text[cleaned[0] : cleaned[1]].split()) == 1
+            if (procedure_like or single) and not PROCEDURE_WORDS.search(text, *cleaned):
                 continue
             spans[cleaned] = (section.name, default or Assertion.HISTORICAL, 0.8)
     for m in _STATUS_POST.finditer(text):
