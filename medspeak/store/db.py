@@ -9,30 +9,34 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from medspeak.config import Settings, get_settings
 from medspeak.errors import StoreUnavailable
 
-__all__ = ["Store", "get_store", "reset_stores"]
+__all__ = ["Store", "get_store", "is_lock_timeout", "reset_stores"]
 
 _MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _READ_ONLY = "medspeak_read_only"  # execution option: Store.read() transactions begin without the write lock
+# Set by Store.short_lock_waits() for the work of one task or thread (a context variable: no other sees it).
+_LOCK_WAIT_MS: ContextVar[int | None] = ContextVar("medspeak_lock_wait_ms", default=None)
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
         # Let SQLAlchemy's "begin" hook emit BEGIN itself (pysqlite's own is deferred and late).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        record.info["busy_timeout_ms"] = busy_timeout_ms
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA synchronous = NORMAL")  # safe with WAL; durable at checkpoints
@@ -45,7 +49,24 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         # Store.read() transactions never write: a plain (deferred) BEGIN reads a WAL snapshot
         # without queueing behind the writers.
         read_only = connection.get_execution_options().get(_READ_ONLY, False)
+        if not read_only:
+            _set_busy_timeout(connection, _LOCK_WAIT_MS.get() or busy_timeout_ms)
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def _set_busy_timeout(connection: Any, milliseconds: int) -> None:
+    """How long this connection's next write waits for the write lock (remembered per connection: no
+    statement at all when unchanged, the common case)."""
+    info = connection.connection.info
+    if info.get("busy_timeout_ms") != milliseconds:
+        connection.connection.driver_connection.execute(f"PRAGMA busy_timeout = {int(milliseconds)}")
+        info["busy_timeout_ms"] = milliseconds
+
+
+def is_lock_timeout(exc: BaseException) -> bool:
+    """Whether ``exc`` is a write that gave up waiting for the database's write lock (nothing was written)."""
+    reason = str(getattr(exc, "orig", exc)).lower()
+    return isinstance(exc, OperationalError) and ("locked" in reason or "busy" in reason)
 
 
 class Store:
@@ -82,6 +103,20 @@ class Store:
         """
         with self._read_sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def short_lock_waits(self, milliseconds: int) -> Iterator[None]:
+        """Writes begun in this block wait at most ``milliseconds`` for SQLite's write lock.
+
+        Beyond, the write fails (:func:`is_lock_timeout`) and rolls back, so that a caller on the event loop
+        can hand its work to a thread instead of blocking every other request for the lock's full wait.
+        Nothing changes on PostgreSQL (its callers do their store work off the event loop).
+        """
+        token = _LOCK_WAIT_MS.set(milliseconds)
+        try:
+            yield
+        finally:
+            _LOCK_WAIT_MS.reset(token)
 
     def migrate(self) -> None:
         """Create or upgrade the schema to the latest revision (safe to run at every start)."""

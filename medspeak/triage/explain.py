@@ -72,14 +72,17 @@ class Explainer:
         matrix = xgb.DMatrix(features, feature_names=None, nthread=1)
         return np.asarray(self._tree.shap_values(matrix), dtype=float)
 
-    def contributions(self, features: npt.NDArray[np.float32] | xgb.DMatrix) -> npt.NDArray[np.float64]:
-        """:meth:`values` computed by XGBoost's own exact TreeSHAP, without shap's wrapper.
+    def contributions(self, features: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+        """:meth:`values` for the pages and the API: the same Shapley values, by table lookup.
 
-        shap's TreeExplainer calls the same ``pred_contribs`` for an XGBoost model, then predicts the
-        margins a second time to check additivity: ~1 ms of the ~4 ms a patient costs. The values are
-        identical (tests/triage/test_fast_path.py compares both on KTAS-like rows).
+        The model's :class:`~medspeak.triage.treeshap.TreeTable` gives path-dependent TreeSHAP in ~0.2 ms a patient
+        (XGBoost's recursion: 1-1.7 ms; shap's wrapper adds an additivity check on top);
+        tests/triage/test_treeshap.py holds the three equal. Without a table (trees too deep for one),
+        XGBoost's own ``pred_contribs``.
         """
-        matrix = features if isinstance(features, xgb.DMatrix) else xgb.DMatrix(features, nthread=1)
+        if self.model.table is not None:
+            return self.model.table.shap_values(features)
+        matrix = xgb.DMatrix(features, nthread=1)
         contribs = self.model.booster.predict(matrix, pred_contribs=True, validate_features=False)
         # XGBoost: rows × levels × (features + bias); shap's layout: rows × features × levels, no bias.
         return np.ascontiguousarray(np.transpose(contribs[:, :, :-1], (0, 2, 1)), dtype=np.float64)

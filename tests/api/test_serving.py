@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -19,7 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from medspeak.api.app import create_app, served_app, worker_count
+from medspeak.api.app import create_app, reuse_port_sockets, served_app, worker_count
 from medspeak.auth import service as auth
 from medspeak.auth.roles import Actor
 from medspeak.config import reset_settings
@@ -27,7 +27,9 @@ from medspeak.errors import SessionInvalid
 from medspeak.store.db import Store
 from medspeak.store.models import AuthSession
 from medspeak.store.types import utcnow
+from tests.api.conftest import count_events
 from tests.conftest import PASSWORD
+from tests.store.test_lock_waits import lock_held_by_another_process
 
 _ROOT = Path(__file__).resolve().parents[2]
 _TRIAGE = {"heart_rate": 118, "spo2": 88, "chief_complaint": "shortness of breath", "age": 71}
@@ -154,3 +156,53 @@ def test_a_revoked_token_is_refused_by_every_server_process_at_once(two_processe
 
         with ThreadPoolExecutor(8) as pool:
             assert set(pool.map(triage, range(40))) == {401}
+
+
+def test_a_triage_waits_off_the_event_loop_when_another_writer_holds_the_lock(
+    store: Store, client: TestClient, login: Callable[[str], dict[str, str]]
+) -> None:
+    # On SQLite a triage runs on the event loop and gives up waiting for the write lock after a few
+    # milliseconds; then it runs again in a thread, which waits the full timeout: answered, audited once.
+    if not store.is_sqlite:
+        pytest.skip("the write lock is SQLite's")
+    headers = login("clinician")
+    before = count_events(store, action="triage.assess", outcome="success")
+    with lock_held_by_another_process(store, 0.5):
+        started = time.monotonic()
+        r = client.post("/triage", json=_TRIAGE, headers=headers)
+        waited = time.monotonic() - started
+    assert r.status_code == 200, r.text
+    assert r.json()["level"] <= 2  # SpO2 88 %
+    assert waited >= 0.3  # it waited for the other writer rather than failing
+    assert count_events(store, action="triage.assess", outcome="success") == before + 1
+
+
+def test_server_processes_each_get_a_share_of_new_connections() -> None:
+    # One socket a process, bound with SO_REUSEPORT: the kernel spreads connections over them (with one
+    # shared socket, the first process to wake could accept all 50 keep-alive connections of a client pool).
+    listeners = reuse_port_sockets("127.0.0.1", 0, 2)
+    port = listeners[0].getsockname()[1]
+    assert listeners[1].getsockname()[1] == port
+    clients = []
+    try:
+        for sock in listeners:
+            sock.listen(64)
+            sock.setblocking(False)
+        clients = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(40)]
+        time.sleep(0.2)
+        accepted = []
+        for sock in listeners:
+            count = 0
+            while True:
+                try:
+                    conn, _ = sock.accept()
+                except BlockingIOError:
+                    break
+                conn.close()
+                count += 1
+            accepted.append(count)
+        assert sum(accepted) == 40
+        assert min(accepted) >= 5, accepted  # a hash of the addresses: about half each
+    finally:
+        for sock in [*clients, *listeners]:
+            sock.close()

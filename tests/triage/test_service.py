@@ -11,6 +11,7 @@ from medspeak.store.models import Assessment, AuditEvent, Encounter
 from medspeak.store.types import utcnow
 from medspeak.triage import service
 from medspeak.triage.inputs import TriageInputs
+from medspeak.triage.model import ModelUnavailable
 from medspeak.triage.plausibility import ImplausibleInputs
 from tests.triage.conftest import HYPOXIC, SPRAIN
 
@@ -69,6 +70,41 @@ def test_a_bed_manager_may_not_triage_and_the_denial_is_audited(store: Store, ac
     with store.transaction() as db:
         outcomes = [(e.action, e.outcome) for e in db.scalars(select(AuditEvent))]
     assert ("triage.assess", "denied") in outcomes
+
+
+def test_the_model_runs_without_holding_the_write_lock(
+    store: Store, actors: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # While one server process computes a level, another must be able to write (its own audit rows):
+    # the model runs before the audited transaction takes the database's write lock.
+    compute = service._result
+    others_wrote: list[bool] = []
+
+    def while_computing(inputs: TriageInputs) -> service.TriageResult:
+        with store.transaction() as db:  # BEGIN IMMEDIATE: fails after the busy timeout if the lock is held
+            db.add(AuditEvent(at=utcnow(), username="other", role="clinician", action="x", outcome="success"))
+            db.rollback()
+        others_wrote.append(True)
+        return compute(inputs)
+
+    monkeypatch.setattr(service, "_result", while_computing)
+    monkeypatch.setattr(store.settings, "sqlite_busy_timeout_ms", 1, raising=False)
+    assert service.assess(store, actors["clinician"], SPRAIN).level.number >= 3
+    assert others_wrote == [True]
+
+
+def test_a_failing_model_is_audited_as_a_failure(
+    store: Store, actors: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unavailable(inputs: TriageInputs) -> service.TriageResult:
+        raise ModelUnavailable("No triage model")
+
+    monkeypatch.setattr(service, "_result", unavailable)
+    with pytest.raises(ModelUnavailable):
+        service.assess(store, actors["clinician"], SPRAIN)
+    with store.transaction() as db:
+        outcomes = [(e.action, e.outcome, e.detail) for e in db.scalars(select(AuditEvent))]
+    assert ("triage.assess", "failure", "ModelUnavailable") in outcomes
 
 
 def test_an_override_needs_a_reason_and_keeps_the_models_level(
