@@ -591,6 +591,14 @@ async def _paced(
         await asyncio.gather(*(one_connection(send) for send in sends))
         elapsed = time.perf_counter() - (start + warm_count / rate)
     out = _summary(latencies, errors, elapsed)
+    # Over a long run, when the slow requests came: p95 of each 10 s of the schedule (in completion order,
+    # which follows the schedule to within the connections' spread).
+    window = max(1, int(rate * 10))
+    out["p95_ms_every_10s"] = [
+        round(1000 * statistics.quantiles(latencies[k : k + window], n=20)[18], 1)
+        for k in range(0, len(latencies) - 1, window)
+        if len(latencies[k : k + window]) > 1
+    ]
     out["offered_rps"] = rate
     out["late_starts"] = late_starts  # requests sent > 1 ms after their due time (every connection was busy)
     out["unsent"] = unsent  # requests still queued when the run gave up (the server fell far behind)

@@ -6,7 +6,8 @@ access; an integrator calls the API from a server.
 
 ``serve`` runs one uvicorn process a CPU core by default (``MEDSPEAK_API_WORKERS``): a triage is a
 few milliseconds of CPU in Python, so a single process, held to one core by the GIL, is the limit.
-The processes share the database (SQLite in WAL mode queues the writers; the audit chain is
+Each process accepts on a ``SO_REUSEPORT`` socket of its own, so the kernel spreads connections over
+them. The processes share the database (SQLite in WAL mode queues the writers; the audit chain is
 appended under the write lock) and nothing else: each keeps its own rate-limit counters, so each
 enforces its share of the limits and the total stays within them.
 """
