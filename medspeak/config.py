@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(default=60.0, gt=0, description="One request to the server; then rules")
     api_workers: int = Field(default=0, ge=0, le=32, description="API server processes; 0: one a CPU core")
     api_threads: int = Field(
-        default=4, ge=1, le=64, description="Threads a API process runs store and model work on (requests beyond wait)"
+        default=4, ge=1, le=64, description="Threads an API process runs store and model work on (requests beyond wait)"
     )
     # In-process sliding windows: with N API processes each enforces 1/N of the limit. 0 turns a limit off.
     token_rate_per_minute: int = Field(default=20, ge=0, description="POST /token attempts a client (IP) a minute")
