@@ -90,22 +90,18 @@ class TriageModel:
         self.booster.save_model(folder / "model.ubj")
         (folder / "model.json").write_text(json.dumps(self.meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
-    def margins(self, features: npt.NDArray[np.float32] | xgb.DMatrix) -> npt.NDArray[np.float64]:
+    def margins(self, features: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
         """Raw per-level scores (log-odds scale), before calibration: XGBoost's floats, bit for bit.
 
         A few rows (one patient on the page or the API) come from the tree table, ~0.15 ms instead of
-        ~0.35 ms for a ``DMatrix`` and ``predict`` (tests/triage/test_treeshap.py holds them identical);
-        a batch from ``inplace_predict``.
+        ~0.35 ms through XGBoost (tests/triage/test_treeshap.py holds them identical); a batch, or a model
+        without a table, from ``inplace_predict``.
         """
-        if isinstance(features, xgb.DMatrix):
-            margins = self.booster.predict(features, output_margin=True, validate_features=False)
-        elif self.table is not None and self.table.has_margins and len(features) <= _TABLE_MAX_ROWS:
-            margins = self.table.margins(features)
-        else:
-            margins = self.booster.inplace_predict(features, predict_type="margin")
-        return np.asarray(margins, dtype=float)
+        if self.table is not None and self.table.has_margins and len(features) <= _TABLE_MAX_ROWS:
+            return np.asarray(self.table.margins(features), dtype=float)
+        return np.asarray(self.booster.inplace_predict(features, predict_type="margin"), dtype=float)
 
-    def probabilities(self, features: npt.NDArray[np.float32] | xgb.DMatrix) -> npt.NDArray[np.float64]:
+    def probabilities(self, features: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
         """Calibrated probabilities of levels 1-5 (temperature scaling of the margins)."""
         return softmax(self.margins(features) / self.temperature)
 
