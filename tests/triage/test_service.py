@@ -6,6 +6,7 @@ from sqlalchemy import select
 from medspeak.auth.roles import Actor
 from medspeak.errors import PermissionDenied, ValidationFailed
 from medspeak.services import patients
+from medspeak.store import audit
 from medspeak.store.db import Store
 from medspeak.store.models import Assessment, AuditEvent, Encounter
 from medspeak.store.types import utcnow
@@ -81,14 +82,14 @@ def test_the_model_runs_without_holding_the_write_lock(
     others_wrote: list[bool] = []
 
     def while_computing(inputs: TriageInputs) -> service.TriageResult:
-        with store.transaction() as db:  # BEGIN IMMEDIATE: fails after the busy timeout if the lock is held
-            db.add(AuditEvent(at=utcnow(), username="other", role="clinician", action="x", outcome="success"))
+        # BEGIN IMMEDIATE: fails after 50 ms if the assessment's transaction held the lock.
+        with store.short_lock_waits(50), store.transaction() as db:
+            audit.record(db, username="other", role="clinician", action="x", outcome="success")
             db.rollback()
         others_wrote.append(True)
         return compute(inputs)
 
     monkeypatch.setattr(service, "_result", while_computing)
-    monkeypatch.setattr(store.settings, "sqlite_busy_timeout_ms", 1, raising=False)
     assert service.assess(store, actors["clinician"], SPRAIN).level.number >= 3
     assert others_wrote == [True]
 
