@@ -109,13 +109,13 @@ class TreeTable:
         if width > MAX_SPLITS:
             raise TreeTooDeep(f"a tree has {width} splits; a table holds trees of at most {MAX_SPLITS}")
         most_used = max(1, max((len({trees[t].feature[n] for n in s}) for t, s in enumerate(splits)), default=1))
-        n_trees = len(trees)
-        split_feature = np.zeros((n_trees, max(width, 1)), dtype=np.intp)
-        split_condition = np.zeros((n_trees, max(width, 1)), dtype=np.float32)
-        missing_left = np.zeros((n_trees, max(width, 1)), dtype=bool)
-        split_bit = np.zeros((n_trees, max(width, 1)), dtype=np.int64)
-        values = np.zeros((n_trees, 2 ** max(width, 1), most_used), dtype=np.float64)
-        leaf = np.zeros((n_trees, 2 ** max(width, 1)), dtype=np.float32)
+        n_trees, slots = len(trees), max(width, 1)
+        split_feature = np.zeros((n_trees, slots), dtype=np.intp)
+        split_condition = np.zeros((n_trees, slots), dtype=np.float32)
+        missing_left = np.zeros((n_trees, slots), dtype=bool)
+        split_bit = np.zeros((n_trees, slots), dtype=np.int64)
+        values = np.zeros((n_trees, 2**slots, most_used), dtype=np.float64)
+        leaf = np.zeros((n_trees, 2**slots), dtype=np.float32)
         value_feature = np.zeros((n_trees, most_used), dtype=np.intp)
         for t, (tree, nodes) in enumerate(zip(trees, splits, strict=True)):
             for k, node in enumerate(nodes):
