@@ -8,7 +8,7 @@ export PYTHONPATH := $(CURDIR)
 # Tesseract is 4x slower on 2 cores without this.
 export OMP_THREAD_LIMIT := 1
 
-.PHONY: run test api lint typecheck pytest install install-dev system-deps secrets init clean
+.PHONY: run test api lint typecheck pytest install install-dev system-deps secrets init clean lock test-variants
 
 run: install system-deps secrets init ## Start the app on http://127.0.0.1:8501
 	$(PY) -m components.server --server.address 127.0.0.1 --server.port 8501
@@ -24,12 +24,14 @@ $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
 	@touch $@
 
-$(VENV)/.installed: $(VENV)/.created requirements.txt
-	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt
+# Installed from the lock files (exact versions and hashes: what CI tested), not from the ranges they are made
+# from; `make lock` refreshes them (scripts/lock.sh).
+$(VENV)/.installed: $(VENV)/.created requirements.lock
+	$(BIN)/pip install --disable-pip-version-check -q --require-hashes -r requirements.lock
 	@touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
-	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.lock
+	$(BIN)/pip install --disable-pip-version-check -q --require-hashes -r requirements-dev.lock
 	@touch $@
 
 install: $(VENV)/.installed
@@ -56,6 +58,12 @@ typecheck: install-dev
 
 pytest: install-dev
 	$(BIN)/pytest
+
+test-variants: install-dev ## The unit tests under other CPUs, thread counts, time zone, locale and date (one run each)
+	bash scripts/test-variants.sh
+
+lock: ## Refresh requirements.lock and requirements-dev.lock from the ranges in requirements*.txt
+	bash scripts/lock.sh
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -12,7 +12,13 @@ from medspeak.los import service as los
 st.title("Length of stay")
 actor = current_actor()
 store = runtime.store()
-encounter_id = stay_view.choose(los.current_stays(store, actor))
+try:
+    stays = los.current_stays(store, actor)
+except MedspeakError as exc:  # a role that may not read stays: say so, draw nothing of the hospital
+    st.error(str(exc), icon=":material/error:")
+    st.stop()
+    raise
+encounter_id = stay_view.choose(stays)
 if encounter_id is not None:
     try:
         prediction = los.predict_stay(store, actor, encounter_id)

@@ -21,6 +21,9 @@ from medspeak.store.db import Store, get_store, reset_stores
 _PG_URL = os.environ.get("MEDSPEAK_TEST_POSTGRES_URL")
 PASSWORD = "correct horse battery staple"
 
+# The API fixtures (app, client, login, seeded) for every package: tests/api, tests/reliability, tests/bench.
+pytest_plugins = ["tests.support.api"]
+
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:

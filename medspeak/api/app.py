@@ -18,12 +18,14 @@ import logging
 import math
 import os
 import socket
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Final
 
 from anyio import to_thread
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 from medspeak.api import errors
 from medspeak.api.limits import BodySizeLimit, RateLimit
@@ -33,7 +35,7 @@ from medspeak.config import Settings, get_settings, reset_settings
 from medspeak.errors import MedspeakError
 from medspeak.store.db import get_store
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "create_app", "served_app", "serve", "worker_count"]
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "FirstUseApp", "create_app", "served_app", "serve", "worker_count"]
 
 DEFAULT_HOST: Final = "127.0.0.1"  # loopback: put a TLS reverse proxy in front to expose it
 DEFAULT_PORT: Final = 8000
@@ -96,10 +98,13 @@ def worker_count(settings: Settings) -> int:
     return settings.api_workers or os.cpu_count() or 1
 
 
-def served_app() -> FastAPI:
-    """The app of one server process (uvicorn's factory), with the triage model loaded before the first request."""
+def served_app(processes: int | None = None) -> FastAPI:
+    """The app of one server process (uvicorn's factory), with the triage model loaded before the first request.
+
+    ``processes``: how many serve the port and share the rate limits (default: ``worker_count``).
+    """
     settings = get_settings()
-    app = create_app(settings, processes=worker_count(settings))
+    app = create_app(settings, processes=processes or worker_count(settings))
     from medspeak.triage.service import engine
 
     try:
@@ -107,6 +112,31 @@ def served_app() -> FastAPI:
     except MedspeakError as exc:  # no model: the triage routes answer 503 with the reason; the rest works
         _log.warning("triage model not loaded: %s", type(exc).__name__)
     return app
+
+
+class FirstUseApp:
+    """The ASGI app behind ``uvicorn medspeak.api:app``: built when the server starts, not at import.
+
+    On the server's first event (its lifespan start-up) the store is migrated and the served app built, as
+    ``serve`` does for each of its processes. uvicorn started this way runs one process unless told
+    otherwise; with ``--workers N`` set ``MEDSPEAK_API_WORKERS=N`` too, so that each process enforces its
+    share of the rate limits (unset, each process counts as the only one).
+    """
+
+    def __init__(self) -> None:
+        self._app: FastAPI | None = None
+        self._lock = threading.Lock()
+
+    def _build(self) -> FastAPI:
+        with self._lock:
+            if self._app is None:
+                settings = get_settings()
+                get_store(settings).migrate()
+                self._app = served_app(processes=settings.api_workers or 1)
+            return self._app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await (self._app or self._build())(scope, receive, send)
 
 
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, workers: int | None = None) -> None:

@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 from starlette.routing import BaseRoute, Route
 
 from medspeak.store.db import Store
-from tests.api.conftest import TEXT_NOTE, Seeded, count_events, username_of
 from tests.conftest import PASSWORD
+from tests.support.api import TEXT_NOTE, Seeded, count_events, username_of
 
 Call = Callable[[TestClient, dict[str, str], Seeded], httpx2.Response]
 ROLES = ("clinician", "bed_manager", "admin")

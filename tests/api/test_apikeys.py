@@ -17,8 +17,8 @@ from medspeak.services import users
 from medspeak.store.db import Store
 from medspeak.store.models import ApiKey
 from medspeak.store.types import utcnow
-from tests.api.conftest import Seeded, count_events, username_of
 from tests.api.test_access import RULES
+from tests.support.api import Seeded, count_events, username_of
 
 _ANONYMOUS_401 = {route: rule for route, rule in RULES.items() if rule.anonymous == 401}
 

@@ -14,8 +14,8 @@ from medspeak.auth.roles import Actor
 from medspeak.services import users
 from medspeak.store.db import Store
 from medspeak.store.types import utcnow
-from tests.api.conftest import count_events
 from tests.conftest import PASSWORD
+from tests.support.api import count_events
 
 
 def _token(client: TestClient, username: str, password: str = PASSWORD) -> str:

@@ -13,7 +13,7 @@ from medspeak.api import create_app
 from medspeak.auth.roles import Actor
 from medspeak.store.db import Store
 from medspeak.store.models import Document
-from tests.api.conftest import count_events
+from tests.support.api import count_events
 
 Login = Callable[[str], dict[str, str]]
 _PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

@@ -9,8 +9,8 @@ from fhir.resources.R4B.bundle import Bundle
 
 from medspeak.auth.roles import Actor
 from medspeak.store.db import Store
-from tests.api.conftest import Seeded, count_events
 from tests.services.record_seed import wait_for
+from tests.support.api import Seeded, count_events
 
 
 def test_a_clinician_downloads_the_patients_bundle(

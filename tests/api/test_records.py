@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from medspeak.auth.roles import Actor
 from medspeak.services import patients
 from medspeak.store.db import Store
-from tests.api.conftest import Seeded, count_events
+from tests.support.api import Seeded, count_events
 
 Login = Callable[[str], dict[str, str]]
 

@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 
 from medspeak.store.db import Store
-from tests.api.conftest import Seeded
 from tests.conftest import PASSWORD
+from tests.support.api import Seeded
 
 # How many generated requests per operation and role: the clinician can reach every route's logic.
 _EXAMPLES = {"clinician": 25, "bed_manager": 8, "admin": 8}

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx2
 import psutil
 import pytest
+import uvicorn.importer
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -27,9 +28,9 @@ from medspeak.errors import SessionInvalid
 from medspeak.store.db import Store
 from medspeak.store.models import AuthSession
 from medspeak.store.types import utcnow
-from tests.api.conftest import count_events
 from tests.conftest import PASSWORD
 from tests.store.test_lock_waits import lock_held_by_another_process
+from tests.support.api import count_events
 
 _ROOT = Path(__file__).resolve().parents[2]
 _TRIAGE = {"heart_rate": 118, "spo2": 88, "chief_complaint": "shortness of breath", "age": 71}
@@ -68,9 +69,23 @@ def test_a_served_process_takes_its_share_from_the_environment(
         assert _guesses(client, allowed + 1) == [401] * allowed + [429]
 
 
-def test_the_worker_count_defaults_to_one_a_core(store: Store) -> None:
-    assert worker_count(store.settings.model_copy(update={"api_workers": 0})) == (os.cpu_count() or 1)
-    assert worker_count(store.settings.model_copy(update={"api_workers": 3})) == 3
+@pytest.mark.parametrize(("setting", "cores", "expected"), [(0, 6, 6), (0, None, 1), (3, 6, 3), (1, 6, 1)])
+def test_the_worker_count_is_the_setting_else_one_a_core(
+    store: Store, monkeypatch: pytest.MonkeyPatch, setting: int, cores: int | None, expected: int
+) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)  # None: Python could not tell how many cores there are
+    assert worker_count(store.settings.model_copy(update={"api_workers": setting})) == expected
+
+
+def test_the_usual_uvicorn_command_serves_the_api(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `uvicorn medspeak.api:app` resolves its argument with this very function; it was a module, not an app.
+    monkeypatch.setenv("MEDSPEAK_TOKEN_RATE_PER_MINUTE", "2")
+    reset_settings()
+    asgi = uvicorn.importer.import_from_string("medspeak.api:app")
+    with TestClient(asgi, client=("203.0.113.13", 1)) as client:  # runs the lifespan, as uvicorn does
+        assert client.get("/healthz").status_code == 200
+        # one process unless MEDSPEAK_API_WORKERS says more: it keeps the whole limit, not a share of it
+        assert _guesses(client, 3) == [401, 401, 429]
 
 
 def test_a_session_check_does_not_wait_for_a_writer_and_sees_each_commit(

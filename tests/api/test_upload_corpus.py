@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from medspeak.store.db import Store
 from medspeak.store.models import Document
 from tests.ingest import corpus
+from tests.support.jobs import read_nothing
 
 Login = Callable[[str], dict[str, str]]
 _MB = 2**20
@@ -112,10 +113,7 @@ def test_each_bad_upload_gets_a_clear_4xx_and_leaves_nothing(
 @pytest.fixture
 def no_reading(monkeypatch: pytest.MonkeyPatch) -> None:
     """Uploads are queued but not read: this test is about names, not ingestion."""
-    monkeypatch.setattr(
-        "medspeak.services.documents.get_runner",
-        lambda s: type("Idle", (), {"submit": staticmethod(lambda job_id, urgent=True: None)})(),
-    )
+    read_nothing(monkeypatch)
 
 
 @settings(

@@ -1,4 +1,3 @@
-import time
 from collections.abc import Callable
 from datetime import date
 
@@ -9,18 +8,9 @@ from medspeak.auth.roles import Actor
 from medspeak.demo.render import render_scan
 from medspeak.services import documents, patients
 from medspeak.store.db import Store
+from tests.support.jobs import wait_for_job
 
 _TEXT = "Discharge summary\nMetoprolol 25 mg PO twice daily\nAllergies: penicillin (rash)\nBP 142/88 HR 96"
-
-
-def _wait(store: Store, actor: Actor, job_id: int, timeout: float = 60) -> documents.JobView:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        (view,) = documents.job_views(store, actor, [job_id])
-        if view.finished:
-            return view
-        time.sleep(0.2)
-    raise AssertionError("the job did not finish")
 
 
 def test_clinician_sees_the_page_with_the_recognised_words(
@@ -39,7 +29,7 @@ def test_clinician_sees_the_page_with_the_recognised_words(
         kind="discharge_summary",
     )
     assert outcome.job_id is not None
-    assert _wait(store, clinician, outcome.job_id).status == "done"
+    assert wait_for_job(store, clinician, outcome.job_id).status == "done"
     at = login("clinician")
     at.switch_page("pages/documents.py").run()
     assert not at.exception
@@ -72,7 +62,7 @@ def test_facts_found_in_a_document_are_listed_with_their_evidence(
         patient_id=None,
         kind="discharge_summary",
     )
-    assert _wait(store, clinician, outcome.job_id or 0).status == "done"
+    assert wait_for_job(store, clinician, outcome.job_id or 0).status == "done"
     at = login("clinician")
     at.switch_page("pages/documents.py").run()
     assert not at.exception

@@ -4,8 +4,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from medspeak.auth import service as auth
+from medspeak.auth.roles import Actor
 from medspeak.errors import SessionInvalid
+from medspeak.services import dashboard
 from medspeak.store.db import Store
+from tests.los.conftest import insert_demo
 
 
 def _page_titles(at: AppTest) -> list[str]:
@@ -70,10 +73,22 @@ def test_navigation_registers_only_the_roles_pages(
         assert _page_titles(at)[0] == allowed[page]
 
 
-def test_home_shows_counts_and_census(app: AppTest, login: Callable[..., AppTest]) -> None:
+def test_home_shows_counts_and_census(
+    app: AppTest, login: Callable[..., AppTest], store: Store, actors: dict[str, Actor]
+) -> None:
+    insert_demo(store, 40, 5)  # wards, patients in beds and documents
+    census = dashboard.ward_census(store, actors["clinician"])
+    assert sum(w.occupied for w in census) > 0
     at = login("clinician")
-    labels = {m.label for m in at.metric}
-    assert {"Patients", "In beds now", "Documents"} <= labels
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Patients"] == "40"
+    assert metrics["In beds now"] == str(sum(w.occupied for w in census))
+    assert int(metrics["Documents"]) > 0
+    shown = at.dataframe[0].value
+    assert list(shown["Ward"]) == [w.name for w in census]
+    assert list(shown["Capacity"]) == [w.capacity for w in census]
+    assert list(shown["Occupied"]) == [w.occupied for w in census]
+    assert list(shown["Free"]) == [w.capacity - w.occupied for w in census]
 
 
 def test_logout_revokes_the_session(app: AppTest, login: Callable[..., AppTest], store: Store) -> None:
@@ -82,7 +97,8 @@ def test_logout_revokes_the_session(app: AppTest, login: Callable[..., AppTest],
     at.sidebar.button(key="auth.logout").click().run()
     assert at.session_state["auth.token"] is None and at.session_state["auth.actor"] is None
     assert not at.exception and not at.metric and not at.dataframe  # nothing of the hospital remains on screen
-    assert _page_titles(at) == ["medspeak"] or [w.value for w in at.warning] == ["Please log in."]
+    assert [w.value for w in at.warning] == ["Please log in."]
+    assert _page_titles(at) == []  # no page of the hospital is drawn under the notice
     with pytest.raises(SessionInvalid, match="ended"):
         auth.resolve_session(store, token)
 

@@ -44,7 +44,17 @@ def test_bed_manager_sees_the_patient_without_documents(login: Callable[..., App
     at.run()
     assert at.header[0].value == "DUBOIS, Claire"
     assert "Documents" not in [s.value for s in at.subheader]
-    assert not at.expander or all("Register" not in e.label for e in at.expander)  # cannot register patients
+
+
+@pytest.mark.parametrize(("username", "registers"), [("clinician", True), ("bedmanager", False)])
+def test_only_clinicians_are_offered_the_register_form(
+    login: Callable[..., AppTest], username: str, registers: bool
+) -> None:
+    at = login(username)
+    at.switch_page("pages/patients.py").run()  # the list, where the form lives (a patient's page never has it)
+    assert not at.exception
+    assert at.title[0].value == "Patients"
+    assert any("Register" in e.label for e in at.expander) is registers
 
 
 def test_clinician_registers_a_patient(login: Callable[..., AppTest]) -> None:

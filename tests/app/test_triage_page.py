@@ -11,14 +11,9 @@ from medspeak.services import patients
 from medspeak.store.db import Store
 from medspeak.store.models import Assessment, Encounter
 from medspeak.store.types import utcnow
+from tests.support.pages import page
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _page(name: str, actor: Actor) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / name), default_timeout=30)
-    at.session_state["auth.actor"] = actor
-    return at
 
 
 def _fill(at: AppTest, **values: object) -> None:
@@ -35,7 +30,7 @@ def _fill(at: AppTest, **values: object) -> None:
 def test_a_nurse_enters_vitals_and_reads_the_level_rules_and_explanation(
     store: Store, actors: dict[str, Actor]
 ) -> None:
-    at = _page("triage.py", actors["clinician"]).run()
+    at = page("triage.py", actors["clinician"]).run()
     assert at.title[0].value == "Triage"
     _fill(
         at,
@@ -62,7 +57,7 @@ def test_a_nurse_enters_vitals_and_reads_the_level_rules_and_explanation(
 
 
 def test_fahrenheit_is_offered_as_celsius_and_heart_rate_zero_refused(store: Store, actors: dict[str, Actor]) -> None:
-    at = _page("triage.py", actors["clinician"]).run()
+    at = page("triage.py", actors["clinician"]).run()
     _fill(at, temperature_c=100.4, heart_rate=0.0, chief_complaint="fever")
     at.button(key="triage.submit").click().run()
     assert any("Heart rate 0" in e.value and "impossible" in e.value for e in at.error)
@@ -94,11 +89,11 @@ def test_a_patient_opened_from_the_queue_is_prefilled_and_the_override_recorded(
                 vitals={"heart_rate": 82, "spo2": 98.0, "systolic_bp": 130, "diastolic_bp": 80, "pain": 3},
             )
         )
-    queue = _page("ed_queue.py", clinician).run()
+    queue = page("ed_queue.py", clinician).run()
     assert not queue.exception
     assert queue.dataframe[0].value["MRN"].tolist() and "1 patient(s)" in queue.caption[0].value
 
-    at = _page("triage.py", clinician)
+    at = page("triage.py", clinician)
     at.query_params["patient"] = str(pid)
     at.run()
     assert at.number_input(key="triage.f.heart_rate").value == 82
@@ -115,7 +110,7 @@ def test_a_patient_opened_from_the_queue_is_prefilled_and_the_override_recorded(
 
 
 def test_a_bed_manager_reaching_the_page_is_refused(store: Store, actors: dict[str, Actor]) -> None:
-    at = _page("triage.py", actors["bed_manager"]).run()
+    at = page("triage.py", actors["bed_manager"]).run()
     at.button(key="triage.submit").click().run()
     assert any("does not allow" in e.value for e in at.error)
     assert not any("Level" in m.value for m in at.markdown)

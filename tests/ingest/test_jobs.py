@@ -9,7 +9,6 @@ import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
@@ -24,6 +23,8 @@ from medspeak.store.db import Store
 from medspeak.store.models import AuditEvent, Document, DocumentPage, IngestJob
 from medspeak.store.types import utcnow
 from tests.ingest import corpus
+from tests.support.jobs import read_nothing, wait_for_job
+from tests.support.ocr import SlowEngine, marked_tiff
 
 ROOT = Path(__file__).resolve().parents[2]
 TEXT = "Discharge summary. Metoprolol 25 mg PO twice daily. No chest pain."
@@ -34,15 +35,6 @@ def patient_id(store: Store, actors: dict[str, Actor]) -> int:
     return patients.register_patient(
         store, actors["clinician"], given_name="Ana", family_name="Silva", sex="female", birth_date=date(1961, 2, 3)
     ).id
-
-
-def _wait(store: Store, actor: Actor, job_id: int) -> documents.JobView:
-    for _ in range(300):
-        (view,) = documents.job_views(store, actor, [job_id])
-        if view.finished:
-            return view
-        time.sleep(0.1)
-    raise AssertionError("job did not finish")
 
 
 def _count(store: Store, model: type) -> int:
@@ -62,7 +54,7 @@ def test_upload_is_read_in_the_background_and_audited(store: Store, actors: dict
         language="en",
     )
     assert outcome.display_name == "summary.pdf" and outcome.job_id is not None
-    view = _wait(store, clinician, outcome.job_id)
+    view = wait_for_job(store, clinician, outcome.job_id)
     assert (view.status, view.pages_done, view.pages_total) == ("done", 2, 2)
     detail = documents.document_detail(store, clinician, outcome.document_id)
     assert detail.summary.status == "ready" and [p.source for p in detail.pages] == ["text-layer"] * 2
@@ -86,7 +78,7 @@ def test_the_same_file_is_stored_once(store: Store, actors: dict[str, Actor], pa
     clinician = actors["clinician"]
     content = corpus.pdf(TEXT)
     first = documents.upload(store, clinician, filename="a.pdf", content=content, patient_id=patient_id)
-    _wait(store, clinician, first.job_id or 0)
+    wait_for_job(store, clinician, first.job_id or 0)
     again = documents.upload(store, clinician, filename="copy.pdf", content=content, patient_id=patient_id)
     assert again.job_id is None and again.document_id == first.document_id and "Already uploaded" in again.message
     other = patients.register_patient(
@@ -94,7 +86,7 @@ def test_the_same_file_is_stored_once(store: Store, actors: dict[str, Actor], pa
     ).id
     linked = documents.upload(store, clinician, filename="a.pdf", content=content, patient_id=other)
     assert linked.duplicate_of == first.document_id
-    assert _wait(store, clinician, linked.job_id or 0).status == "done"
+    assert wait_for_job(store, clinician, linked.job_id or 0).status == "done"
     assert len(list(store.settings.documents_dir.rglob("*.pdf"))) == 1
 
 
@@ -129,10 +121,7 @@ time.sleep(120)
 def test_a_worker_killed_mid_document_leaves_no_pages_and_the_job_resumes(
     store: Store, actors: dict[str, Actor], patient_id: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(
-        "medspeak.services.documents.get_runner",
-        lambda s: type("Idle", (), {"submit": staticmethod(lambda job_id, urgent=True: None)})(),
-    )
+    read_nothing(monkeypatch)
     outcome = documents.upload(
         store, actors["clinician"], filename="a.pdf", content=corpus.pdf(TEXT, pages=3), patient_id=patient_id
     )
@@ -157,7 +146,7 @@ def test_a_worker_killed_mid_document_leaves_no_pages_and_the_job_resumes(
     restarted = JobRunner(store)
     try:
         assert restarted.resume_pending() == 1
-        assert _wait(store, actors["clinician"], outcome.job_id or 0).status == "done"
+        assert wait_for_job(store, actors["clinician"], outcome.job_id or 0).status == "done"
     finally:
         restarted.shutdown()
     assert _count(store, DocumentPage) == 3
@@ -167,10 +156,7 @@ def test_a_worker_killed_mid_document_leaves_no_pages_and_the_job_resumes(
 def test_a_queued_job_can_be_cancelled(
     store: Store, actors: dict[str, Actor], patient_id: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(
-        "medspeak.services.documents.get_runner",
-        lambda s: type("Idle", (), {"submit": staticmethod(lambda job_id: None)})(),
-    )
+    read_nothing(monkeypatch)
     outcome = documents.upload(
         store, actors["clinician"], filename="a.pdf", content=corpus.pdf(TEXT), patient_id=patient_id
     )
@@ -195,30 +181,24 @@ def test_only_clinicians_upload_and_read_documents(
 def test_a_clinicians_upload_gets_every_core_and_a_backlog_one_page_at_a_time(
     store: Store, actors: dict[str, Actor], patient_id: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(
-        "medspeak.services.documents.get_runner",
-        lambda s: type("Idle", (), {"submit": staticmethod(lambda job_id: None)})(),
-    )
-    seen: list[int | None] = []
-    real_extract = jobs_module.extract
-
-    def spy(*args: object, **kwargs: Any) -> Any:
-        seen.append(kwargs["workers"])
-        return real_extract(*args, **kwargs)
-
-    monkeypatch.setattr(jobs_module, "extract", spy)
+    read_nothing(monkeypatch)  # this test's runner decides which job is urgent
+    monkeypatch.setattr(store, "settings", store.settings.model_copy(update={"ocr_page_workers": 2}))
+    engine = SlowEngine(0.1)  # thread-safe, one core a page: the kind of engine pages may share the cores on
+    monkeypatch.setattr(jobs_module, "get_engine", lambda name: engine)
     runner = JobRunner(store)
     try:
-        for n, urgent in enumerate((True, False)):
+        for n, urgent in enumerate((True, False)):  # a clinician waiting, then the backlog
             outcome = documents.upload(
                 store,
                 actors["clinician"],
-                filename=f"{n}.pdf",
-                content=corpus.pdf(f"{TEXT} {n}"),
+                filename=f"fax{n}.tif",
+                content=marked_tiff(4, width=300 + n),
                 patient_id=patient_id,
             )
             runner.submit(outcome.job_id or 0, urgent=urgent)
-            assert _wait(store, actors["clinician"], outcome.job_id or 0).status == "done"
+            assert wait_for_job(store, actors["clinician"], outcome.job_id or 0).status == "done"
+            assert engine.calls == 4  # every scanned page was OCR'd, none twice
+            assert engine.most_at_once == (2 if urgent else 1), f"urgent={urgent}: {engine.most_at_once} at once"
+            engine.calls = engine.most_at_once = 0
     finally:
         runner.shutdown()
-    assert seen == [store.settings.ocr_page_workers or None, 1]

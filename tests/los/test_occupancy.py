@@ -25,6 +25,9 @@ from medspeak.los.survival import kaplan_meier
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # a Wednesday morning
 
 
+_SUM_ORDER_SLACK = 1e-9  # far below a bed or a percent; far above float rounding of a sum of ~100 terms
+
+
 def _ward(n: int, capacity: int, electives: tuple[Electives, ...] = (), arrivals: float = 3.0) -> WardInputs:
     rng = np.random.default_rng(3)
     q = np.exp(np.log(4.0) + np.array([-1.2, 0.0, 1.2])[None, :] + rng.normal(0, 0.4, (n, 1)))
@@ -84,8 +87,10 @@ def test_planned_admissions_raise_the_forecast_from_their_day_on() -> None:
     # census moments are the ends of days 1, 2, ...: electives arrive on day 3
     assert more[0].mean == pytest.approx(base[0].mean) and more[1].mean == pytest.approx(base[1].mean)
     assert more[2].mean - base[2].mean == pytest.approx(6 * 1.0, abs=1.0)
-    assert all(m.mean >= b.mean for m, b in zip(more, base, strict=True))
-    assert more[2].p_exceed >= base[2].p_exceed
+    # Electives only add patients, so no day's forecast drops. The two forecasts are float sums built in a
+    # different order, so "equal" days differ in the last bits (-3.6e-15 seen on one CPU): allow 1e-9 beds.
+    assert all(m.mean >= b.mean - _SUM_ORDER_SLACK for m, b in zip(more, base, strict=True))
+    assert more[2].p_exceed >= base[2].p_exceed - _SUM_ORDER_SLACK
 
 
 def test_kaplan_meier_counts_censored_stays() -> None:

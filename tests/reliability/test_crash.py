@@ -25,6 +25,7 @@ from medspeak.store.db import Store
 from medspeak.store.models import Document, DocumentPage, Fact, IngestJob
 from medspeak.store.types import utcnow
 from tests.ingest import corpus
+from tests.support.jobs import read_nothing
 
 ROOT = Path(__file__).resolve().parents[2]
 _KILLS = 20
@@ -118,10 +119,7 @@ def test_killing_the_worker_at_random_moments_loses_nothing_and_leaves_nothing_h
 ) -> None:
     if not store.is_sqlite:
         pytest.skip("crash atomicity is SQLite's journal here; PostgreSQL's is its own (tested by its suite)")
-    monkeypatch.setattr(  # uploads are queued only: the killed workers are the ones that read them
-        "medspeak.services.documents.get_runner",
-        lambda s: type("Idle", (), {"submit": staticmethod(lambda job_id, urgent=True: None)})(),
-    )
+    read_nothing(monkeypatch)  # uploads are queued only: the killed workers are the ones that read them
     clinician = actors["clinician"]
     patient_id = patients.register_patient(
         store, clinician, given_name="Crash", family_name="Test", sex="male", birth_date=date(1955, 5, 5)

@@ -17,8 +17,8 @@ from medspeak.indexing.extract import reset_backends
 from medspeak.services.audit_log import verify_store
 from medspeak.store.db import Store
 from medspeak.store.models import Assessment, Document, Fact, IngestJob
-from tests.api.conftest import Seeded
 from tests.ingest import corpus
+from tests.support.api import Seeded
 
 Login = Callable[[str], dict[str, str]]
 _NOTE = b"Discharge summary.\nMetoprolol 25 mg PO twice daily.\nNo chest pain.\n"

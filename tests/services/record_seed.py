@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -12,6 +11,7 @@ from medspeak.auth.roles import Actor
 from medspeak.services import documents, patients
 from medspeak.store.db import Store
 from medspeak.store.models import Document, Fact
+from tests.support.jobs import wait_for_job
 
 SUMMARY = (
     "Discharge summary\n"
@@ -37,14 +37,8 @@ class SeededRecord:
 
 
 def wait_for(store: Store, actor: Actor, job_id: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        (view,) = documents.job_views(store, actor, [job_id])
-        if view.finished:
-            assert view.status == "done", view.message
-            return
-        time.sleep(0.05)
-    raise AssertionError("the job did not finish")
+    view = wait_for_job(store, actor, job_id, timeout)
+    assert view.status == "done", view.message
 
 
 def upload_text(store: Store, actor: Actor, patient_id: int | None, name: str, text: str, when: datetime) -> int:

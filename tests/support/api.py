@@ -1,4 +1,6 @@
-"""API fixtures: the app on the test store, a client, and bearer headers per role."""
+"""API fixtures: the app on the test store, a client, bearer headers per role and a seeded patient.
+
+Loaded for the whole suite by ``tests/conftest.py`` (``pytest_plugins``), so any test package can use them."""
 
 from __future__ import annotations
 
