@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,7 +24,6 @@ SEED = 20261128
 class Seeded:
     store: Store
     report: SeedReport
-    seconds: float
 
 
 def open_store(home: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
@@ -66,8 +64,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     """One store seeded with the default 60 patients (seeding is the slow part: done once)."""
     with pytest.MonkeyPatch.context() as monkeypatch:
         store = open_store(tmp_path_factory.mktemp("seeded"), monkeypatch)
-        started = time.perf_counter()
         report = seed_demo(store, n_patients=60, seed=SEED, now=NOW)
-        yield Seeded(store, report, time.perf_counter() - started)
+        yield Seeded(store, report)
         store.dispose()
     reset_settings()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
-import time
 
 import pytest
 from PIL import Image
@@ -49,15 +48,6 @@ def test_scan_is_an_a4_page_at_150_dpi_and_reproducible(dataset: DemoDataset) ->
     assert image.format == "PNG" and image.size == SCAN_SIZE and image.mode == "L"
     assert render_scan(document.text, seed=3) == content
     assert render_scan(document.text, seed=4) != content
-
-
-def test_scan_renders_quickly(dataset: DemoDataset) -> None:
-    document = _first(dataset, "en", "lab_order")
-    render_scan(document.text, seed=1)  # font loading and the noise field are one-off costs
-    started = time.perf_counter()
-    for seed in range(3):
-        render_scan(document.text, seed=seed)
-    assert (time.perf_counter() - started) / 3 < 1.0  # ~0.15 s on a laptop core; loose for busy CI
 
 
 @pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract is not installed")

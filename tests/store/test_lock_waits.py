@@ -57,11 +57,13 @@ def _events(store: Store) -> int:
 
 
 def test_a_short_lock_wait_gives_up_quickly_and_writes_nothing(store: Store) -> None:
-    with lock_held_by_another_process(store, 1.0):
+    hold_s = 1.0
+    with lock_held_by_another_process(store, hold_s):
         started = time.monotonic()
         with pytest.raises(OperationalError) as caught, store.short_lock_waits(20):
             _write(store)
-        assert time.monotonic() - started < 0.5
+        # It gave up while the other writer still held the lock (a full wait would have succeeded after it).
+        assert time.monotonic() - started < hold_s
         assert is_lock_timeout(caught.value)
     assert _events(store) == 0
 
