@@ -14,8 +14,8 @@
 #   threads-4  the same on 4 threads, more than this machine has cores
 #   tz         TZ=Pacific/Kiritimati (UTC+14: local and UTC dates differ most of the day)
 #   locale     LANG=C, LC_ALL=C (no UTF-8 locale, C collation and number formats)
-#   date       the clock moved to 29 February 2028, 12:00 UTC (another year, a leap day) with libfaketime;
-#              the monotonic clock is left alone so that timeouts stay real. Tests that read "now" must pin it.
+#   date       the clock moved to 29 February 2028, 12:00 UTC (another year, a leap day) in every Python process
+#              (time-machine); the monotonic clock stays real, so timeouts do. Tests that read "now" must pin it.
 #
 # The unit tests are the whole suite but the browser (e2e) tests. Exit status: non-zero if any variant failed.
 set -uo pipefail
@@ -38,17 +38,14 @@ EOF
 threads_env() { echo "OMP_NUM_THREADS=$1 OPENBLAS_NUM_THREADS=$1 MKL_NUM_THREADS=$1"; }
 
 date_env() {
-  local lib
-  lib=$(ls /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
-  if [ -z "$lib" ]; then
-    echo "date: libfaketime is not installed (Debian package faketime)" >&2
-    return 1
-  fi
-  # A relative offset, not a fixed start: processes a test starts share one clock with it.
+  # time-machine in every Python process of the run (scripts/clock_offset/sitecustomize.py). libfaketime was
+  # tried first: its clock_nanosleep makes Python's time.sleep fail (EINVAL) when the monotonic clock is left
+  # alone, and threading waits hang when it is faked too.
+  "$PY" -c 'import time_machine' 2>/dev/null || { echo "date: time-machine is not installed" >&2; return 1; }
   local offset
   offset=$("$PY" -c 'import datetime as d, time; print(int(d.datetime(2028, 2, 29, 12, tzinfo=d.UTC).timestamp() - time.time()))')
   # PostgreSQL left out: its server keeps the real clock, and a store never sees two clocks in a hospital.
-  echo "LD_PRELOAD=$lib FAKETIME=+${offset} FAKETIME_DONT_FAKE_MONOTONIC=1 FAKETIME_DONT_RESET=1 MEDSPEAK_TEST_POSTGRES_URL="
+  echo "PYTHONPATH=$PWD/scripts/clock_offset:$PWD MEDSPEAK_TEST_CLOCK_OFFSET_S=$offset MEDSPEAK_TEST_POSTGRES_URL="
 }
 
 variant_env() {
