@@ -1,6 +1,7 @@
 """The triage form: vitals, complaint, AVPU, pain, injury; prefilled from the record when there is one.
 
-Session-state keys owned here: ``triage.f.<field>`` (one a field) and ``triage.prefilled_for``.
+Session-state keys owned here: ``triage.f.<field>`` (one a field, ``triage.f.nurse_level`` for the nurse's
+own level, entered before she sees medspeak's) and ``triage.prefilled_for``.
 No bounds on the number inputs: the core checks plausibility and offers unit conversions.
 """
 
@@ -11,6 +12,7 @@ from typing import Any
 import streamlit as st
 
 from medspeak.triage.inputs import AVPU, TRANSPORT_MODES, TriageInputs
+from medspeak.triage.levels import LEVELS
 from medspeak.triage.plausibility import InputIssue
 
 _NUMBERS = (
@@ -45,7 +47,7 @@ def init(prefill: TriageInputs | None = None, source: Any = None) -> None:
         st.session_state.setdefault(_key(name), None)
     for name in ("blood_pressure", "chief_complaint"):
         st.session_state.setdefault(_key(name), "")
-    for name in ("transport_mode", "sex", "mental_status", "injury"):
+    for name in ("transport_mode", "sex", "mental_status", "injury", "nurse_level"):
         st.session_state.setdefault(_key(name), None)
 
 
@@ -72,6 +74,14 @@ def show() -> dict[str, Any] | None:
         c1.selectbox("Mental status (AVPU)", AVPU, index=None, placeholder="not recorded", key=_key("mental_status"))
         c2.selectbox("Injury", ("no", "yes"), index=None, placeholder="not recorded", key=_key("injury"))
         st.text_input("Chief complaint", placeholder="e.g. chest pain since 1 hour", key=_key("chief_complaint"))
+        st.selectbox(
+            "Your level (before you see medspeak's)",
+            list(LEVELS),
+            format_func=lambda n: f"{n} · {LEVELS[n].name}",
+            index=None,
+            placeholder="optional: the second reader checks it",
+            key=_key("nurse_level"),
+        )
         if not st.form_submit_button("Propose a level", type="primary", key="triage.submit"):
             return None
     values: dict[str, Any] = {name: st.session_state[_key(name)] for name, _, _ in _NUMBERS}
@@ -80,3 +90,9 @@ def show() -> dict[str, Any] | None:
     injury = st.session_state[_key("injury")]
     values["injury"] = None if injury is None else _INJURY[injury]
     return values
+
+
+def nurse_level() -> int | None:
+    """The nurse's own level from the last submitted form (None when she gave none)."""
+    level = st.session_state.get(_key("nurse_level"))
+    return None if level is None else int(level)
