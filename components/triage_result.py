@@ -85,7 +85,9 @@ def _pathway(result: TriageResult) -> None:
 def _inputs(result: TriageResult) -> None:
     st.subheader("Missing inputs")
     if result.missing:
-        st.write(", ".join(f"{k.replace('_', ' ')} (weight {v:.2f})" for k, v in result.missing.items()))
+        st.write(
+            ", ".join(f"{k.replace('_', ' ')} ({v:.1f} points of P(level 1-2))" for k, v in result.missing.items())
+        )
     else:
         st.write("None: every input was recorded.")
     with st.expander("Inputs used and model version"):

@@ -159,6 +159,7 @@ class Points:
     probability: float  # percent, this patient's P(level 1-2)
     drivers: tuple[Driver, ...]  # |points| ≥ MIN_POINTS, strongest first, at most MAX_DRIVERS
     other: float  # the points of every input not shown
+    by_input: dict[str, float]  # every input's points, shown or not (a missing input's weight, in points)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -234,4 +235,4 @@ def probability_points(
         return float(100.0 * shifted[:2].sum() / shifted.sum())
 
     other = sum(v for k, v in grouped.items() if k not in shown)
-    return Points(round(critical(base), 1), round(critical(margins), 1), drivers, round(other, 1))
+    return Points(round(critical(base), 1), round(critical(margins), 1), drivers, round(other, 1), grouped)

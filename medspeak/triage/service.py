@@ -105,7 +105,7 @@ class TriageResult:
     rules_fired: list[FiredRule]
     explanation: Explanation
     pathway: dict[str, Any] | None
-    missing: dict[str, float]  # missing input → |SHAP| it carried on the predicted level
+    missing: dict[str, float]  # missing input → the percentage points of P(level 1-2) its absence moved (absolute)
     inputs: TriageInputs
     model_version: str
     alert: CriticalAlert
@@ -192,18 +192,13 @@ def _assemble(
 ) -> TriageResult:
     model, explainer = engine()
     explanation = explainer.explain(features, model_level, shap_values)
-    values = shap_values[0][:, model_level - 1]
-    sources = [f.source for f in model.space.features]
-    missing = {
-        name: round(float(sum(abs(v) for s, v in zip(sources, values, strict=True) if s == name)), 4)
-        for name in inputs.missing()
-    }
     similarity = model.complaint_similarity(features)
     pathway = model.space.complaints.pathway_for(np.array([similarity[c][0] for c in similarity]))
     warnings = []
     if inputs.age is not None and inputs.age < _TRAINED_MIN_AGE:
         warnings.append("The model was trained on adults (16 years and over): use paediatric triage for this patient.")
     critical = float(probabilities[0] + probabilities[1])
+    points = probability_points(model, features, shap_values, inputs.to_dict())
     return TriageResult(
         LEVELS[level],
         model_level,
@@ -211,13 +206,13 @@ def _assemble(
         fired,
         explanation,
         None if pathway is None else asdict(pathway),
-        missing,
+        {name: round(abs(points.by_input.get(name, 0.0)), 4) for name in inputs.missing()},
         inputs,
         model.version,
         CriticalAlert(
             raised, critical, model.alert_threshold, _alert_reasons(model.alert_threshold, critical, level, fired)
         ),
-        probability_points(model, features, shap_values, inputs.to_dict()),
+        points,
         warnings,
     )
 
