@@ -41,13 +41,14 @@ def init(prefill: TriageInputs | None = None, source: Any = None) -> None:
         st.session_state[_key("blood_pressure")] = f"{bp[0]:g}/{bp[1]:g}" if None not in bp else ""
         for name in ("transport_mode", "sex", "chief_complaint", "mental_status"):
             st.session_state[_key(name)] = values[name]
-        injury = values["injury"]
-        st.session_state[_key("injury")] = None if injury is None else ("yes" if injury else "no")
+        for name in ("injury", "immunocompromised"):
+            flag = values[name]
+            st.session_state[_key(name)] = None if flag is None else ("yes" if flag else "no")
     for name, _, _ in _NUMBERS:
         st.session_state.setdefault(_key(name), None)
     for name in ("blood_pressure", "chief_complaint"):
         st.session_state.setdefault(_key(name), "")
-    for name in ("transport_mode", "sex", "mental_status", "injury", "nurse_level"):
+    for name in ("transport_mode", "sex", "mental_status", "injury", "immunocompromised", "nurse_level"):
         st.session_state.setdefault(_key(name), None)
 
 
@@ -73,6 +74,14 @@ def show() -> dict[str, Any] | None:
         c3.selectbox("Sex", ("female", "male"), index=None, placeholder="not recorded", key=_key("sex"))
         c1.selectbox("Mental status (AVPU)", AVPU, index=None, placeholder="not recorded", key=_key("mental_status"))
         c2.selectbox("Injury", ("no", "yes"), index=None, placeholder="not recorded", key=_key("injury"))
+        c3.selectbox(
+            "Immunocompromised",
+            ("no", "yes"),
+            index=None,
+            placeholder="not recorded",
+            help="chemotherapy, transplant, neutropenia, long-term steroids",
+            key=_key("immunocompromised"),
+        )
         st.text_input("Chief complaint", placeholder="e.g. chest pain since 1 hour", key=_key("chief_complaint"))
         st.selectbox(
             "Your level (before you see medspeak's)",
@@ -89,6 +98,8 @@ def show() -> dict[str, Any] | None:
         values[name] = st.session_state[_key(name)]
     injury = st.session_state[_key("injury")]
     values["injury"] = None if injury is None else _INJURY[injury]
+    immune = st.session_state[_key("immunocompromised")]
+    values["immunocompromised"] = None if immune is None else _INJURY[immune]
     return values
 
 

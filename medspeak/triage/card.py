@@ -306,7 +306,8 @@ def write_card(model: TriageModel, holdout: KtasData, folder: Path, data_name: s
         "- The second reader sees only the model's probabilities and the rules, not the nurse's reasoning: on the "
         "held-out part it flags 2 of the 8 level 1-2 patients the nurses under-triaged at a 13 % flag rate, against "
         "4 of 8 out of fold; these counts are too small to tell a weaker reader from a harder sample.",
-        "- No rule for fever with immunosuppression: the form records no immune status.",
+        "- Fever with immunosuppression reads a form field (immunocompromised) the KTAS records do not have: "
+        "its precision cannot be measured here (it never fires on them).",
         "",
         "Reproduce: `medspeak train triage --data ../shared/data/ktas/ktas_train.csv`; "
         "the held-out figures above: `medspeak eval triage --data ../shared/data/ktas/ktas_train.csv --holdout "

@@ -33,6 +33,7 @@ INPUT_COLUMNS: Final = (
     "mental_status",
     "pain",
     "injury",
+    "immunocompromised",  # read by a safety rule only, never a feature
 )
 # Numeric inputs used as they are: (column, label, unit).
 _NUMERIC: Final = (

@@ -74,6 +74,9 @@ class TriageInputs:
     mental_status: str | None = None
     pain: float | None = None
     injury: bool | None = None
+    # Chemotherapy, transplant, neutropenia, long-term steroids: not a model input (the KTAS records do not
+    # have it), read only by the safety rule "fever with immunosuppression".
+    immunocompromised: bool | None = None
 
     def __post_init__(self) -> None:
         if self.mental_status is not None and self.mental_status not in AVPU:

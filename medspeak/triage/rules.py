@@ -48,6 +48,7 @@ _WORDS: Final = {
     "pain": ("pain", "/10"),
     "age": ("age", "years"),
     "mental_status": ("AVPU", ""),
+    "immunocompromised": ("immunocompromised", ""),
 }
 
 
@@ -66,6 +67,8 @@ class Condition:
     def matches(
         self, frame: pd.DataFrame, numeric: dict[str, npt.NDArray[np.float64]] | None = None
     ) -> npt.NDArray[np.bool_]:
+        if self.field not in frame:  # a column a data set never recorded (the KTAS file: immune status)
+            return np.zeros(len(frame), dtype=bool)
         if self.op == "in":
             return np.asarray(frame[self.field].isin(list(self.value)).to_numpy(), dtype=bool)
         cache = {} if numeric is None else numeric
@@ -86,7 +89,8 @@ class Condition:
     def describe(self) -> str:
         name, unit = _WORDS.get(self.field, (self.field.replace("_", " "), ""))
         if self.op == "in":
-            return f"{name} is {' or '.join(self.value)}"
+            words = ["yes" if v is True else "no" if v is False else str(v) for v in self.value]
+            return f"{name} is {' or '.join(words)}"
         return f"{name} {self.op} {self.value:g} {unit}".strip()
 
 

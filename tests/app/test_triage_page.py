@@ -23,7 +23,7 @@ def _page(name: str, actor: Actor) -> AppTest:
 
 def _fill(at: AppTest, **values: object) -> None:
     for name, value in values.items():
-        if name in ("transport_mode", "sex", "mental_status", "injury", "nurse_level"):
+        if name in ("transport_mode", "sex", "mental_status", "injury", "immunocompromised", "nurse_level"):
             at.selectbox(key=f"triage.f.{name}").select(value)
         elif isinstance(value, float | int):
             at.number_input(key=f"triage.f.{name}").set_value(value)
@@ -223,3 +223,21 @@ def test_a_bed_manager_reaching_the_page_is_refused(store: Store, actors: dict[s
     at.button(key="triage.submit").click().run()
     assert any("does not allow" in e.value for e in at.error)
     assert not any("Level" in m.value for m in at.markdown)
+
+
+def test_a_febrile_immunocompromised_patient_is_level_2_with_the_rule(store: Store, actors: dict[str, Actor]) -> None:
+    at = _page("triage.py", actors["clinician"]).run()
+    _fill(
+        at,
+        temperature_c=38.6,
+        heart_rate=92.0,
+        respiratory_rate=18.0,
+        blood_pressure="128/76",
+        chief_complaint="fever after chemotherapy",
+        immunocompromised="yes",
+    )
+    at.button(key="triage.submit").click().run()
+    assert not at.exception
+    badge = " ".join(m.value for m in at.markdown)
+    assert "Level 1" in badge or "Level 2" in badge
+    assert any("Fever with immunosuppression" in w.value and "level 2 at most" in w.value for w in at.warning)

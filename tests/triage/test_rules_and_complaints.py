@@ -46,6 +46,15 @@ def test_an_arrest_or_severe_hypoxia_is_level_1_on_any_form() -> None:
     assert _caps(TriageInputs(mental_status="unresponsive")) == (1, ["unresponsive"])
 
 
+def test_fever_with_immunosuppression_is_level_2_and_a_missing_immune_status_never_fires() -> None:
+    assert _caps(TriageInputs(temperature_c=38.4, immunocompromised=True)) == (2, ["fever_immunocompromised"])
+    assert _caps(TriageInputs(temperature_c=38.4, immunocompromised=False)) == (5, [])
+    assert _caps(TriageInputs(temperature_c=38.4)) == (5, [])
+    without_column = inputs_frame([TriageInputs(temperature_c=39.0)]).drop(columns=["immunocompromised"])
+    rule = next(r for r in load_rules() if r.id == "fever_immunocompromised")
+    assert rule.matches(without_column, {}).tolist() == [False]  # a data set without the field (KTAS)
+
+
 def test_alert_rules_raise_the_alert_and_leave_the_level() -> None:
     effects = {r.id: r.effect for r in load_rules()}
     assert {k for k, v in effects.items() if v == "alert"} == {

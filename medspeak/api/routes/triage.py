@@ -37,6 +37,9 @@ class TriageIn(BaseModel):
     mental_status: Literal["alert", "verbal", "pain", "unresponsive"] | None = None
     pain: float | None = None
     injury: bool | None = None
+    immunocompromised: bool | None = Field(
+        default=None, description="chemotherapy, transplant, neutropenia, long-term steroids (a safety rule reads it)"
+    )
     patient_id: DbId | None = Field(default=None, description="store the assessment in this patient's record")
     encounter_id: DbId | None = None
     nurse_level: int | None = Field(
