@@ -30,10 +30,14 @@ def _key(name: str) -> str:
     return f"triage.f.{name}"
 
 
-def init(prefill: TriageInputs | None = None, source: Any = None) -> None:
-    """Initialise the widgets once, or refill them when a different patient is opened."""
+def init(prefill: TriageInputs | None = None, source: Any = None, nurse_level: int | None = None) -> None:
+    """Initialise the widgets once, or refill them when a different patient is opened.
+
+    ``nurse_level``: the level given at the door for the open visit, when there is one (she may change it).
+    """
     if prefill is not None and st.session_state.get("triage.prefilled_for") != source:
         st.session_state["triage.prefilled_for"] = source
+        st.session_state[_key("nurse_level")] = nurse_level
         values = prefill.to_dict()
         for name, _, _ in _NUMBERS:
             st.session_state[_key(name)] = values[name]

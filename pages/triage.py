@@ -20,16 +20,17 @@ st.session_state.setdefault("triage.needed", [])
 patient_id = int(st.query_params["patient"]) if st.query_params.get("patient", "").isdigit() else None
 
 st.title("Triage")
-prefill, encounter_id = None, None
+prefill, encounter_id, at_door = None, None, None
 if patient_id is not None:
     try:
         prefill, encounter_id = service.prefill(store, actor, patient_id)
         label = service.patient_label(store, actor, patient_id)
+        at_door = None if encounter_id is None else service.door_level(store, actor, encounter_id)
     except MedspeakError as exc:
         st.error(str(exc))
         st.stop()
     st.caption(f"{label}: the form is prefilled from the latest visit; check every value.")
-triage_form.init(prefill, source=patient_id)
+triage_form.init(prefill, source=patient_id, nurse_level=at_door)
 
 
 def _assess(inputs: TriageInputs, pid: int | None, encounter: int | None) -> None:

@@ -40,6 +40,7 @@ __all__ = [
     "TriageResult",
     "assess",
     "decide",
+    "door_level",
     "engine",
     "needed_inputs",
     "override",
@@ -399,6 +400,17 @@ def decide(store: Store, actor: Actor, assessment_id: int, level: int, reason: s
             f"final {level} ({record['decision']})"
         )
         return record
+
+
+def door_level(store: Store, actor: Actor, encounter_id: int) -> int | None:
+    """The level the nurse gave at the door for a visit still open (the second reader's input), else None."""
+    with audited(store, actor, "triage.door_level", Permission.READ_CLINICAL) as call:
+        visit = call.db.get(Encounter, encounter_id)
+        if visit is None:
+            raise NotFound(f"No visit {encounter_id}.")
+        call.patient_id = visit.patient_id
+        still_open = visit.ended_at is None or visit.ended_at > utcnow()
+        return visit.acuity if still_open and visit.kind == "emergency" else None
 
 
 def patient_label(store: Store, actor: Actor, patient_id: int) -> str:

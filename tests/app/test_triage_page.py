@@ -168,7 +168,8 @@ def test_a_patient_opened_from_the_queue_is_prefilled_and_the_decision_recorded(
     assert any(c.value.startswith("LIMA, Ana · MRN ") for c in at.caption)  # not "Patient <id>"
     assert at.number_input(key="triage.f.heart_rate").value == 82
     assert at.text_input(key="triage.f.chief_complaint").value == "ankle sprain"
-    _fill(at, respiratory_rate=18.0, temperature_c=36.8, nurse_level=4)
+    assert at.selectbox(key="triage.f.nurse_level").value == 4  # the level given at the door comes with the visit
+    _fill(at, respiratory_rate=18.0, temperature_c=36.8)
     at.button(key="triage.submit").click().run()
     assert not at.exception
     at.selectbox(key="triage.decision_level").select(2)
