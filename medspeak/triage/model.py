@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -29,6 +30,7 @@ import xgboost as xgb
 from medspeak.errors import MedspeakError
 from medspeak.triage.complaints import PATHWAYS_FILE, matcher
 from medspeak.triage.features import FeatureSpace
+from medspeak.triage.inputs import TriageInputs, columns_of
 from medspeak.triage.rules import RULES_FILE, FiredRule, apply_caps, load_rules
 from medspeak.triage.treeshap import TreeTable, TreeTooDeep
 
@@ -126,13 +128,17 @@ class TriageModel:
         by_rule = np.array([any(f.level <= 2 for f in row) for row in fired], dtype=bool)
         return np.asarray(probable | (np.asarray(level) <= 2) | by_rule, dtype=bool)
 
-    def score(self, frame: pd.DataFrame) -> Scored:
-        """Score a batch (one column per input field): model level, the safety rules' caps, the alert."""
-        features = self.space.transform(frame)
+    def score(self, records: pd.DataFrame | Sequence[TriageInputs]) -> Scored:
+        """Score one patient or a batch, the same code: model level, the safety rules' caps, the alert.
+
+        ``records``: a DataFrame (one column per input field, as ``read_ktas`` gives) or a list of inputs.
+        """
+        columns = columns_of(records)
+        features = self.space.transform(columns)
         probabilities = self.probabilities(features)
         model_level = self.decide(probabilities)
         similarity = self.complaint_similarity(features)
-        level, fired = apply_caps(model_level, frame, similarity, self.rules)
+        level, fired = apply_caps(model_level, columns, similarity, self.rules)
         return Scored(
             probabilities, model_level, level, fired, features, self.critical_alert(probabilities, level, fired)
         )

@@ -12,7 +12,6 @@ validate themselves when loaded: a typo in the file stops the service, not a pat
 from __future__ import annotations
 
 import json
-import math
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,9 +23,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd  # no stubs in the pinned set
 
-from medspeak.triage.inputs import as_number
+from medspeak.triage.inputs import Columns, TriageInputs, columns_of
 
-__all__ = ["RULES_FILE", "Condition", "FiredRule", "SafetyRule", "apply_caps", "apply_caps_one", "load_rules"]
+__all__ = ["RULES_FILE", "Condition", "FiredRule", "SafetyRule", "apply_caps", "load_rules"]
 
 RULES_FILE: Final = Path(__file__).parent / "data" / "safety_rules.json"
 _OPS: Final[dict[str, Callable[[Any, Any], Any]]] = {
@@ -64,27 +63,14 @@ class Condition:
         if self.op not in (*_OPS, "in"):
             raise ValueError(f"unknown operator {self.op!r}")
 
-    def matches(
-        self, frame: pd.DataFrame, numeric: dict[str, npt.NDArray[np.float64]] | None = None
-    ) -> npt.NDArray[np.bool_]:
-        if self.field not in frame:  # a column a data set never recorded (the KTAS file: immune status)
-            return np.zeros(len(frame), dtype=bool)
-        if self.op == "in":
-            return np.asarray(frame[self.field].isin(list(self.value)).to_numpy(), dtype=bool)
-        cache = {} if numeric is None else numeric
-        if self.field not in cache:
-            cache[self.field] = pd.to_numeric(frame[self.field], errors="coerce").to_numpy(dtype=float)
-        values = cache[self.field]
+    def matches(self, columns: Columns) -> npt.NDArray[np.bool_]:
+        """Which rows meet the threshold; a missing value never does."""
+        values = columns[self.field]
+        if self.op == "in":  # objects: None (missing) is never among the values
+            return np.asarray(np.isin(values, list(self.value)) & np.array([v is not None for v in values]), bool)
         with np.errstate(invalid="ignore"):
             hit = np.asarray(_OPS[self.op](values, float(self.value)), dtype=bool)
         return np.asarray(hit & ~np.isnan(values), dtype=bool)
-
-    def matches_one(self, values: Mapping[str, Any]) -> bool:
-        value = values.get(self.field)
-        if self.op == "in":
-            return value is not None and value in list(self.value)  # pandas' isin never matches a missing value
-        number = as_number(value)
-        return not math.isnan(number) and bool(_OPS[self.op](number, float(self.value)))
 
     def describe(self) -> str:
         name, unit = _WORDS.get(self.field, (self.field.replace("_", " "), ""))
@@ -129,30 +115,16 @@ class SafetyRule:
         spec.pop("precision_note", None)
         return cls(**{**spec, "source": source, "conditions": parsed})
 
-    def matches(
-        self,
-        frame: pd.DataFrame,
-        similarity: dict[str, npt.NDArray[np.float64]],
-        numeric: dict[str, npt.NDArray[np.float64]] | None = None,
-    ) -> npt.NDArray[np.bool_]:
-        """Which rows meet the rule; a missing value never fires a rule (the result lists it as missing).
-
-        ``numeric`` caches the columns already converted to floats, shared by the rules of one batch.
-        """
+    def matches(self, columns: Columns, similarity: Mapping[str, npt.NDArray[np.float64]]) -> npt.NDArray[np.bool_]:
+        """Which rows (of one patient or a batch) meet the rule; a missing value never fires a rule (the result
+        lists it as missing), and a missing complaint counts as similarity 0."""
         if self.complaint is not None:
             sims = similarity[self.complaint]
             return np.asarray(np.nan_to_num(sims, nan=0.0) >= self.min_similarity, dtype=bool)
-        hit = np.ones(len(frame), dtype=bool)
+        hit = np.ones(len(columns["age"]), dtype=bool)
         for condition in self.conditions:
-            hit &= condition.matches(frame, numeric)
+            hit &= condition.matches(columns)
         return hit
-
-    def matches_one(self, values: Mapping[str, Any], similarity: Mapping[str, float]) -> bool:
-        """:meth:`matches` for one patient (``values``: the input fields; ``similarity``: per category)."""
-        if self.complaint is not None:
-            sim = similarity[self.complaint]
-            return bool((0.0 if math.isnan(sim) else sim) >= self.min_similarity)  # as nan_to_num: missing is 0
-        return all(condition.matches_one(values) for condition in self.conditions)
 
     def describe(self) -> str:
         """The threshold in words, e.g. ``SpO2 < 92 %`` or ``systolic BP < 90 mmHg and heart rate > 100 /min``."""
@@ -189,26 +161,21 @@ def load_rules(path: Path = RULES_FILE) -> tuple[SafetyRule, ...]:
     return tuple(rules)
 
 
-def apply_caps_one(
-    level: int, values: Mapping[str, Any], similarity: Mapping[str, float], rules: Sequence[SafetyRule]
-) -> tuple[int, list[FiredRule]]:
-    """:func:`apply_caps` for one patient: the final level and the rules fired, in the rules' order."""
-    fired = [rule.fired() for rule in rules if rule.matches_one(values, similarity)]
-    return min([level, *(f.level for f in fired if f.effect == "level")]), fired
-
-
 def apply_caps(
-    levels: npt.NDArray[np.int_],
-    frame: pd.DataFrame,
-    similarity: dict[str, npt.NDArray[np.float64]],
+    levels: npt.ArrayLike,
+    records: pd.DataFrame | Sequence[TriageInputs] | Columns,
+    similarity: Mapping[str, npt.NDArray[np.float64]],
     rules: Sequence[SafetyRule],
 ) -> tuple[npt.NDArray[np.int_], list[list[FiredRule]]]:
-    """Cap each row's level by the level rules it meets; return the final levels and every rule fired per row."""
+    """Cap each row's level by the level rules it meets; return the final levels and every rule fired per row.
+
+    One patient or a batch, the same code: ``records`` as a DataFrame, a list of inputs or their columns.
+    """
+    columns = records if isinstance(records, dict) else columns_of(records)
     final = np.asarray(levels, dtype=int).copy()
     fired: list[list[FiredRule]] = [[] for _ in range(len(final))]
-    numeric: dict[str, npt.NDArray[np.float64]] = {}
     for rule in rules:
-        hit = rule.matches(frame, similarity, numeric)
+        hit = rule.matches(columns, similarity)
         if rule.effect == "level":
             final = np.where(hit, np.minimum(final, rule.level), final)
         for i in np.flatnonzero(hit):

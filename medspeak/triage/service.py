@@ -8,7 +8,7 @@ it) and an override keep the proposal beside the level she chose.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, Final
@@ -30,7 +30,7 @@ from medspeak.triage.inputs import TriageInputs
 from medspeak.triage.levels import LEVELS, Level
 from medspeak.triage.model import TriageModel
 from medspeak.triage.plausibility import ImplausibleInputs, check_inputs
-from medspeak.triage.rules import FiredRule, apply_caps_one
+from medspeak.triage.rules import FiredRule
 
 __all__ = [
     "CriticalAlert",
@@ -143,26 +143,27 @@ def engine() -> tuple[TriageModel, Explainer]:
 
 
 def _result(inputs: TriageInputs) -> TriageResult:
-    """One patient, the fast way: a NumPy row, margins and SHAP values by table, the rules on plain values.
+    """One patient through the one triage path (:meth:`TriageModel.score`), SHAP values by table.
 
-    What :func:`_reference_result` (the batch path: a DataFrame, shap's TreeExplainer) gives, in about a
-    sixth of the CPU time: the same levels, probabilities and rules, SHAP values equal to float32 rounding
-    (tests/triage/test_fast_path.py, on varied inputs).
+    The same features, probabilities, levels, rules and alert as any batch; :func:`_reference_result`
+    differs only in where the SHAP values come from (shap's TreeExplainer), for the tests.
     """
     model, explainer = engine()
-    features = model.space.transform_one(inputs)
-    probabilities = model.probabilities(features)
-    model_level = int(model.decide(probabilities)[0])
-    similarity = {c: float(v[0]) for c, v in model.complaint_similarity(features).items()}
-    level, fired = apply_caps_one(model_level, _values(inputs), similarity, model.rules)
-    alert = bool(model.critical_alert(probabilities, [level], [fired])[0])
+    scored = model.score([inputs])
     return _assemble(
-        inputs, features, probabilities[0], model_level, level, fired, explainer.contributions(features), alert
+        inputs,
+        scored.features,
+        scored.probabilities[0],
+        int(scored.model_level[0]),
+        int(scored.level[0]),
+        scored.fired[0],
+        explainer.contributions(scored.features),
+        bool(scored.alert[0]),
     )
 
 
 def _reference_result(inputs: TriageInputs) -> TriageResult:
-    """One patient through the batch path (``TriageModel.score`` and shap): the reference for the fast path."""
+    """One patient scored in a DataFrame with shap's TreeExplainer: the reference for the table's SHAP values."""
     model, explainer = engine()
     scored = model.score(inputs_frame([inputs]))
     return _assemble(
@@ -175,10 +176,6 @@ def _reference_result(inputs: TriageInputs) -> TriageResult:
         explainer.values(scored.features),
         bool(scored.alert[0]),
     )
-
-
-def _values(inputs: TriageInputs) -> dict[str, Any]:
-    return {f.name: getattr(inputs, f.name) for f in fields(inputs)}
 
 
 def _assemble(

@@ -24,6 +24,7 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from medspeak.triage.complaints import PATHWAYS_FILE, matcher
 from medspeak.triage.features import FeatureSpace
+from medspeak.triage.inputs import columns_of
 from medspeak.triage.ktas import KtasData, read_ktas
 from medspeak.triage.metrics import agreement, critical_alert_figures, second_reader_figures
 from medspeak.triage.model import TriageModel, sha256_file, softmax
@@ -146,9 +147,9 @@ def _reader_curve(model: TriageModel, scored: Any, nurse: Any, expert: Any) -> l
 def rule_precision(data: KtasData, similarity: dict[str, Any]) -> list[dict[str, Any]]:
     """Each safety rule on ``data``: how often it fires, and the share of those the experts placed at its level or
     more urgent (its precision), with the experts' levels of the patients it fired on."""
-    out = []
+    out, columns = [], columns_of(data.inputs)
     for rule in load_rules():
-        hit = rule.matches(data.inputs, similarity)
+        hit = rule.matches(columns, similarity)
         levels = data.expert[hit]
         out.append(
             {

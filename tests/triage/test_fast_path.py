@@ -1,4 +1,5 @@
-"""The single-patient fast path gives what the batch path gives: level, probabilities, rules, SHAP."""
+"""One triage path: one patient gets what the same patient gets in a batch (features, probabilities, levels,
+rules, alert), and the tabled SHAP values equal shap's TreeExplainer."""
 
 from __future__ import annotations
 
@@ -63,17 +64,20 @@ def patients() -> list[TriageInputs]:
     return _varied_inputs(_ROWS)
 
 
-def test_the_fast_path_scores_every_patient_as_the_batch_path_does(engine, patients) -> None:  # type: ignore[no-untyped-def]
+def test_one_patient_is_scored_as_in_a_batch(engine, patients) -> None:  # type: ignore[no-untyped-def]
     model, _ = engine
-    batch = model.score(inputs_frame(patients))
+    batch = model.score(inputs_frame(patients))  # a DataFrame, as the KTAS file gives
+    listed = model.score(patients)  # the same patients as inputs
+    np.testing.assert_array_equal(listed.features, batch.features)
     assert len({int(x) for x in batch.level}) >= 3 and any(batch.fired), "the sample should reach several levels"
     for i, inputs in enumerate(patients):
-        features = model.space.transform_one(inputs)
-        np.testing.assert_array_equal(features[0], batch.features[i], err_msg=f"features of row {i}")
+        np.testing.assert_array_equal(model.space.transform([inputs])[0], batch.features[i], err_msg=f"row {i}")
         fast = _result(inputs)
+        # a few rows: the tree table's margins; a batch: XGBoost's; the same floats (test_treeshap.py)
         assert list(fast.probabilities.values()) == batch.probabilities[i].tolist(), f"probabilities of row {i}"
         assert fast.model_level == batch.model_level[i] and fast.level.number == batch.level[i], f"row {i}"
         assert fast.rules_fired == batch.fired[i], f"rules fired for row {i}"
+        assert fast.alert.raised == batch.alert[i], f"alert of row {i}"
 
 
 def test_the_tabled_tree_shap_equals_shaps_tree_explainer(engine, patients) -> None:  # type: ignore[no-untyped-def]

@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 
 from medspeak.triage.complaints import matcher
 from medspeak.triage.features import FeatureSpace, inputs_frame
-from medspeak.triage.inputs import AVPU, TriageInputs
+from medspeak.triage.inputs import AVPU, TriageInputs, columns_of
 from medspeak.triage.rules import apply_caps, load_rules
 
 
@@ -52,7 +52,7 @@ def test_fever_with_immunosuppression_is_level_2_and_a_missing_immune_status_nev
     assert _caps(TriageInputs(temperature_c=38.4)) == (5, [])
     without_column = inputs_frame([TriageInputs(temperature_c=39.0)]).drop(columns=["immunocompromised"])
     rule = next(r for r in load_rules() if r.id == "fever_immunocompromised")
-    assert rule.matches(without_column, {}).tolist() == [False]  # a data set without the field (KTAS)
+    assert rule.matches(columns_of(without_column), {}).tolist() == [False]  # a data set without the field (KTAS)
 
 
 def test_alert_rules_raise_the_alert_and_leave_the_level() -> None:
