@@ -125,7 +125,10 @@ def show(result: TriageResult, on_decide: Callable[[int, str], Any] | None = Non
     for warning in result.warnings:
         st.warning(warning)
     st.bar_chart(
-        pd.DataFrame({"probability": list(result.probabilities.values())}, index=[f"L{k}" for k in LEVELS]),
+        pd.DataFrame(
+            {"probability (%)": [round(100 * p, 1) for p in result.probabilities.values()]},
+            index=[f"Level {k}" for k in LEVELS],
+        ),
         horizontal=True,
         height=200,
     )
