@@ -116,3 +116,16 @@ def test_the_whole_result_is_the_reference_paths(patients) -> None:  # type: ign
         neutral = {"explanation": reference.explanation, "missing": reference.missing, "points": reference.points}
         assert replace(fast, **neutral) == reference, inputs
     assert any(r.missing for r in map(_result, patients[:120]))
+
+
+def test_the_second_reading_of_one_patient_is_the_batch_second_reader(engine, patients) -> None:  # type: ignore[no-untyped-def]
+    from medspeak.triage.service import _second_reading
+
+    model, _ = engine
+    nurse = np.random.default_rng(11).integers(1, 6, len(patients))
+    flags = model.second_reader(model.score(patients), nurse)
+    assert 0 < flags.sum() < len(patients)
+    for i, inputs in enumerate(patients[:150]):
+        reading = _second_reading(_result(inputs), int(nurse[i]))
+        assert reading.flagged == flags[i], f"row {i}, nurse level {nurse[i]}"
+        assert bool(reading.reasons) == reading.flagged
