@@ -1,4 +1,4 @@
-"""The decision rule against under-triage and the second reader's threshold, chosen on out-of-fold scores."""
+"""The critical alert's and the second reader's thresholds, chosen on out-of-fold scores."""
 
 import json
 
