@@ -48,11 +48,14 @@ def _flag(result: TriageResult) -> None:
         return
     if reading.flagged:
         st.error(
-            f"**Your level {reading.nurse_level} may be too low**: P(a more urgent level) {reading.probability:.0%} "
-            f"(flag from {reading.threshold:.0%}); medspeak shows level {reading.suggested_level}."
+            f"**Your level {reading.nurse_level} may be too low**: medspeak shows level {reading.suggested_level}. Why:"
         )
         for reason in reading.reasons:
             st.text(f"• {reason}")
+        st.caption(
+            f"P(a level more urgent than {reading.nurse_level}) {reading.probability:.0%}; the second reader flags "
+            f"from {reading.threshold:.0%}, or when a safety rule asks for a more urgent level."
+        )
     else:
         st.success(
             f"Your level {reading.nurse_level}: no flag (P(a more urgent level) {reading.probability:.0%}, "
