@@ -110,3 +110,5 @@ def test_nurse_enters_her_level_reads_the_alert_and_the_flag_and_her_decision_is
     expect(
         page.get_by_text(re.compile(r"\d+ patient\(s\) waiting or being seen; [1-9]\d* with a critical alert"))
     ).to_be_visible()
+    page.wait_for_timeout(1_000)  # the table is drawn on a canvas after the caption
+    page.screenshot(path=str(tmp_path / "ed-queue.png"), full_page=True)
