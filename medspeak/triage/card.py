@@ -66,10 +66,10 @@ def _calibration_plot(probabilities: npt.NDArray[np.float64], expert: npt.NDArra
     image.save(path, format="PNG", optimize=True)
 
 
-def _row(name: str, rows: npt.NDArray[np.bool_], expert: Any, level: Any) -> str:
+def _row(name: str, rows: npt.NDArray[np.bool_], expert: Any, level: Any, alert: Any) -> str:
     idx = np.flatnonzero(rows)
     if len(idx) == 0:
-        return f"| {name} | 0 | – | – |"
+        return f"| {name} | 0 | – | – | – |"
     acc = float((level[idx] == expert[idx]).mean())
     acc_ci = bootstrap_ci(len(idx), lambda r: float((level[idx[r]] == expert[idx[r]]).mean()))
     critical = idx[expert[idx] <= 2]
@@ -77,9 +77,12 @@ def _row(name: str, rows: npt.NDArray[np.bool_], expert: Any, level: Any) -> str
         miss = float((level[critical] >= 3).mean())
         miss_ci = bootstrap_ci(len(critical), lambda r: float((level[critical[r]] >= 3).mean()))
         miss_text = f"{miss:.2f} ({miss_ci[0]:.2f}-{miss_ci[1]:.2f}), n = {len(critical)}"
+        caught = float(alert[critical].mean())
+        caught_ci = bootstrap_ci(len(critical), lambda r: float(alert[critical[r]].mean()))
+        alert_text = f"{caught:.2f} ({caught_ci[0]:.2f}-{caught_ci[1]:.2f})"
     else:
-        miss_text = "no level 1-2 patient"
-    return f"| {name} | {len(idx)} | {acc:.2f} ({acc_ci[0]:.2f}-{acc_ci[1]:.2f}) | {miss_text} |"
+        miss_text = alert_text = "no level 1-2 patient"
+    return f"| {name} | {len(idx)} | {acc:.2f} ({acc_ci[0]:.2f}-{acc_ci[1]:.2f}) | {miss_text} | {alert_text} |"
 
 
 def _cell(value: float | None, ci: tuple[float, float] | None = None) -> str:
@@ -285,9 +288,9 @@ def write_card(model: TriageModel, holdout: KtasData, folder: Path, data_name: s
         "",
         "## Subgroups, held-out part (95 % bootstrap intervals, 1,000 resamples)",
         "",
-        "| group | n | accuracy | critical under-triage |",
-        "|---|---|---|---|",
-        *[_row(name, rows, holdout.expert, scored.level) for name, rows in groups],
+        "| group | n | accuracy of the level | critical under-triage of the level | critical alert sensitivity |",
+        "|---|---|---|---|---|",
+        *[_row(name, rows, holdout.expert, scored.level, scored.alert) for name, rows in groups],
         "",
         "## Global importance (mean |SHAP| over levels, held-out part)",
         "",
