@@ -11,6 +11,8 @@ import streamlit as st
 
 from medspeak.triage.explain import Points
 
+_SECTIONS = ("vitals", "complaint", "age and sex", "arrival", "other")
+
 
 def _words(points: float) -> str:
     return f"{points:+.0f} points " + ("towards level 1-2" if points > 0 else "away from level 1-2")
@@ -47,8 +49,12 @@ def figure(points: Points) -> go.Figure:
 
 
 def show(points: Points) -> None:
-    for driver in points.drivers:  # as text: the complaint is the nurse's words, never Markdown
-        st.text(f"• {driver.label} → {_words(driver.points)}")
+    for section in _SECTIONS:  # grouped, strongest first within each; as text: the complaint is the nurse's words
+        drivers = [d for d in points.drivers if d.section == section]
+        if drivers:
+            st.caption(section.capitalize())
+        for driver in drivers:
+            st.text(f"• {driver.label} → {_words(driver.points)}")
     if not points.drivers:
         st.write("No single input moves P(level 1-2) by a point or more.")
     st.plotly_chart(figure(points), key="triage.shap_chart")

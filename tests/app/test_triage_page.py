@@ -121,6 +121,8 @@ def test_the_shock_patient_is_level_1_with_the_alert_and_the_nurses_level_flagge
     assert any("Your level 2 may be too low" in e.value for e in at.error)  # the second reader
     texts = [t.value for t in at.text]
     assert any("points towards level 1-2" in t for t in texts)  # the explanation in probability points
+    assert "Vitals" in [c.value for c in at.caption]  # grouped: vitals, complaint, age and sex, arrival
+    assert not any("Headache" in t for t in texts)  # one complaint driver, not 26 category bars
     assert not any("log-odds" in (c.value or "") for c in at.caption)
 
 
