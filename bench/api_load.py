@@ -136,6 +136,11 @@ _TRANSPORT_WEIGHTS: Final = {
 _AVPU_WEIGHTS: Final = {"alert": 92, "verbal": 5, "pain": 2, "unresponsive": 1}
 
 
+# Recorded on every form: without the complaint and three vital signs there is no level, only the list of
+# what is needed (issue 15), and the load test measures levels.
+_ALWAYS: Final = frozenset({"chief_complaint", "heart_rate", "respiratory_rate", "temperature_c"})
+
+
 def _clipped(value: float, low: float, high: float) -> float:
     return min(max(value, low), high)
 
@@ -158,7 +163,7 @@ def _triage_patient(rng: random.Random) -> dict[str, Any]:
         "injury": injury,
         "chief_complaint": complaint,
     }
-    body = {name: value for name, value in patient.items() if rng.random() >= _MISSING_RATE}
+    body = {name: value for name, value in patient.items() if name in _ALWAYS or rng.random() >= _MISSING_RATE}
     if "blood_pressure" in body:  # a cuff reading gives both or neither
         body["systolic_bp"], body["diastolic_bp"] = body.pop("blood_pressure")
     return body

@@ -134,8 +134,8 @@ def main() -> None:
         )
     sys.stdout.write("single: one patient with the full result (xgboost: rules, SHAP and pathway too; logistic:\n")
     sys.stdout.write("coefficient x value explanation); batch: probabilities and levels, no explanation.\n")
-    sys.stdout.write("xgboost + rules: the NumPy single-patient path (API, pages); batch path: the same result\n")
-    sys.stdout.write("through a DataFrame and shap's TreeExplainer (the path before, kept as the tests' reference).\n")
+    sys.stdout.write("xgboost + rules: the one triage path (NumPy columns, SHAP by table; API, pages, batches);\n")
+    sys.stdout.write("batch path: one patient in a DataFrame with shap's TreeExplainer (the tests' SHAP reference).\n")
     sys.stdout.write(
         f"cpu ms, cpu /s: this process's CPU time (load average {out['load_average_1min']:.1f} on {out['cpus']} CPUs: "
         "wall times include waiting for them).\n"

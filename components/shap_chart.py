@@ -1,45 +1,65 @@
-"""The SHAP waterfall of one triage proposal, in clinical words (plotly, no matplotlib in the app)."""
+"""Why a triage proposal: P(level 1-2) input by input, in percentage points (plotly, no matplotlib in the app).
+
+What the nurse reads: "SpO2 85 % → +13 points towards level 1-2", only the inputs that move it by a point
+or more, grouped (vitals, complaint, age and sex, arrival); the rest in one bar.
+"""
 
 from __future__ import annotations
 
 import plotly.graph_objects as go
 import streamlit as st
 
-from medspeak.triage.explain import Explanation
+from medspeak.triage.explain import Points
+
+_SECTIONS = ("vitals", "complaint", "age and sex", "arrival", "other")
 
 
-def figure(explanation: Explanation) -> go.Figure:
-    """Bars from the baseline to the predicted level's score; labels say which way each input pushed."""
-    items = list(reversed(explanation.contributions))  # plotly draws the first bar at the bottom
-    labels = [f"{c.label} → {c.direction}" for c in items]
-    values = [c.shap for c in items]
-    if abs(explanation.other) > 1e-6:
+def _words(points: float) -> str:
+    return f"{points:+.0f} points " + ("towards level 1-2" if points > 0 else "away from level 1-2")
+
+
+def figure(points: Points) -> go.Figure:
+    """Bars from the average patient's P(level 1-2) to this patient's; each bar one input, in points."""
+    items = list(reversed(points.drivers))  # plotly draws the first bar at the bottom
+    labels = [f"{d.label} ({d.section})" for d in items]
+    values = [d.points for d in items]
+    if abs(points.other) >= 0.5:
         labels.insert(0, "all other inputs")
-        values.insert(0, explanation.other)
+        values.insert(0, points.other)
     fig = go.Figure(
         go.Waterfall(
             orientation="h",
             y=labels,
             x=values,
-            base=explanation.base_value,
+            base=points.base,
             measure=["relative"] * len(values),
             increasing={"marker": {"color": "#d62728"}},
             decreasing={"marker": {"color": "#1f77b4"}},
-            text=[f"{v:+.2f}" for v in values],
+            text=[f"{v:+.0f}" for v in values],
         )
     )
     fig.update_layout(
-        title=f"Why level {explanation.level}: contributions to its score (log-odds)",
-        height=80 + 36 * len(values),
+        title=f"P(level 1-2): {points.base:.0f} % for the average patient → {points.probability:.0f} % for this one",
+        xaxis_title="percent",
+        height=100 + 36 * len(values),
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         showlegend=False,
     )
     return fig
 
 
-def show(explanation: Explanation) -> None:
-    st.plotly_chart(figure(explanation), key="triage.shap_chart")
+def show(points: Points) -> None:
+    for section in _SECTIONS:  # grouped, strongest first within each; as text: the complaint is the nurse's words
+        drivers = [d for d in points.drivers if d.section == section]
+        if drivers:
+            st.caption(section.capitalize())
+        for driver in drivers:
+            st.text(f"• {driver.label} → {_words(driver.points)}")
+    if not points.drivers:
+        st.write("No single input moves P(level 1-2) by a point or more.")
+    st.plotly_chart(figure(points), key="triage.shap_chart")
     st.caption(
-        "Red bars raise the chance of the proposed level, blue bars lower it; the words say whether the input "
-        "pushed towards the more or the less urgent levels overall (SHAP, TreeExplainer)."
+        "Red bars raise the probability of level 1-2, blue bars lower it, in percentage points of the calibrated "
+        "probability (SHAP values of the model, TreeExplainer, turned into probability along the way from the "
+        "average patient to this one). Inputs that move it by less than one point are summed in 'all other inputs'."
     )

@@ -1,6 +1,7 @@
 """The triage form: vitals, complaint, AVPU, pain, injury; prefilled from the record when there is one.
 
-Session-state keys owned here: ``triage.f.<field>`` (one a field) and ``triage.prefilled_for``.
+Session-state keys owned here: ``triage.f.<field>`` (one a field, ``triage.f.nurse_level`` for the nurse's
+own level, entered before she sees medspeak's) and ``triage.prefilled_for``.
 No bounds on the number inputs: the core checks plausibility and offers unit conversions.
 """
 
@@ -11,6 +12,7 @@ from typing import Any
 import streamlit as st
 
 from medspeak.triage.inputs import AVPU, TRANSPORT_MODES, TriageInputs
+from medspeak.triage.levels import LEVELS
 from medspeak.triage.plausibility import InputIssue
 
 _NUMBERS = (
@@ -28,10 +30,14 @@ def _key(name: str) -> str:
     return f"triage.f.{name}"
 
 
-def init(prefill: TriageInputs | None = None, source: Any = None) -> None:
-    """Initialise the widgets once, or refill them when a different patient is opened."""
+def init(prefill: TriageInputs | None = None, source: Any = None, nurse_level: int | None = None) -> None:
+    """Initialise the widgets once, or refill them when a different patient is opened.
+
+    ``nurse_level``: the level given at the door for the open visit, when there is one (she may change it).
+    """
     if prefill is not None and st.session_state.get("triage.prefilled_for") != source:
         st.session_state["triage.prefilled_for"] = source
+        st.session_state[_key("nurse_level")] = nurse_level
         values = prefill.to_dict()
         for name, _, _ in _NUMBERS:
             st.session_state[_key(name)] = values[name]
@@ -39,13 +45,14 @@ def init(prefill: TriageInputs | None = None, source: Any = None) -> None:
         st.session_state[_key("blood_pressure")] = f"{bp[0]:g}/{bp[1]:g}" if None not in bp else ""
         for name in ("transport_mode", "sex", "chief_complaint", "mental_status"):
             st.session_state[_key(name)] = values[name]
-        injury = values["injury"]
-        st.session_state[_key("injury")] = None if injury is None else ("yes" if injury else "no")
+        for name in ("injury", "immunocompromised"):
+            flag = values[name]
+            st.session_state[_key(name)] = None if flag is None else ("yes" if flag else "no")
     for name, _, _ in _NUMBERS:
         st.session_state.setdefault(_key(name), None)
     for name in ("blood_pressure", "chief_complaint"):
         st.session_state.setdefault(_key(name), "")
-    for name in ("transport_mode", "sex", "mental_status", "injury"):
+    for name in ("transport_mode", "sex", "mental_status", "injury", "immunocompromised", "nurse_level"):
         st.session_state.setdefault(_key(name), None)
 
 
@@ -71,7 +78,23 @@ def show() -> dict[str, Any] | None:
         c3.selectbox("Sex", ("female", "male"), index=None, placeholder="not recorded", key=_key("sex"))
         c1.selectbox("Mental status (AVPU)", AVPU, index=None, placeholder="not recorded", key=_key("mental_status"))
         c2.selectbox("Injury", ("no", "yes"), index=None, placeholder="not recorded", key=_key("injury"))
+        c3.selectbox(
+            "Immunocompromised",
+            ("no", "yes"),
+            index=None,
+            placeholder="not recorded",
+            help="chemotherapy, transplant, neutropenia, long-term steroids",
+            key=_key("immunocompromised"),
+        )
         st.text_input("Chief complaint", placeholder="e.g. chest pain since 1 hour", key=_key("chief_complaint"))
+        st.selectbox(
+            "Your level (before you see medspeak's)",
+            list(LEVELS),
+            format_func=lambda n: f"{n} · {LEVELS[n].name}",
+            index=None,
+            placeholder="optional: the second reader checks it",
+            key=_key("nurse_level"),
+        )
         if not st.form_submit_button("Propose a level", type="primary", key="triage.submit"):
             return None
     values: dict[str, Any] = {name: st.session_state[_key(name)] for name, _, _ in _NUMBERS}
@@ -79,4 +102,12 @@ def show() -> dict[str, Any] | None:
         values[name] = st.session_state[_key(name)]
     injury = st.session_state[_key("injury")]
     values["injury"] = None if injury is None else _INJURY[injury]
+    immune = st.session_state[_key("immunocompromised")]
+    values["immunocompromised"] = None if immune is None else _INJURY[immune]
     return values
+
+
+def nurse_level() -> int | None:
+    """The nurse's own level from the last submitted form (None when she gave none)."""
+    level = st.session_state.get(_key("nurse_level"))
+    return None if level is None else int(level)

@@ -1,7 +1,8 @@
-"""A triage proposal as the nurse sees it: level, probabilities, rules fired, why, pathway, missing inputs.
+"""A triage proposal as the nurse sees it: the level, the critical alert beside it, the second reader's flag on
+her own level, the rules fired, why (in probability points), pathway, missing inputs, and her decision.
 
 The proposal never hides its inputs, its model version or its explanation. Session-state keys
-owned here: ``triage.override_level``, ``triage.override_reason``, ``triage.rationale``.
+owned here: ``triage.decision_level``, ``triage.decision_reason``, ``triage.rationale``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,39 @@ def _badge(result: TriageResult) -> None:
         unsafe_allow_html=True,
     )
     if result.model_level != level.number:
-        st.caption(f"The model proposed level {result.model_level}; the safety rules below made it more urgent.")
+        st.caption(f"The most probable level is {result.model_level}; the safety rules below made it more urgent.")
+
+
+def _alert(result: TriageResult) -> None:
+    alert = result.alert
+    if alert.raised:
+        st.error(f"**Possible level 1-2**: P(level 1-2) {alert.probability:.0%} (alert from {alert.threshold:.0%})")
+        for reason in alert.reasons:
+            st.text(f"• {reason}")
+    else:
+        st.info(f"No critical alert: P(level 1-2) {alert.probability:.0%} (alert from {alert.threshold:.0%})")
+
+
+def _flag(result: TriageResult) -> None:
+    reading = result.second_reading
+    if reading is None:
+        st.caption("Enter your own level in the form to have the second reader check it.")
+        return
+    if reading.flagged:
+        st.error(
+            f"**Your level {reading.nurse_level} may be too low**: medspeak shows level {reading.suggested_level}. Why:"
+        )
+        for reason in reading.reasons:
+            st.text(f"• {reason}")
+        st.caption(
+            f"P(a level more urgent than {reading.nurse_level}) {reading.probability:.0%}; the second reader flags "
+            f"from {reading.threshold:.0%}, or when a safety rule asks for a more urgent level."
+        )
+    else:
+        st.success(
+            f"Your level {reading.nurse_level}: no flag (P(a more urgent level) {reading.probability:.0%}, "
+            f"flag from {reading.threshold:.0%})."
+        )
 
 
 def _rules(result: TriageResult) -> None:
@@ -36,7 +69,8 @@ def _rules(result: TriageResult) -> None:
         st.write("No safety rule fired.")
         return
     for rule in result.rules_fired:
-        st.warning(f"**{rule.name}** → level {rule.level} at most ({rule.threshold}). Source: {rule.source}")
+        effect = f"level {rule.level} at most" if rule.effect == "level" else "raises the critical alert"
+        st.warning(f"**{rule.name}** → {effect} ({rule.threshold}). Source: {rule.source}")
 
 
 def _pathway(result: TriageResult) -> None:
@@ -54,7 +88,9 @@ def _pathway(result: TriageResult) -> None:
 def _inputs(result: TriageResult) -> None:
     st.subheader("Missing inputs")
     if result.missing:
-        st.write(", ".join(f"{k.replace('_', ' ')} (weight {v:.2f})" for k, v in result.missing.items()))
+        st.write(
+            ", ".join(f"{k.replace('_', ' ')} ({v:.1f} points of P(level 1-2))" for k, v in result.missing.items())
+        )
     else:
         st.write("None: every input was recorded.")
     with st.expander("Inputs used and model version"):
@@ -79,32 +115,49 @@ def _in_words(result: TriageResult) -> None:
                 st.info(words.refused)
 
 
-def show(result: TriageResult, on_override: Callable[[int, str], Any] | None = None) -> None:
-    """Draw the proposal; ``on_override(level, reason)`` is offered when the assessment was stored."""
-    _badge(result)
+def show(result: TriageResult, on_decide: Callable[[int, str], Any] | None = None) -> None:
+    """Draw the proposal; ``on_decide(level, reason)`` (the nurse's decision) is offered when it was stored."""
+    left, right = st.columns(2)
+    with left:
+        _badge(result)
+    with right:
+        _alert(result)
+    _flag(result)
+    if on_decide is not None:
+        _decision(result, on_decide)
     for warning in result.warnings:
         st.warning(warning)
     st.bar_chart(
-        pd.DataFrame({"probability": list(result.probabilities.values())}, index=[f"L{k}" for k in LEVELS]),
+        pd.DataFrame(
+            {"probability (%)": [round(100 * p, 1) for p in result.probabilities.values()]},
+            index=[f"Level {k}" for k in LEVELS],
+        ),
         horizontal=True,
         height=200,
     )
     _rules(result)
     st.subheader("Why")
-    shap_chart.show(result.explanation)
+    shap_chart.show(result.points)
     _in_words(result)
     _pathway(result)
     _inputs(result)
-    if on_override is not None:
-        with st.form("triage.override"):
-            st.subheader("Override")
-            level = st.selectbox(
-                "Level",
-                list(LEVELS),
-                format_func=lambda n: f"{n} · {LEVELS[n].name}",
-                index=None,
-                key="triage.override_level",
-            )
-            reason = st.text_input("Reason", key="triage.override_reason")
-            if st.form_submit_button("Record override", key="triage.override_submit") and level is not None:
-                on_override(level, reason)
+
+
+def _decision(result: TriageResult, on_decide: Callable[[int, str], Any]) -> None:
+    reading = result.second_reading
+    start = reading.nurse_level if reading is not None else result.level.number
+    with st.form("triage.decision"):
+        st.subheader("Your decision")
+        level = st.selectbox(
+            "Level",
+            list(LEVELS),
+            index=list(LEVELS).index(start),
+            format_func=lambda n: f"{n} · {LEVELS[n].name}",
+            key="triage.decision_level",
+        )
+        reason = st.text_input(
+            "Reason (needed when you keep a flagged level or choose a level less urgent than medspeak's)",
+            key="triage.decision_reason",
+        )
+        if st.form_submit_button("Record my decision", type="primary", key="triage.decision_submit"):
+            on_decide(int(level), reason)

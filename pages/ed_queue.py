@@ -1,4 +1,4 @@
-"""ED queue: today's emergency patients, most urgent first, then longest waiting."""
+"""ED queue: patients still waiting or being seen, most urgent first, then longest waiting; alerts and flags shown."""
 
 from __future__ import annotations
 
@@ -11,6 +11,15 @@ from medspeak.errors import MedspeakError
 from medspeak.triage import service
 from medspeak.triage.levels import LEVELS
 
+_HIGHLIGHT = "background-color: #fde0dc"  # a row with a critical alert or an undecided flag
+_SOURCES = {
+    "nurse": "nurse's decision",
+    "override": "override",
+    "model": "medspeak",
+    "record": "at the door",
+    "none": "",
+}
+
 store, actor = runtime.store(), current_actor()
 st.title("ED queue")
 try:
@@ -18,21 +27,35 @@ try:
 except MedspeakError as exc:
     st.error(str(exc))
     st.stop()
-st.caption(f"{len(entries)} patient(s) arrived in the last 24 hours. Select one to triage.")
+alerted = sum(1 for e in entries if e.alert or e.flagged)
+st.caption(
+    f"{len(entries)} patient(s) waiting or being seen; {alerted} with a critical alert or a flag (highlighted). "
+    "Select one to triage."
+)
 if entries:
     frame = pd.DataFrame(
         {
             "Level": [f"{e.level} · {LEVELS[e.level].name}" if e.level else "not triaged" for e in entries],
-            "From": [e.source for e in entries],
-            "Waiting (min)": [e.waiting_minutes for e in entries],
+            "From": [_SOURCES[e.source] for e in entries],
+            "Alert": ["possible level 1-2" if e.alert else "" for e in entries],
+            "Flag": ["nurse's level may be too low" if e.flagged else "" for e in entries],
+            "Waiting": [
+                f"{e.waiting_minutes // 60} h {e.waiting_minutes % 60} min"
+                if e.waiting_minutes >= 60
+                else f"{e.waiting_minutes} min"
+                for e in entries
+            ],
             "Overdue": ["yes" if e.overdue else "" for e in entries],
+            "Patient": [e.name for e in entries],
             "MRN": [e.mrn for e in entries],
-            "Name": [e.name for e in entries],
+            "Age": [e.age for e in entries],
             "Complaint": [e.chief_complaint or "" for e in entries],
         }
     )
+    marked = [e.alert or e.flagged for e in entries]
+    styled = frame.style.apply(lambda row: [_HIGHLIGHT if marked[row.name] else "" for _ in row], axis=1)
     event = st.dataframe(
-        frame, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key="ed_queue.table"
+        styled, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key="ed_queue.table"
     )
     if event is not None and event.selection.rows:
         st.switch_page("pages/triage.py", query_params={"patient": str(entries[event.selection.rows[0]].patient_id)})

@@ -1,4 +1,5 @@
-"""Triage: the form, then the proposed level with its reasons; a clinician may override it."""
+"""Triage: the form (with the nurse's own level), then the level, the critical alert, the second reader's flag,
+and her decision, stored and audited; a triage without a patient can be saved to one."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import streamlit as st
 from components import runtime, triage_form, triage_result
 from components.auth_gate import current_actor
 from medspeak.errors import MedspeakError
+from medspeak.services import patients
 from medspeak.triage import service
 from medspeak.triage.inputs import TriageInputs
 from medspeak.triage.plausibility import ImplausibleInputs
@@ -14,27 +16,42 @@ from medspeak.triage.plausibility import ImplausibleInputs
 store, actor = runtime.store(), current_actor()
 st.session_state.setdefault("triage.result", None)
 st.session_state.setdefault("triage.issues", [])
+st.session_state.setdefault("triage.needed", [])
 patient_id = int(st.query_params["patient"]) if st.query_params.get("patient", "").isdigit() else None
 
 st.title("Triage")
-prefill, encounter_id = None, None
+prefill, encounter_id, at_door = None, None, None
 if patient_id is not None:
     try:
         prefill, encounter_id = service.prefill(store, actor, patient_id)
+        label = service.patient_label(store, actor, patient_id)
+        at_door = None if encounter_id is None else service.door_level(store, actor, encounter_id)
     except MedspeakError as exc:
         st.error(str(exc))
         st.stop()
-    st.caption(f"Patient {patient_id}: the form is prefilled from the latest visit; check every value.")
-triage_form.init(prefill, source=patient_id)
+    st.caption(f"{label}: the form is prefilled from the latest visit; check every value.")
+triage_form.init(prefill, source=patient_id, nurse_level=at_door)
+
+
+def _assess(inputs: TriageInputs, pid: int | None, encounter: int | None) -> None:
+    st.session_state["triage.issues"], st.session_state["triage.needed"] = [], []
+    st.session_state["triage.result"] = None
+    try:
+        st.session_state["triage.result"] = service.assess(
+            store, actor, inputs, pid, encounter, nurse_level=triage_form.nurse_level()
+        )
+    except ImplausibleInputs as exc:
+        st.session_state["triage.issues"] = exc.issues
+    except service.IncompleteInputs as exc:
+        st.session_state["triage.needed"] = exc.needed
+    except MedspeakError as exc:
+        st.error(str(exc))
+
 
 values = triage_form.show()
 if values is not None:
-    st.session_state["triage.issues"], st.session_state["triage.result"] = [], None
     try:
-        inputs = TriageInputs.from_form(values)
-        st.session_state["triage.result"] = service.assess(store, actor, inputs, patient_id, encounter_id)
-    except ImplausibleInputs as exc:
-        st.session_state["triage.issues"] = exc.issues
+        _assess(TriageInputs.from_form(values), patient_id, encounter_id)
     except MedspeakError as exc:
         st.error(str(exc))
 
@@ -51,16 +68,38 @@ for i, issue in enumerate(st.session_state["triage.issues"]):
         )
 if st.session_state["triage.issues"]:
     st.info("Correct or convert the values above, then propose a level again.")
+if st.session_state["triage.needed"]:
+    st.info("No level yet: not enough is recorded. Please record:")
+    for item in st.session_state["triage.needed"]:
+        st.text(f"• {item}")
 
 result = st.session_state["triage.result"]
 if result is not None:
 
-    def _override(level: int, reason: str) -> None:
+    def _decide(level: int, reason: str) -> None:
         try:
-            service.override(store, actor, result.assessment_id, level, reason)
+            record = service.decide(store, actor, result.assessment_id, level, reason)
         except MedspeakError as exc:
             st.error(str(exc))
         else:
-            st.success(f"Override recorded: level {level} (the model proposed {result.level.number}).")
+            yours = "" if record["nurse_level"] is None else f"; your level was {record['nurse_level']}"
+            shown = record["model_level"]
+            st.success(f"Decision recorded: level {level} ({record['decision']}{yours}; medspeak showed {shown}).")
 
-    triage_result.show(result, on_override=_override if result.assessment_id else None)
+    triage_result.show(result, on_decide=_decide if result.assessment_id else None)
+    if result.assessment_id is None:
+        with st.expander("Save this triage to a patient", expanded=True):
+            query = st.text_input("Find the patient (name or MRN)", key="triage.save_query")
+            found = patients.search_patients(store, actor, query, limit=20) if query.strip() else []
+            choice = st.selectbox(
+                "Patient",
+                found,
+                index=None,
+                format_func=lambda p: f"{p.name} · MRN {p.mrn} · {p.age} years",
+                placeholder="type a name or MRN above",
+                key="triage.save_patient",
+            )
+            st.caption("A new patient is registered on the Patients page, then found here.")
+            if st.button("Save to this patient", key="triage.save", disabled=choice is None) and choice is not None:
+                _assess(result.inputs, choice.id, None)
+                st.rerun()

@@ -39,7 +39,8 @@ def train_command(data: DataOption, out: Annotated[Path, typer.Option(help="Arti
     typer.echo(
         f"Triage model {result.model.version} written to {out}. Held-out part (n = {h['n']}): "
         f"accuracy {h['accuracy']:.3f}, quadratic kappa {h['kappa_quadratic']:.3f}, "
-        f"critical under-triage {h['critical_under_triage']:.3f}, ECE {h['ece']:.3f}."
+        f"critical alert sensitivity {h['critical_alert']['sensitivity']:.3f} at rate "
+        f"{h['critical_alert']['alert_rate']:.3f}, ECE {h['ece']:.3f}."
     )
 
 
@@ -52,9 +53,9 @@ def eval_command(
         bool, typer.Option("--holdout", help="Only the rows the model held out (its own training file only)")
     ] = False,
 ) -> None:
-    """Evaluate the committed system on a KTAS-format CSV: its levels (model, then safety rules), nurses, second reader.
+    """Evaluate the committed system on a KTAS-format CSV: its levels, critical alert, nurses, second reader.
 
-    The figures are those of the levels the product shows: the model's decision rule, then the safety
+    The figures are those of the levels the product shows: the most probable level, then the safety
     rules' caps. ECE is that of the calibrated model probabilities (the rules change levels only).
     """
     from medspeak.errors import ValidationFailed
@@ -78,9 +79,15 @@ def eval_command(
     for key in ("critical_under_triage",):
         typer.echo(f"{key:24}{figures[key]:>10.3f}{nurse.get(key, float('nan')):>10.3f}")
     typer.echo(f"{'ece':24}{figures['ece']:>10.3f}")
+    a = figures["critical_alert"]
+    typer.echo(f"critical alert: sensitivity {a['sensitivity']:.1%}, alert rate {a['alert_rate']:.1%}")
     if figures["second_reader"]:
         r = figures["second_reader"]
-        typer.echo(f"second reader: flags {r['flag_rate']:.1%}, catches {r['nurse_under_triage_caught']:.1%}")
+        typer.echo(
+            f"second reader: flags {r['flag_rate']:.1%}, catches {r['nurse_under_triage_caught']:.1%} of the nurses' "
+            f"under-triage; level 1-2 under-triaged by the nurse {r['nurse_critical_under_triage']:.1%}, "
+            f"of whom unflagged {r['combined_critical_under_triage']:.1%}"
+        )
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import xgboost as xgb
 from medspeak.triage.features import Feature
 from medspeak.triage.model import TriageModel
 
-__all__ = ["Contribution", "Explainer", "Explanation"]
+__all__ = ["Contribution", "Driver", "Explainer", "Explanation", "Points", "probability_points"]
 
 _URGENCY_WEIGHTS: Final = np.array([2.0, 1.0, 0.0, -1.0, -2.0])  # level 1 … 5
 _SHOWN: Final = 8  # the waterfall keeps the strongest contributions; the rest are summed in one bar
@@ -116,3 +116,123 @@ class Explainer:
         mean = np.abs(self.values(features)).mean(axis=(0, 2))
         labels = [f.label for f in self.model.space.features]
         return sorted(zip(labels, mean.tolist(), strict=True), key=lambda t: -t[1])
+
+
+# --- Probability points: what the nurse reads (issue 15) -------------------------------------------------
+
+_STEPS: Final = 32  # midpoint rule along the straight path: the points add up to the change to ~1e-4
+MIN_POINTS: Final = 1.0  # a driver that moves P(level 1-2) by less than one percentage point is not shown
+MAX_DRIVERS: Final = 6
+_SECTIONS: Final = {
+    "temperature_c": "vitals",
+    "heart_rate": "vitals",
+    "respiratory_rate": "vitals",
+    "spo2": "vitals",
+    "systolic_bp": "vitals",
+    "diastolic_bp": "vitals",
+    "shock_index": "vitals",
+    "mental_status": "vitals",
+    "pain": "vitals",
+    "chief_complaint": "complaint",
+    "injury": "complaint",
+    "age": "age and sex",
+    "sex": "age and sex",
+    "transport_mode": "arrival",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Driver:
+    """One input's share of P(level 1-2), in percentage points (+ towards level 1-2)."""
+
+    input: str  # the TriageInputs field (or "shock_index")
+    section: str  # "vitals" | "complaint" | "age and sex" | "arrival"
+    label: str  # "Heart rate 130 /min", "Complaint “dyspnea” (like Breathing difficulty)"
+    points: float
+
+
+@dataclass(frozen=True, slots=True)
+class Points:
+    """P(level 1-2) explained: from the average patient's probability to this patient's, input by input."""
+
+    base: float  # percent, the model's P(level 1-2) before any input is known
+    probability: float  # percent, this patient's P(level 1-2)
+    drivers: tuple[Driver, ...]  # |points| ≥ MIN_POINTS, strongest first, at most MAX_DRIVERS
+    other: float  # the points of every input not shown
+    by_input: dict[str, float]  # every input's points, shown or not (a missing input's weight, in points)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _critical_gradient(margins: npt.NDArray[np.float64], temperature: float) -> npt.NDArray[np.float64]:
+    """d P(level 1-2) / d margins (rows: points on the path) for softmax(margins / T): p_k (1[k ≤ 2] - P12) / T."""
+    shifted = np.exp((margins - margins.max(axis=1, keepdims=True)) / temperature)
+    p = shifted / shifted.sum(axis=1, keepdims=True)
+    critical = np.array([1.0, 1.0, 0.0, 0.0, 0.0])
+    return np.asarray(p * (critical - p[:, :2].sum(axis=1, keepdims=True)) / temperature, dtype=float)
+
+
+def _label(key: str, features: tuple[Feature, ...], row: npt.NDArray[np.float32], inputs: dict[str, Any]) -> str:
+    value = inputs.get(key)
+    if key == "shock_index":
+        index = next(float(row[i]) for i, f in enumerate(features) if f.name == "shock_index")
+        return "Shock index not known" if np.isnan(index) else f"Shock index {index:.2f} (heart rate / systolic BP)"
+    if value is None:
+        label = next((f.label for f in features if f.source == key), key.replace("_", " "))
+        return f"{label.split(' (')[0]} not recorded".replace("Sex female", "Sex").replace(
+            "Arrival by walk-in", "Arrival"
+        )
+    if key == "chief_complaint":
+        sims = [(float(row[i]), f.label) for i, f in enumerate(features) if f.name.startswith("complaint:")]
+        best, like = max(sims)
+        closest = f"like {like.removeprefix('Complaint like ')}" if best >= 0.3 else "no close category"
+        return f"Complaint “{value}” ({closest})"
+    if key == "transport_mode":
+        return f"Arrival: {value}"
+    if key == "mental_status":
+        return f"AVPU {value}"
+    if key == "sex":
+        return f"Sex {value}"
+    if key == "injury":
+        return "Injury" if value else "No injury"
+    feature = next(f for f in features if f.name == key)
+    number = f"{float(value):.1f}" if key == "temperature_c" else f"{float(value):g}"
+    return f"{feature.label} {number} {feature.unit}".strip()
+
+
+def probability_points(
+    model: TriageModel, features: npt.NDArray[np.float32], shap_values: npt.NDArray[np.float64], inputs: dict[str, Any]
+) -> Points:
+    """The SHAP values of one patient turned into percentage points of the calibrated P(level 1-2), per input.
+
+    SHAP values are additive in the trees' margins (log-odds); a probability is not. The margins move
+    from the base (no input known) to the patient's along a straight path; each input's points are its
+    share of the change of P(level 1-2) along that path (integrated gradients, Sundararajan et al., ICML
+    2017), so the points of all inputs add up to P(level 1-2) minus the base. An input's features are
+    summed (the 26 complaint similarities are one driver: the complaint).
+    """
+    values = shap_values[0]  # features × levels
+    margins = np.asarray(model.margins(features)[0], dtype=float)
+    base = margins - values.sum(axis=0)
+    total = margins - base
+    path = base + ((np.arange(_STEPS) + 0.5) / _STEPS)[:, None] * total
+    gradient = _critical_gradient(path, model.temperature).mean(axis=0)
+    per_feature = 100.0 * (values @ gradient)
+    grouped: dict[str, float] = {}
+    for feature, points in zip(model.space.features, per_feature, strict=True):
+        key = "shock_index" if feature.name == "shock_index" else feature.source
+        grouped[key] = grouped.get(key, 0.0) + float(points)
+    order = sorted(grouped, key=lambda k: -abs(grouped[k]))
+    shown = [k for k in order if abs(grouped[k]) >= MIN_POINTS][:MAX_DRIVERS]
+    drivers = tuple(
+        Driver(k, _SECTIONS.get(k, "other"), _label(k, model.space.features, features[0], inputs), round(grouped[k], 1))
+        for k in shown
+    )
+
+    def critical(m: npt.NDArray[np.float64]) -> float:
+        shifted = np.exp((m - m.max()) / model.temperature)
+        return float(100.0 * shifted[:2].sum() / shifted.sum())
+
+    other = sum(v for k, v in grouped.items() if k not in shown)
+    return Points(round(critical(base), 1), round(critical(margins), 1), drivers, round(other, 1), grouped)

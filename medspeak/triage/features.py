@@ -15,7 +15,7 @@ import numpy.typing as npt
 import pandas as pd  # no stubs in the pinned set
 
 from medspeak.triage.complaints import ComplaintMatcher
-from medspeak.triage.inputs import AVPU, TRANSPORT_MODES, TriageInputs, as_number
+from medspeak.triage.inputs import AVPU, TRANSPORT_MODES, Columns, TriageInputs, columns_of
 
 __all__ = ["INPUT_COLUMNS", "Feature", "FeatureSpace", "inputs_frame"]
 
@@ -33,6 +33,7 @@ INPUT_COLUMNS: Final = (
     "mental_status",
     "pain",
     "injury",
+    "immunocompromised",  # read by a safety rule only, never a feature
 )
 # Numeric inputs used as they are: (column, label, unit).
 _NUMERIC: Final = (
@@ -82,41 +83,31 @@ class FeatureSpace:
         self.features: tuple[Feature, ...] = tuple(feats)
         self.names = [f.name for f in feats]
 
-    def transform(self, frame: pd.DataFrame) -> npt.NDArray[np.float32]:
-        """Rows of ``frame`` (columns ``INPUT_COLUMNS``) → features × rows, float32, NaN when missing."""
-        n = len(frame)
-        cols: list[npt.NDArray[np.float64]] = [
-            pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float) for c, _, _ in _NUMERIC
-        ]
+    def transform(self, records: pd.DataFrame | Sequence[TriageInputs] | Columns) -> npt.NDArray[np.float32]:
+        """Patients (a DataFrame with ``INPUT_COLUMNS``, a list of inputs, or their columns) → rows × features.
+
+        float32, NaN when missing. One path for one patient and for a batch: NumPy columns, no DataFrame
+        operation per patient (~0.3 ms for one); the complaint of a single patient goes through the matcher's
+        one-complaint route, equal bit for bit to its batch route.
+        """
+        columns = records if isinstance(records, dict) else columns_of(records)
+        n = len(columns["age"])
+        cols: list[npt.NDArray[np.float64]] = [columns[c] for c, _, _ in _NUMERIC]
         with np.errstate(divide="ignore", invalid="ignore"):
             cols.append(cols[3] / cols[6])  # heart rate / systolic: > 1 suggests shock
-        sex = frame["sex"].to_numpy(dtype=object)
+        sex = columns["sex"]
         cols.append(np.where(sex == "female", 1.0, np.where(sex == "male", 0.0, np.nan)))
-        injury = frame["injury"].to_numpy(dtype=object)
-        cols.append(np.array([np.nan if v is None or v != v else float(bool(v)) for v in injury]))
+        cols.append(np.array([np.nan if v is None or v != v else float(bool(v)) for v in columns["injury"]]))
         avpu = {s: float(i) for i, s in enumerate(AVPU)}  # 0 alert ... 3 unresponsive: ordered by severity
-        cols.append(np.array([avpu.get(v, np.nan) for v in frame["mental_status"].to_numpy(dtype=object)]))
-        mode = frame["transport_mode"].to_numpy(dtype=object)
+        cols.append(np.array([avpu.get(v, np.nan) for v in columns["mental_status"]]))
+        mode = columns["transport_mode"]
         known = np.isin(mode, TRANSPORT_MODES)
         for m in TRANSPORT_MODES:
             cols.append(np.where(known, (mode == m).astype(float), np.nan))
-        sims = self.complaints.similarities(list(frame["chief_complaint"].to_numpy(dtype=object)))
+        complaints = list(columns["chief_complaint"])
+        if n == 1:
+            sims = self.complaints.similarity_row(complaints[0]).reshape(1, -1)
+        else:
+            sims = self.complaints.similarities(complaints)
         matrix = np.column_stack([*cols, sims]) if n else np.empty((0, len(self.names)))
         return matrix.astype(np.float32)
-
-    def transform_one(self, inputs: TriageInputs) -> npt.NDArray[np.float32]:
-        """One patient → a 1 × features row, the same floats as ``transform(inputs_frame([inputs]))``.
-
-        The single-assessment path (the API, the triage page): no DataFrame, ~0.3 ms instead of ~3 ms.
-        """
-        numeric = np.array([as_number(getattr(inputs, c)) for c, _, _ in _NUMERIC], dtype=np.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            shock = numeric[3] / numeric[6]  # float64 division, as the batch path: x / 0 is inf, not an error
-        sex = {"female": 1.0, "male": 0.0}.get(inputs.sex or "", np.nan)
-        injury = np.nan if inputs.injury is None else float(bool(inputs.injury))
-        avpu = float(AVPU.index(inputs.mental_status)) if inputs.mental_status in AVPU else np.nan
-        mode = inputs.transport_mode
-        arrival = [float(mode == m) if mode in TRANSPORT_MODES else np.nan for m in TRANSPORT_MODES]
-        sims = self.complaints.similarity_row(inputs.chief_complaint)
-        row = np.concatenate([numeric, [shock, sex, injury, avpu], arrival, sims])
-        return row.astype(np.float32).reshape(1, -1)

@@ -9,16 +9,23 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Final, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd  # no stubs in the pinned set
 
 from medspeak.errors import ValidationFailed
 
 __all__ = [
     "AVPU",
     "TRANSPORT_MODES",
+    "Columns",
     "TriageInputs",
     "as_number",
+    "columns_of",
     "parse_blood_pressure",
 ]
 
@@ -74,6 +81,9 @@ class TriageInputs:
     mental_status: str | None = None
     pain: float | None = None
     injury: bool | None = None
+    # Chemotherapy, transplant, neutropenia, long-term steroids: not a model input (the KTAS records do not
+    # have it), read only by the safety rule "fever with immunosuppression".
+    immunocompromised: bool | None = None
 
     def __post_init__(self) -> None:
         if self.mental_status is not None and self.mental_status not in AVPU:
@@ -135,3 +145,34 @@ def as_number(value: Any) -> float:
         return float(value)
     except (TypeError, ValueError):
         return math.nan
+
+
+# One column per input field, for one patient or a batch alike: floats (NaN when missing) for the numeric
+# fields, objects (None when missing) for the others. The features and the safety rules read only this, so
+# one patient and a batch go through the same code (issue 15).
+Columns = dict[str, npt.NDArray[Any]]
+
+
+def columns_of(records: pd.DataFrame | Sequence[TriageInputs]) -> Columns:
+    """The :data:`Columns` of a batch (a DataFrame, one column per field, as ``read_ktas`` gives) or of patients.
+
+    A field a DataFrame lacks (the KTAS records have no immune status) is missing on every row.
+    """
+    names = [f.name for f in fields(TriageInputs)]
+    if isinstance(records, pd.DataFrame):
+        n = len(records)
+        out: Columns = {}
+        for name in names:
+            if name not in records:
+                out[name] = np.full(n, np.nan) if name in _NUMERIC_FIELDS else np.full(n, None, dtype=object)
+            elif name in _NUMERIC_FIELDS:
+                out[name] = pd.to_numeric(records[name], errors="coerce").to_numpy(dtype=float)
+            else:
+                out[name] = records[name].to_numpy(dtype=object)
+        return out
+    return {
+        name: np.array([as_number(getattr(r, name)) for r in records], dtype=float)
+        if name in _NUMERIC_FIELDS
+        else np.array([getattr(r, name) for r in records] or [], dtype=object)
+        for name in names
+    }

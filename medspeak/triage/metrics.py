@@ -17,6 +17,7 @@ from sklearn.metrics import accuracy_score, cohen_kappa_score, f1_score
 __all__ = [
     "agreement",
     "bootstrap_ci",
+    "critical_alert_figures",
     "ece_noise_floor",
     "expected_calibration_error",
     "second_reader_figures",
@@ -78,12 +79,32 @@ def agreement(
 
 
 def second_reader_figures(expert: npt.ArrayLike, nurse: npt.ArrayLike, flagged: npt.ArrayLike) -> dict[str, float]:
-    """Share of patients flagged, and share of the nurses' under-triaged patients the flags catch."""
+    """The second reader beside the nurse (issue 15's keys).
+
+    ``flag_rate``: share of patients flagged; ``nurse_under_triage_caught``: share of the nurses' under-triaged
+    patients flagged; ``nurse_critical_under_triage``: expert level 1-2 patients the nurse placed at 3 or
+    below; ``combined_critical_under_triage``: of those expert level 1-2 patients, the share the nurse placed
+    at 3 or below *and* the reader did not flag.
+    """
     truth, rn, flags = np.asarray(expert), np.asarray(nurse), np.asarray(flagged, dtype=bool)
     under = rn > truth
+    critical = truth <= 2
+    missed = critical & (rn >= 3)
     return {
         "flag_rate": float(flags.mean()),
         "nurse_under_triage_caught": float(flags[under].mean()) if under.any() else 0.0,
+        "nurse_critical_under_triage": float(missed[critical].mean()) if critical.any() else 0.0,
+        "combined_critical_under_triage": float((missed & ~flags)[critical].mean()) if critical.any() else 0.0,
+    }
+
+
+def critical_alert_figures(expert: npt.ArrayLike, alert: npt.ArrayLike) -> dict[str, float]:
+    """``sensitivity``: share of expert level 1-2 patients alerted; ``alert_rate``: share of all patients alerted."""
+    truth, alerts = np.asarray(expert), np.asarray(alert, dtype=bool)
+    critical = truth <= 2
+    return {
+        "sensitivity": float(alerts[critical].mean()) if critical.any() else 0.0,
+        "alert_rate": float(alerts.mean()),
     }
 
 

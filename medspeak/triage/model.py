@@ -1,7 +1,15 @@
-"""The triage model: XGBoost probabilities, temperature-calibrated, then a level chosen against under-triage.
+"""The triage model: XGBoost probabilities, temperature-calibrated; the level, the critical alert, the second reader.
+
+Three outputs, each with its own job (issue 15):
+
+- the **level** is the most probable level, made more urgent only by the safety rules (effect ``level``);
+- the **critical alert** ("possible level 1-2") is raised when the calibrated P(level 1-2) reaches its own,
+  sensitivity-oriented threshold, when the level is 1-2, or when an alert rule fires; it never changes the level;
+- the **second reader** flags a nurse's level when P(a more urgent level than hers) is high, or when a safety
+  rule asks for a more urgent level than hers.
 
 Artifact (``models/triage/``): ``model.ubj`` (XGBoost's own binary JSON, never pickle) and
-``model.json`` (version, feature names, calibration temperature, decision thresholds, and the
+``model.json`` (version, feature names, calibration temperature, thresholds, and the
 SHA-256 of the pathways and rules files the features were built with; a mismatch refuses to load).
 """
 
@@ -9,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -21,6 +30,7 @@ import xgboost as xgb
 from medspeak.errors import MedspeakError
 from medspeak.triage.complaints import PATHWAYS_FILE, matcher
 from medspeak.triage.features import FeatureSpace
+from medspeak.triage.inputs import TriageInputs, columns_of
 from medspeak.triage.rules import RULES_FILE, FiredRule, apply_caps, load_rules
 from medspeak.triage.treeshap import TreeTable, TreeTooDeep
 
@@ -41,17 +51,18 @@ def sha256_file(path: Path) -> str:
 
 @dataclass(frozen=True)
 class Scored:
-    """A batch of patients scored: probabilities (rows × levels 1-5), model and final levels, rules fired."""
+    """A batch of patients scored: probabilities (rows × levels 1-5), model and final levels, rules fired, alerts."""
 
     probabilities: npt.NDArray[np.float64]
     model_level: npt.NDArray[np.int_]
     level: npt.NDArray[np.int_]
     fired: list[list[FiredRule]]
     features: npt.NDArray[np.float32]
+    alert: npt.NDArray[np.bool_]
 
 
 class TriageModel:
-    """Calibrated level probabilities, the under-triage decision rule and the safety rules."""
+    """Calibrated level probabilities, the safety rules, the critical alert and the second reader."""
 
     def __init__(self, booster: xgb.Booster, meta: dict[str, Any], space: FeatureSpace | None = None) -> None:
         self.booster = booster
@@ -60,7 +71,7 @@ class TriageModel:
         self.rules = load_rules()
         self.version: str = meta["version"]
         self.temperature: float = float(meta["temperature"])
-        self.critical_threshold: float = float(meta["critical_threshold"])
+        self.alert_threshold: float = float(meta["alert_threshold"])
         self.second_reader_threshold: float = float(meta["second_reader_threshold"])
         booster.set_param({"nthread": 1})  # one patient at a time: threads cost more than they save
         try:  # ~1 s, once: one patient's margins and SHAP values by lookup (see treeshap.py)
@@ -106,20 +117,31 @@ class TriageModel:
         return softmax(self.margins(features) / self.temperature)
 
     def decide(self, probabilities: npt.NDArray[np.float64]) -> npt.NDArray[np.int_]:
-        """Most probable level, but level 1-2 whenever their summed probability reaches the critical threshold."""
-        level = probabilities.argmax(axis=1) + 1
-        critical = probabilities[:, :2].sum(axis=1) >= self.critical_threshold
-        urgent = np.where(probabilities[:, 0] > probabilities[:, 1], 1, 2)
-        return np.where(critical & (level >= 3), urgent, level)
+        """The most probable level (ties to the more urgent): no threshold moves it (that is the alert's job)."""
+        return np.asarray(probabilities.argmax(axis=1) + 1, dtype=int)
 
-    def score(self, frame: pd.DataFrame) -> Scored:
-        """Score a batch (one column per input field): model level, then the safety rules' caps."""
-        features = self.space.transform(frame)
+    def critical_alert(
+        self, probabilities: npt.NDArray[np.float64], level: npt.ArrayLike, fired: list[list[FiredRule]]
+    ) -> npt.NDArray[np.bool_]:
+        """Raise "possible level 1-2": P(level 1-2) ≥ the alert threshold, the level is 1-2, or an alert rule fired."""
+        probable = probabilities[:, :2].sum(axis=1) >= self.alert_threshold
+        by_rule = np.array([any(f.level <= 2 for f in row) for row in fired], dtype=bool)
+        return np.asarray(probable | (np.asarray(level) <= 2) | by_rule, dtype=bool)
+
+    def score(self, records: pd.DataFrame | Sequence[TriageInputs]) -> Scored:
+        """Score one patient or a batch, the same code: model level, the safety rules' caps, the alert.
+
+        ``records``: a DataFrame (one column per input field, as ``read_ktas`` gives) or a list of inputs.
+        """
+        columns = columns_of(records)
+        features = self.space.transform(columns)
         probabilities = self.probabilities(features)
         model_level = self.decide(probabilities)
         similarity = self.complaint_similarity(features)
-        level, fired = apply_caps(model_level, frame, similarity, self.rules)
-        return Scored(probabilities, model_level, level, fired, features)
+        level, fired = apply_caps(model_level, columns, similarity, self.rules)
+        return Scored(
+            probabilities, model_level, level, fired, features, self.critical_alert(probabilities, level, fired)
+        )
 
     def complaint_similarity(self, features: npt.NDArray[np.float32]) -> dict[str, npt.NDArray[np.float64]]:
         start = self.space.names.index(f"complaint:{self.space.complaints.category_ids[0]}")
@@ -132,13 +154,20 @@ class TriageModel:
         return np.where(levels > 1, cumulative[np.arange(len(levels)), np.clip(levels - 2, 0, N_LEVELS - 1)], 0.0)
 
     def second_reader(self, scored: Scored, nurse: npt.ArrayLike) -> npt.NDArray[np.bool_]:
-        """Flag a likely under-triage: the model's probability of a more urgent level than the nurse's is high.
+        """Flag a likely under-triage of the nurse's level.
 
-        The safety rules are left out on purpose: they fire on presentations the experts often keep at
-        level 3 (stroke symptoms past the time window), and their flags would drown the useful ones.
+        Flagged when the model's probability of a more urgent level than the nurse's reaches the reader's
+        threshold, or when a safety rule (effect ``level``) asks for a more urgent level than hers. Alert
+        rules are left out: they fire on presentations the experts often keep at level 3, and their flags
+        would drown the useful ones.
         """
-        probable = self.more_urgent_probability(scored.probabilities, nurse) >= self.second_reader_threshold
-        return np.asarray(probable, dtype=bool)
+        levels = np.asarray(nurse, dtype=int)
+        probable = self.more_urgent_probability(scored.probabilities, levels) >= self.second_reader_threshold
+        by_rule = (
+            np.array([min([5, *(f.level for f in row if f.effect == "level")]) for row in scored.fired], dtype=int)
+            < levels
+        )
+        return np.asarray(probable | by_rule, dtype=bool)
 
 
 def softmax(margins: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

@@ -2,7 +2,8 @@
 
 A value outside the plausible range is either a likely unit or typing slip, for which a conversion is
 offered (98.6 looks like °F: 37.0 °C), or impossible, and refused with the reason. The model is never
-run on a refused value: a heart rate of 0 is an arrest, for resuscitation, not for a triage score.
+run on a refused value. A heart rate of 0 is not refused: it is an arrest, and the safety rules give it
+level 1 with the rule shown; so is an SpO2 below 70 %.
 """
 
 from __future__ import annotations
@@ -52,10 +53,10 @@ _RANGES: Final[dict[str, _Range]] = {
     "temperature_c": _Range(
         "Temperature", "°C", 25.0, 45.0, ("°F → °C", lambda f: round((f - 32) * 5 / 9, 1), 77.0, 113.0)
     ),
-    "heart_rate": _Range("Heart rate", "/min", 20, 250),
+    "heart_rate": _Range("Heart rate", "/min", 0, 250),  # 0: no pulse (the no_pulse rule: level 1)
     "respiratory_rate": _Range("Respiratory rate", "/min", 4, 70),
     # Some monitors export SpO2 as a fraction (0.94).
-    "spo2": _Range("SpO2", "%", 40, 100, ("fraction → %", lambda x: round(x * 100, 1), 0.4, 1.0)),
+    "spo2": _Range("SpO2", "%", 20, 100, ("fraction → %", lambda x: round(x * 100, 1), 0.4, 1.0)),
     # kPa is still read on some European devices: 16/10 kPa is 120/75 mmHg.
     "systolic_bp": _Range("Systolic BP", "mmHg", 40, 300, ("kPa → mmHg", lambda k: round(k * 7.50062), 5.0, 40.0)),
     "diastolic_bp": _Range("Diastolic BP", "mmHg", 15, 200, ("kPa → mmHg", lambda k: round(k * 7.50062), 2.0, 26.6)),

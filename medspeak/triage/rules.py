@@ -1,14 +1,17 @@
 """Hard safety rules: danger-zone vital signs and critical presentations, from ``data/safety_rules.json``.
 
-Applied after the model. A rule only caps the level (1 most urgent): ``final = min(model, rules)``,
-so no rule can make a patient less urgent. Every rule that fired is returned, with its source.
-The rules validate themselves when loaded: a typo in the file stops the service, not a patient.
+Applied after the model. A rule with effect ``level`` caps the level (1 most urgent):
+``final = min(model, rules)``, so no rule can make a patient less urgent. A rule with effect ``alert``
+leaves the level alone and raises the critical alert ("possible level 1-2"): it is kept for presentations
+the experts often keep at level 3 (its measured precision is in the model card). A rule is one
+threshold, several thresholds that must all hold (shock: hypotension *and* tachycardia), or a minimum
+similarity to one complaint category. Every rule that fired is returned, with its source. The rules
+validate themselves when loaded: a typo in the file stops the service, not a patient.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,9 +23,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd  # no stubs in the pinned set
 
-from medspeak.triage.inputs import as_number
+from medspeak.triage.inputs import Columns, TriageInputs, columns_of
 
-__all__ = ["RULES_FILE", "FiredRule", "SafetyRule", "apply_caps", "apply_caps_one", "load_rules"]
+__all__ = ["RULES_FILE", "Condition", "FiredRule", "SafetyRule", "apply_caps", "load_rules"]
 
 RULES_FILE: Final = Path(__file__).parent / "data" / "safety_rules.json"
 _OPS: Final[dict[str, Callable[[Any, Any], Any]]] = {
@@ -33,70 +36,104 @@ _OPS: Final[dict[str, Callable[[Any, Any], Any]]] = {
 }
 
 
+_EFFECTS: Final = ("level", "alert")
+_WORDS: Final = {
+    "temperature_c": ("temperature", "°C"),
+    "heart_rate": ("heart rate", "/min"),
+    "respiratory_rate": ("respiratory rate", "/min"),
+    "spo2": ("SpO2", "%"),
+    "systolic_bp": ("systolic BP", "mmHg"),
+    "diastolic_bp": ("diastolic BP", "mmHg"),
+    "pain": ("pain", "/10"),
+    "age": ("age", "years"),
+    "mental_status": ("AVPU", ""),
+    "immunocompromised": ("immunocompromised", ""),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One threshold on one input: ``heart_rate > 100``, or ``mental_status in (pain, unresponsive)``."""
+
+    field: str
+    op: str
+    value: Any
+
+    def __post_init__(self) -> None:
+        if self.op not in (*_OPS, "in"):
+            raise ValueError(f"unknown operator {self.op!r}")
+
+    def matches(self, columns: Columns) -> npt.NDArray[np.bool_]:
+        """Which rows meet the threshold; a missing value never does."""
+        values = columns[self.field]
+        if self.op == "in":  # objects: None (missing) is never among the values
+            return np.asarray(np.isin(values, list(self.value)) & np.array([v is not None for v in values]), bool)
+        with np.errstate(invalid="ignore"):
+            hit = np.asarray(_OPS[self.op](values, float(self.value)), dtype=bool)
+        return np.asarray(hit & ~np.isnan(values), dtype=bool)
+
+    def describe(self) -> str:
+        name, unit = _WORDS.get(self.field, (self.field.replace("_", " "), ""))
+        if self.op == "in":
+            words = ["yes" if v is True else "no" if v is False else str(v) for v in self.value]
+            return f"{name} is {' or '.join(words)}"
+        return f"{name} {self.op} {self.value:g} {unit}".strip()
+
+
 @dataclass(frozen=True, slots=True)
 class SafetyRule:
-    """A threshold on one input, or a minimum similarity to one complaint category."""
+    """Thresholds that must all hold, or a minimum similarity to one complaint category."""
 
     id: str
     name: str
-    level: int  # the least urgent level a patient meeting the rule may get
+    level: int  # effect "level": the least urgent level a patient meeting the rule may get
     source: str
-    field: str | None = None
-    op: str | None = None
-    value: Any = None
+    conditions: tuple[Condition, ...] = ()
     complaint: str | None = None
     min_similarity: float = 0.6
+    effect: str = "level"  # "level": caps the level; "alert": raises the critical alert only
 
     def __post_init__(self) -> None:
         if not 1 <= self.level <= 5:
             raise ValueError(f"rule {self.id}: level must be 1-5")
-        if (self.field is None) == (self.complaint is None):
-            raise ValueError(f"rule {self.id}: give either a field or a complaint category")
-        if self.field is not None and self.op not in (*_OPS, "in"):
-            raise ValueError(f"rule {self.id}: unknown operator {self.op!r}")
+        if bool(self.conditions) == (self.complaint is not None):
+            raise ValueError(f"rule {self.id}: give either conditions (field, op, value) or a complaint category")
+        if self.effect not in _EFFECTS:
+            raise ValueError(f"rule {self.id}: effect must be one of {', '.join(_EFFECTS)}")
 
-    def matches(
-        self,
-        frame: pd.DataFrame,
-        similarity: dict[str, npt.NDArray[np.float64]],
-        numeric: dict[str, npt.NDArray[np.float64]] | None = None,
-    ) -> npt.NDArray[np.bool_]:
-        """Which rows meet the rule; a missing value never fires a rule (the result lists it as missing).
+    @classmethod
+    def from_spec(cls, raw: Mapping[str, Any], source: str) -> SafetyRule:
+        """A rule from its JSON: ``field``/``op``/``value`` for one threshold, or ``all`` for several."""
+        spec = dict(raw)
+        conditions = [spec.pop("all")] if "all" in spec else []
+        if "field" in spec:
+            conditions = [[{"field": spec.pop("field"), "op": spec.pop("op", None), "value": spec.pop("value", None)}]]
+        try:
+            parsed = tuple(Condition(**c) for group in conditions for c in group)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"rule {spec.get('id')}: {exc}") from exc
+        spec.pop("precision_note", None)
+        return cls(**{**spec, "source": source, "conditions": parsed})
 
-        ``numeric`` caches the columns already converted to floats, shared by the rules of one batch.
-        """
+    def matches(self, columns: Columns, similarity: Mapping[str, npt.NDArray[np.float64]]) -> npt.NDArray[np.bool_]:
+        """Which rows (of one patient or a batch) meet the rule; a missing value never fires a rule (the result
+        lists it as missing), and a missing complaint counts as similarity 0."""
         if self.complaint is not None:
             sims = similarity[self.complaint]
             return np.asarray(np.nan_to_num(sims, nan=0.0) >= self.min_similarity, dtype=bool)
-        field = str(self.field)
-        if self.op == "in":
-            return np.asarray(frame[field].isin(list(self.value)).to_numpy(), dtype=bool)
-        cache = {} if numeric is None else numeric
-        if field not in cache:
-            cache[field] = pd.to_numeric(frame[field], errors="coerce").to_numpy(dtype=float)
-        values = cache[field]
-        with np.errstate(invalid="ignore"):
-            hit = np.asarray(_OPS[str(self.op)](values, float(self.value)), dtype=bool)
-        return np.asarray(hit & ~np.isnan(values), dtype=bool)
-
-    def matches_one(self, values: Mapping[str, Any], similarity: Mapping[str, float]) -> bool:
-        """:meth:`matches` for one patient (``values``: the input fields; ``similarity``: per category)."""
-        if self.complaint is not None:
-            sim = similarity[self.complaint]
-            return bool((0.0 if math.isnan(sim) else sim) >= self.min_similarity)  # as nan_to_num: missing is 0
-        value = values.get(str(self.field))
-        if self.op == "in":
-            return value is not None and value in list(self.value)  # pandas' isin never matches a missing value
-        number = as_number(value)
-        return not math.isnan(number) and bool(_OPS[str(self.op)](number, float(self.value)))
+        hit = np.ones(len(columns["age"]), dtype=bool)
+        for condition in self.conditions:
+            hit &= condition.matches(columns)
+        return hit
 
     def describe(self) -> str:
-        """The threshold in words, e.g. ``spo2 < 90``."""
+        """The threshold in words, e.g. ``SpO2 < 92 %`` or ``systolic BP < 90 mmHg and heart rate > 100 /min``."""
         if self.complaint is not None:
             return f"complaint similar to “{self.complaint}” (≥ {self.min_similarity:g})"
-        if self.op == "in":
-            return f"{self.field} is {' or '.join(self.value)}"
-        return f"{self.field} {self.op} {self.value:g}"
+        return " and ".join(condition.describe() for condition in self.conditions)
+
+    def fired(self) -> FiredRule:
+        return FiredRule(self.id, self.name, self.level, self.describe(), self.source, self.effect)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +145,7 @@ class FiredRule:
     level: int
     threshold: str
     source: str
+    effect: str = "level"  # "level": it capped the level; "alert": it raised the critical alert only
 
 
 @lru_cache(maxsize=2)
@@ -119,35 +157,27 @@ def load_rules(path: Path = RULES_FILE) -> tuple[SafetyRule, ...]:
     for raw in spec["rules"]:
         if raw["source"] not in sources:
             raise ValueError(f"rule {raw['id']}: unknown source {raw['source']}")
-        rules.append(SafetyRule(**{**raw, "source": sources[raw["source"]]}))
+        rules.append(SafetyRule.from_spec(raw, sources[raw["source"]]))
     return tuple(rules)
 
 
-def apply_caps_one(
-    level: int, values: Mapping[str, Any], similarity: Mapping[str, float], rules: Sequence[SafetyRule]
-) -> tuple[int, list[FiredRule]]:
-    """:func:`apply_caps` for one patient: the final level and the rules fired, in the rules' order."""
-    fired = [
-        FiredRule(rule.id, rule.name, rule.level, rule.describe(), rule.source)
-        for rule in rules
-        if rule.matches_one(values, similarity)
-    ]
-    return min([level, *(f.level for f in fired)]), fired
-
-
 def apply_caps(
-    levels: npt.NDArray[np.int_],
-    frame: pd.DataFrame,
-    similarity: dict[str, npt.NDArray[np.float64]],
+    levels: npt.ArrayLike,
+    records: pd.DataFrame | Sequence[TriageInputs] | Columns,
+    similarity: Mapping[str, npt.NDArray[np.float64]],
     rules: Sequence[SafetyRule],
 ) -> tuple[npt.NDArray[np.int_], list[list[FiredRule]]]:
-    """Cap each row's level by the rules it meets; return the final levels and the rules fired per row."""
+    """Cap each row's level by the level rules it meets; return the final levels and every rule fired per row.
+
+    One patient or a batch, the same code: ``records`` as a DataFrame, a list of inputs or their columns.
+    """
+    columns = records if isinstance(records, dict) else columns_of(records)
     final = np.asarray(levels, dtype=int).copy()
     fired: list[list[FiredRule]] = [[] for _ in range(len(final))]
-    numeric: dict[str, npt.NDArray[np.float64]] = {}
     for rule in rules:
-        hit = rule.matches(frame, similarity, numeric)
-        final = np.where(hit, np.minimum(final, rule.level), final)
+        hit = rule.matches(columns, similarity)
+        if rule.effect == "level":
+            final = np.where(hit, np.minimum(final, rule.level), final)
         for i in np.flatnonzero(hit):
-            fired[i].append(FiredRule(rule.id, rule.name, rule.level, rule.describe(), rule.source))
+            fired[i].append(rule.fired())
     return final, fired

@@ -1,20 +1,21 @@
-"""Triage services for the pages and the API: assess, override, the ED queue, and the form's prefill.
+"""Triage services for the pages and the API: assess, decide, override, the ED queue, and the form's prefill.
 
 Every call is permission-checked and audited. An assessment for a known patient is stored with
-its inputs, model version, probabilities, the rules fired and the explanation; an override keeps
-the model's proposal beside the clinician's level and reason.
+its inputs, model version, probabilities, the rules fired, the critical alert, the nurse's own level and
+the second reader's flag, and the explanation; the nurse's decision (she confirms her level or changes
+it) and an override keep the proposal beside the level she chose.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
-from datetime import date, datetime, timedelta
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from medspeak.auth.roles import Actor, Permission
 from medspeak.errors import NotFound, ValidationFailed
@@ -23,19 +24,76 @@ from medspeak.services.patients import age_on
 from medspeak.store.db import Store
 from medspeak.store.models import Assessment, Encounter, Patient
 from medspeak.store.types import utcnow
-from medspeak.triage.explain import Explainer, Explanation
+from medspeak.triage.explain import Explainer, Explanation, Points, probability_points
 from medspeak.triage.features import inputs_frame
 from medspeak.triage.inputs import TriageInputs
 from medspeak.triage.levels import LEVELS, Level
 from medspeak.triage.model import TriageModel
 from medspeak.triage.plausibility import ImplausibleInputs, check_inputs
-from medspeak.triage.rules import FiredRule, apply_caps_one
+from medspeak.triage.rules import FiredRule
 
-__all__ = ["QueueEntry", "TriageResult", "assess", "engine", "override", "prefill", "queue"]
+__all__ = [
+    "CriticalAlert",
+    "IncompleteInputs",
+    "QueueEntry",
+    "SecondReading",
+    "TriageResult",
+    "assess",
+    "decide",
+    "door_level",
+    "engine",
+    "needed_inputs",
+    "override",
+    "patient_label",
+    "prefill",
+    "queue",
+]
 
 _MIN_REASON_CHARS: Final = 5  # "agree" is not a reason; a few words are
 _TRAINED_MIN_AGE: Final = 16  # the KTAS records are adults (16-92 years)
-_QUEUE_WINDOW: Final = timedelta(hours=24)
+# A level needs the complaint and most of the first-order vital signs (KTAS: complaint, then the
+# modifiers); fewer, and the form gets the list of what is needed instead of a level. A level rule that
+# fires (an arrest, unresponsive) gives a level on any form.
+_VITALS: Final = ("heart_rate", "respiratory_rate", "systolic_bp", "spo2", "temperature_c")
+_MIN_VITALS: Final = 3
+_WORDS: Final = {
+    "chief_complaint": "the chief complaint",
+    "heart_rate": "heart rate",
+    "respiratory_rate": "respiratory rate",
+    "systolic_bp": "blood pressure",
+    "spo2": "SpO2",
+    "temperature_c": "temperature",
+}
+
+
+class IncompleteInputs(ValidationFailed):
+    """Too little was recorded for a level: ``needed`` says what to record (in words a nurse reads)."""
+
+    def __init__(self, needed: list[str]) -> None:
+        self.needed = needed
+        super().__init__("Not enough recorded to propose a level. Please record " + ", ".join(needed) + ".")
+
+
+@dataclass(frozen=True)
+class CriticalAlert:
+    """The critical alert, "possible level 1-2", beside the level: the calibrated P(level 1-2), threshold, why."""
+
+    raised: bool
+    probability: float  # P(level 1-2), 0-1
+    threshold: float
+    reasons: list[str]  # the rules that raised it, the level, or the probability, in words
+
+
+@dataclass(frozen=True)
+class SecondReading:
+    """The second reader on the nurse's own level: flagged when a more urgent level is likely."""
+
+    nurse_level: int
+    flagged: bool
+    probability: float  # P(a level more urgent than the nurse's), 0-1
+    threshold: float
+    suggested_level: int  # the level medspeak shows
+    reasons: list[str]
 
 
 @dataclass(frozen=True)
@@ -48,12 +106,16 @@ class TriageResult:
     rules_fired: list[FiredRule]
     explanation: Explanation
     pathway: dict[str, Any] | None
-    missing: dict[str, float]  # missing input → |SHAP| it carried on the predicted level
+    missing: dict[str, float]  # missing input → the percentage points of P(level 1-2) its absence moved (absolute)
     inputs: TriageInputs
     model_version: str
+    alert: CriticalAlert
+    points: Points  # P(level 1-2) in percentage points, input by input: what the nurse reads
     warnings: list[str] = field(default_factory=list)
+    second_reading: SecondReading | None = None
     assessment_id: int | None = None
     patient_id: int | None = None
+    encounter_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -65,9 +127,12 @@ class QueueEntry:
     arrived_at: datetime
     waiting_minutes: int
     level: int | None
-    source: str  # "override", "model", "record" (the level given at the door), "none"
+    source: str  # "nurse" (her decision), "override", "model", "record" (the level given at the door), "none"
     chief_complaint: str | None
     overdue: bool  # waiting longer than the level's maximum
+    alert: bool = False  # the critical alert was raised ("possible level 1-2")
+    flagged: bool = False  # the second reader flagged the nurse's level and she has not decided yet
+    age: int | None = None
 
 
 @lru_cache(maxsize=1)
@@ -78,23 +143,27 @@ def engine() -> tuple[TriageModel, Explainer]:
 
 
 def _result(inputs: TriageInputs) -> TriageResult:
-    """One patient, the fast way: a NumPy row, margins and SHAP values by table, the rules on plain values.
+    """One patient through the one triage path (:meth:`TriageModel.score`), SHAP values by table.
 
-    What :func:`_reference_result` (the batch path: a DataFrame, shap's TreeExplainer) gives, in about a
-    sixth of the CPU time: the same levels, probabilities and rules, SHAP values equal to float32 rounding
-    (tests/triage/test_fast_path.py, on varied inputs).
+    The same features, probabilities, levels, rules and alert as any batch; :func:`_reference_result`
+    differs only in where the SHAP values come from (shap's TreeExplainer), for the tests.
     """
     model, explainer = engine()
-    features = model.space.transform_one(inputs)
-    probabilities = model.probabilities(features)
-    model_level = int(model.decide(probabilities)[0])
-    similarity = {c: float(v[0]) for c, v in model.complaint_similarity(features).items()}
-    level, fired = apply_caps_one(model_level, _values(inputs), similarity, model.rules)
-    return _assemble(inputs, features, probabilities[0], model_level, level, fired, explainer.contributions(features))
+    scored = model.score([inputs])
+    return _assemble(
+        inputs,
+        scored.features,
+        scored.probabilities[0],
+        int(scored.model_level[0]),
+        int(scored.level[0]),
+        scored.fired[0],
+        explainer.contributions(scored.features),
+        bool(scored.alert[0]),
+    )
 
 
 def _reference_result(inputs: TriageInputs) -> TriageResult:
-    """One patient through the batch path (``TriageModel.score`` and shap): the reference for the fast path."""
+    """One patient scored in a DataFrame with shap's TreeExplainer: the reference for the table's SHAP values."""
     model, explainer = engine()
     scored = model.score(inputs_frame([inputs]))
     return _assemble(
@@ -105,11 +174,8 @@ def _reference_result(inputs: TriageInputs) -> TriageResult:
         int(scored.level[0]),
         scored.fired[0],
         explainer.values(scored.features),
+        bool(scored.alert[0]),
     )
-
-
-def _values(inputs: TriageInputs) -> dict[str, Any]:
-    return {f.name: getattr(inputs, f.name) for f in fields(inputs)}
 
 
 def _assemble(
@@ -120,20 +186,17 @@ def _assemble(
     level: int,
     fired: list[FiredRule],
     shap_values: npt.NDArray[np.float64],
+    raised: bool,
 ) -> TriageResult:
     model, explainer = engine()
     explanation = explainer.explain(features, model_level, shap_values)
-    values = shap_values[0][:, model_level - 1]
-    sources = [f.source for f in model.space.features]
-    missing = {
-        name: round(float(sum(abs(v) for s, v in zip(sources, values, strict=True) if s == name)), 4)
-        for name in inputs.missing()
-    }
     similarity = model.complaint_similarity(features)
     pathway = model.space.complaints.pathway_for(np.array([similarity[c][0] for c in similarity]))
     warnings = []
     if inputs.age is not None and inputs.age < _TRAINED_MIN_AGE:
         warnings.append("The model was trained on adults (16 years and over): use paediatric triage for this patient.")
+    critical = float(probabilities[0] + probabilities[1])
+    points = probability_points(model, features, shap_values, inputs.to_dict())
     return TriageResult(
         LEVELS[level],
         model_level,
@@ -141,11 +204,53 @@ def _assemble(
         fired,
         explanation,
         None if pathway is None else asdict(pathway),
-        missing,
+        {name: round(abs(points.by_input.get(name, 0.0)), 4) for name in inputs.missing()},
         inputs,
         model.version,
+        CriticalAlert(
+            raised, critical, model.alert_threshold, _alert_reasons(model.alert_threshold, critical, level, fired)
+        ),
+        points,
         warnings,
     )
+
+
+def _alert_reasons(threshold: float, critical: float, level: int, fired: list[FiredRule]) -> list[str]:
+    reasons = [f"P(level 1-2) {critical:.0%} (alert from {threshold:.0%})"] if critical >= threshold else []
+    reasons += [f"{f.name} ({f.threshold})" for f in fired if f.level <= 2]
+    if level <= 2 and not reasons:
+        reasons.append(f"Level {level}")
+    return reasons
+
+
+def needed_inputs(inputs: TriageInputs) -> list[str]:
+    """What must still be recorded before a level can be proposed (empty: enough)."""
+    needed = [] if inputs.chief_complaint else [_WORDS["chief_complaint"]]
+    recorded = [v for v in _VITALS if getattr(inputs, v) is not None]
+    if len(recorded) < _MIN_VITALS:
+        missing = [_WORDS[v] for v in _VITALS if getattr(inputs, v) is None]
+        needed.append(f"at least {_MIN_VITALS - len(recorded)} more of: {', '.join(missing)}")
+    return needed
+
+
+def _second_reading(result: TriageResult, nurse_level: int) -> SecondReading:
+    """The second reader on one patient: as :meth:`TriageModel.second_reader`, with its reasons in words."""
+    model, _ = engine()
+    probability = float(sum(p for level, p in result.probabilities.items() if level < nurse_level))
+    by_rule = [f for f in result.rules_fired if f.effect == "level" and f.level < nurse_level]
+    flagged = probability >= model.second_reader_threshold or bool(by_rule)
+    reasons = []
+    if probability >= model.second_reader_threshold:
+        reasons.append(
+            f"P(a level more urgent than {nurse_level}) {probability:.0%} "
+            f"(flag from {model.second_reader_threshold:.0%})"
+        )
+    reasons += [f"{f.name} ({f.threshold}) → level {f.level} at most" for f in by_rule]
+    if flagged:
+        reasons += [
+            f"{d.label}: {d.points:+.0f} points towards level 1-2" for d in result.points.drivers if d.points > 0
+        ][:3]
+    return SecondReading(nurse_level, flagged, probability, model.second_reader_threshold, result.level.number, reasons)
 
 
 def _output(result: TriageResult) -> dict[str, Any]:
@@ -154,6 +259,8 @@ def _output(result: TriageResult) -> dict[str, Any]:
         "model_level": result.model_level,
         "probabilities": {str(k): v for k, v in result.probabilities.items()},
         "rules_fired": [asdict(r) for r in result.rules_fired],
+        "alert": asdict(result.alert),
+        "second_reading": None if result.second_reading is None else asdict(result.second_reading),
         "pathway": result.pathway,
         "missing": result.missing,
         "warnings": result.warnings,
@@ -161,39 +268,156 @@ def _output(result: TriageResult) -> dict[str, Any]:
 
 
 def assess(
-    store: Store, actor: Actor, inputs: TriageInputs, patient_id: int | None = None, encounter_id: int | None = None
+    store: Store,
+    actor: Actor,
+    inputs: TriageInputs,
+    patient_id: int | None = None,
+    encounter_id: int | None = None,
+    nurse_level: int | None = None,
 ) -> TriageResult:
-    """Propose a triage level (1 most urgent … 5) with its reasons; stored when the patient is known.
+    """Propose a triage level (1 most urgent … 5) with its reasons, the critical alert, and, when the nurse gave
+    her own level, the second reader's flag; stored when the patient is known.
+
+    A stored assessment belongs to the patient's open emergency visit (``encounter_id`` when it is open, else
+    the latest open one, else a new visit from now): the ED queue shows it at once.
 
     Raises:
         ImplausibleInputs: a value is out of range (conversions offered where a slip is likely).
+        IncompleteInputs: too little recorded for a level (and no level rule fired); lists what is needed.
+        ValidationFailed: ``nurse_level`` outside 1-5.
         PermissionDenied: the role may not assess (audited).
         NotFound: no such patient.
     """
     issues = check_inputs(inputs)
     if issues:
         raise ImplausibleInputs(issues)
+    if nurse_level is not None and nurse_level not in LEVELS:
+        raise ValidationFailed("The nurse's level must be 1 (most urgent) to 5.")
     with audited(store, actor, "triage.assess", Permission.WRITE_CLINICAL, patient_id=patient_id) as call:
         result = _result(inputs)  # no lock held yet: the transaction begins (BEGIN IMMEDIATE) at its first query
+        needed = needed_inputs(inputs)
+        if needed and not any(f.effect == "level" for f in result.rules_fired):
+            raise IncompleteInputs(needed)
+        if nurse_level is not None:
+            result = replace(result, second_reading=_second_reading(result, nurse_level))
+        flag = (
+            ""
+            if result.second_reading is None
+            else f", nurse {nurse_level}" + (" flagged" if result.second_reading.flagged else "")
+        )
+        alert = ", alert" if result.alert.raised else ""
         if patient_id is None:
-            call.detail = f"level {result.level.number}, not stored (no patient)"
+            call.detail = f"level {result.level.number}{alert}{flag}, not stored (no patient)"
             return result
-        if call.db.get(Patient, patient_id) is None:
+        patient = call.db.get(Patient, patient_id)
+        if patient is None:
             raise NotFound(f"No patient with id {patient_id}.")
+        visit = _open_visit(call.db, patient, encounter_id, inputs)
         row = Assessment(
             patient_id=patient_id,
-            encounter_id=encounter_id,
+            encounter_id=visit.id,
             kind="triage",
             model_version=result.model_version,
             inputs=inputs.to_dict(),
-            output=_output(result),
-            explanation=result.explanation.to_dict(),
+            output={**_output(result), "nurse_level": nurse_level},
+            explanation={**result.explanation.to_dict(), "points": result.points.to_dict()},
             created_by=actor.user_id,
         )
         call.db.add(row)
         call.db.flush()
-        call.detail = f"assessment {row.id}, level {result.level.number}, {len(result.rules_fired)} rule(s)"
-        return replace(result, assessment_id=row.id, patient_id=patient_id)
+        call.detail = (
+            f"assessment {row.id}, level {result.level.number}, {len(result.rules_fired)} rule(s){alert}{flag}"
+        )
+        return replace(result, assessment_id=row.id, patient_id=patient_id, encounter_id=visit.id)
+
+
+def _open_visit(db: Any, patient: Patient, encounter_id: int | None, inputs: TriageInputs) -> Encounter:
+    """The emergency visit a triage belongs to: the given one if still open, the latest open one, or a new one."""
+    now = utcnow()
+    open_visits = [e for e in patient.encounters if e.kind == "emergency" and (e.ended_at is None or e.ended_at > now)]
+    chosen = next((e for e in open_visits if e.id == encounter_id), None)
+    if chosen is None and open_visits:
+        chosen = max(open_visits, key=lambda e: e.started_at)
+    if chosen is None:
+        vitals = {k: v for k, v in inputs.to_dict().items() if k in (*_VITALS, "diastolic_bp", "pain", "mental_status")}
+        chosen = Encounter(
+            patient_id=patient.id,
+            kind="emergency",
+            started_at=now,
+            arrival_mode=inputs.transport_mode,
+            chief_complaint=inputs.chief_complaint,
+            vitals={k: v for k, v in vitals.items() if v is not None},
+        )
+        db.add(chosen)
+        db.flush()
+    return chosen
+
+
+def decide(store: Store, actor: Actor, assessment_id: int, level: int, reason: str = "") -> dict[str, Any]:
+    """Record the nurse's decision after reading the proposal: she confirms her level or changes it.
+
+    Stored beside the proposal (the level medspeak showed, her first level, the flag) and audited. A reason
+    is required when she keeps a flagged level, or chooses a level less urgent than the one shown.
+
+    Raises:
+        ValidationFailed: level outside 1-5, or a reason needed and not given.
+        NotFound: no such triage assessment.
+    """
+    reason = reason.strip()
+    if level not in LEVELS:
+        raise ValidationFailed("The level must be 1 (most urgent) to 5.")
+    with audited(store, actor, "triage.decide", Permission.WRITE_CLINICAL) as call:
+        row = call.db.get(Assessment, assessment_id)
+        if row is None or row.kind != "triage":
+            raise NotFound(f"No triage assessment {assessment_id}.")
+        call.patient_id = row.patient_id
+        shown, nurse = int(row.output["level"]), row.output.get("nurse_level")
+        reading = row.output.get("second_reading") or {}
+        flagged = bool(reading.get("flagged"))
+        if (flagged and nurse is not None and level >= nurse or level > shown) and len(reason) < _MIN_REASON_CHARS:
+            raise ValidationFailed(
+                f"Please give the reason for level {level} (medspeak shows level {shown}"
+                + (" and flagged your level" if flagged else "")
+                + ")."
+            )
+        record = {
+            "level": level,
+            "model_level": shown,
+            "nurse_level": nurse,
+            "flagged": flagged,
+            "decision": "confirmed" if nurse is not None and level == nurse else "changed",
+            "reason": reason[:500],
+            "by": actor.user_id,
+            "username": actor.username,
+            "at": utcnow().isoformat(),
+        }
+        row.override = record
+        call.detail = (  # no free text: no PHI
+            f"assessment {assessment_id}: nurse {nurse}, medspeak {shown}{' flagged' if flagged else ''}, "
+            f"final {level} ({record['decision']})"
+        )
+        return record
+
+
+def door_level(store: Store, actor: Actor, encounter_id: int) -> int | None:
+    """The level the nurse gave at the door for a visit still open (the second reader's input), else None."""
+    with audited(store, actor, "triage.door_level", Permission.READ_CLINICAL) as call:
+        visit = call.db.get(Encounter, encounter_id)
+        if visit is None:
+            raise NotFound(f"No visit {encounter_id}.")
+        call.patient_id = visit.patient_id
+        still_open = visit.ended_at is None or visit.ended_at > utcnow()
+        return visit.acuity if still_open and visit.kind == "emergency" else None
+
+
+def patient_label(store: Store, actor: Actor, patient_id: int) -> str:
+    """How a patient is named on the triage page, never by a database id: "FAMILY, Given · MRN … · 76 years"."""
+    with audited(store, actor, "patient.read", Permission.READ_CLINICAL, patient_id=patient_id) as call:
+        patient = call.db.get(Patient, patient_id)
+        if patient is None:
+            raise NotFound(f"No patient with id {patient_id}.")
+        age = age_on(patient.birth_date, date.today())
+        return f"{patient.family_name.upper()}, {patient.given_name} · MRN {patient.mrn} · {age} years"
 
 
 def override(store: Store, actor: Actor, assessment_id: int, level: int, reason: str) -> dict[str, Any]:
@@ -256,21 +480,21 @@ def prefill(store: Store, actor: Actor, patient_id: int) -> tuple[TriageInputs, 
 
 
 def queue(store: Store, actor: Actor, now: datetime | None = None) -> list[QueueEntry]:
-    """Emergency patients who arrived in the last 24 hours: most urgent first, then longest waiting."""
+    """Emergency patients still waiting or being seen (visit not ended): most urgent first, then longest waiting."""
     now = now or utcnow()
     with audited(store, actor, "triage.queue", Permission.READ_CLINICAL) as call:
         visits = call.db.execute(
             select(Encounter, Patient)
             .join(Patient, Patient.id == Encounter.patient_id)
-            .where(Encounter.kind == "emergency", Encounter.started_at >= now - _QUEUE_WINDOW)
-            .where(Encounter.started_at <= now)
+            .where(Encounter.kind == "emergency", Encounter.started_at <= now)
+            .where(or_(Encounter.ended_at.is_(None), Encounter.ended_at > now))
         ).all()
         ids = [e.patient_id for e, _ in visits]
         latest: dict[int, Assessment] = {}
         for row in call.db.scalars(
             select(Assessment)
             .where(Assessment.kind == "triage", Assessment.patient_id.in_(ids))
-            .order_by(Assessment.created_at)
+            .order_by(Assessment.created_at, Assessment.id)
         ):
             latest[row.encounter_id or -row.patient_id] = row  # later rows replace earlier ones
         entries = []
@@ -279,8 +503,8 @@ def queue(store: Store, actor: Actor, now: datetime | None = None) -> list[Queue
             if a is not None and a.created_at < enc.started_at:
                 a = None  # an assessment from an earlier visit says nothing about today
             level, source = _queue_level(enc, a)
-            end = min(enc.ended_at or now, now)
-            waiting = int((end - enc.started_at).total_seconds() // 60)
+            waiting = int((now - enc.started_at).total_seconds() // 60)
+            reading = (a.output.get("second_reading") or {}) if a is not None else {}
             entries.append(
                 QueueEntry(
                     patient.id,
@@ -293,6 +517,9 @@ def queue(store: Store, actor: Actor, now: datetime | None = None) -> list[Queue
                     source,
                     enc.chief_complaint,
                     level is not None and waiting > LEVELS[level].max_wait_minutes,
+                    alert=bool(a is not None and (a.output.get("alert") or {}).get("raised")),
+                    flagged=bool(reading.get("flagged")) and not (a is not None and a.override),
+                    age=age_on(patient.birth_date, now.date()),
                 )
             )
         call.detail = f"{len(entries)} patient(s)"
@@ -301,7 +528,7 @@ def queue(store: Store, actor: Actor, now: datetime | None = None) -> list[Queue
 
 def _queue_level(enc: Encounter, a: Assessment | None) -> tuple[int | None, str]:
     if a is not None and a.override:
-        return int(a.override["level"]), "override"
+        return int(a.override["level"]), "nurse" if "decision" in a.override else "override"
     if a is not None:
         return int(a.output["level"]), "model"
     if enc.acuity is not None:

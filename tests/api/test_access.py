@@ -84,6 +84,13 @@ RULES: dict[tuple[str, str], Rule] = {
         401,
         {"clinician": 200, "bed_manager": 403, "admin": 403},
     ),
+    ("POST", "/triage/{assessment_id}/decision"): Rule(
+        lambda c, h, s: c.post(
+            "/triage/999999/decision", headers=h, json={"level": 2, "reason": "looks unwell, grey"}
+        ),  # no such triage: a clinician passes the access check and gets 404 (tests/api/test_records.py: 200)
+        401,
+        {"clinician": 404, "bed_manager": 403, "admin": 403},
+    ),
     ("POST", "/los"): Rule(
         lambda c, h, s: c.post("/los", headers=h, json={"encounter_id": s.stay_id}),
         401,

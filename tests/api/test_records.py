@@ -104,3 +104,38 @@ def test_an_unexpected_error_is_a_500_with_the_error_body_and_no_detail(app: Fas
         r = client.get("/broken")
     assert r.status_code == 500
     assert r.json() == {"error": {"code": "internal_error", "message": "Internal error; it was logged."}}
+
+
+def test_triage_carries_the_level_the_alert_and_the_nurses_flag_and_records_her_decision(
+    client: TestClient, seeded: Seeded, login: Login
+) -> None:
+    headers = login("clinician")
+    shock = {
+        "spo2": 85,
+        "heart_rate": 130,
+        "respiratory_rate": 28,
+        "systolic_bp": 85,
+        "diastolic_bp": 50,
+        "temperature_c": 39.2,
+        "age": 70,
+        "chief_complaint": "shortness of breath",
+        "nurse_level": 3,
+    }
+    r = client.post("/triage", headers=headers, json={**shock, "patient_id": seeded.patient_id})
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["level"] == 1 and "shock" in [rule["id"] for rule in out["rules_fired"]]
+    assert out["alert"]["raised"] and 0.0 <= out["alert"]["probability"] <= 1.0
+    reading = out["second_reading"]
+    assert reading["nurse_level"] == 3 and reading["flagged"] and reading["suggested_level"] == 1
+    assert any("Shock" in reason for reason in reading["reasons"])
+    assert out["points"]["drivers"] and out["encounter_id"]
+    kept = client.post(f"/triage/{out['assessment_id']}/decision", headers=headers, json={"level": 3})
+    assert kept.status_code == 422 and "reason" in kept.json()["error"]["message"]
+    changed = client.post(f"/triage/{out['assessment_id']}/decision", headers=headers, json={"level": 1})
+    assert changed.status_code == 200, changed.text
+    assert changed.json() == {"level": 1, "model_level": 1, "nurse_level": 3, "flagged": True, "decision": "changed"}
+    blank = client.post("/triage", headers=headers, json={"age": 40})
+    assert blank.status_code == 422 and "chief complaint" in blank.json()["error"]["message"]
+    wrong = client.post("/triage", headers=headers, json={**shock, "nurse_level": 6})
+    assert wrong.status_code == 422

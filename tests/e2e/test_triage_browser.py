@@ -40,8 +40,75 @@ def test_clinician_triages_a_hypoxic_patient(
 
     expect(page.get_by_text("Level 2 · Emergency").or_(page.get_by_text("Level 1 · Resuscitation"))).to_be_visible()
     expect(page.get_by_role("heading", name="Safety rules fired")).to_be_visible()
-    expect(page.get_by_text("SpO2 below 90 %")).to_be_visible()
+    expect(page.get_by_text("SpO2 below 92 %").first).to_be_visible()
     expect(page.get_by_role("heading", name="Why")).to_be_visible()
     expect(page.locator(".js-plotly-plot").first).to_be_visible()  # the SHAP waterfall
-    expect(page.get_by_text("more urgent").first).to_be_attached()
+    expect(page.get_by_text("points towards level 1-2").first).to_be_attached()  # in probability points
     page.screenshot(path=str(tmp_path / "triage.png"), full_page=True)
+
+
+def test_nurse_enters_her_level_reads_the_alert_and_the_flag_and_her_decision_is_stored(
+    server: tuple[str, dict[str, str], Path], tmp_path: Path, open_page: Callable[[int, int], Page]
+) -> None:
+    """The issue's shock patient: level 1 with the rule, the alert beside it, her level 2 flagged; she changes it."""
+    import json
+    import re
+    import sqlite3
+
+    from playwright.sync_api import expect
+
+    from tests.e2e.conftest import first_patient
+
+    url, creds, db = server
+    patient_id, mrn, family = first_patient(db)
+    page = open_page(1400, 1600)
+    log_in(page, url, "clinician", creds["clinician"])
+    expect(page.get_by_role("heading", name="Home")).to_be_visible()
+    page.goto(f"{url}/triage?patient={patient_id}")
+    expect(page.get_by_role("heading", name="Triage")).to_be_visible()
+    expect(page.get_by_text(re.compile(rf"{family.upper()}, .* · MRN {mrn}"))).to_be_visible()  # not "Patient 1"
+    for label, value in (
+        ("SpO2 (%)", "85"),
+        ("Heart rate (/min)", "130"),
+        ("Respiratory rate (/min)", "28"),
+        ("Temperature (°C)", "39.2"),
+        ("Age (years)", "70"),
+        ("Blood pressure (mmHg)", "85/50"),
+        ("Chief complaint", "shortness of breath"),
+    ):
+        page.get_by_label(label).fill(value)
+    page.get_by_test_id("stSelectbox").filter(has_text="Your level").click()
+    page.get_by_role("option", name="2 · Emergency").click()
+    page.get_by_role("button", name="Propose a level").click()
+
+    expect(page.get_by_text("Level 1 · Resuscitation")).to_be_visible()
+    expect(page.get_by_text("Shock: hypotension with tachycardia").first).to_be_visible()
+    expect(page.get_by_text("Possible level 1-2")).to_be_visible()
+    expect(page.get_by_text("Your level 2 may be too low")).to_be_visible()
+    expect(page.get_by_text("points towards level 1-2").first).to_be_visible()
+    decision = page.get_by_test_id("stForm").filter(has_text="Your decision")
+    decision.get_by_test_id("stSelectbox").click()
+    page.get_by_role("option", name="1 · Resuscitation").click()
+    decision.get_by_role("button", name="Record my decision").click()
+    expect(page.get_by_text("Decision recorded: level 1 (changed; your level was 2")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "triage-decision.png"), full_page=True)
+
+    with sqlite3.connect(db) as conn:
+        output, override = conn.execute(
+            "SELECT output, override FROM assessments WHERE patient_id = ? ORDER BY id DESC LIMIT 1", (patient_id,)
+        ).fetchone()
+        audited = conn.execute(
+            "SELECT count(*) FROM audit_events WHERE action = 'triage.decide' AND outcome = 'success'"
+        ).fetchone()[0]
+    stored, decided = json.loads(output), json.loads(override)
+    assert stored["level"] == 1 and stored["nurse_level"] == 2 and stored["second_reading"]["flagged"]
+    assert stored["alert"]["raised"]
+    assert decided["level"] == 1 and decided["decision"] == "changed" and decided["nurse_level"] == 2
+    assert audited >= 1
+
+    page.get_by_role("link", name="ED queue").click()
+    expect(
+        page.get_by_text(re.compile(r"\d+ patient\(s\) waiting or being seen; [1-9]\d* with a critical alert"))
+    ).to_be_visible()
+    page.wait_for_timeout(1_000)  # the table is drawn on a canvas after the caption
+    page.screenshot(path=str(tmp_path / "ed-queue.png"), full_page=True)

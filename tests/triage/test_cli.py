@@ -22,6 +22,7 @@ _KEYS = {
     "ece",
     "nurse",
     "second_reader",
+    "critical_alert",
 }
 _HEADER = (
     "Group;Sex;Age;Patients number per hour;Arrival mode;Injury;Chief_complain;Mental;Pain;NRS_pain;SBP;DBP;HR;RR;"
@@ -49,11 +50,20 @@ def test_eval_json_prints_the_issue_keys_for_model_nurse_and_second_reader(small
     figures = json.loads(result.output)
     assert set(figures) == _KEYS
     assert figures["n"] == 3
-    assert set(figures["nurse"]) == _KEYS - {"nurse", "second_reader"}
-    assert set(figures["second_reader"]) == {"flag_rate", "nurse_under_triage_caught"}
+    assert set(figures["nurse"]) == _KEYS - {"nurse", "second_reader", "critical_alert"}
+    assert set(figures["critical_alert"]) == {"sensitivity", "alert_rate"}
+    assert set(figures["second_reader"]) == {
+        "flag_rate",
+        "nurse_under_triage_caught",
+        "nurse_critical_under_triage",
+        "combined_critical_under_triage",
+    }
     assert figures["critical_under_triage"] == 0.0  # the hypoxic level 2 is caught (SpO2 rule)
+    assert figures["critical_alert"]["sensitivity"] == 1.0  # ... and alerted
     assert figures["nurse"]["critical_under_triage"] == 1.0  # the nurse gave 4
     assert figures["second_reader"]["nurse_under_triage_caught"] == 1.0
+    assert figures["second_reader"]["nurse_critical_under_triage"] == 1.0
+    assert figures["second_reader"]["combined_critical_under_triage"] == 0.0  # the reader flagged her 4
 
 
 def test_eval_refuses_a_file_that_is_not_ktas(tmp_path: Path) -> None:

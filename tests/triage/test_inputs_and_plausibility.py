@@ -33,7 +33,14 @@ def test_fahrenheit_is_caught_and_a_conversion_offered() -> None:
 
 
 @pytest.mark.parametrize(
-    ("field", "value"), [("heart_rate", 0.0), ("spo2", 140.0), ("temperature_c", 250.0), ("respiratory_rate", 120.0)]
+    ("field", "value"),
+    [
+        ("heart_rate", 300.0),
+        ("heart_rate", -5.0),
+        ("spo2", 140.0),
+        ("temperature_c", 250.0),
+        ("respiratory_rate", 120.0),
+    ],
 )
 def test_impossible_values_are_refused_without_a_conversion(field: str, value: float) -> None:
     issues = check_inputs(TriageInputs(**{field: value}))

@@ -26,7 +26,22 @@ def test_ece_is_zero_when_confidence_matches_accuracy_and_large_when_overconfide
 def test_second_reader_counts_caught_nurse_under_triage() -> None:
     expert, nurse = np.array([2, 2, 3, 4]), np.array([3, 2, 4, 4])
     figures = second_reader_figures(expert, nurse, np.array([True, False, False, False]))
-    assert figures == {"flag_rate": 0.25, "nurse_under_triage_caught": 0.5}
+    assert figures == {
+        "flag_rate": 0.25,
+        "nurse_under_triage_caught": 0.5,
+        "nurse_critical_under_triage": 0.5,  # expert 2, nurse 3
+        "combined_critical_under_triage": 0.0,  # ... flagged
+    }
+    unflagged = second_reader_figures(expert, nurse, np.zeros(4, dtype=bool))
+    assert unflagged["combined_critical_under_triage"] == 0.5
+
+
+def test_critical_alert_figures_are_sensitivity_on_level_1_2_and_the_share_alerted() -> None:
+    from medspeak.triage.metrics import critical_alert_figures
+
+    expert = np.array([1, 2, 2, 3, 4])
+    figures = critical_alert_figures(expert, np.array([True, True, False, True, False]))
+    assert figures == {"sensitivity": pytest.approx(2 / 3), "alert_rate": pytest.approx(0.6)}
 
 
 def test_bootstrap_interval_contains_the_estimate() -> None:

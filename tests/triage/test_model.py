@@ -28,7 +28,19 @@ def test_a_hypoxic_breathless_patient_is_urgent_and_a_sprain_is_not(engine) -> N
     assert np.allclose(scored.probabilities.sum(axis=1), 1.0)
     assert scored.level[0] <= 2
     assert scored.level[1] >= 4
-    assert "spo2_below_90" in [r.id for r in scored.fired[0]] and scored.fired[1] == []
+    assert "spo2_below_92" in [r.id for r in scored.fired[0]] and scored.fired[1] == []
+    assert scored.alert.tolist() == [True, False]  # "possible level 1-2" for the hypoxic patient only
+
+
+def test_the_level_is_the_most_probable_one_and_no_threshold_moves_it(engine) -> None:  # type: ignore[no-untyped-def]
+    model, _ = engine
+    # P(level 1-2) = 0.30: enough for the alert, not for the level (the old decision rule said level 2 at 0.11)
+    probabilities = np.array([[0.05, 0.25, 0.45, 0.2, 0.05]])
+    assert model.decide(probabilities).tolist() == [3]
+    assert model.critical_alert(probabilities, [3], [[]]).tolist() == [
+        probabilities[0, :2].sum() >= model.alert_threshold
+    ]
+    assert model.alert_threshold < 0.3
 
 
 def test_the_model_copes_with_every_input_missing(engine) -> None:  # type: ignore[no-untyped-def]

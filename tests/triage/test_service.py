@@ -34,7 +34,8 @@ def test_an_assessment_is_stored_with_inputs_version_and_explanation(
 ) -> None:
     result = service.assess(store, actors["clinician"], HYPOXIC, patient_id)
     assert result.level.number <= 2 and result.assessment_id is not None
-    assert any(r.id == "spo2_below_90" for r in result.rules_fired)
+    assert any(r.id == "spo2_below_92" for r in result.rules_fired)
+    assert result.alert.raised and result.alert.probability >= result.alert.threshold
     assert result.pathway is not None and result.pathway["category"] == "breathing"
     with store.transaction() as db:
         row = db.get(Assessment, result.assessment_id)
@@ -45,21 +46,59 @@ def test_an_assessment_is_stored_with_inputs_version_and_explanation(
     assert "triage.assess" in actions
 
 
+def test_a_blank_or_nearly_blank_form_gets_no_level_but_what_is_needed(store: Store, actors: dict[str, Actor]) -> None:
+    with pytest.raises(service.IncompleteInputs) as blank:
+        service.assess(store, actors["clinician"], TriageInputs())
+    assert blank.value.needed[0] == "the chief complaint" and "heart rate" in blank.value.needed[1]
+    with pytest.raises(service.IncompleteInputs) as sparse:
+        service.assess(store, actors["clinician"], TriageInputs(chief_complaint="ankle sprain", age=30, heart_rate=80))
+    assert sparse.value.needed == ["at least 2 more of: respiratory rate, blood pressure, SpO2, temperature"]
+
+
+def test_an_arrest_on_an_otherwise_blank_form_is_level_1_with_the_rule(store: Store, actors: dict[str, Actor]) -> None:
+    result = service.assess(store, actors["clinician"], TriageInputs(heart_rate=0))
+    assert result.level.number == 1 and [r.id for r in result.rules_fired] == ["no_pulse", "hr_40_or_less"]
+    assert result.alert.raised
+
+
+def test_the_issues_shock_patient_is_level_1_with_the_rule_shown(store: Store, actors: dict[str, Actor]) -> None:
+    shock = TriageInputs(
+        spo2=85,
+        heart_rate=130,
+        respiratory_rate=28,
+        systolic_bp=85,
+        diastolic_bp=50,
+        temperature_c=39.2,
+        age=70,
+        chief_complaint="shortness of breath",
+    )
+    result = service.assess(store, actors["clinician"], shock)
+    assert result.level.number == 1 and "shock" in [r.id for r in result.rules_fired]
+    assert result.alert.raised and any("Shock" in reason for reason in result.alert.reasons)
+    # the explanation in probability points of P(level 1-2), adding up to the change from the base
+    points = result.points
+    assert abs(sum(d.points for d in points.drivers) + points.other - (points.probability - points.base)) < 0.5
+    assert all(abs(d.points) >= 1.0 for d in points.drivers)
+    assert "Systolic BP 85 mmHg" in [d.label for d in points.drivers]
+
+
 def test_missing_inputs_are_listed_with_their_weight(store: Store, actors: dict[str, Actor]) -> None:
-    result = service.assess(store, actors["clinician"], TriageInputs(chief_complaint="ankle sprain", age=30))
-    assert {"spo2", "heart_rate", "pain"} <= set(result.missing)
+    sprain = TriageInputs(chief_complaint="ankle sprain", age=30, heart_rate=80, respiratory_rate=18, systolic_bp=120)
+    result = service.assess(store, actors["clinician"], sprain)
+    assert {"spo2", "pain"} <= set(result.missing)
     assert all(v >= 0 for v in result.missing.values())
     assert result.assessment_id is None  # no patient: shown, not stored
 
 
 def test_a_child_gets_a_warning_that_the_model_is_for_adults(store: Store, actors: dict[str, Actor]) -> None:
-    result = service.assess(store, actors["clinician"], TriageInputs(age=6, chief_complaint="fever"))
+    child = TriageInputs(age=6, chief_complaint="fever", heart_rate=120, respiratory_rate=24, temperature_c=38.5)
+    result = service.assess(store, actors["clinician"], child)
     assert any("adults" in w for w in result.warnings)
 
 
 def test_implausible_values_stop_the_assessment(store: Store, actors: dict[str, Actor]) -> None:
     with pytest.raises(ImplausibleInputs) as caught:
-        service.assess(store, actors["clinician"], TriageInputs(heart_rate=0, temperature_c=98.6))
+        service.assess(store, actors["clinician"], TriageInputs(heart_rate=300, temperature_c=98.6))
     by_field = {i.field: i for i in caught.value.issues}
     assert by_field["temperature_c"].converted == 37.0
     assert by_field["heart_rate"].converted is None
@@ -128,19 +167,31 @@ def test_the_queue_puts_urgent_then_longest_waiting_first(
     other = patients.register_patient(
         store, actors["clinician"], given_name="Bo", family_name="Kim", sex="male", birth_date=date(1980, 1, 1)
     ).id
+    gone = patients.register_patient(
+        store, actors["clinician"], given_name="Cy", family_name="Park", sex="male", birth_date=date(1970, 1, 1)
+    ).id
     now = utcnow()
     with store.transaction() as db:
         for pid, minutes, acuity in ((patient_id, 20, 4), (other, 90, 4)):
             db.add(
                 Encounter(patient_id=pid, kind="emergency", started_at=now - timedelta(minutes=minutes), acuity=acuity)
             )
-        db.add(Encounter(patient_id=other, kind="emergency", started_at=now - timedelta(days=3), acuity=1))
+        # visits that ended (admitted, discharged) are not in the queue, however recent
+        ended = now - timedelta(minutes=5)
+        db.add(
+            Encounter(patient_id=other, kind="emergency", started_at=now - timedelta(days=3), ended_at=ended, acuity=1)
+        )
+        db.add(
+            Encounter(patient_id=gone, kind="emergency", started_at=now - timedelta(hours=3), ended_at=ended, acuity=2)
+        )
     entries = service.queue(store, actors["clinician"], now)
     assert [e.patient_id for e in entries] == [other, patient_id]  # same level: longest waiting first
+    assert entries[0].name == "KIM, Bo" and entries[0].mrn and entries[0].age is not None
     assert entries[0].overdue and not entries[1].overdue  # 90 min > 60 min for level 4
-    service.assess(store, actors["clinician"], HYPOXIC, patient_id)
+    service.assess(store, actors["clinician"], HYPOXIC, patient_id, nurse_level=4)
     entries = service.queue(store, actors["clinician"], utcnow())
     assert entries[0].patient_id == patient_id and entries[0].source == "model" and entries[0].level <= 2  # type: ignore[operator]
+    assert entries[0].alert and entries[0].flagged and not entries[1].alert
 
 
 def test_the_form_is_prefilled_from_the_latest_visit(store: Store, actors: dict[str, Actor], patient_id: int) -> None:
@@ -165,3 +216,47 @@ def test_the_form_is_prefilled_from_the_latest_visit(store: Store, actors: dict[
     assert encounter_id is not None
     assert inputs.chief_complaint == "chest pain" and inputs.heart_rate == 104 and inputs.sex == "female"
     assert inputs.transport_mode == "public ambulance" and inputs.age is not None and inputs.age >= 70
+
+
+def test_the_second_reader_flags_the_nurses_level_and_her_decision_is_stored_and_audited(
+    store: Store, actors: dict[str, Actor], patient_id: int
+) -> None:
+    result = service.assess(store, actors["clinician"], HYPOXIC, patient_id, nurse_level=4)
+    reading = result.second_reading
+    assert reading is not None and reading.flagged and reading.nurse_level == 4
+    assert reading.probability > 0.5 and reading.suggested_level == result.level.number
+    assert any("SpO2 below 92" in r for r in reading.reasons)
+    assert result.encounter_id is not None  # a new open visit: the ED queue shows the patient
+    assert result.assessment_id is not None
+    with pytest.raises(ValidationFailed, match="reason"):  # keeping a flagged level needs a reason
+        service.decide(store, actors["clinician"], result.assessment_id, 4)
+    record = service.decide(store, actors["clinician"], result.assessment_id, 2)
+    assert record["decision"] == "changed" and record["nurse_level"] == 4 and record["flagged"]
+    with store.transaction() as db:
+        row = db.get(Assessment, result.assessment_id)
+        assert row is not None and row.output["nurse_level"] == 4 and row.output["second_reading"]["flagged"]
+        assert row.override is not None and row.override["level"] == 2
+        events = [(e.outcome, e.detail) for e in db.scalars(select(AuditEvent)) if e.action == "triage.decide"]
+    assert events[0] == ("failure", "ValidationFailed")  # the refused decision is audited too
+    details = [d for outcome, d in events if outcome == "success"]
+    assert details == [
+        f"assessment {result.assessment_id}: nurse 4, medspeak {result.level.number} flagged, final 2 (changed)"
+    ]
+    entry = next(e for e in service.queue(store, actors["clinician"]) if e.patient_id == patient_id)
+    assert entry.level == 2 and entry.source == "nurse" and not entry.flagged  # decided: no longer flagged
+
+
+def test_a_nurse_level_that_agrees_is_not_flagged_and_confirmed_without_a_reason(
+    store: Store, actors: dict[str, Actor], patient_id: int
+) -> None:
+    result = service.assess(store, actors["clinician"], SPRAIN, patient_id, nurse_level=4)
+    assert result.second_reading is not None and not result.second_reading.flagged
+    assert result.assessment_id is not None
+    assert service.decide(store, actors["clinician"], result.assessment_id, 4)["decision"] == "confirmed"
+    with pytest.raises(ValidationFailed):
+        service.assess(store, actors["clinician"], SPRAIN, patient_id, nurse_level=7)
+
+
+def test_the_patient_is_named_by_name_and_mrn(store: Store, actors: dict[str, Actor], patient_id: int) -> None:
+    label = service.patient_label(store, actors["clinician"], patient_id)
+    assert label.startswith("LIMA, Ana · MRN ") and label.endswith("years") and f" {patient_id} " not in label

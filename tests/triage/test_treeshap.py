@@ -92,7 +92,7 @@ def test_deep_trees_are_refused_and_the_model_falls_back_to_xgboost(engine, monk
     monkeypatch.setattr(triage_model.TreeTable, "build", too_deep)
     model = TriageModel.load()
     assert model.table is None and tabled_model.table is not None
-    features = model.space.transform_one(HYPOXIC)
+    features = model.space.transform([HYPOXIC])
     np.testing.assert_allclose(
         Explainer(model).contributions(features), tabled.contributions(features), rtol=0, atol=1e-5
     )

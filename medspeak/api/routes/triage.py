@@ -1,4 +1,9 @@
-"""``POST /triage``: a KTAS level 1-5 with its reasons, stored when the patient is given."""
+"""``POST /triage``: a KTAS level 1-5 with its reasons, the critical alert and the second reader's flag.
+
+Stored when the patient is given. With ``nurse_level`` (her own level, entered first), the response says
+whether the second reader flags it as a likely under-triage, with the probability and the reasons;
+``POST /triage/{assessment_id}/decision`` records her decision (she confirms her level or changes it).
+"""
 
 from typing import Any, Final, Literal
 
@@ -32,8 +37,14 @@ class TriageIn(BaseModel):
     mental_status: Literal["alert", "verbal", "pain", "unresponsive"] | None = None
     pain: float | None = None
     injury: bool | None = None
+    immunocompromised: bool | None = Field(
+        default=None, description="chemotherapy, transplant, neutropenia, long-term steroids (a safety rule reads it)"
+    )
     patient_id: DbId | None = Field(default=None, description="store the assessment in this patient's record")
     encounter_id: DbId | None = None
+    nurse_level: int | None = Field(
+        default=None, ge=1, le=5, description="the nurse's own level, for the second reader (1 most urgent)"
+    )
 
 
 class FiredRuleOut(BaseModel):
@@ -44,6 +55,43 @@ class FiredRuleOut(BaseModel):
     level: int
     threshold: str
     source: str
+
+
+class AlertOut(BaseModel):
+    """The critical alert, "possible level 1-2", beside the level (never replacing it)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    raised: bool
+    probability: float = Field(description="calibrated P(level 1-2), 0-1")
+    threshold: float
+    reasons: list[str]
+
+
+class SecondReadingOut(BaseModel):
+    """The second reader on the nurse's level: flagged when a more urgent level is likely."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    nurse_level: int
+    flagged: bool
+    probability: float = Field(description="P(a level more urgent than the nurse's), 0-1")
+    threshold: float
+    suggested_level: int
+    reasons: list[str]
+
+
+class DecisionIn(BaseModel):
+    level: int = Field(ge=1, le=5, description="the level the nurse keeps (hers) or changes to")
+    reason: str = Field(default="", max_length=500, description="required when keeping a flagged level")
+
+
+class DecisionOut(BaseModel):
+    level: int
+    model_level: int
+    nurse_level: int | None
+    flagged: bool
+    decision: Literal["confirmed", "changed"]
 
 
 class TriageOut(BaseModel):
@@ -58,8 +106,12 @@ class TriageOut(BaseModel):
     missing: dict[str, float]
     warnings: list[str]
     model_version: str
+    alert: AlertOut
+    second_reading: SecondReadingOut | None
+    points: dict[str, Any] = Field(description="P(level 1-2) in percentage points, input by input")
     assessment_id: int | None
     patient_id: int | None
+    encounter_id: int | None
 
 
 @router.post("/triage")
@@ -85,8 +137,12 @@ async def assess(body: TriageIn, credentials: CredentialsDep) -> TriageOut:
 
 def _assess(body: TriageIn, credentials: Credentials) -> TriageOut:
     actor, store = credentials.actor(), credentials.store
-    inputs = TriageInputs.from_form(body.model_dump(exclude={"patient_id", "encounter_id"}, exclude_none=True))
-    result = triage.assess(store, actor, inputs, patient_id=body.patient_id, encounter_id=body.encounter_id)
+    inputs = TriageInputs.from_form(
+        body.model_dump(exclude={"patient_id", "encounter_id", "nurse_level"}, exclude_none=True)
+    )
+    result = triage.assess(
+        store, actor, inputs, patient_id=body.patient_id, encounter_id=body.encounter_id, nurse_level=body.nurse_level
+    )
     return TriageOut(
         level=result.level.number,
         level_name=result.level.name,
@@ -99,6 +155,19 @@ def _assess(body: TriageIn, credentials: Credentials) -> TriageOut:
         missing=result.missing,
         warnings=result.warnings,
         model_version=result.model_version,
+        alert=AlertOut.model_validate(result.alert),
+        second_reading=None
+        if result.second_reading is None
+        else SecondReadingOut.model_validate(result.second_reading),
+        points=result.points.to_dict(),
         assessment_id=result.assessment_id,
         patient_id=result.patient_id,
+        encounter_id=result.encounter_id,
     )
+
+
+@router.post("/triage/{assessment_id}/decision")
+def decide(body: DecisionIn, credentials: CredentialsDep, assessment_id: DbId) -> DecisionOut:
+    """The nurse's decision after reading the proposal: she confirms her level or changes it (stored, audited)."""
+    record = triage.decide(credentials.store, credentials.actor(), assessment_id, body.level, body.reason)
+    return DecisionOut(**{k: record[k] for k in DecisionOut.model_fields})
