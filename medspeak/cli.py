@@ -259,7 +259,7 @@ def eval_occupancy(mimic: _MimicDir, json_out: _Json = False) -> None:
 def eval_extraction(
     synthea: Annotated[Path | None, typer.Option("--synthea", exists=True, file_okay=False)] = None,
     gold: Annotated[Path | None, typer.Option("--gold", exists=True, dir_okay=False)] = None,
-    reports: Annotated[Path | None, typer.Option("--reports", exists=True, dir_okay=False)] = None,
+    reports: Annotated[Path | None, typer.Option("--reports", exists=True)] = None,
     backend: Annotated[str, typer.Option("--backend")] = "auto",
     limit: Annotated[int | None, typer.Option("--limit")] = None,
     json_out: _Json = False,
