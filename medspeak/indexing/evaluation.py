@@ -230,7 +230,13 @@ def _frequency_code(text: str | None) -> str | None:
     """A frequency as the rules' code (b.i.d. = BID = twice daily); lenient text when unknown."""
     if not text:
         return None
-    return parse_attributes(text).frequency or _lenient(text)
+    attributes = parse_attributes(text)
+    return attributes.frequency or ("PRN" if attributes.as_needed else _lenient(text))
+
+
+def _fact_frequency(fact: Medication) -> str | None:
+    """A medication's frequency code; "PRN" when it is only taken as needed."""
+    return fact.frequency or ("PRN" if fact.as_needed else None)
 
 
 def _route_code(text: str | None) -> str | None:
@@ -400,7 +406,7 @@ def _attribute_pairs(truth: dict[str, Any], fact: Medication) -> list[tuple[str,
     pairs = [
         (_strength_code(truth.get("strength")), _strength_code(fact.strength)),
         (_route_code(truth.get("route")), fact.route),
-        (_frequency_code(truth.get("frequency")), fact.frequency),
+        (_frequency_code(truth.get("frequency")), _fact_frequency(fact)),
         (truth.get("status"), fact.status.value),
     ]
     return [(expected, got) for expected, got in pairs if expected]
@@ -426,7 +432,7 @@ def _score_gold_medications(gold: list[dict[str, Any]], output: ExtractionOutput
         counts.attr_right += sum(expected == got for expected, got in best)
         if wanted := _frequency_code(truth.get("frequency")):
             counts.frequency_total += 1
-            counts.frequency_right += any(fact.frequency == wanted for fact in by_drug[drug])
+            counts.frequency_right += any(_fact_frequency(fact) == wanted for fact in by_drug[drug])
 
 
 def _score_gold_problems(gold: list[dict[str, Any]], output: ExtractionOutput, counts: _Counts) -> None:

@@ -94,6 +94,13 @@ class _Patterns:
 
 
 @cache
+def _french_cue() -> re.Pattern[str]:
+    """French words before a drug name that make a sentence a medication statement ("mis sous Coumadin")."""
+    cues = sorted(load("fr", "medication_patterns")["cues"], key=len, reverse=True)
+    return re.compile(rf"(?<!\w)(?:{'|'.join(re.escape(c) for c in cues)})(?!\w)[^.;]*$", re.IGNORECASE)
+
+
+@cache
 def _patterns() -> _Patterns:
     """Route, frequency and status phrases of every language: notes mix them ("Paracétamol 1 g PO")."""
     routes, frequencies, statuses = {}, {}, {}
@@ -167,7 +174,8 @@ def find_medications(text: str, sections: list[Section]) -> list[Medication]:
         if _ALLERGY_CUE.search(text, s0, start):
             continue  # "allergic to penicillin" names a substance, not a medication taken
         in_list = bool(section and section.name == "medications")
-        cued = in_list or _CUE.search(text, max(s0, start - _MAX_CUE_GAP), start) is not None
+        window = max(s0, start - _MAX_CUE_GAP)
+        cued = in_list or any(cue.search(text, window, start) for cue in (_CUE, _french_cue()))
         fact = _from_name(text, start, end, in_list=cued, limit=s1)
         if fact and fact.status is MedicationStatus.ACTIVE and (m := _patterns().status.search(text, s0, s1)):
             fact.status = MedicationStatus(_patterns().statuses[m.group(0).lower()])  # "X and Y are on hold"

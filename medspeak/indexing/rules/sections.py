@@ -23,7 +23,8 @@ _HEADER = re.compile(r"^[ \t]*(?:#{1,3}[ \t]*)?(?P<title>[^\n:#]{2,80}?)[ \t\u00
 _UPPER = "A-ZÀ-ÖØ-ÞŒ"  # capitals, accented ones too: "MÉDICAMENTS ACTUELS :", "ÉVALUATION ET PLAN :"
 _SPACE = " \t\u00a0\u202f"  # French puts a no-break space before a colon: "ALLERGIES\u00a0:"
 _INLINE = re.compile(
-    rf"(?:(?<=[.,;])|(?<=[.,;][{_SPACE}])|(?<=[.,;][{_SPACE}]{{2}}))(?P<title>[{_UPPER}][\w /&'’()-]{{1,60}}?)[{_SPACE}]*:"
+    rf"(?:(?<=[.,;])|(?<=[.,;][{_SPACE}])|(?<=[.,;][{_SPACE}]{{2}}))"
+    rf"(?P<title>[{_UPPER}][\w /&'’()-]{{1,60}}?)[{_SPACE}]*:"
 )
 # "...,HOME MEDICATIONS,1.  Aspirin": a known upper-case title without its colon
 _INLINE_BARE = re.compile(rf"(?:^|(?<=[.,;])|(?<=[.,;] )|(?<=[.,;]  ))(?P<title>[{_UPPER}][{_UPPER} /&'’-]{{2,60}}),")
