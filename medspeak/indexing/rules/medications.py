@@ -33,7 +33,9 @@ _ITEM_SPLIT = re.compile(r"[\n;]")
 _BULLET = re.compile(r"\s*(?:[-*•]|\d+[.)])?\s*")
 _ALLERGY_CUE = re.compile(r"allerg|intoleran", re.IGNORECASE)
 _STOP = re.compile(r"[;!?\n]|\.(?=\s+[A-Z0-9]|\s*,|\s*$)")  # "p.o. b.i.d." and "0.5 mg" do not end a sentence
-_INLINE_SPLIT = re.compile(r"[\n;]|\.(?=\s+[A-Z]|\s*,)|,(?!\s*\d)|\s+and\s+(?=[A-Za-z])|(?<=[.,])\s*(?=\d{1,2}\.\s)")
+_INLINE_SPLIT = re.compile(
+    r"[\n;]|\.(?=\s+[A-Z]|\s*,)|,(?!\s*\d)|\s+(?:and|et|avec)\s+(?=[^\W\d_])|(?<=[.,])\s*(?=\d{1,2}\.\s)"
+)  # "X et Y", "calcium avec vitamine D": two agents (the conventions split combinations written "avec")
 _DIGIT = re.compile(r"\d")
 # words before a drug name that make a sentence a medication statement ("was started on Bactrim")
 _CUE = re.compile(
@@ -70,7 +72,10 @@ _NOT_MEDICATIONS = frozenset(
     " monday mondays tuesday tuesdays wednesday wednesdays thursday thursdays friday fridays saturday saturdays"
     " sunday sundays then day days week weeks month months year years chart prior admission home"
     # French: "Traitement habituel : aucun", "néant", "pas de traitement"
-    " aucun aucune néant rien pas sans traitement traitements habituel patient patiente".split()
+    " aucun aucune néant rien pas sans traitement traitements habituel patient patiente"
+    " lundi lundis mardi mardis mercredi mercredis jeudi jeudis vendredi vendredis samedi samedis dimanche dimanches"
+    " jour jours semaine semaines mois un une deux trois quatre demi demi-comprimé dix onze douze elle il qu'elle qu'il"
+    " doit inclure inclut comprend comprennent".split()
 )
 _NOT_MEDICATION_SECTIONS = {"allergies", "social_history", "family_history"}
 _MAX_TAIL = 120  # characters after the strength where route/frequency are looked for
