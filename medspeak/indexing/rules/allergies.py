@@ -69,6 +69,7 @@ _LEAD = re.compile(
     r"|allergique (?:à|aux?)|allergie (?:à|aux?)|et|ou|la|le|les|l'|à la|au|aux)\s*(?<=\s|')",
     re.IGNORECASE,
 )
+_REACTION_CUE = re.compile(r"\s+(?:resulting in|causing|with|provoque|provoquant|entraînant)\s+")
 _MAX_SUBSTANCE_WORDS = 4  # a longer run of words is prose, not a substance
 
 
@@ -105,7 +106,7 @@ def _items(text: str, start: int, end: int, taken: list[tuple[int, int]]) -> lis
         s0, s1 = m.start("substance"), m.end("substance")
         while lead := _LEAD.match(text, s0, s1):  # "Include IV DYE", "and DEMEROL", "allergic only to X"
             s0 = lead.end()
-        if cut := re.search(r"\s+(?:resulting in|causing|with|provoque|provoquant|entraînant|avec)\s+", text[s0:s1]):  # "tape resulting in severe rash"
+        if cut := _REACTION_CUE.search(text[s0:s1]):  # "tape resulting in severe rash"
             s1 = s0 + cut.start()
         substance = text[s0:s1].strip()
         if (

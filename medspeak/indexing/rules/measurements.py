@@ -86,9 +86,7 @@ def _bp(text: str, start: int, name_end: int) -> list[Vital]:
 
 def _vital(text: str, kind: str, hit: re.Match[str]) -> list[Vital]:
     value_pattern, default_unit, unit_pattern, (low, high) = _VITAL_FORMS[kind]
-    m = re.compile(rf"{_FILLER}(?P<v>{value_pattern})\s*(?P<u>{unit_pattern})?", re.IGNORECASE).match(
-        text, hit.end()
-    )
+    m = re.compile(rf"{_FILLER}(?P<v>{value_pattern})\s*(?P<u>{unit_pattern})?", re.IGNORECASE).match(text, hit.end())
     if not m or not low <= _number(m.group("v")) <= high:
         return []
     unit = default_unit
