@@ -279,16 +279,21 @@ def medications_match(gold_name: str, found_name: str) -> bool:
     return medication_identity(gold_name) == medication_identity(found_name)
 
 
-_STOPWORDS = frozenset("a an the of and or in on with to his her their its any some for at by from".split())
+_STOPWORDS = frozenset(
+    "a an the of and or in on with to his her their its any some for at by from"
+    " de du des d l la le les un une et ou au aux a en sa son ses dans sur".split()  # French
+)
 # a containment match needs more than these words: "pain" alone does not match "chest pain"
 _GENERIC = frozenset(
-    "pain disease problem problems symptom symptoms history left right acute chronic mild severe".split()
+    "pain disease problem problems symptom symptoms history left right acute chronic mild severe"
+    " douleur douleurs mal maux maladie probleme symptome antecedent antecedents gauche droit droite aigu aigue"
+    " chronique leger legere severe".split()
 )
 
 
 def problem_tokens(text: str) -> frozenset[str]:
     """Lower-case content words, punctuation dropped, a final plural "s" removed: what problems match on."""
-    words = re.findall(r"[a-z0-9]+", text.lower().replace("’", "'").replace("'s", ""))
+    words = re.findall(r"[a-z0-9]+", _fold(text).lower().replace("’", "'").replace("'s", "").replace("œ", "oe"))
     return frozenset(
         w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words if w not in _STOPWORDS
     )

@@ -23,6 +23,7 @@ __all__ = [
     "find_drug_names",
     "fold_accents",
     "load",
+    "lookup_words",
     "phrase_pattern",
 ]
 
@@ -232,6 +233,19 @@ def longest_phrases(
             i = best[0] + 1
 
 
+def lookup_words(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, word) of ``text``'s words, lower case and unaccented, a French elided article or pronoun
+    left out ("d'héparine" → "heparine" at the "h"), for lexicon lookups."""
+    folded = fold_accents(text)
+    words = []
+    for m in _WORD.finditer(folded):
+        start = m.start()
+        if elision := _ELISION.match(folded, start, m.end()):  # "d'heparine", "l'allopurinol"
+            start = elision.end()
+        words.append((start, m.end(), folded[start : m.end()].lower()))
+    return words
+
+
 def find_drug_names(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int, str]]:
     """Drug names in ``text[start:end]`` as (start, end, ingredient), longest name first at each word.
 
@@ -247,12 +261,7 @@ def find_drug_names(text: str, start: int = 0, end: int | None = None) -> list[t
 def _drug_names_in(text: str) -> tuple[tuple[int, int, str], ...]:
     lexicon = drug_lexicon()
     folded = fold_accents(text)
-    words = []
-    for m in _WORD.finditer(folded):
-        start = m.start()
-        if elision := _ELISION.match(folded, start, m.end()):  # "d'heparine", "l'allopurinol"
-            start = elision.end()
-        words.append((start, m.end(), folded[start : m.end()].lower()))
+    words = lookup_words(text)
     found: list[tuple[int, int, str]] = []
     for _, s0, e0, phrase in longest_phrases(words, lexicon, _prefixes()):
         if phrase:
