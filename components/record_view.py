@@ -98,6 +98,9 @@ def _problems(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
     if rec.family_history:
         st.markdown("**Family history**")
         _problem_lines(rec.family_history, items, "family")
+    if rec.findings:
+        st.markdown("**Examination findings** (found or denied on examination: not the problem list)")
+        _problem_lines(rec.findings, items, "finding")
 
 
 def _allergies(rec: PatientRecord, items: dict[str, list[Source]]) -> None:

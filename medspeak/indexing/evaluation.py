@@ -29,7 +29,7 @@ from typing import Any
 from medspeak.indexing.extract import ExtractionOutput, extract_facts
 from medspeak.indexing.rules.lexicon import drug_names, find_drug_names
 from medspeak.indexing.rules.medications import parse_attributes, parse_components
-from medspeak.indexing.schema import Allergy, Assertion, Medication, Problem, Vital
+from medspeak.indexing.schema import Allergy, Assertion, Finding, Medication, Problem, Vital
 
 __all__ = [
     "METRIC_KEYS",
@@ -350,7 +350,11 @@ def read_gold(gold: Path, reports: Path | None = None, ids: set[str] | None = No
 
 
 def evaluate_gold(
-    gold: Path, reports: Path | None = None, backend: str | None = None, ids: set[str] | None = None
+    gold: Path,
+    reports: Path | None = None,
+    backend: str | None = None,
+    ids: set[str] | None = None,
+    findings: bool = True,
 ) -> dict[str, Any]:
     """Extraction scored against hand-annotated reports (JSON lines, the issue's ``--gold`` format).
 
@@ -361,6 +365,8 @@ def evaluate_gold(
     daily —, status), on the mention that agrees best with the gold.
     Problems: distinct texts per report (first mention kept), matched one to one in text order with
     ``problems_match``; assertion accuracy is over matched problems.
+    Examination findings count as problems (the annotation conventions); ``findings=False`` scores the
+    problem list alone, for gold annotated before findings were in scope.
     ``ids`` restricts the evaluation to those records (a held-out part, say). Lexicons are loaded
     before the clock starts, so ``notes_per_s`` is the steady throughput.
     """
@@ -375,7 +381,7 @@ def evaluate_gold(
         notes += 1
         _count_grounding(output, meds)
         _score_gold_medications(record.get("medications", []), output, meds)
-        _score_gold_problems(record.get("problems", []), output, problems)
+        _score_gold_problems(record.get("problems", []), output, problems, findings)
         _score_gold_vitals(record.get("vitals", []), output, vitals)
         nkda_right += any(isinstance(f, Allergy) and f.nkda for f in output.facts) == bool(record.get("nkda"))
     return _report(notes, seconds, meds, problems, vitals, nkda_right)
@@ -440,10 +446,13 @@ def _score_gold_medications(gold: list[dict[str, Any]], output: ExtractionOutput
             counts.frequency_right += any(_fact_frequency(fact) == wanted for fact in by_drug[drug])
 
 
-def _score_gold_problems(gold: list[dict[str, Any]], output: ExtractionOutput, counts: _Counts) -> None:
-    found: dict[frozenset[str], Problem] = {}
+def _score_gold_problems(
+    gold: list[dict[str, Any]], output: ExtractionOutput, counts: _Counts, findings: bool = True
+) -> None:
+    kinds = (Problem, Finding) if findings else (Problem,)
+    found: dict[frozenset[str], Problem | Finding] = {}
     for fact in sorted(
-        (f for f in output.facts if isinstance(f, Problem)), key=lambda f: f.evidence.start if f.evidence else 0
+        (f for f in output.facts if isinstance(f, kinds)), key=lambda f: f.evidence.start if f.evidence else 0
     ):
         found.setdefault(problem_tokens(fact.text), fact)
     unmatched = list(found.values())
@@ -477,6 +486,8 @@ def eval_extraction_command(
     backend: str,
     json_out: bool,
     limit: int | None = None,
+    ids: set[str] | None = None,
+    findings: bool = True,
 ) -> str:
     """What ``medspeak eval extraction`` prints: one JSON object (``json_out``) or one ``key: value`` a line.
 
@@ -489,7 +500,7 @@ def eval_extraction_command(
     if synthea is not None:
         result = evaluate_synthea(synthea, limit=limit, backend=chosen)
     elif gold is not None:
-        result = evaluate_gold(gold, reports, backend=chosen)
+        result = evaluate_gold(gold, reports, backend=chosen, ids=ids, findings=findings)
     else:  # unreachable after the check above; keeps the types narrow without an assert
         raise ValueError("Give exactly one of --synthea DIR and --gold FILE.jsonl.")
     if json_out:

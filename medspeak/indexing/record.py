@@ -221,6 +221,7 @@ class PatientRecord:
     problems: list[ProblemLine] = field(default_factory=list)
     refuted: list[ProblemLine] = field(default_factory=list)
     family_history: list[ProblemLine] = field(default_factory=list)
+    findings: list[ProblemLine] = field(default_factory=list)  # examination findings, found or denied
     allergies: list[AllergyLine] = field(default_factory=list)
     nkda: list[Source] = field(default_factory=list)  # statements of no known drug allergy
     timeline: list[TimelinePoint] = field(default_factory=list)
@@ -275,6 +276,9 @@ def merge_facts(facts: Iterable[RecordFact], patient: PatientIdentity | None = N
         group.sort(key=lambda f: (f.source.date, f.source.fact_id))
     record.medications = _medications(by_category["medication"])
     _problems(by_category["problem"], record)
+    exam = PatientRecord()  # findings merge like problems, and are listed apart from them
+    _problems(by_category["finding"], exam)
+    record.findings = sorted(exam.problems + exam.refuted, key=lambda p: p.text.lower())
     _allergies(by_category["allergy"], record)
     record.timeline = [p for f in by_category["vital"] + by_category["lab"] if (p := _point(f)) is not None]
     record.timeline.sort(key=lambda p: (p.date, p.kind, p.name))

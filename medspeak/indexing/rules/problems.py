@@ -18,7 +18,7 @@ from medspeak.indexing.rules.lexicon import (
     word_prefixes,
 )
 from medspeak.indexing.rules.sections import Section, section_at
-from medspeak.indexing.schema import Evidence, Problem
+from medspeak.indexing.schema import Evidence, Finding, Problem
 
 __all__ = ["PROCEDURE_WORDS", "find_problems", "problem_terms"]
 
@@ -102,6 +102,14 @@ _SKIP_SECTIONS = {
     # the reason for the visit is the encounter's chief complaint, not a problem-list entry
     "chief_complaint",
 }
+
+
+FINDING_SECTIONS = frozenset({"exam"})  # what the examiner found: findings, positive and negated ("No JVD")
+
+
+def _skipped(language: str) -> frozenset[str]:
+    """Sections whose words are no problems (the exam is read for findings)."""
+    return frozenset(_SKIP_SECTIONS - FINDING_SECTIONS)
 
 
 @cache
@@ -202,8 +210,8 @@ def problem_terms(language: str) -> frozenset[str]:
     return frozenset(t.lower() for t in load(language, "problems")["terms"])
 
 
-def find_problems(text: str, language: str, sections: list[Section]) -> list[Problem]:
-    """Problem facts, longest span first where candidates overlap."""
+def find_problems(text: str, language: str, sections: list[Section]) -> list[Problem | Finding]:
+    """Problem facts, longest span first where candidates overlap; in the examination, findings."""
     triggers, tagged, not_problems, list_sections = _rules(language)
     spans: list[tuple[int, int, float]] = []  # (start, end, confidence)
     if tagged:
@@ -215,7 +223,7 @@ def find_problems(text: str, language: str, sections: list[Section]) -> list[Pro
         section = section_at(sections, m.start())
         # "history of" inside "HISTORY OF PRESENT ILLNESS:" is a title; "Diagnosis:" as a whole header lists
         inside_title = any(a <= m.start() < b and m.end() < b - 1 for a, b in headers)
-        if inside_title or (section and section.name in _SKIP_SECTIONS):
+        if inside_title or (section and section.name in _skipped(language)):
             continue
         spans += _list_items(text, m.end(), not_problems, language)
     terms = [(s0, e0, 0.8) for s0, e0 in _term_spans(text, language)]
@@ -342,9 +350,9 @@ def _non_overlapping(spans: list[tuple[int, int, float]]) -> list[tuple[int, int
 
 def _to_facts(
     text: str, language: str, sections: list[Section], spans: list[tuple[int, int, float]], not_problems: set[str]
-) -> list[Problem]:
+) -> list[Problem | Finding]:
     context = context_for(language)
-    facts = []
+    facts: list[Problem | Finding] = []
     for start, end, confidence in spans:
         section = section_at(sections, start)
         name = section.name if section else None
@@ -353,10 +361,11 @@ def _to_facts(
         listed = name in _rules(language)[3]
         if _NOT_A_CONDITION.match(text, end):
             continue  # "depression screening", "influenza vaccine": a procedure named after a problem
-        if name in _SKIP_SECTIONS or "allerg" in text[line_start:start].lower() or phrase.lower() in not_problems:
+        if name in _skipped(language) or "allerg" in text[line_start:start].lower() or phrase.lower() in not_problems:
             continue
+        kind = Finding if name in FINDING_SECTIONS else Problem
         facts.append(
-            Problem(
+            kind(
                 label=phrase,
                 text=phrase,
                 section=name,
