@@ -101,7 +101,9 @@ class _Patterns:
 @cache
 def _french_cue() -> re.Pattern[str]:
     """French words before a drug name that make a sentence a medication statement ("mis sous Coumadin")."""
-    cues = sorted(load("fr", "medication_patterns")["cues"], key=len, reverse=True)
+    cues = sorted(load("fr", "medication_patterns").get("cues", ()), key=len, reverse=True)
+    if not cues:
+        return re.compile(r"(?!x)x")  # matches nothing
     return re.compile(rf"(?<!\w)(?:{'|'.join(re.escape(c) for c in cues)})(?!\w)[^.;]*$", re.IGNORECASE)
 
 

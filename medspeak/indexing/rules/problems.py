@@ -165,8 +165,8 @@ def _term_spans(text: str, language: str) -> list[tuple[int, int]]:
 @cache
 def _heads() -> tuple[frozenset[str], frozenset[str]]:
     data = load("fr", "problems")
-    return frozenset(fold_accents(h) for h in data["heads"]), frozenset(
-        fold_accents(h) for h in data["bare_heads_not_problems"]
+    return frozenset(fold_accents(h) for h in data.get("heads", ())), frozenset(
+        fold_accents(h) for h in data.get("bare_heads_not_problems", ())
     )
 
 
