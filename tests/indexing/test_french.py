@@ -207,3 +207,8 @@ def test_rules_meet_the_french_targets_on_the_held_out_reports() -> None:
     assert scores["problem_f1"] >= 0.70 and scores["assertion_lenient_accuracy"] >= 0.90, scores
     assert scores["assertion_accuracy"] >= 0.80 and scores["vital_f1"] >= 0.90, scores
     assert scores["nkda_accuracy"] == 1.0 and scores["grounded_rate"] == 1.0, scores
+
+
+def test_a_brand_keeps_its_suffix_and_a_cue_after_the_name_counts() -> None:
+    facts = extract_facts("He takes Bactrim DS twice daily. Plavix was started.", language="en", backend="rules")
+    assert [f.name for f in facts.facts if isinstance(f, Medication)] == ["Bactrim DS", "Plavix"]

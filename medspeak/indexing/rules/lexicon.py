@@ -91,6 +91,10 @@ def phrase_pattern(phrases: list[str] | tuple[str, ...]) -> re.Pattern[str]:
 _PACKAGED = "drug_ner_dictionary.pkl.bz2"
 _WORD = re.compile(r"\w[\w'’]*(?:[-+]\w[\w'’]*)*")
 _MAX_DRUG_WORDS = 5
+# a release or strength suffix written in capitals after a brand: part of the product's name ("Bactrim DS")
+_BRAND_SUFFIX = re.compile(
+    r"[ \u00a0](?:DS|AC|XL|XR|SR|ER|CR|CD|LA|LP|HCT|ODT|EC|SA|D|Plus|Forte|double dosage)(?![\w/-])"
+)
 _ELISION = re.compile(r"(?:[dlnsjmc]|qu)['’](?=\w)", re.IGNORECASE)  # French elided article or pronoun
 
 
@@ -265,7 +269,8 @@ def _drug_names_in(text: str) -> tuple[tuple[int, int, str], ...]:
     found: list[tuple[int, int, str]] = []
     for _, s0, e0, phrase in longest_phrases(words, lexicon, _prefixes()):
         if phrase:
-            found.append((s0, e0, lexicon[phrase]))
+            suffix = _BRAND_SUFFIX.match(text, e0)  # "Bactrim DS", "Pepcid AC": the product's whole name
+            found.append((s0, suffix.end() if suffix else e0, lexicon[phrase]))
             continue
         head = re.split(r"[-+]", folded[s0:e0].lower(), maxsplit=1)[0]
         if len(head) < e0 - s0 and head in lexicon:

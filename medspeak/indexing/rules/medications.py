@@ -47,6 +47,14 @@ _CUE = re.compile(
     re.IGNORECASE,
 )
 _MAX_CUE_GAP = 60
+# a cue after the drug name, in the same clause: "Plavix was started", "l'héparine a été poursuivie"
+_CUE_AFTER = re.compile(
+    r"\s+(?:(?:was|were|is|has been|had been|will be)\s+(?:started|restarted|given|continued|increased|decreased"
+    r"|discontinued|stopped|held|prescribed|added|resumed|administered|initiated|changed|tapered)"
+    r"|(?:a été|ont été|était|sera|est)\s+(?:commencée?|débutée?|introduite?|poursuivie?|arrêtée?|suspendue?"
+    r"|augmentée?|diminuée?|administrée?|prescrite?|reprise?|instaurée?|majorée?|relayée?))\b",
+    re.IGNORECASE,
+)
 _TRAILING = re.compile(r"(?:\s+(?:to|of|at|from|by|is|was|dose|dosage|increased|decreased|reduced|changed))+$", re.I)
 _PRESCRIBED = re.compile(r"prescri|new medications|medications started", re.IGNORECASE)
 _NUMBER_WORDS = {
@@ -183,6 +191,7 @@ def find_medications(text: str, sections: list[Section]) -> list[Medication]:
         in_list = bool(section and section.name == "medications")
         window = max(s0, start - _MAX_CUE_GAP)
         cued = in_list or any(cue.search(text, window, start) for cue in (_CUE, _french_cue()))
+        cued = cued or _CUE_AFTER.match(text, end) is not None  # "Plavix was started", "Coumadin a été arrêté"
         fact = _from_name(text, start, end, in_list=cued, limit=s1)
         if fact and fact.status is MedicationStatus.ACTIVE and (m := _patterns().status.search(text, s0, s1)):
             fact.status = MedicationStatus(_patterns().statuses[m.group(0).lower()])  # "X and Y are on hold"
