@@ -212,3 +212,20 @@ def test_rules_meet_the_french_targets_on_the_held_out_reports() -> None:
 def test_a_brand_keeps_its_suffix_and_a_cue_after_the_name_counts() -> None:
     facts = extract_facts("He takes Bactrim DS twice daily. Plavix was started.", language="en", backend="rules")
     assert [f.name for f in facts.facts if isinstance(f, Medication)] == ["Bactrim DS", "Plavix"]
+
+
+_EN_GOLD = _GOLD_DIR / "mtsamples_en_gold.jsonl"
+_EN_REPORTS = _REPORTS.parents[1] / "mtsamples" / "mtsamples.csv"
+
+
+@pytest.mark.skipif(not _EN_REPORTS.is_file(), reason="shared MTSamples reports not present")
+def test_every_english_gold_string_is_verbatim_in_its_report() -> None:
+    split = json.loads((_GOLD_DIR / "split_en.json").read_text(encoding="utf-8"))
+    records = read_gold(_EN_GOLD, _EN_REPORTS)
+    assert {r["id"] for r in records} == set(split["holdout"]) and len(records) >= 10
+    for record in records:
+        text = record["text"]
+        strings = [m[k] for m in record["medications"] for k in ("name", "strength", "route", "frequency", "evidence")]
+        strings += [p["text"] for p in record["problems"]] + [a["substance"] for a in record["allergies"]]
+        strings += [v["value"] for v in record["vitals"]] + [v["unit"] for v in record["vitals"]]
+        assert all(s is None or s in text for s in strings), record["id"]
