@@ -278,6 +278,67 @@ def eds_side_by_side(reports: Path) -> dict[str, Any]:
     return out
 
 
+_DUMP_SNIPPET = """
+import json, sys
+from pathlib import Path
+from medspeak.indexing import extract_facts
+texts = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
+out = {key: extract_facts(text, backend="rules").model_dump_json() for key, text in texts.items()}
+Path(sys.argv[2]).write_text(json.dumps(out), encoding="utf-8")
+"""
+
+
+def before_and_after(previous: Path, golds: dict[str, tuple[Path, Path, Path]]) -> dict[str, Any]:
+    """Held-out scores of the extractor before issue 14 (run in its own process from ``previous``) and now,
+    both scored by today's scorer on the same texts."""
+    from medspeak.indexing import extract_facts
+    from medspeak.indexing.evaluation import (
+        _count_grounding,
+        _Counts,
+        _report,
+        _score_gold_medications,
+        _score_gold_problems,
+        _score_gold_vitals,
+        read_gold,
+    )
+    from medspeak.indexing.extract import ExtractionOutput
+    from medspeak.indexing.schema import Allergy
+
+    out: dict[str, Any] = {}
+    for name, (gold, reports, split) in golds.items():
+        records = read_gold(gold, reports, set(json.loads(split.read_text(encoding="utf-8"))["holdout"]))
+        with tempfile.TemporaryDirectory() as tmp:  # report texts never go into the repository
+            texts, dumped = Path(tmp) / "texts.json", Path(tmp) / "facts.json"
+            texts.write_text(json.dumps({r["id"]: r["text"] for r in records}), encoding="utf-8")
+            env = {**os.environ, "PYTHONPATH": str(previous), "MEDSPEAK_LLM_BACKEND": "rules"}
+            subprocess.run(  # noqa: S603  # our own interpreter and snippet
+                [sys.executable, "-c", _DUMP_SNIPPET, str(texts), str(dumped)],
+                env=env,
+                cwd=previous,  # "python -c" puts the working directory first on sys.path: the old tree's
+                check=True,
+                capture_output=True,
+            )
+            before = json.loads(dumped.read_text(encoding="utf-8"))
+        rows = {}
+        for label in ("before issue 14", "now"):
+            meds, problems, vitals, nkda = _Counts(), _Counts(), _Counts(), 0
+            for record in records:
+                output = (
+                    ExtractionOutput.model_validate_json(before[record["id"]])
+                    if label == "before issue 14"
+                    else extract_facts(record["text"], backend="rules")
+                )
+                _count_grounding(output, meds)
+                _score_gold_medications(record["medications"], output, meds)
+                _score_gold_problems(record["problems"], output, problems)
+                _score_gold_vitals(record["vitals"], output, vitals)
+                nkda += any(isinstance(f, Allergy) and f.nkda for f in output.facts) == record["nkda"]
+            report = _report(len(records), 1.0, meds, problems, vitals, nkda)
+            rows[label] = {k: v for k, v in report.items() if k != "notes_per_s"}
+        out[name] = rows
+    return out
+
+
 _SPEED_SNIPPET = """
 import json, sys, time
 from pathlib import Path
@@ -311,7 +372,12 @@ def _speed(fr_reports: Path, en_reports: Path, n: int, previous: Path | None, tm
     for label, tree in trees.items():
         env = {**os.environ, "PYTHONPATH": str(tree), "MEDSPEAK_LLM_BACKEND": "rules"}
         done = subprocess.run(  # noqa: S603  # our own interpreter and snippet
-            [sys.executable, "-c", _SPEED_SNIPPET, str(batch)], env=env, capture_output=True, text=True, check=True
+            [sys.executable, "-c", _SPEED_SNIPPET, str(batch)],
+            env=env,
+            cwd=tree,  # "python -c" puts the working directory first on sys.path
+            capture_output=True,
+            text=True,
+            check=True,
         )
         out[label] = json.loads(done.stdout.strip().splitlines()[-1])
     return out
@@ -327,7 +393,16 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100, help="English reports for the speed run")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    golds = {
+        "French": (_GOLD, args.fr_reports, _SPLIT),
+        "English (conventions)": (
+            _GOLD.with_name("mtsamples_en_gold.jsonl"),
+            args.en_reports,
+            _SPLIT.with_name("split_en.json"),
+        ),
+    }
     results = {
+        "before_and_after": before_and_after(args.previous, golds) if args.previous else None,
         "ablation": ablation(args.fr_reports, args.base),
         "eds_nlp": eds_side_by_side(args.fr_reports),
         "speed_notes_per_s": speed(args.fr_reports, args.en_reports, args.n, args.previous),
