@@ -18,7 +18,7 @@ from medspeak.indexing.rules.lexicon import (
     word_prefixes,
 )
 from medspeak.indexing.rules.sections import Section, section_at
-from medspeak.indexing.schema import Evidence, Finding, Problem
+from medspeak.indexing.schema import Assertion, Evidence, Finding, Problem
 
 __all__ = ["PROCEDURE_WORDS", "find_problems", "problem_terms"]
 
@@ -41,7 +41,7 @@ _CODE = re.compile(r"\s*\((?:[\d.]+|[A-Z]\d[\d.]*)\)\s*$")  # "(615.9)": an ICD 
 _PROCEDURE = re.compile(
     r"(?:ectomy|ectomies|otomy|otomies|ostomy|plasty|scopy|pexy|rrhaphy|repair|replacement|replacements|surgery|surgeries"
     r"|dilatation|dilation|removal|placement|fixation|biopsy|biopsies|graft|bypass|cabg|turp|transplant|injection|stent"
-    r"|tubes|delivery|section|i&d|d & c|d&c"
+    r"|tubes|delivery|section|i&d|d & c|d&c|césarienne|césariennes"
     r"|ectomie|ectomies|tomie|tomies|stomie|plastie|scopie|pexie|prothèse|greffe|pontage)\b",
     re.IGNORECASE,
 )
@@ -73,7 +73,8 @@ _FR_LEAD_IN = re.compile(
 _FR_NOT_FIRST = frozenset(
     "il elle ils elles on nous je vous ce cette ces cet qui que qu est sont était a ont avait été patient patiente"
     " selon dans pour par avec sans après avant depuis pendant lors chez aujourd hier actuellement récemment"
-    " maintenant y en se sa son ses le la les un une statut état à au aux".split()
+    " maintenant y en se sa son ses le la les un une statut état à au aux sous secondaire secondaires bon bonne bons"
+    " bonnes".split()
 )
 _FR_VERBS = frozenset(
     "est sont était étaient a ont avait avaient été sera serait fait montre montré montrait révélé révèle noté notée"
@@ -153,13 +154,21 @@ def _term_spans(text: str, language: str) -> list[tuple[int, int]]:
         return spans
     heads, bare = _heads()
     extended = []
+    acronyms = _acronyms()
     for s0, e0 in spans:
+        if fold_accents(text[s0:e0].lower()) in acronyms and not text[s0:e0].isupper():
+            continue  # "ait" is a verb, "AIT" a transient ischaemic attack
         words = fold_accents(text[s0:e0].lower()).split()
         if any(w in heads for w in words):
             e0 = _complements_end(text, e0)
         if fold_accents(text[s0:e0].lower()) not in bare:
             extended.append((s0, e0))
     return extended
+
+
+@cache
+def _acronyms() -> frozenset[str]:
+    return frozenset(fold_accents(a.lower()) for a in load("fr", "problems").get("acronyms", ()))
 
 
 @cache
@@ -176,9 +185,10 @@ _FR_PREPOSITION = (
 )
 _FR_COMPLEMENT = re.compile(rf"[ \u00a0]+(?:(?P<prep>{_FR_PREPOSITION})[ \u00a0]*)?(?P<word>[^\W\d_][\w'’-]*)", re.I)
 _FR_STAGE = re.compile(r"[ \u00a0]+(?:[IVX]+[A-Ca-c]?|\d{1,2}[A-Ca-c]?)(?![\w])")
-_FR_STOP = frozenset(
-    "et ou mais qui que qu dont depuis pendant après avant lors chez pour par avec sans comme car est sont était"
-    " étaient a ont avait avaient il elle ils elles on nous je ce cette cet ces le la les un une secondaire"
+_FR_STOP = frozenset(  # compared unaccented, as the words are
+    fold_accents(w)
+    for w in "et ou mais qui que qu dont depuis pendant après avant lors chez pour par avec sans comme car est sont"
+    " était étaient a ont avait avaient il elle ils elles on nous je ce cette cet ces le la les un une secondaire"
     " secondaires compatible compatibles probablement notée noté notés notées associée associé associés mesurant"
     " selon ainsi aussi également toujours encore actuellement maintenant aujourd hier récemment ni non pas plus"
     " très assez peu bien tout toute tous toutes sinon alors puis lorsque quand si sous vers jusqu entre contre"
@@ -363,13 +373,16 @@ def _to_facts(
             continue  # "depression screening", "influenza vaccine": a procedure named after a problem
         if name in _skipped(language) or "allerg" in text[line_start:start].lower() or phrase.lower() in not_problems:
             continue
+        assertion = context.assertion(text, start, end, name, _item_bounds(text, start, end) if listed else None)
+        if name == "family_history" and assertion is Assertion.ABSENT:
+            continue  # "no family history of cancer": a negated family history is not annotated (the conventions)
         kind = Finding if name in FINDING_SECTIONS else Problem
         facts.append(
             kind(
                 label=phrase,
                 text=phrase,
                 section=name,
-                assertion=context.assertion(text, start, end, name, _item_bounds(text, start, end) if listed else None),
+                assertion=assertion,
                 evidence=Evidence(start=start, end=end, text=phrase),
                 confidence=confidence,
             )
