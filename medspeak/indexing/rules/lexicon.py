@@ -237,9 +237,10 @@ def longest_phrases(
             i = best[0] + 1
 
 
+@lru_cache(maxsize=16)  # the drug and problem lookups of one document share it
 def lookup_words(text: str) -> list[tuple[int, int, str]]:
     """(start, end, word) of ``text``'s words, lower case and unaccented, a French elided article or pronoun
-    left out ("d'héparine" → "heparine" at the "h"), for lexicon lookups."""
+    left out ("d'héparine" → "heparine" at the "h"), for lexicon lookups (treat as read-only)."""
     folded = fold_accents(text)
     words = []
     for m in _WORD.finditer(folded):

@@ -53,6 +53,18 @@ def _names(language: str, kind: str) -> tuple[dict[str, str], re.Pattern[str]]:
     return table, phrase_pattern(list(table))
 
 
+@cache
+def _bp_tail() -> re.Pattern[str]:
+    return re.compile(_FILLER + _BP.pattern, re.IGNORECASE)
+
+
+@cache
+def _vital_tail(kind: str) -> re.Pattern[str]:
+    """What follows a vital's name: filler words, the value and its unit (compiled once a kind)."""
+    value_pattern, _, unit_pattern, _ = _VITAL_FORMS[kind]
+    return re.compile(rf"{_FILLER}(?P<v>{value_pattern})\s*(?P<u>{unit_pattern})?", re.IGNORECASE)
+
+
 def _number(text: str) -> float:
     return float(text.replace(",", "."))
 
@@ -68,7 +80,7 @@ def find_vitals(text: str, language: str) -> list[Vital]:
 
 
 def _bp(text: str, start: int, name_end: int) -> list[Vital]:
-    m = re.compile(_FILLER + _BP.pattern, re.IGNORECASE).match(text, name_end)
+    m = _bp_tail().match(text, name_end)
     if not m or not (50 <= int(m.group("s")) <= 260 and 20 <= int(m.group("d")) <= 160):
         return []
     evidence = Evidence(start=start, end=m.end(), text=text[start : m.end()])
@@ -86,7 +98,7 @@ def _bp(text: str, start: int, name_end: int) -> list[Vital]:
 
 def _vital(text: str, kind: str, hit: re.Match[str]) -> list[Vital]:
     value_pattern, default_unit, unit_pattern, (low, high) = _VITAL_FORMS[kind]
-    m = re.compile(rf"{_FILLER}(?P<v>{value_pattern})\s*(?P<u>{unit_pattern})?", re.IGNORECASE).match(text, hit.end())
+    m = _vital_tail(kind).match(text, hit.end())
     if not m or not low <= _number(m.group("v")) <= high:
         return []
     unit = default_unit
