@@ -153,7 +153,7 @@ def _gold_scores(extractor: Any, reports: Path) -> dict[str, Any]:
             seconds += time.perf_counter() - started
             _count_grounding(output, meds)
             _score_gold_medications(record["medications"], output, meds)
-            _score_gold_problems(record["problems"], output, problems)
+            _score_gold_problems(record["problems"], output, problems, findings=False)  # gold without findings
         scores[part] = _report(len(records), seconds, meds, problems)
     return scores
 

@@ -38,6 +38,7 @@ class Evidence(Protocol):
 _CATEGORIES = {
     "medication": "Medications",
     "problem": "Problems",
+    "finding": "Findings",
     "vital": "Vitals",
     "lab": "Labs",
     "allergy": "Allergies",
@@ -55,6 +56,7 @@ _CATEGORIES = {
 _COLOURS = {
     "medication": "blue",
     "problem": "orange",
+    "finding": "orange",
     "vital": "green",
     "lab": "violet",
     "allergy": "red",

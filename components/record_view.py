@@ -77,7 +77,8 @@ def _medications(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
             med.sources,
             " ".join(p for p in (med.name, med.strength) if p),
             f"record.med.{med.ingredient}",
-            f"{badge}{changed} {' '.join(p for p in (med.route, med.frequency) if p)}",
+            f"{badge}{changed} {' '.join(p for p in (med.route, med.frequency) if p)}"
+            + (f" :blue-badge[ATC {med.atc}]" if med.atc else ""),
         )
 
 
@@ -85,6 +86,8 @@ def _problem_lines(lines: list[ProblemLine], items: dict[str, list[Source]], kin
     for n, line in enumerate(lines):
         status = _VERIFICATION.get(line.verification, line.verification) + (" (history)" if line.historical else "")
         note = status if kind != "refuted" else f":gray-badge[{status}]"
+        if line.code:  # the official code beside the words, only where the match was confident
+            note += f" :blue-badge[{'ICD-10-CM' if line.code[0].endswith('-cm') else 'CIM-10'} {line.code[1]}]"
         _row(items, f"{kind}:{line.text.lower()}", line.sources, line.text, f"record.{kind}.{n}", note)
 
 
@@ -98,6 +101,9 @@ def _problems(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
     if rec.family_history:
         st.markdown("**Family history**")
         _problem_lines(rec.family_history, items, "family")
+    if rec.findings:
+        st.markdown("**Examination findings** (found or denied on examination: not the problem list)")
+        _problem_lines(rec.findings, items, "finding")
 
 
 def _allergies(rec: PatientRecord, items: dict[str, list[Source]]) -> None:

@@ -259,16 +259,26 @@ def eval_occupancy(mimic: _MimicDir, json_out: _Json = False) -> None:
 def eval_extraction(
     synthea: Annotated[Path | None, typer.Option("--synthea", exists=True, file_okay=False)] = None,
     gold: Annotated[Path | None, typer.Option("--gold", exists=True, dir_okay=False)] = None,
-    reports: Annotated[Path | None, typer.Option("--reports", exists=True, dir_okay=False)] = None,
+    reports: Annotated[Path | None, typer.Option("--reports", exists=True)] = None,
     backend: Annotated[str, typer.Option("--backend")] = "auto",
     limit: Annotated[int | None, typer.Option("--limit")] = None,
+    split: Annotated[
+        Path | None, typer.Option("--split", exists=True, dir_okay=False, help="JSON naming parts of the gold")
+    ] = None,
+    part: Annotated[str, typer.Option("--part", help="Part of --split to score (holdout, development)")] = "holdout",
+    findings: Annotated[
+        bool, typer.Option("--findings/--no-findings", help="Count examination findings with problems")
+    ] = True,
     json_out: _Json = False,
 ) -> None:
     """Evaluate fact extraction on Synthea FHIR notes or hand-annotated gold JSONL."""
+    import json
+
     from medspeak.indexing.evaluation import eval_extraction_command
 
+    ids = set(json.loads(split.read_text(encoding="utf-8"))[part]) if split else None
     try:
-        typer.echo(eval_extraction_command(synthea, gold, reports, backend, json_out, limit))
+        typer.echo(eval_extraction_command(synthea, gold, reports, backend, json_out, limit, ids, findings))
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
 

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from medspeak.errors import MedspeakError
 from medspeak.fhir import codes
+from medspeak.indexing.coding import ATC
 from medspeak.indexing.record import (
     EncounterLine,
     FollowUpLine,
@@ -212,7 +213,8 @@ def _condition(b: _Builder, line: ProblemLine) -> dict[str, Any]:
         "clinicalStatus": _concept(_CONDITION_CLINICAL, clinical),
         "verificationStatus": _concept(_CONDITION_VERIFICATION, line.verification),
         "category": [_concept(_CONDITION_CATEGORY, "problem-list-item", "Problem List Item")],
-        "code": {"text": line.text},
+        "code": ({"coding": [{"system": line.code[0], "code": line.code[1]}]} if line.code else {})
+        | {"text": line.text},
         "subject": b.patient_ref,
         "recordedDate": _iso(line.last_seen),
         "evidence": [{"detail": b.derived(line.sources)}],
@@ -245,7 +247,8 @@ def _medication(b: _Builder, line: MedicationLine) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "MedicationStatement",
         "status": line.status,  # active | stopped
-        "medicationCodeableConcept": {"text": line.ingredient},
+        "medicationCodeableConcept": ({"coding": [{"system": ATC, "code": line.atc}]} if line.atc else {})
+        | {"text": line.ingredient},
         "subject": b.patient_ref,
         "dateAsserted": _iso(line.last_seen),
         "derivedFrom": b.derived(line.sources),

@@ -18,6 +18,7 @@ import csv
 import json
 import re
 import time
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from typing import Any
 from medspeak.indexing.extract import ExtractionOutput, extract_facts
 from medspeak.indexing.rules.lexicon import drug_names, find_drug_names
 from medspeak.indexing.rules.medications import parse_attributes, parse_components
-from medspeak.indexing.schema import Assertion, Medication, Problem
+from medspeak.indexing.schema import Allergy, Assertion, Finding, Medication, Problem, Vital
 
 __all__ = [
     "METRIC_KEYS",
@@ -53,9 +54,16 @@ METRIC_KEYS = (
     "assertion_accuracy",
     "grounded_rate",
     "notes_per_s",
+    "frequency_accuracy",
+    "assertion_lenient_accuracy",
+    "nkda_accuracy",
+    "vital_precision",
+    "vital_recall",
+    "vital_f1",
 )
 _TAG = re.compile(r"\s*\((?:disorder|finding|situation|morphologic abnormality|procedure|person)\)\s*$", re.I)
 _AFFIRMED = {Assertion.PRESENT, Assertion.HISTORICAL}
+_CURRENT = {"present", "historical"}  # one class for chronic conditions listed as history (the lenient call)
 
 MedKey = tuple[tuple[str, str], ...]
 
@@ -95,6 +103,9 @@ class _Counts:
     attr_total: int = 0
     assertion_right: int = 0
     assertion_total: int = 0
+    lenient_right: int = 0  # present and historical as one class (the conventions' call for antécédents)
+    frequency_right: int = 0
+    frequency_total: int = 0
     per_note: list[float] = field(default_factory=list)
 
     def prf(self) -> tuple[float | None, float | None, float | None]:
@@ -104,8 +115,11 @@ class _Counts:
         return p, r, f
 
 
-def _report(notes: int, seconds: float, meds: _Counts, problems: _Counts) -> dict[str, Any]:
+def _report(
+    notes: int, seconds: float, meds: _Counts, problems: _Counts, vitals: _Counts | None = None, nkda_right: int = 0
+) -> dict[str, Any]:
     mp, mr, mf = meds.prf()
+    vp, vr, vf = vitals.prf() if vitals else (None, None, None)
     pp, pr, pf = problems.prf()
     grounded = meds.grounded
     total = grounded + meds.unsupported
@@ -128,6 +142,12 @@ def _report(notes: int, seconds: float, meds: _Counts, problems: _Counts) -> dic
         "assertion_accuracy": ratio(problems.assertion_right, problems.assertion_total),
         "grounded_rate": ratio(grounded, total),
         "notes_per_s": round(notes / seconds, 1) if seconds else None,
+        "frequency_accuracy": ratio(meds.frequency_right, meds.frequency_total),
+        "assertion_lenient_accuracy": ratio(problems.lenient_right, problems.assertion_total),
+        "nkda_accuracy": ratio(nkda_right, notes) if vitals else None,
+        "vital_precision": r4(vp),
+        "vital_recall": r4(vr),
+        "vital_f1": r4(vf),
     }
 
 
@@ -195,16 +215,28 @@ def evaluate_synthea(folder: Path, limit: int | None = None, backend: str | None
     return _report(notes, seconds, meds, problems)
 
 
+def _fold(text: str) -> str:
+    """Accents and no-break spaces folded, as the conventions' scorer does: "Céfuroxime" = "cefuroxime"."""
+    decomposed = unicodedata.normalize("NFKD", text.replace("\u00a0", " ").replace("\u202f", " "))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def _lenient(text: str | None) -> str:
-    """Case, punctuation and spacing dropped: "b.i.d." → "bid", "P.O." → "po"."""
-    return re.sub(r"[^\w/ ]+", "", (text or "").lower()).strip()
+    """Case, accents, punctuation and spacing dropped: "b.i.d." → "bid", "P.O." → "po"."""
+    return " ".join(re.sub(r"[^\w/ ]+", "", _fold(text or "").lower()).split())
 
 
 def _frequency_code(text: str | None) -> str | None:
     """A frequency as the rules' code (b.i.d. = BID = twice daily); lenient text when unknown."""
     if not text:
         return None
-    return parse_attributes(text).frequency or _lenient(text)
+    attributes = parse_attributes(text)
+    return attributes.frequency or ("PRN" if attributes.as_needed else _lenient(text))
+
+
+def _fact_frequency(fact: Medication) -> str | None:
+    """A medication's frequency code; "PRN" when it is only taken as needed."""
+    return fact.frequency or ("PRN" if fact.as_needed else None)
 
 
 def _route_code(text: str | None) -> str | None:
@@ -224,31 +256,44 @@ def _strength_code(text: str | None) -> str | None:
 def medication_identity(name: str) -> str:
     """The ingredient a medication name stands for: brand → generic through the drug lexicon, leniently.
 
-    ``"Toprol XL"`` → ``"metoprolol"``; a name the lexicon lacks is its lenient text.
+    ``"Toprol XL"`` → ``"metoprolol"``; a name the lexicon lacks, or holds only in part, is its lenient text.
     """
-    found = find_drug_names(name)
-    return found[0][2] if found else _lenient(name)
+    folded = _fold(name).strip()
+    found = find_drug_names(folded)
+    if len(found) == 1 and found[0][1] - found[0][0] >= len(folded.rstrip(" .,")):
+        return found[0][2]
+    return _lenient(name)
 
 
 def medications_match(gold_name: str, found_name: str) -> bool:
-    """Same ingredient (a brand matches its generic), or one lenient name contains the other."""
-    a, b = medication_identity(gold_name), medication_identity(found_name)
+    """Same name (leniently), or two whole drug names of the same ingredient (a brand and its generic).
+
+    A shorter name never stands for a longer one: "Bactrim" does not match "Bactrim DS", nor one
+    ingredient a combination ("hydrocodone" for "hydrocodone/acetaminophen").
+    """
+    a, b = _lenient(gold_name), _lenient(found_name)
     if a == b:
         return True
-    x, y = set(_lenient(gold_name).split()), set(_lenient(found_name).split())
-    return bool(x and y) and (x <= y or y <= x)
+    if set(b.split()) < set(a.split()):
+        return False  # the found name is the gold one cut short
+    return medication_identity(gold_name) == medication_identity(found_name)
 
 
-_STOPWORDS = frozenset("a an the of and or in on with to his her their its any some for at by from".split())
+_STOPWORDS = frozenset(
+    "a an the of and or in on with to his her their its any some for at by from"
+    " de du des d l la le les un une et ou au aux a en sa son ses dans sur".split()  # French
+)
 # a containment match needs more than these words: "pain" alone does not match "chest pain"
 _GENERIC = frozenset(
-    "pain disease problem problems symptom symptoms history left right acute chronic mild severe".split()
+    "pain disease problem problems symptom symptoms history left right acute chronic mild severe"
+    " douleur douleurs mal maux maladie probleme symptome antecedent antecedents gauche droit droite aigu aigue"
+    " chronique leger legere severe".split()
 )
 
 
 def problem_tokens(text: str) -> frozenset[str]:
     """Lower-case content words, punctuation dropped, a final plural "s" removed: what problems match on."""
-    words = re.findall(r"[a-z0-9]+", text.lower().replace("’", "'").replace("'s", ""))
+    words = re.findall(r"[a-z0-9]+", _fold(text).lower().replace("’", "'").replace("'s", "").replace("œ", "oe"))
     return frozenset(
         w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words if w not in _STOPWORDS
     )
@@ -269,9 +314,12 @@ def problems_match(gold_text: str, found_text: str) -> bool:
 
 
 def _report_texts(reports: Path | None) -> dict[str, str]:
-    """MTSamples transcriptions by ``mtsamples-<note_id>``, to fill gold lines kept without their text."""
+    """Report texts by gold id: MTSamples transcriptions (CSV) as ``mtsamples-<note_id>``, or a folder of
+    French reports (``mtsamples_fr/machine_translated/N.txt``) as ``mtsamples_fr-N``."""
     if reports is None:
         return {}
+    if reports.is_dir():
+        return {f"mtsamples_fr-{path.stem}": path.read_text(encoding="utf-8") for path in sorted(reports.glob("*.txt"))}
     with reports.open(encoding="utf-8", newline="") as handle:
         return {f"mtsamples-{row['note_id']}": row["transcription"] for row in csv.DictReader(handle)}
 
@@ -302,7 +350,11 @@ def read_gold(gold: Path, reports: Path | None = None, ids: set[str] | None = No
 
 
 def evaluate_gold(
-    gold: Path, reports: Path | None = None, backend: str | None = None, ids: set[str] | None = None
+    gold: Path,
+    reports: Path | None = None,
+    backend: str | None = None,
+    ids: set[str] | None = None,
+    findings: bool = True,
 ) -> dict[str, Any]:
     """Extraction scored against hand-annotated reports (JSON lines, the issue's ``--gold`` format).
 
@@ -313,13 +365,15 @@ def evaluate_gold(
     daily —, status), on the mention that agrees best with the gold.
     Problems: distinct texts per report (first mention kept), matched one to one in text order with
     ``problems_match``; assertion accuracy is over matched problems.
+    Examination findings count as problems (the annotation conventions); ``findings=False`` scores the
+    problem list alone, for gold annotated before findings were in scope.
     ``ids`` restricts the evaluation to those records (a held-out part, say). Lexicons are loaded
     before the clock starts, so ``notes_per_s`` is the steady throughput.
     """
     records = read_gold(gold, reports, ids)
     extract_facts("Warm-up: aspirin 81 mg daily.", language="en", backend=backend)
-    meds, problems = _Counts(), _Counts()
-    notes, seconds = 0, 0.0
+    meds, problems, vitals = _Counts(), _Counts(), _Counts()
+    notes, seconds, nkda_right = 0, 0.0, 0
     for record in records:
         started = time.perf_counter()
         output = extract_facts(record["text"], backend=backend)
@@ -327,8 +381,35 @@ def evaluate_gold(
         notes += 1
         _count_grounding(output, meds)
         _score_gold_medications(record.get("medications", []), output, meds)
-        _score_gold_problems(record.get("problems", []), output, problems)
-    return _report(notes, seconds, meds, problems)
+        _score_gold_problems(record.get("problems", []), output, problems, findings)
+        _score_gold_vitals(record.get("vitals", []), output, vitals)
+        nkda_right += any(isinstance(f, Allergy) and f.nkda for f in output.facts) == bool(record.get("nkda"))
+    return _report(notes, seconds, meds, problems, vitals, nkda_right)
+
+
+def _vital_keys(vital_type: str, value: str | float) -> list[tuple[str, float]]:
+    """(type, number) pairs of a vital as written: "143/83" → systolic 143 and diastolic 83, "36°6" → 36.6."""
+    if vital_type == "blood_pressure":
+        numbers = re.findall(r"\d+(?:[.,]\d+)?", str(value))
+        kinds = ("systolic_bp", "diastolic_bp")
+        return [(kind, float(n.replace(",", "."))) for kind, n in zip(kinds, numbers, strict=False)]
+    written = str(value).replace(",", ".").replace("°", ".")
+    number = re.search(r"\d+(?:\.\d+)?", written)
+    return [(vital_type, float(number.group(0)))] if number else []
+
+
+def _score_gold_vitals(gold: list[dict[str, Any]], output: ExtractionOutput, counts: _Counts) -> None:
+    """Vitals as (type, number) pairs, each matched once; a blood pressure is its two numbers."""
+    found = [(f.type, round(f.value, 2)) for f in output.facts if isinstance(f, Vital)]
+    wanted = [(t, round(v, 2)) for g in gold for t, v in _vital_keys(g["type"], g["value"])]
+    counts.predicted += len(found)
+    counts.truths += len(wanted)
+    left = list(found)
+    for key in wanted:
+        if key in left:
+            left.remove(key)
+            counts.hits += 1
+            counts.found += 1
 
 
 def _attribute_pairs(truth: dict[str, Any], fact: Medication) -> list[tuple[str, str | None]]:
@@ -336,7 +417,7 @@ def _attribute_pairs(truth: dict[str, Any], fact: Medication) -> list[tuple[str,
     pairs = [
         (_strength_code(truth.get("strength")), _strength_code(fact.strength)),
         (_route_code(truth.get("route")), fact.route),
-        (_frequency_code(truth.get("frequency")), fact.frequency),
+        (_frequency_code(truth.get("frequency")), _fact_frequency(fact)),
         (truth.get("status"), fact.status.value),
     ]
     return [(expected, got) for expected, got in pairs if expected]
@@ -360,12 +441,18 @@ def _score_gold_medications(gold: list[dict[str, Any]], output: ExtractionOutput
         best = max((_attribute_pairs(truth, fact) for fact in by_drug[drug]), key=lambda ps: sum(e == g for e, g in ps))
         counts.attr_total += len(best)
         counts.attr_right += sum(expected == got for expected, got in best)
+        if wanted := _frequency_code(truth.get("frequency")):
+            counts.frequency_total += 1
+            counts.frequency_right += any(_fact_frequency(fact) == wanted for fact in by_drug[drug])
 
 
-def _score_gold_problems(gold: list[dict[str, Any]], output: ExtractionOutput, counts: _Counts) -> None:
-    found: dict[frozenset[str], Problem] = {}
+def _score_gold_problems(
+    gold: list[dict[str, Any]], output: ExtractionOutput, counts: _Counts, findings: bool = True
+) -> None:
+    kinds = (Problem, Finding) if findings else (Problem,)
+    found: dict[frozenset[str], Problem | Finding] = {}
     for fact in sorted(
-        (f for f in output.facts if isinstance(f, Problem)), key=lambda f: f.evidence.start if f.evidence else 0
+        (f for f in output.facts if isinstance(f, kinds)), key=lambda f: f.evidence.start if f.evidence else 0
     ):
         found.setdefault(problem_tokens(fact.text), fact)
     unmatched = list(found.values())
@@ -387,7 +474,9 @@ def _score_gold_problems(gold: list[dict[str, Any]], output: ExtractionOutput, c
             counts.hits += 1
             counts.found += 1
             counts.assertion_total += 1
-            counts.assertion_right += hit.assertion.value == truth.get("assertion", "present")
+            expected = truth.get("assertion", "present")
+            counts.assertion_right += hit.assertion.value == expected
+            counts.lenient_right += hit.assertion.value == expected or {hit.assertion.value, expected} <= _CURRENT
 
 
 def eval_extraction_command(
@@ -397,6 +486,8 @@ def eval_extraction_command(
     backend: str,
     json_out: bool,
     limit: int | None = None,
+    ids: set[str] | None = None,
+    findings: bool = True,
 ) -> str:
     """What ``medspeak eval extraction`` prints: one JSON object (``json_out``) or one ``key: value`` a line.
 
@@ -409,7 +500,7 @@ def eval_extraction_command(
     if synthea is not None:
         result = evaluate_synthea(synthea, limit=limit, backend=chosen)
     elif gold is not None:
-        result = evaluate_gold(gold, reports, backend=chosen)
+        result = evaluate_gold(gold, reports, backend=chosen, ids=ids, findings=findings)
     else:  # unreachable after the check above; keeps the types narrow without an assert
         raise ValueError("Give exactly one of --synthea DIR and --gold FILE.jsonl.")
     if json_out:

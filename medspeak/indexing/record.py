@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from medspeak.indexing import coding
 from medspeak.indexing.rules.lexicon import drug_names
 from medspeak.indexing.rules.medications import normalize_strength
 
@@ -107,6 +108,7 @@ class MedicationLine:
     changed: bool  # the documents give different strengths
     last_seen: datetime
     sources: list[Source]
+    atc: str | None = None  # WHO ATC code, where the drug terminology gives one
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ class ProblemLine:
     historical: bool
     last_seen: datetime
     sources: list[Source]
+    code: tuple[str, str] | None = None  # (system, code): ICD-10 (CIM-10) or ICD-10-CM, only when confident
 
 
 @dataclass(frozen=True)
@@ -221,6 +224,7 @@ class PatientRecord:
     problems: list[ProblemLine] = field(default_factory=list)
     refuted: list[ProblemLine] = field(default_factory=list)
     family_history: list[ProblemLine] = field(default_factory=list)
+    findings: list[ProblemLine] = field(default_factory=list)  # examination findings, found or denied
     allergies: list[AllergyLine] = field(default_factory=list)
     nkda: list[Source] = field(default_factory=list)  # statements of no known drug allergy
     timeline: list[TimelinePoint] = field(default_factory=list)
@@ -275,6 +279,9 @@ def merge_facts(facts: Iterable[RecordFact], patient: PatientIdentity | None = N
         group.sort(key=lambda f: (f.source.date, f.source.fact_id))
     record.medications = _medications(by_category["medication"])
     _problems(by_category["problem"], record)
+    exam = PatientRecord()  # findings merge like problems, and are listed apart from them
+    _problems(by_category["finding"], exam)
+    record.findings = sorted(exam.problems + exam.refuted, key=lambda p: p.text.lower())
     _allergies(by_category["allergy"], record)
     record.timeline = [p for f in by_category["vital"] + by_category["lab"] if (p := _point(f)) is not None]
     record.timeline.sort(key=lambda p: (p.date, p.kind, p.name))
@@ -458,6 +465,7 @@ def _medications(facts: list[RecordFact]) -> list[MedicationLine]:
                 changed=len(strengths) > 1,
                 last_seen=group[-1].source.date,
                 sources=[f.source for f in group],
+                atc=coding.atc(str(shown.value.get("name") or shown.label), ingredient),
             )
         )
     return sorted(lines, key=lambda m: (m.status != "active", m.ingredient))
@@ -487,12 +495,14 @@ def _problems(facts: list[RecordFact], record: PatientRecord) -> None:
             verification = "confirmed"
         else:
             verification = "provisional"
+        text = str(group[-1].value.get("text") or group[-1].label)
         line = ProblemLine(
-            text=str(group[-1].value.get("text") or group[-1].label),
+            text=text,
             verification=verification,
             historical=assertions == {"historical"},
             last_seen=group[-1].source.date,
             sources=[f.source for f in group],
+            code=coding.icd10(text),
         )
         (record.refuted if verification == "refuted" else record.problems).append(line)
     for group in family.values():

@@ -20,6 +20,7 @@ __all__ = [
     "Encounter",
     "Evidence",
     "Fact",
+    "Finding",
     "FollowUp",
     "Grounding",
     "Lab",
@@ -97,6 +98,15 @@ class Problem(_FactBase):
     category: Literal["problem"] = "problem"
     text: str
     section: str | None = None  # canonical section name it was found in
+
+
+class Finding(_FactBase):
+    """An examination or test finding ("crépitants aux bases", negated: "No JVD"), kept apart from the
+    problem list a clinician reads; ``assertion`` says whether it was found."""
+
+    category: Literal["finding"] = "finding"
+    text: str
+    section: str | None = None  # canonical section name it was found in (exam)
 
 
 class Medication(_FactBase):
@@ -240,6 +250,6 @@ class FollowUp(_FactBase):
 
 
 Fact = Annotated[
-    Problem | Medication | Vital | Lab | Allergy | Order | Demographics | Encounter | Procedure | FollowUp,
+    Problem | Finding | Medication | Vital | Lab | Allergy | Order | Demographics | Encounter | Procedure | FollowUp,
     Field(discriminator="category"),
 ]

@@ -58,6 +58,7 @@ _MAX_REASON = 500  # characters: a reason is a sentence, not a note
 CORRECTABLE: dict[str, tuple[str, ...]] = {
     "medication": ("name", "strength", "dose", "route", "frequency", "duration", "as_needed", "status", "assertion"),
     "problem": ("text", "assertion"),
+    "finding": ("text", "assertion"),
     "allergy": ("substance", "reaction", "nkda", "assertion"),
     "vital": ("type", "value", "unit"),
     "lab": ("name", "value", "unit", "flag", "reference_range"),
@@ -71,6 +72,7 @@ _VERBATIM = frozenset(
     {
         ("medication", "name"),
         ("problem", "text"),
+        ("finding", "text"),
         ("allergy", "substance"),
         ("encounter", "chief_complaint"),
         ("encounter", "department"),
@@ -363,7 +365,7 @@ def _gold_line(doc: Document, facts: list[tuple[Fact, dict[str, Any], str]]) -> 
         if fact.category == "medication":
             keys = ("name", "strength", "route", "frequency", "status")
             line["medications"].append({k: value.get(k) for k in keys} | {"evidence": fact.evidence_text})
-        elif fact.category == "problem":
+        elif fact.category in ("problem", "finding"):  # the conventions score findings with problems
             line["problems"].append({"text": value.get("text") or fact.label, "assertion": assertion})
         elif fact.category == "allergy" and value.get("nkda") and assertion == "present":
             line["nkda"] = True

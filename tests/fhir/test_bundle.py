@@ -229,3 +229,12 @@ def test_visit_resources_have_provenance_with_their_spans() -> None:
 
 def _urn_of_stay(entries: list[dict[str, Any]]) -> str:
     return next(e["fullUrl"] for e in entries if e["resource"]["resourceType"] == "Encounter")
+
+
+def test_codes_go_into_the_bundle_as_codings_with_standard_systems() -> None:
+    (statement,) = _resources(_bundle(), "MedicationStatement")
+    assert statement["medicationCodeableConcept"]["coding"] == [
+        {"system": "http://www.whocc.no/atc", "code": "C07AB02"}
+    ]
+    (condition,) = _resources(_bundle(), "Condition")
+    assert condition["code"]["coding"] == [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "R07.9"}]

@@ -46,3 +46,20 @@ def test_family_history_section_makes_its_problems_family() -> None:
 def test_section_title_is_not_a_history_statement() -> None:
     found = _assertions("History of present illness\nPresenting with abdominal pain.\n", "en")
     assert found == {"abdominal pain": "present"}
+
+
+@pytest.mark.parametrize(
+    ("text", "assertion"),
+    [
+        ("He presents with a 3-day history of cough.", "present"),
+        ("A two-week history of fever.", "present"),
+        ("She has a long history of asthma.", "present"),
+        ("He has a history of stroke.", "historical"),
+    ],
+)
+def test_a_history_with_a_duration_is_current(text: str, assertion: str) -> None:
+    from medspeak.indexing import extract_facts
+    from medspeak.indexing.schema import Problem
+
+    (problem,) = [f for f in extract_facts(text, language="en", backend="rules").facts if isinstance(f, Problem)]
+    assert problem.assertion.value == assertion

@@ -24,6 +24,7 @@ from medspeak.indexing.schema import (
     Demographics,
     Encounter,
     Fact,
+    Finding,
     FollowUp,
     Lab,
     Medication,
@@ -91,7 +92,7 @@ def _claims(fact: Fact) -> list[str]:
     """The words a fact's evidence must contain."""
     if isinstance(fact, Medication):
         return [fact.name]
-    if isinstance(fact, Problem | Order | Procedure):
+    if isinstance(fact, Problem | Finding | Order | Procedure):
         return [fact.text]
     if isinstance(fact, Encounter):
         return [v for v in (fact.chief_complaint, fact.department, fact.date_text) if v]

@@ -15,7 +15,7 @@ from medspeak.indexing.schema import Allergy, Evidence
 __all__ = ["find_allergies"]
 
 _ITEM = re.compile(
-    r"[\s,]*(?P<substance>[^\W\d_][^(),;\n.]*?)\s*(?:\((?P<reaction>[^)\n]+)\))?\s*(?=[,;\n.]|\b(?i:and)\b|$)"
+    r"[\s,]*(?P<substance>[^\W\d_][^(),;\n.]*?)\s*(?:\((?P<reaction>[^)\n]+)\))?\s*(?=[,;\n.]|\b(?i:and|et)\b|$)"
 )
 _NONE_WORDS = re.compile(
     r"^(?:none|none known|aucune?|non|n/a|nil|no known.*|no allergies|not allergic.*|unknown|.*\ballerg.*)$",
@@ -42,7 +42,7 @@ def find_allergies(text: str, language: str, sections: list[Section]) -> list[Al
         if section.name == "allergies":
             inline = text[section.body_start : _line_end(text, section.body_start)].strip()
             end = min(section.end, _line_end(text, section.body_start)) if inline else section.end
-            if not any(a <= section.body_start < b for a, b in taken):
+            if not any(a <= section.body_start < b or section.body_start <= a < end for a, b in taken):
                 facts += _none_statement(text, section.body_start, end)
                 taken += [(f.evidence.start, f.evidence.end) for f in facts[-1:] if f.evidence and f.nkda]
             spans.append((section.body_start, end))
@@ -56,14 +56,20 @@ _CLAUSE_END = re.compile(r"[\n;]|\.(?=\s|,|$)")
 _NONE_STATEMENT = re.compile(
     r"[\s,:]*(?:(?:he|she|the patient|patient) (?:is|has|reports|denies) )?"
     r"(?P<none>none(?: known)?|no known (?:drug |medicine |medication )?allergies|not allergic to any \w+"
-    r"|no (?:drug |medication )?allergies)\b",
+    r"|no (?:drug |medication )?allergies"
+    # French: "ALLERGIES : aucune", "Aucune connue", "Néant", "Il n'a pas d'allergies", "Pas d'allergie connue"
+    r"|(?:(?:il|elle|le patient|la patiente) )?(?:n'a |ne présente )?(?:aucune?|pas d'|néant|nkda)(?:[ \w'’]{0,40}?)"
+    r"(?=\s*[.,;\n]|$))",
     re.IGNORECASE,
 )
 _LEAD = re.compile(
     r"(?:include|includes|including|patient admits allergies to|admits allergies to|(?:he|she) is allergic(?: only)? to"
-    r"|allergic(?: only)? to|allergies to|only|and|or)\s+",
+    r"|allergic(?: only)? to|allergies to|only|and|or"
+    r"|inclure|comprend|(?:il|elle|le patient|la patiente) est (?:aussi |également )?allergique (?:à|aux?)"
+    r"|allergique (?:à|aux?)|allergie (?:à|aux?)|et|ou|la|le|les|l'|à la|au|aux)\s*(?<=\s|')",
     re.IGNORECASE,
 )
+_REACTION_CUE = re.compile(r"\s+(?:resulting in|causing|with|provoque|provoquant|entraînant)\s+")
 _MAX_SUBSTANCE_WORDS = 4  # a longer run of words is prose, not a substance
 
 
@@ -100,7 +106,7 @@ def _items(text: str, start: int, end: int, taken: list[tuple[int, int]]) -> lis
         s0, s1 = m.start("substance"), m.end("substance")
         while lead := _LEAD.match(text, s0, s1):  # "Include IV DYE", "and DEMEROL", "allergic only to X"
             s0 = lead.end()
-        if cut := re.search(r"\s+(?:resulting in|causing|with)\s+", text[s0:s1]):  # "tape resulting in severe rash"
+        if cut := _REACTION_CUE.search(text[s0:s1]):  # "tape resulting in severe rash"
             s1 = s0 + cut.start()
         substance = text[s0:s1].strip()
         if (

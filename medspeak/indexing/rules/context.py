@@ -17,6 +17,11 @@ from medspeak.indexing.schema import Assertion
 
 __all__ = ["ConText", "context_for", "sentence_bounds"]
 
+_DURATION_BEFORE = re.compile(  # "a 3-day history of", "a two-week history of", "a long history of"
+    r"(?:(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|several|few)[- ](?:day|week|month|hour)s?"
+    r"|long|longstanding|long-standing|lifelong)[- ]$",
+    re.IGNORECASE,
+)
 _SENTENCE_END = re.compile(r"[.;!\n]|\?(?=\s)|:\s*\n|:(?=\s*,|\s+[A-Z])")
 
 
@@ -84,6 +89,8 @@ class ConText:
             if any(b0 <= m.start() and m.end() <= b1 for b0, b1 in blocked):
                 continue
             rule = self._by_literal[m.group(0).lower()]
+            if rule["category"] == "historical" and _DURATION_BEFORE.search(text, max(0, m.start() - 30), m.start()):
+                continue  # "a 3-day history of cough" is a current complaint, not a past one
             found.append(_Trigger(m.start(), m.end(), Assertion(rule["category"]), rule["direction"]))
         return found
 

@@ -7,15 +7,47 @@ import importlib.util
 import json
 import pickle
 import re
+import unicodedata
 from collections.abc import Container, Iterable, Iterator
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LANGUAGES", "detect_language", "drug_lexicon", "drug_names", "find_drug_names", "load", "phrase_pattern"]
+__all__ = [
+    "LANGUAGES",
+    "atc_code",
+    "detect_language",
+    "drug_lexicon",
+    "drug_names",
+    "find_drug_names",
+    "fold_accents",
+    "load",
+    "lookup_words",
+    "phrase_pattern",
+]
 
 LANGUAGES = ("en", "fr")
+
+
+def _accent_table() -> dict[int, str]:
+    """Latin letters with diacritics → their base letter, one character for one (offsets stay valid)."""
+    table = {}
+    for code in range(0xC0, 0x250):
+        base = unicodedata.normalize("NFKD", chr(code))
+        if len(base) > 1 and base[0].isascii() and all(unicodedata.combining(c) for c in base[1:]):
+            table[code] = base[0]
+    return table
+
+
+_ACCENTS = _accent_table()
+
+
+def fold_accents(text: str) -> str:
+    """``text`` without accents and of the same length: "Céfuroxime" → "Cefuroxime", offsets unchanged."""
+    return text.translate(_ACCENTS)
+
+
 _FRENCH_CUES = re.compile(r"\b(?:le|la|les|des|du|et|pour|avec|sans|par|jour|patient[e]?s?|né[e]?)\b", re.I)
 _ENGLISH_CUES = re.compile(r"\b(?:the|and|with|for|of|daily|patient|history|no|is)\b", re.I)
 
@@ -59,6 +91,11 @@ def phrase_pattern(phrases: list[str] | tuple[str, ...]) -> re.Pattern[str]:
 _PACKAGED = "drug_ner_dictionary.pkl.bz2"
 _WORD = re.compile(r"\w[\w'’]*(?:[-+]\w[\w'’]*)*")
 _MAX_DRUG_WORDS = 5
+# a release or strength suffix written in capitals after a brand: part of the product's name ("Bactrim DS")
+_BRAND_SUFFIX = re.compile(
+    r"[ \u00a0](?:DS|AC|XL|XR|SR|ER|CR|CD|LA|LP|HCT|ODT|EC|SA|D|Plus|Forte|double dosage)(?![\w/-])"
+)
+_ELISION = re.compile(r"(?:[dlnsjmc]|qu)['’](?=\w)", re.IGNORECASE)  # French elided article or pronoun
 
 
 @cache
@@ -87,10 +124,60 @@ def drug_lexicon() -> dict[str, str]:
         if canonicals and len(variant) > 2 and first not in common:  # "at 10" is a brand, and also two words
             names[variant.lower()] = str(canonicals[0]).lower()
     names.update(drug_names())
+    for name, ingredient in _french_market_names().items():
+        names.setdefault(name, names.get(ingredient, ingredient))
     for language in LANGUAGES:
         for name in load(language, "drugs").get("_not_drugs", []):
             names.pop(name.lower(), None)
-    return names
+    return {fold_accents(name): ingredient for name, ingredient in names.items()}
+
+
+@cache
+def _eds_drugs() -> dict[str, list[str]]:
+    """EDS-NLP's drug terminology (AP-HP, BSD-3; ATC code → French brand and INN names, in its wheel).
+
+    Read as data rather than run as the ``eds.drugs`` spaCy pipe: the pipe takes ~6 s to build here and
+    matches French-market names only (it missed Nexium, Ambien, Vicodin, Flomax in the French MTSamples
+    reports), while our matcher, fed with its names and the English lexicon, finds both at no build cost.
+    Empty when edsnlp is not installed.
+    """
+    spec = importlib.util.find_spec("edsnlp")  # located, not imported: importing edsnlp loads spaCy (~1 s)
+    if spec is None or not spec.submodule_search_locations:
+        return {}
+    path = Path(spec.submodule_search_locations[0]) / "resources" / "drugs.json"
+    if not path.is_file():
+        return {}
+    data: dict[str, list[str]] = json.loads(path.read_text(encoding="utf-8"))
+    return {code: names for code, names in data.items() if len(code) == 7}  # substances, not ATC groups
+
+
+@cache
+def _french_market_names() -> dict[str, str]:
+    """French drug names (lower case, unaccented) → ingredient: the English generic when one of the ATC
+    code's names is already known ("coumadine" → warfarin), else the French INN ("carboplatine")."""
+    known = {fold_accents(k): v for k, v in drug_names().items()}
+    found: dict[str, str] = {}
+    for code, names in _eds_drugs().items():
+        lowered = [fold_accents(n.lower()) for n in names]
+        inns = [n for n, written in zip(lowered, names, strict=True) if written == written.lower()]
+        ingredient = next((known[n] for n in lowered if n in known), None) or (inns[0] if inns else lowered[0])
+        for name in lowered:
+            if len(name) > 3 and name.split(" ", 1)[0] not in _COMMON_WORDS:
+                found.setdefault(name, ingredient)
+        _ATC.setdefault(ingredient, code)
+        for name in lowered:
+            _ATC.setdefault(name, code)
+    return found
+
+
+_ATC: dict[str, str] = {}
+
+
+def atc_code(name: str) -> str | None:
+    """The ATC code of a drug name or ingredient (EDS-NLP's terminology), or ``None``."""
+    drug_lexicon()
+    key = fold_accents(name.lower())
+    return _ATC.get(key) or _ATC.get(drug_lexicon().get(key, ""))
 
 
 _COMMON_WORDS = frozenset(
@@ -150,6 +237,20 @@ def longest_phrases(
             i = best[0] + 1
 
 
+@lru_cache(maxsize=16)  # the drug and problem lookups of one document share it
+def lookup_words(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, word) of ``text``'s words, lower case and unaccented, a French elided article or pronoun
+    left out ("d'héparine" → "heparine" at the "h"), for lexicon lookups (treat as read-only)."""
+    folded = fold_accents(text)
+    words = []
+    for m in _WORD.finditer(folded):
+        start = m.start()
+        if elision := _ELISION.match(folded, start, m.end()):  # "d'heparine", "l'allopurinol"
+            start = elision.end()
+        words.append((start, m.end(), folded[start : m.end()].lower()))
+    return words
+
+
 def find_drug_names(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int, str]]:
     """Drug names in ``text[start:end]`` as (start, end, ingredient), longest name first at each word.
 
@@ -164,13 +265,15 @@ def find_drug_names(text: str, start: int = 0, end: int | None = None) -> list[t
 @lru_cache(maxsize=16)
 def _drug_names_in(text: str) -> tuple[tuple[int, int, str], ...]:
     lexicon = drug_lexicon()
-    words = [(m.start(), m.end(), m.group(0).lower()) for m in _WORD.finditer(text)]
+    folded = fold_accents(text)
+    words = lookup_words(text)
     found: list[tuple[int, int, str]] = []
     for _, s0, e0, phrase in longest_phrases(words, lexicon, _prefixes()):
         if phrase:
-            found.append((s0, e0, lexicon[phrase]))
+            suffix = _BRAND_SUFFIX.match(text, e0)  # "Bactrim DS", "Pepcid AC": the product's whole name
+            found.append((s0, suffix.end() if suffix else e0, lexicon[phrase]))
             continue
-        head = re.split(r"[-+]", text[s0:e0].lower(), maxsplit=1)[0]
+        head = re.split(r"[-+]", folded[s0:e0].lower(), maxsplit=1)[0]
         if len(head) < e0 - s0 and head in lexicon:
             found.append((s0, s0 + len(head), lexicon[head]))
     return tuple(found)

@@ -17,20 +17,25 @@ __all__ = ["find_labs", "find_vitals"]
 _NUM = r"\d{1,3}(?:[.,]\d+)?"
 # (value pattern, default UCUM unit, unit pattern, plausible range)
 _VITAL_FORMS: dict[str, tuple[str, str | None, str, tuple[float, float]]] = {
-    "heart_rate": (r"\d{2,3}", "/min", r"(?:bpm|/min|batt?e?m?e?n?t?s?/min)", (20, 250)),
-    "respiratory_rate": (r"\d{1,2}", "/min", r"(?:/min|breaths/min|cycles/min)", (4, 70)),
+    "heart_rate": (r"\d{2,3}", "/min", r"(?:bpm|/min|/mn|batt?e?m?e?n?t?s?/min|par minute)", (20, 250)),
+    "respiratory_rate": (r"\d{1,2}", "/min", r"(?:/min|/mn|breaths/min|cycles/min|par minute)", (4, 70)),
     "temperature": (
         r"\d{2,3}(?:[.,]\d)?",
         None,
-        r"(?:°\s*[CF]|deg(?:rees?)?\s*(?:[CF](?![\w])|fahrenheit|celsius)?|[CF](?![\w])|fahrenheit|celsius)",
+        r"(?:°\s*[CF]|deg(?:rees?|rés?)?\s*(?:[CF](?![\w])|fahrenheit|celsius)?|[CF](?![\w])|fahrenheit|celsius)",
         (30, 113),
     ),
     "spo2": (r"\d{2,3}", "%", r"%", (50, 100)),
-    "weight": (r"\d{1,3}(?:[.,]\d+)?", "kg", r"(?:kg|lbs?|pounds)(?![\w])", (1, 700)),
+    "weight": (r"\d{1,3}(?:[.,]\d+)?", "kg", r"(?:kg|lbs?|pounds|livres?)(?![\w])", (1, 700)),
     "pain": (r"\d{1,2}", "{score}", r"/\s*10", (0, 10)),
 }
 _BP = re.compile(r"(?P<s>\d{2,3})\s*/\s*(?P<d>\d{2,3})(?:\s*mm\s*hg)?", re.IGNORECASE)
 _SEPARATOR = r"\s*(?:[:=]|of|is|was|à|de)?\s*"
+# French phrasing between a vital's name and its value: "le pouls a été enregistré à 66", "son poids est de 61,8"
+_FILLER = (
+    r"(?:\s*(?:[:=]|of|is|was|à|de|d'environ|environ|est|était|a été|enregistrée?|mesurée?|notée?|retrouvée?"
+    r"|tympanique|buccale|axillaire|rectale|auriculaire|au repos|à l'arrivée|à l'entrée))*\s*"
+)
 _LAB_UNIT = (
     r"(?:[x×]?10\^\d+/l|g/dl|g/l|mg/dl|mg/l|mmol/l|µmol/l|umol/l|ng/l|ng/ml|pg/ml"
     r"|u/l|ui/l|iu/l|mui/l|miu/l|%|s)"
@@ -48,6 +53,18 @@ def _names(language: str, kind: str) -> tuple[dict[str, str], re.Pattern[str]]:
     return table, phrase_pattern(list(table))
 
 
+@cache
+def _bp_tail() -> re.Pattern[str]:
+    return re.compile(_FILLER + _BP.pattern, re.IGNORECASE)
+
+
+@cache
+def _vital_tail(kind: str) -> re.Pattern[str]:
+    """What follows a vital's name: filler words, the value and its unit (compiled once a kind)."""
+    value_pattern, _, unit_pattern, _ = _VITAL_FORMS[kind]
+    return re.compile(rf"{_FILLER}(?P<v>{value_pattern})\s*(?P<u>{unit_pattern})?", re.IGNORECASE)
+
+
 def _number(text: str) -> float:
     return float(text.replace(",", "."))
 
@@ -63,7 +80,7 @@ def find_vitals(text: str, language: str) -> list[Vital]:
 
 
 def _bp(text: str, start: int, name_end: int) -> list[Vital]:
-    m = re.compile(_SEPARATOR + _BP.pattern, re.IGNORECASE).match(text, name_end)
+    m = _bp_tail().match(text, name_end)
     if not m or not (50 <= int(m.group("s")) <= 260 and 20 <= int(m.group("d")) <= 160):
         return []
     evidence = Evidence(start=start, end=m.end(), text=text[start : m.end()])
@@ -81,9 +98,7 @@ def _bp(text: str, start: int, name_end: int) -> list[Vital]:
 
 def _vital(text: str, kind: str, hit: re.Match[str]) -> list[Vital]:
     value_pattern, default_unit, unit_pattern, (low, high) = _VITAL_FORMS[kind]
-    m = re.compile(rf"{_SEPARATOR}(?P<v>{value_pattern})\s*(?P<u>{unit_pattern})?", re.IGNORECASE).match(
-        text, hit.end()
-    )
+    m = _vital_tail(kind).match(text, hit.end())
     if not m or not low <= _number(m.group("v")) <= high:
         return []
     unit = default_unit
@@ -97,7 +112,7 @@ def _vital(text: str, kind: str, hit: re.Match[str]) -> list[Vital]:
         unit = "[degF]" if fahrenheit else "Cel"
     if kind in ("spo2", "pain") and not m.group("u"):
         return []
-    if kind == "weight" and m.group("u") and m.group("u").lower().startswith(("lb", "pound")):
+    if kind == "weight" and m.group("u") and m.group("u").lower().startswith(("lb", "pound", "livre")):
         unit = "[lb_av]"
     elif kind == "weight" and not m.group("u") and _number(m.group("v")) > 250:
         return []  # a bare large number is no weight in kilograms

@@ -33,7 +33,9 @@ _ITEM_SPLIT = re.compile(r"[\n;]")
 _BULLET = re.compile(r"\s*(?:[-*•]|\d+[.)])?\s*")
 _ALLERGY_CUE = re.compile(r"allerg|intoleran", re.IGNORECASE)
 _STOP = re.compile(r"[;!?\n]|\.(?=\s+[A-Z0-9]|\s*,|\s*$)")  # "p.o. b.i.d." and "0.5 mg" do not end a sentence
-_INLINE_SPLIT = re.compile(r"[\n;]|\.(?=\s+[A-Z]|\s*,)|,(?!\s*\d)|\s+and\s+(?=[A-Za-z])|(?<=[.,])\s*(?=\d{1,2}\.\s)")
+_INLINE_SPLIT = re.compile(
+    r"[\n;]|\.(?=\s+[A-Z]|\s*,)|,(?!\s*\d)|\s+(?:and|et|avec)\s+(?=[^\W\d_])|(?<=[.,])\s*(?=\d{1,2}\.\s)"
+)  # "X et Y", "calcium avec vitamine D": two agents (the conventions split combinations written "avec")
 _DIGIT = re.compile(r"\d")
 # words before a drug name that make a sentence a medication statement ("was started on Bactrim")
 _CUE = re.compile(
@@ -45,6 +47,14 @@ _CUE = re.compile(
     re.IGNORECASE,
 )
 _MAX_CUE_GAP = 60
+# a cue after the drug name, in the same clause: "Plavix was started", "l'héparine a été poursuivie"
+_CUE_AFTER = re.compile(
+    r"\s+(?:(?:was|were|is|has been|had been|will be)\s+(?:started|restarted|given|continued|increased|decreased"
+    r"|discontinued|stopped|held|prescribed|added|resumed|administered|initiated|changed|tapered)"
+    r"|(?:a été|ont été|était|sera|est)\s+(?:commencée?|débutée?|introduite?|poursuivie?|arrêtée?|suspendue?"
+    r"|augmentée?|diminuée?|administrée?|prescrite?|reprise?|instaurée?|majorée?|relayée?))\b",
+    re.IGNORECASE,
+)
 _TRAILING = re.compile(r"(?:\s+(?:to|of|at|from|by|is|was|dose|dosage|increased|decreased|reduced|changed))+$", re.I)
 _PRESCRIBED = re.compile(r"prescri|new medications|medications started", re.IGNORECASE)
 _NUMBER_WORDS = {
@@ -70,7 +80,10 @@ _NOT_MEDICATIONS = frozenset(
     " monday mondays tuesday tuesdays wednesday wednesdays thursday thursdays friday fridays saturday saturdays"
     " sunday sundays then day days week weeks month months year years chart prior admission home"
     # French: "Traitement habituel : aucun", "néant", "pas de traitement"
-    " aucun aucune néant rien pas sans traitement traitements habituel patient patiente".split()
+    " aucun aucune néant rien pas sans traitement traitements habituel patient patiente"
+    " lundi lundis mardi mardis mercredi mercredis jeudi jeudis vendredi vendredis samedi samedis dimanche dimanches"
+    " jour jours semaine semaines mois un une deux trois quatre demi demi-comprimé dix onze douze elle il qu'elle qu'il"
+    " doit inclure inclut comprend comprennent".split()
 )
 _NOT_MEDICATION_SECTIONS = {"allergies", "social_history", "family_history"}
 _MAX_TAIL = 120  # characters after the strength where route/frequency are looked for
@@ -91,6 +104,15 @@ class _Patterns:
     statuses: dict[str, str]
     status: re.Pattern[str]
     drug: re.Pattern[str]
+
+
+@cache
+def _french_cue() -> re.Pattern[str]:
+    """French words before a drug name that make a sentence a medication statement ("mis sous Coumadin")."""
+    cues = sorted(load("fr", "medication_patterns").get("cues", ()), key=len, reverse=True)
+    if not cues:
+        return re.compile(r"(?!x)x")  # matches nothing
+    return re.compile(rf"(?<!\w)(?:{'|'.join(re.escape(c) for c in cues)})(?!\w)[^.;]*$", re.IGNORECASE)
 
 
 @cache
@@ -167,7 +189,9 @@ def find_medications(text: str, sections: list[Section]) -> list[Medication]:
         if _ALLERGY_CUE.search(text, s0, start):
             continue  # "allergic to penicillin" names a substance, not a medication taken
         in_list = bool(section and section.name == "medications")
-        cued = in_list or _CUE.search(text, max(s0, start - _MAX_CUE_GAP), start) is not None
+        window = max(s0, start - _MAX_CUE_GAP)
+        cued = in_list or any(cue.search(text, window, start) for cue in (_CUE, _french_cue()))
+        cued = cued or _CUE_AFTER.match(text, end) is not None  # "Plavix was started", "Coumadin a été arrêté"
         fact = _from_name(text, start, end, in_list=cued, limit=s1)
         if fact and fact.status is MedicationStatus.ACTIVE and (m := _patterns().status.search(text, s0, s1)):
             fact.status = MedicationStatus(_patterns().statuses[m.group(0).lower()])  # "X and Y are on hold"

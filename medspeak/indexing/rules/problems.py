@@ -8,9 +8,17 @@ import re
 from functools import cache
 
 from medspeak.indexing.rules.context import context_for, sentence_bounds
-from medspeak.indexing.rules.lexicon import find_drug_names, load, longest_phrases, phrase_pattern, word_prefixes
+from medspeak.indexing.rules.lexicon import (
+    find_drug_names,
+    fold_accents,
+    load,
+    longest_phrases,
+    lookup_words,
+    phrase_pattern,
+    word_prefixes,
+)
 from medspeak.indexing.rules.sections import Section, section_at
-from medspeak.indexing.schema import Evidence, Problem
+from medspeak.indexing.schema import Assertion, Evidence, Finding, Problem
 
 __all__ = ["PROCEDURE_WORDS", "find_problems", "problem_terms"]
 
@@ -33,7 +41,7 @@ _CODE = re.compile(r"\s*\((?:[\d.]+|[A-Z]\d[\d.]*)\)\s*$")  # "(615.9)": an ICD 
 _PROCEDURE = re.compile(
     r"(?:ectomy|ectomies|otomy|otomies|ostomy|plasty|scopy|pexy|rrhaphy|repair|replacement|replacements|surgery|surgeries"
     r"|dilatation|dilation|removal|placement|fixation|biopsy|biopsies|graft|bypass|cabg|turp|transplant|injection|stent"
-    r"|tubes|delivery|section|i&d|d & c|d&c"
+    r"|tubes|delivery|section|i&d|d & c|d&c|césarienne|césariennes"
     r"|ectomie|ectomies|tomie|tomies|stomie|plastie|scopie|pexie|prothèse|greffe|pontage)\b",
     re.IGNORECASE,
 )
@@ -54,6 +62,25 @@ _VERBS = frozenset(
     "is are was were be been being has have had will would should could can may might does did do sounds sound appears"
     " appear seems seem discussed obtained states stated reports reported noted underwent received contributing"
     " treated treatment treatments therapy chemotherapy alive deceased died unknown requires required".split()
+)
+_FR_LEAD_IN = re.compile(
+    r"^(?:(?:et|ou|mais|aussi|également|une|un|des|de la|de l['’]|du|de|d['’]|la|le|les|l['’]|toute|tout|tous|toutes"
+    r"|sa|son|ses|leur|leurs|certaine|certaines|certains|quelques|plusieurs|il a|elle a|il présente|elle présente"
+    r"|a|présente|significatif pour|notable pour|positif pour|atteint d['’]|atteinte d['’]|atteint de|atteinte de)"
+    r"(?:\s+|(?<=['’])))+",
+    re.IGNORECASE,
+)
+_FR_NOT_FIRST = frozenset(
+    "il elle ils elles on nous je vous ce cette ces cet qui que qu est sont était a ont avait été patient patiente"
+    " selon dans pour par avec sans après avant depuis pendant lors chez aujourd hier actuellement récemment"
+    " maintenant y en se sa son ses le la les un une statut état à au aux sous secondaire secondaires bon bonne bons"
+    " bonnes".split()
+)
+_FR_VERBS = frozenset(
+    "est sont était étaient a ont avait avaient été sera serait fait montre montré montrait révélé révèle noté notée"
+    " subi reçu reçoit prend prenait traité traitée diagnostiqué diagnostiquée décédé décédée mort morte vit"
+    " présente présenté nécessité nécessite doit peut pourrait suis vu vue retiré retirée réalisé réalisée"
+    " effectué effectuée obtenu obtenue".split()
 )
 _ITEM_STOP = re.compile(r"[,;\n]|\.(?=\s|,|$)")
 _GENERIC_WORDS = frozenset(
@@ -78,6 +105,14 @@ _SKIP_SECTIONS = {
 }
 
 
+FINDING_SECTIONS = frozenset({"exam"})  # what the examiner found: findings, positive and negated ("No JVD")
+
+
+def _skipped(language: str) -> frozenset[str]:
+    """Sections whose words are no problems (the exam is read for findings)."""
+    return frozenset(_SKIP_SECTIONS - FINDING_SECTIONS)
+
+
 @cache
 def _rules(language: str) -> tuple[re.Pattern[str], re.Pattern[str] | None, set[str], set[str]]:
     data = load(language, "problems")
@@ -99,23 +134,84 @@ def _trigger_lead(language: str) -> re.Pattern[str]:
     return re.compile(rf"(?:(?:{body})\s+)+", re.IGNORECASE)
 
 
-_TERM_WORD = re.compile(r"\w[\w'’]*(?:-\w[\w'’]*)*")
-
-
 @cache
 def _term_index(language: str) -> tuple[frozenset[str], frozenset[str]]:
-    """Problem terms (lower case, and each with a plural "s"), and the leading word runs of the multi-word ones."""
-    terms = problem_terms(language)
+    """Problem terms (lower case, unaccented, and each with a plural "s"), and the leading word runs of the
+    multi-word ones."""
+    terms = frozenset(fold_accents(t) for t in problem_terms(language))
     forms = terms | {f"{t}s" for t in terms} | {f"{t}es" for t in terms}
     return forms, word_prefixes(terms)
 
 
 def _term_spans(text: str, language: str) -> list[tuple[int, int]]:
     """Lexicon problem terms in ``text``, longest first at each word, a plural "s" allowed
-    ("myocardial infarctions" is the term "myocardial infarction")."""
+    ("myocardial infarctions" is the term "myocardial infarction"); accents and a French elided article
+    do not matter ("d'adénopathie" is the term "adenopathie"). A French term with a head word ("douleur",
+    "cancer") runs on over its complements: "douleur scapulaire gauche", "cancer du sein droit de stade IIA"."""
     forms, prefixes = _term_index(language)
-    words = [(m.start(), m.end(), m.group(0).lower()) for m in _TERM_WORD.finditer(text)]
-    return [(s0, e0) for _, s0, e0, phrase in longest_phrases(words, forms, prefixes) if phrase]
+    spans = [(s0, e0) for _, s0, e0, phrase in longest_phrases(lookup_words(text), forms, prefixes) if phrase]
+    if language != "fr":
+        return spans
+    heads, bare = _heads()
+    extended = []
+    acronyms = _acronyms()
+    for s0, e0 in spans:
+        if fold_accents(text[s0:e0].lower()) in acronyms and not text[s0:e0].isupper():
+            continue  # "ait" is a verb, "AIT" a transient ischaemic attack
+        words = fold_accents(text[s0:e0].lower()).split()
+        if any(w in heads for w in words):
+            e0 = _complements_end(text, e0)
+        if fold_accents(text[s0:e0].lower()) not in bare:
+            extended.append((s0, e0))
+    return extended
+
+
+@cache
+def _acronyms() -> frozenset[str]:
+    return frozenset(fold_accents(a.lower()) for a in load("fr", "problems").get("acronyms", ()))
+
+
+@cache
+def _heads() -> tuple[frozenset[str], frozenset[str]]:
+    data = load("fr", "problems")
+    return frozenset(fold_accents(h) for h in data.get("heads", ())), frozenset(
+        fold_accents(h) for h in data.get("bare_heads_not_problems", ())
+    )
+
+
+_FR_PREPOSITION = (
+    r"(?:de la|de l['’]|des|du|de son|de sa|de ses|de|d['’]|à la|à l['’]|au|aux|à son|à sa|à ses|à|en"
+    r"|dans l['’]|dans le|dans la|dans les|dans son|dans sa|dans ses|sur l['’]|sur le|sur la|sur les|sur son|sur sa)"
+)
+_FR_COMPLEMENT = re.compile(rf"[ \u00a0]+(?:(?P<prep>{_FR_PREPOSITION})[ \u00a0]*)?(?P<word>[^\W\d_][\w'’-]*)", re.I)
+_FR_STAGE = re.compile(r"[ \u00a0]+(?:[IVX]+[A-Ca-c]?|\d{1,2}[A-Ca-c]?)(?![\w])")
+_FR_STOP = frozenset(  # compared unaccented, as the words are
+    fold_accents(w)
+    for w in "et ou mais qui que qu dont depuis pendant après avant lors chez pour par avec sans comme car est sont"
+    " était étaient a ont avait avaient il elle ils elles on nous je ce cette cet ces le la les un une secondaire"
+    " secondaires compatible compatibles probablement notée noté notés notées associée associé associés mesurant"
+    " selon ainsi aussi également toujours encore actuellement maintenant aujourd hier récemment ni non pas plus"
+    " très assez peu bien tout toute tous toutes sinon alors puis lorsque quand si sous vers jusqu entre contre"
+    " malgré y se s sa son ses leur leurs qui ayant étant été depuis environ lié liée liés liées due dû dus dues"
+    " suivi suivie traité traitée prouvé prouvée diagnostiqué diagnostiquée connu connue connus"
+    " x1 x2 x3 x4".split()
+)
+_MAX_COMPLEMENT_WORDS = 6
+
+
+def _complements_end(text: str, end: int) -> int:
+    """Where a French head term's complements end: adjectives and prepositional phrases after it, up to a stop
+    word, a punctuation mark or six words ("douleurs au milieu et au bas..." stops at "et")."""
+    for _ in range(_MAX_COMPLEMENT_WORDS):
+        m = _FR_COMPLEMENT.match(text, end)
+        if not m or fold_accents(m.group("word").lower().strip("'’")) in _FR_STOP:
+            break
+        if m.group("word")[0].isupper() and not m.group("prep"):
+            break  # a capitalised word without a preposition starts something else
+        end = m.end()
+        if m.group("word").lower() in ("stade", "grade", "type") and (stage := _FR_STAGE.match(text, end)):
+            end = stage.end()
+    return end
 
 
 @cache
@@ -124,8 +220,8 @@ def problem_terms(language: str) -> frozenset[str]:
     return frozenset(t.lower() for t in load(language, "problems")["terms"])
 
 
-def find_problems(text: str, language: str, sections: list[Section]) -> list[Problem]:
-    """Problem facts, longest span first where candidates overlap."""
+def find_problems(text: str, language: str, sections: list[Section]) -> list[Problem | Finding]:
+    """Problem facts, longest span first where candidates overlap; in the examination, findings."""
     triggers, tagged, not_problems, list_sections = _rules(language)
     spans: list[tuple[int, int, float]] = []  # (start, end, confidence)
     if tagged:
@@ -137,7 +233,7 @@ def find_problems(text: str, language: str, sections: list[Section]) -> list[Pro
         section = section_at(sections, m.start())
         # "history of" inside "HISTORY OF PRESENT ILLNESS:" is a title; "Diagnosis:" as a whole header lists
         inside_title = any(a <= m.start() < b and m.end() < b - 1 for a, b in headers)
-        if inside_title or (section and section.name in _SKIP_SECTIONS):
+        if inside_title or (section and section.name in _skipped(language)):
             continue
         spans += _list_items(text, m.end(), not_problems, language)
     terms = [(s0, e0, 0.8) for s0, e0 in _term_spans(text, language)]
@@ -183,7 +279,8 @@ def _clean_item(
     item = text[start:end]
     lead = re.match(r"[\s\d.)•*-]*", item)
     start += lead.end() if lead else 0
-    while (m := _LEAD_IN.match(text[start:end])) or (m := _trigger_lead(language).match(text[start:end])):
+    lead_in = _FR_LEAD_IN if language == "fr" else _LEAD_IN
+    while (m := lead_in.match(text[start:end])) or (m := _trigger_lead(language).match(text[start:end])):
         start += m.end()  # "Denies chest pain": the trigger stays outside the span, where ConText reads it
         if not m.end():
             break
@@ -202,14 +299,15 @@ def _clean_item(
     words = phrase.split()
     if not words or len(words) > _MAX_ITEM_WORDS or not phrase[0].isalpha():
         return None
-    if phrase.lower() in not_problems or words[0].lower() in _NOT_FIRST or _MEASURE.search(phrase):
+    not_first, verbs = (_FR_NOT_FIRST, _FR_VERBS) if language == "fr" else (_NOT_FIRST, _VERBS)
+    if phrase.lower() in not_problems or words[0].lower().split("'")[0] in not_first or _MEASURE.search(phrase):
         return None
     if _PROCEDURE.search(phrase) or re.match(r"(?:status post|s/p)\b", phrase, re.IGNORECASE):
         return None
     if all(w.lower().strip(".,;:'’") in _GENERIC_WORDS for w in words):
         return None  # "present problems", "disease"
     drugs = find_drug_names(text, start, end)
-    if any(w.lower().strip(".,;:'’") in _VERBS for w in words) or (drugs and drugs[0][:2] == (start, end)):
+    if any(w.lower().strip(".,;:'’") in verbs for w in words) or (drugs and drugs[0][:2] == (start, end)):
         return None  # a clause ("TSH is mildly suppressed") or a treatment ("chemotherapy with cisplatin")
     return start, end
 
@@ -262,9 +360,9 @@ def _non_overlapping(spans: list[tuple[int, int, float]]) -> list[tuple[int, int
 
 def _to_facts(
     text: str, language: str, sections: list[Section], spans: list[tuple[int, int, float]], not_problems: set[str]
-) -> list[Problem]:
+) -> list[Problem | Finding]:
     context = context_for(language)
-    facts = []
+    facts: list[Problem | Finding] = []
     for start, end, confidence in spans:
         section = section_at(sections, start)
         name = section.name if section else None
@@ -273,14 +371,18 @@ def _to_facts(
         listed = name in _rules(language)[3]
         if _NOT_A_CONDITION.match(text, end):
             continue  # "depression screening", "influenza vaccine": a procedure named after a problem
-        if name in _SKIP_SECTIONS or "allerg" in text[line_start:start].lower() or phrase.lower() in not_problems:
+        if name in _skipped(language) or "allerg" in text[line_start:start].lower() or phrase.lower() in not_problems:
             continue
+        assertion = context.assertion(text, start, end, name, _item_bounds(text, start, end) if listed else None)
+        if name == "family_history" and assertion is Assertion.ABSENT:
+            continue  # "no family history of cancer": a negated family history is not annotated (the conventions)
+        kind = Finding if name in FINDING_SECTIONS else Problem
         facts.append(
-            Problem(
+            kind(
                 label=phrase,
                 text=phrase,
                 section=name,
-                assertion=context.assertion(text, start, end, name, _item_bounds(text, start, end) if listed else None),
+                assertion=assertion,
                 evidence=Evidence(start=start, end=end, text=phrase),
                 confidence=confidence,
             )

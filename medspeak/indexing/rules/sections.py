@@ -9,18 +9,25 @@ after a stop inside a line counts too.
 from __future__ import annotations
 
 import re
+import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import cache
 
 from medspeak.indexing.rules.lexicon import load
 
-__all__ = ["Section", "find_sections", "section_at"]
+__all__ = ["Section", "find_sections", "fold", "section_at"]
 
-_HEADER = re.compile(r"^[ \t]*(?:#{1,3}[ \t]*)?(?P<title>[^\n:#]{2,80}?)[ \t]*(?::|$)", re.MULTILINE)
+_HEADER = re.compile(r"^[ \t]*(?:#{1,3}[ \t]*)?(?P<title>[^\n:#]{2,80}?)[ \t\u00a0\u202f]*(?::|$)", re.MULTILINE)
 # an inline header: after a stop and at most two spaces, a capitalised title and its colon
-_INLINE = re.compile(r"(?:(?<=[.,;])|(?<=[.,;] )|(?<=[.,;]  ))(?P<title>[A-Z][A-Za-z0-9 /&'’()-]{1,60}?)[ \t]*:")
+_UPPER = "A-ZÀ-ÖØ-ÞŒ"  # capitals, accented ones too: "MÉDICAMENTS ACTUELS :", "ÉVALUATION ET PLAN :"
+_SPACE = " \t\u00a0\u202f"  # French puts a no-break space before a colon: "ALLERGIES\u00a0:"
+_INLINE = re.compile(
+    rf"(?:(?<=[.,;])|(?<=[.,;][{_SPACE}])|(?<=[.,;][{_SPACE}]{{2}}))"
+    rf"(?P<title>[{_UPPER}][\w /&'’()-]{{1,60}}?)[{_SPACE}]*:"
+)
 # "...,HOME MEDICATIONS,1.  Aspirin": a known upper-case title without its colon
-_INLINE_BARE = re.compile(r"(?:^|(?<=[.,;])|(?<=[.,;] )|(?<=[.,;]  ))(?P<title>[A-Z][A-Z /&-]{2,60}),")
+_INLINE_BARE = re.compile(rf"(?:^|(?<=[.,;])|(?<=[.,;] )|(?<=[.,;]  ))(?P<title>[{_UPPER}][{_UPPER} /&'’-]{{2,60}}),")
 _PARENTHESES = re.compile(r"\s*\([^)]*\)")
 
 
@@ -32,9 +39,23 @@ class Section:
     end: int
 
 
+def fold(text: str) -> str:
+    """Lower case without accents, one space between words: "MÉDICAMENTS  ACTUELS" → "medicaments actuels"."""
+    decomposed = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+@cache
+def _names(language: str) -> tuple[dict[str, str], frozenset[str]]:
+    """Section titles (accent-folded) → canonical name, and the body-system subheadings."""
+    data = load(language, "sections")
+    names = {fold(k): v for k, v in data.items() if isinstance(v, str) and not k.startswith("_")}
+    return names, frozenset(fold(s) for s in data.get("_subheadings", ()))
+
+
 def _canonical(title: str, names: dict[str, str]) -> str | None:
     """A header's canonical name: the whole title, else without parentheses, else its first part."""
-    title = " ".join(title.strip().lower().rstrip(".").split())
+    title = fold(title.strip().rstrip("."))
     bare = _PARENTHESES.sub("", title).strip()
     for candidate in (title, bare):
         if candidate in names and not candidate.startswith("_"):
@@ -50,8 +71,7 @@ def find_sections(text: str, language: str) -> list[Section]:
     (``...,MEDICATIONS: ,``); an unknown upper-case inline header ends the section before it (name
     ``other``); a body-system subheading (``HEENT:``, ``Lungs:``) continues the section it is in.
     """
-    names: dict[str, str] = {k: v for k, v in load(language, "sections").items() if isinstance(v, str)}
-    subheadings = set(load(language, "sections").get("_subheadings", ()))
+    names, subheadings = _names(language)
     found: dict[int, tuple[str, int, int]] = {}
     for match in _HEADER.finditer(text):
         name = _canonical(match.group("title"), names)
@@ -60,7 +80,7 @@ def find_sections(text: str, language: str) -> list[Section]:
     for match in _INLINE.finditer(text):
         title = match.group("title")
         start = match.start("title")
-        name = "*" if " ".join(title.lower().split()) in subheadings else _canonical(title, names)
+        name = "*" if fold(title) in subheadings else _canonical(title, names)
         if name is None and sum(c.isalpha() for c in title) >= 4 and title.upper() == title:  # not "BP:"
             name = "other"
         if name and not any(s <= start < b for s, (_, _, b) in found.items()):
@@ -75,6 +95,7 @@ def find_sections(text: str, language: str) -> list[Section]:
     for i, (name, start, body) in enumerate(ordered):
         if name == "*":  # a subheading continues its section: ROS "Cardiovascular:" stays in the ROS
             name = sections[-1].name if sections else "other"
+            name = "exam" if name == "vitals" else name  # "SIGNES VITAUX: ..., HEENT: ...": the exam goes on
         end = ordered[i + 1][1] if i + 1 < len(ordered) else len(text)
         line_end = text.find("\n", body)
         line_end = len(text) if line_end < 0 else line_end
