@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Refresh the lock files from the ranges in requirements*.txt: `make lock`, then run `make test` and commit
-# the three files together.
+# the files together. Pins already in a lock are kept when they still satisfy the ranges (a new requirement
+# adds its pins, nothing else moves); `UPGRADE=1 make lock` moves everything to the newest releases allowed.
 #
 #   requirements-dev.lock  every package `make test` installs (runtime + test tools), exact versions and hashes
 #   requirements.lock      the runtime subset `make run` installs, the same versions (resolved under the first)
@@ -17,7 +18,8 @@ TOOLS=$(mktemp -d)
 trap 'rm -rf "$TOOLS"' EXIT
 "$PYTHON" -m venv "$TOOLS"
 "$TOOLS/bin/pip" install -q 'pip-tools==7.7.*'
-compile=("$TOOLS/bin/pip-compile" --quiet --generate-hashes --allow-unsafe --strip-extras --no-header --no-emit-index-url --no-emit-find-links --upgrade)
+compile=("$TOOLS/bin/pip-compile" --quiet --generate-hashes --allow-unsafe --strip-extras --no-header --no-emit-index-url --no-emit-find-links)
+[ "${UPGRADE:-0}" = 1 ] && compile+=(--upgrade)
 "${compile[@]}" --output-file requirements-dev.lock requirements-dev.txt
 "${compile[@]}" --constraint requirements-dev.lock --output-file requirements.lock requirements.txt
 for lock in requirements-dev.lock requirements.lock; do

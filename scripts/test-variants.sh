@@ -45,7 +45,9 @@ date_env() {
   local offset
   offset=$("$PY" -c 'import datetime as d, time; print(int(d.datetime(2028, 2, 29, 12, tzinfo=d.UTC).timestamp() - time.time()))')
   # PostgreSQL left out: its server keeps the real clock, and a store never sees two clocks in a hospital.
-  echo "PYTHONPATH=$PWD/scripts/clock_offset:$PWD MEDSPEAK_TEST_CLOCK_OFFSET_S=$offset MEDSPEAK_TEST_POSTGRES_URL="
+  # time-machine is also a pytest plugin, which pytest wants to import itself for assertion rewriting: the hook
+  # imported it first, and the warning that says so is not a test failure.
+  echo "PYTHONPATH=$PWD/scripts/clock_offset:$PWD MEDSPEAK_TEST_CLOCK_OFFSET_S=$offset MEDSPEAK_TEST_POSTGRES_URL= PYTEST_ADDOPTS=-Wignore::pytest.PytestAssertRewriteWarning"
 }
 
 variant_env() {
