@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from medspeak.auth.roles import Role
-from medspeak.config import get_settings
+from medspeak.config import get_settings, reset_settings, secrets_file
 from medspeak.errors import MedspeakError
 from medspeak.store.db import Store, get_store
 from medspeak.triage import cli as triage_cli
@@ -51,6 +51,13 @@ _Json = Annotated[bool, typer.Option("--json", help="Print one JSON object")]
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+@app.callback()
+def _refuse_weak_keys(ctx: typer.Context) -> None:
+    """Every command but ``init`` (which writes the keys) refuses to start on a missing or default key."""
+    if ctx.invoked_subcommand != "init":
+        get_settings()  # raises ValueError (caught by main) outside explicit development mode
+
+
 def _store() -> Store:
     store = get_store()
     store.migrate()
@@ -66,9 +73,14 @@ def db_upgrade() -> None:
 
 @app.command()
 def init() -> None:
-    """Migrate; on first start create the demo accounts (printed once) and the demo data."""
+    """Write the install's random keys if missing; migrate; on first start create demo accounts and data."""
     from medspeak.auth.bootstrap import ensure_demo_users
+    from medspeak.keys import ensure_install_keys
 
+    written = ensure_install_keys(secrets_file())
+    if written:
+        typer.echo(f"Random {', '.join(written)} written to {secrets_file()} (mode 0600): keep it private.")
+        reset_settings()
     settings = get_settings()
     store = _store()
     created = ensure_demo_users(store)

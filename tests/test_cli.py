@@ -63,6 +63,7 @@ def test_production_with_the_default_key_refuses_to_start(
     env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("MEDSPEAK_ENV", "production")
+    monkeypatch.delenv("MEDSPEAK_COOKIE_KEY")
     reset_settings()
     from medspeak.cli import main
 

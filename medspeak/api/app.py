@@ -29,7 +29,7 @@ from medspeak.api import errors
 from medspeak.api.limits import BodySizeLimit, RateLimit
 from medspeak.api.logs import log_config
 from medspeak.api.routes import audit, auth, documents, health, los, patients, triage
-from medspeak.config import Settings, get_settings, reset_settings
+from medspeak.config import Settings, get_settings, reset_settings, weak_secret_reason
 from medspeak.errors import MedspeakError
 from medspeak.store.db import get_store
 
@@ -51,6 +51,9 @@ def create_app(settings: Settings | None = None, *, processes: int = 1) -> FastA
     ``processes``: how many server processes share the port; each enforces that share of the rate limits.
     """
     settings = settings or get_settings()
+    reason = weak_secret_reason(settings)  # settings built by model_copy skipped their validation
+    if reason:
+        raise ValueError(reason)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

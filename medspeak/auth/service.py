@@ -25,7 +25,16 @@ from medspeak.store.db import Store
 from medspeak.store.models import AuthSession, User
 from medspeak.store.types import utcnow
 
-__all__ = ["LoginResult", "login", "logout", "resolve_session", "revoke_user_sessions"]
+__all__ = [
+    "LoginResult",
+    "login",
+    "logout",
+    "logout_ref",
+    "resolve_session",
+    "resolve_session_ref",
+    "revoke_user_sessions",
+    "session_ref",
+]
 
 _WRONG = "Wrong username or password."
 # Checked on every page run and API request: one statement, built once (SQLAlchemy reuses its compiled
@@ -52,9 +61,22 @@ class LoginResult:
     display_name: str
     expires_at: datetime
 
+    @property
+    def ref(self) -> str:
+        """The session's opaque reference (see :func:`session_ref`)."""
+        return session_ref(self.token)
 
-def _token_id(token: str) -> str:
+
+def session_ref(token: str) -> str:
+    """The session's id in the store: SHA-256 of its token, an opaque reference that cannot be turned back.
+
+    An access token carries this reference, never the session token: a leaked access token, once expired,
+    can neither be replayed as the app's cookie nor re-signed into a fresh one without the install's key.
+    """
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+_token_id = session_ref
 
 
 def login(store: Store, username: str, password: str) -> LoginResult:
@@ -124,8 +146,15 @@ def resolve_session(store: Store, token: str | None) -> tuple[Actor, str]:
     """
     if not token:
         raise SessionInvalid("Please log in.")
+    return resolve_session_ref(store, session_ref(token))
+
+
+def resolve_session_ref(store: Store, ref: str) -> tuple[Actor, str]:
+    """As :func:`resolve_session`, for a session named by its reference (from a verified access token)."""
+    if not ref:
+        raise SessionInvalid("Please log in.")
     with store.read() as db:  # read-only: no write lock, and it sees every revocation committed before it
-        row = db.execute(_SESSION, {"session_id": _token_id(token)}).one_or_none()
+        row = db.execute(_SESSION, {"session_id": ref}).one_or_none()
     if row is None or row.revoked_at is not None:
         raise SessionInvalid("Your session has ended. Please log in again.")
     if row.expires_at <= utcnow():
@@ -137,10 +166,16 @@ def resolve_session(store: Store, token: str | None) -> tuple[Actor, str]:
 
 def logout(store: Store, token: str | None) -> None:
     """Revoke the session server-side; safe to call twice or with no token."""
-    if not token:
+    if token:
+        logout_ref(store, session_ref(token))
+
+
+def logout_ref(store: Store, ref: str) -> None:
+    """As :func:`logout`, for a session named by its reference (from a verified access token)."""
+    if not ref:
         return
     with store.transaction() as db:
-        session = db.get(AuthSession, _token_id(token))
+        session = db.get(AuthSession, ref)
         if session is None or session.revoked_at is not None:
             return
         session.revoked_at = utcnow()

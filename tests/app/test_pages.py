@@ -77,6 +77,7 @@ def test_admin_resets_a_password_shown_once(login: Callable[..., AppTest]) -> No
 
 def test_production_without_a_secret_refuses_to_start(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MEDSPEAK_ENV", "production")
+    monkeypatch.delenv("MEDSPEAK_COOKIE_KEY")
     reset_settings()
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert at.error[0].value == "medspeak cannot start: its configuration is refused."
