@@ -19,8 +19,10 @@ import zipfile
 from charset_normalizer import from_bytes
 from PIL import Image
 from pypdf import PageObject, PdfReader, apply_configuration
+from pypdf.generic import DictionaryObject, IndirectObject
 
 from medspeak.errors import UploadRejected
+from medspeak.ingest.budgets import MAX_RENDER_PIXELS, RENDER_DPI, fits_render_budget
 from medspeak.ingest.types import FileKind, ValidatedUpload
 
 __all__ = ["MAX_IMAGE_PIXELS", "safe_display_name", "sniff", "validate_upload"]
@@ -36,6 +38,7 @@ _PDF_LIMITS = {
     "run_length_maximum_output_length": _MAX_STREAM_BYTES, "maximum_declared_stream_length": _MAX_STREAM_BYTES,
     "array_based_stream_maximum_output_length": _MAX_STREAM_BYTES,
 }  # fmt: skip
+_MAX_PDF_RESOURCES = 10_000  # XObjects, patterns and appearance streams walked a document; real files use dozens
 _EXTENSIONS = {
     "pdf": FileKind.PDF, "png": FileKind.PNG, "jpg": FileKind.JPEG, "jpeg": FileKind.JPEG, "tif": FileKind.TIFF,
     "tiff": FileKind.TIFF, "txt": FileKind.TXT, "text": FileKind.TXT, "docx": FileKind.DOCX,
@@ -115,8 +118,9 @@ def _check_pdf(content: bytes, max_pages: int) -> tuple[int, str | None]:
             pages = len(reader.pages)
             if 0 < pages <= max_pages:
                 with apply_configuration(None, **_PDF_LIMITS):
-                    for page in reader.pages:
-                        _check_pdf_page(page)
+                    seen: set[int] = set()
+                    for number, page in enumerate(reader.pages, start=1):
+                        _check_pdf_page(page, number, seen)
     except UploadRejected:
         raise
     except Exception as exc:  # any parser failure on hostile input is a rejection
@@ -124,19 +128,65 @@ def _check_pdf(content: bytes, max_pages: int) -> tuple[int, str | None]:
     return _page_count(pages, max_pages), None
 
 
-def _check_pdf_page(page: PageObject) -> None:
-    """Decode the page's drawing commands under the stream limits; refuse oversized embedded images."""
+def _check_pdf_page(page: PageObject, number: int, seen: set[int]) -> None:
+    """Refuse a page too large to render, or drawing an image too large to decode (nested ones included);
+    decode its drawing commands under the stream limits."""
+    box = page.mediabox
+    unit = float(page.user_unit or 1)
+    width, height = float(box.width) * unit, float(box.height) * unit
+    if not fits_render_budget(width, height):
+        raise UploadRejected(
+            f"Page {number} is {abs(width) / 72 * 2.54:.0f} x {abs(height) / 72 * 2.54:.0f} cm: too large to read "
+            f"safely (over {MAX_RENDER_PIXELS // 10**6} megapixels at {RENDER_DPI} DPI). Export it at a paper size."
+        )
     contents = page.get_contents()
     if contents is not None:
         contents.get_data()  # raises LimitReachedError on a decompression bomb
-    resources = page.get("/Resources")
-    xobjects = resources.get_object().get("/XObject") if resources is not None else None
-    for ref in xobjects.get_object().values() if xobjects is not None else []:
-        xobject = ref.get_object()
-        if xobject.get("/Subtype") == "/Image":
-            pixels = int(xobject.get("/Width", 0)) * int(xobject.get("/Height", 0))
-            if pixels > MAX_IMAGE_PIXELS:
-                raise UploadRejected("This PDF embeds an image too large to process safely.")
+    _check_resources(page.get("/Resources"), seen)
+    annotations = _resolved(page.get("/Annots"))
+    for annotation in annotations if isinstance(annotations, list) else []:  # appearance streams draw too
+        annotation = _resolved(annotation)
+        appearance = _resolved(annotation.get("/AP")) if isinstance(annotation, DictionaryObject) else None
+        for stream in appearance.values() if isinstance(appearance, DictionaryObject) else []:
+            _check_xobject(stream, seen)
+
+
+def _resolved(value: object) -> object:
+    return value.get_object() if isinstance(value, IndirectObject) else value
+
+
+def _check_resources(resources: object, seen: set[int]) -> None:
+    """Every image an XObject or pattern of ``resources`` draws, however deeply nested, within the pixel limit."""
+    resources = _resolved(resources)
+    if not isinstance(resources, DictionaryObject):
+        return
+    for category in ("/XObject", "/Pattern"):
+        entries = _resolved(resources.get(category))
+        for ref in entries.values() if isinstance(entries, DictionaryObject) else []:
+            _check_xobject(ref, seen)
+
+
+def _check_xobject(ref: object, seen: set[int]) -> None:
+    if isinstance(ref, IndirectObject):
+        if ref.idnum in seen:  # shared or cyclic: checked once
+            return
+        seen.add(ref.idnum)
+        if len(seen) > _MAX_PDF_RESOURCES:
+            raise UploadRejected("This PDF has too many embedded objects to check safely.")
+    obj = _resolved(ref)
+    if not isinstance(obj, DictionaryObject):
+        if isinstance(obj, dict):  # an appearance dictionary of states: each a stream
+            for value in obj.values():
+                _check_xobject(value, seen)
+        return
+    if obj.get("/Subtype") == "/Image":
+        pixels = int(_resolved(obj.get("/Width", 0))) * int(_resolved(obj.get("/Height", 0)))  # type: ignore[call-overload]
+        if pixels > MAX_IMAGE_PIXELS:
+            raise UploadRejected("This PDF embeds an image too large to process safely.")
+        if "/SMask" in obj:
+            _check_xobject(obj["/SMask"], seen)
+        return
+    _check_resources(obj.get("/Resources"), seen)  # a form XObject or a tiling pattern: what it draws
 
 
 def _check_image(content: bytes, max_pages: int) -> tuple[int, str | None]:
