@@ -6,6 +6,8 @@ import traceback
 
 __all__ = [
     "AccountLocked",
+    "BudgetExceeded",
+    "Cancelled",
     "IngestFailed",
     "InvalidCredentials",
     "MedspeakError",
@@ -57,6 +59,14 @@ class UploadRejected(MedspeakError):
 
 class IngestFailed(MedspeakError):
     """Text could not be obtained from a document or one of its pages."""
+
+
+class Cancelled(MedspeakError):
+    """The user cancelled the job; nothing of it is kept."""
+
+
+class BudgetExceeded(MedspeakError):
+    """Work on one document ran past its time budget; what was done before it is kept."""
 
 
 def safe_traceback(exc: BaseException) -> str:

@@ -22,6 +22,10 @@ _PG_URL = os.environ.get("MEDSPEAK_TEST_POSTGRES_URL")
 PASSWORD = "correct horse battery staple"
 # Only MEDSPEAK_ENV=development accepts the public default key (issue 19): tests run in "test" mode with their own.
 TEST_COOKIE_KEY = "test-only-cookie-key-" + "0123456789abcdef" * 2
+# Tests that use no ``env`` fixture (pure functions that still read settings) run in test mode with that key,
+# unless the environment says otherwise; the start-up refusals are tested with both removed.
+os.environ.setdefault("MEDSPEAK_ENV", "test")
+os.environ.setdefault("MEDSPEAK_COOKIE_KEY", TEST_COOKIE_KEY)
 
 
 @pytest.fixture

@@ -2,8 +2,10 @@
 
 A job reads a stored original and writes all its pages, the document's text and status in ONE
 transaction at the end: a crash mid-document leaves the document "processing" with no page rows,
-and the next start puts the job back in the queue (``resume_pending``). Progress is written after
-every page; cancel is a flag in the row, so any process can ask for it.
+and the next start puts the job back in the queue (``resume_pending``), at most ``_MAX_ATTEMPTS``
+times: a document that kills its process each time is failed, not resumed forever. Progress is
+written after every page; cancel is a flag in the row, so any process can ask for it. Fact extraction
+runs under a time budget (``index_budget_s``) that also watches the cancel flag, inside the page.
 """
 
 from __future__ import annotations
@@ -17,23 +19,29 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from medspeak.errors import MedspeakError, safe_traceback
+from medspeak.errors import Cancelled, MedspeakError, safe_traceback
 from medspeak.indexing.extract import NO_MODEL_NOTICE, ExtractionOutput, extract_facts
 from medspeak.indexing.schema import Fact as FactModel
 from medspeak.ingest.ocr import OcrEngine, get_engine
-from medspeak.ingest.pipeline import Cancelled, ExtractionResult, extract
+from medspeak.ingest.pipeline import ExtractionResult, extract
 from medspeak.ingest.types import PageText, Word
-from medspeak.ingest.validate import validate_upload
+from medspeak.ingest.validate import MAX_TEXT_CHARS, validate_upload
 from medspeak.store import audit
 from medspeak.store.db import Store
 from medspeak.store.files import DocumentStorage
 from medspeak.store.models import Document, DocumentPage, Fact, IngestJob, User
 from medspeak.store.types import utcnow
+from medspeak.work_budget import WorkBudget
 
 __all__ = ["JobRunner", "get_runner", "reset_runners"]
 
 _log = logging.getLogger(__name__)
 _STALE_AFTER = timedelta(minutes=10)  # a "running" job silent this long lost its worker
+_MAX_ATTEMPTS = 3  # claims of one job; a third interrupted run fails it (its document likely kills the process)
+_GAVE_UP = (
+    f"Reading was interrupted {_MAX_ATTEMPTS} times (the server stopped while reading it); it is not retried. "
+    "Check the file, split it if it is large, and upload it again."
+)
 _STOP, _URGENT, _BACKLOG = -1, 0, 1  # queue priorities: lower first
 
 
@@ -90,12 +98,29 @@ class JobRunner:
             _log.error("ingest job %s left for the next start:\n%s", job_id, safe_traceback(exc))
 
     def resume_pending(self) -> int:
-        """Queue again the jobs a previous process left queued or running (crash, restart)."""
+        """Queue again the jobs a previous process left queued or running (crash, restart).
+
+        A job already claimed ``_MAX_ATTEMPTS`` times is failed instead, with its document.
+        """
         with self.store.transaction() as db:
+            stale = (IngestJob.status == "running", IngestJob.updated_at < utcnow() - _STALE_AFTER)
+            exhausted = list(db.scalars(select(IngestJob).where(*stale, IngestJob.attempts >= _MAX_ATTEMPTS)))
+            for job in exhausted:
+                job.status, job.message, job.updated_at = "failed", _GAVE_UP, utcnow()
+                db.execute(
+                    update(Document).where(Document.id == job.document_id).values(status="failed", error=_GAVE_UP)
+                )
+                audit.record(
+                    db,
+                    username="system",
+                    role="system",
+                    action="document.ingest",
+                    outcome="failure",
+                    document_id=job.document_id,
+                    detail=f"failed; interrupted {job.attempts} times",
+                )
             db.execute(
-                update(IngestJob)
-                .where(IngestJob.status == "running", IngestJob.updated_at < utcnow() - _STALE_AFTER)
-                .values(status="queued", message="Resumed after an interruption.")
+                update(IngestJob).where(*stale).values(status="queued", message="Resumed after an interruption.")
             )
             pending = list(db.scalars(select(IngestJob.id).where(IngestJob.status == "queued")))
         for job_id in pending:
@@ -115,7 +140,7 @@ class JobRunner:
             claimed = db.execute(
                 update(IngestJob)
                 .where(IngestJob.id == job_id, IngestJob.status == "queued")
-                .values(status="running", updated_at=utcnow())
+                .values(status="running", attempts=IngestJob.attempts + 1, updated_at=utcnow())
             )
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
                 return False  # another worker or process has it, or it was cancelled
@@ -129,6 +154,8 @@ class JobRunner:
             return
         try:
             result = self._extract(job_id, urgent=urgent)
+            budget = WorkBudget(self.store.settings.index_budget_s, poll=lambda: self._cancel_requested(job_id))
+            facts, note = _index(result, budget)
         except Cancelled:
             self._finish(job_id, "cancelled", "Cancelled by the user.", None)
         except MedspeakError as exc:
@@ -140,8 +167,11 @@ class JobRunner:
         else:
             failed = result.failed_pages
             message = f"Pages {', '.join(map(str, failed))} could not be read." if failed else None
-            facts, note = _index(result)
             self._finish(job_id, "done", " ".join(m for m in (message, note) if m) or None, result, facts)
+
+    def _cancel_requested(self, job_id: int) -> bool:
+        with self.store.read() as db:
+            return bool(db.scalar(select(IngestJob.cancel_requested).where(IngestJob.id == job_id)))
 
     def _extract(self, job_id: int, *, urgent: bool) -> ExtractionResult:
         with self.store.transaction() as db:
@@ -262,10 +292,18 @@ class JobRunner:
             )
 
 
-def _index(result: ExtractionResult) -> tuple[ExtractionOutput | None, str | None]:
-    """The document's clinical facts, grounded to its words; indexing failing never loses the text."""
+def _index(result: ExtractionResult, budget: WorkBudget) -> tuple[ExtractionOutput | None, str | None]:
+    """The document's clinical facts, grounded to its words; indexing failing never loses the text.
+
+    Raises:
+        Cancelled: the user cancelled while the facts were being extracted.
+    """
+    if len(result.text) > MAX_TEXT_CHARS:  # a long PDF's text layers: kept, searchable, not indexed
+        return None, f"Facts were not extracted: the text is over {MAX_TEXT_CHARS // 10**6} million characters."
     try:
-        output = extract_facts(result.text, pages=result.pages)
+        output = extract_facts(result.text, pages=result.pages, budget=budget)
+    except Cancelled:
+        raise
     except MedspeakError as exc:
         return None, f"Facts could not be extracted: {exc}"
     dropped = len(output.unsupported)

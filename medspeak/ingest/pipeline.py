@@ -25,7 +25,7 @@ from typing import Final
 import pypdfium2 as pdfium
 from PIL import Image
 
-from medspeak.errors import IngestFailed, MedspeakError
+from medspeak.errors import Cancelled, IngestFailed
 from medspeak.ingest.budgets import MAX_RENDER_PIXELS, RENDER_DPI, fits_render_budget, render_scale
 from medspeak.ingest.ocr import OcrEngine
 from medspeak.ingest.prepare import prepare
@@ -54,10 +54,6 @@ _TOO_LARGE: Final = (
 )
 
 Progress = Callable[[int, int], None]  # (pages done, pages in all)
-
-
-class Cancelled(MedspeakError):
-    """The user cancelled the job; nothing of it is kept."""
 
 
 @dataclass(frozen=True)

@@ -25,13 +25,23 @@ from medspeak.errors import UploadRejected
 from medspeak.ingest.budgets import MAX_RENDER_PIXELS, RENDER_DPI, fits_render_budget
 from medspeak.ingest.types import FileKind, ValidatedUpload
 
-__all__ = ["MAX_IMAGE_PIXELS", "safe_display_name", "sniff", "validate_upload"]
+__all__ = ["MAX_IMAGE_PIXELS", "MAX_TEXT_CHARS", "safe_display_name", "sniff", "validate_upload"]
 
 # 64 megapixels: a 50 MP phone photo or an A4 page at 600 DPI (35 MP) pass, a bomb does not.
 MAX_IMAGE_PIXELS = 64_000_000
 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS  # Pillow warns above this and raises above twice this
 _MAX_DISPLAY_CHARS = 120
-_MAX_DOCX_UNCOMPRESSED = 50 * 2**20  # a typed report is a few hundred KB of XML
+_MAX_DOCX_UNCOMPRESSED = 50 * 2**20  # a typed report is a few hundred KB of XML (images included here)
+# 2 million characters of text (~1000 typed pages): read and indexed in ~20 s and ~0.55 GB on one core at
+# worst (a fact every 28 characters; 4 M: 45 s, 0.95 GB). bench/reading_budgets.py. Longer: split it.
+MAX_TEXT_CHARS = 2_000_000
+# The document's XML (one paragraph: ~70 bytes of markup around its text); python-docx holds the whole tree:
+# 49 MB of XML took 41 s and 1.4 GB, 150 KB zipped.
+_MAX_DOCX_XML = 2 * MAX_TEXT_CHARS
+_TOO_LONG = (
+    f"This document is too long to read safely (over {MAX_TEXT_CHARS // 10**6} million characters of text): "
+    "split it into smaller files."
+)
 _MAX_STREAM_BYTES = 20 * 2**20  # one page's drawing commands; real pages use well under 1 MB
 _PDF_LIMITS = {
     "zlib_maximum_output_length": _MAX_STREAM_BYTES, "lzw_maximum_output_length": _MAX_STREAM_BYTES,
@@ -221,6 +231,8 @@ def _check_docx(content: bytes, max_pages: int) -> tuple[int, str | None]:
                 raise UploadRejected("This archive is not a Word document (.docx).")
             if sum(i.file_size for i in infos) > _MAX_DOCX_UNCOMPRESSED:
                 raise UploadRejected("This Word document expands to an unsafe size.")
+            if archive.getinfo("word/document.xml").file_size > _MAX_DOCX_XML:
+                raise UploadRejected(_TOO_LONG)
             archive.testzip()
     except UploadRejected:
         raise
@@ -230,12 +242,16 @@ def _check_docx(content: bytes, max_pages: int) -> tuple[int, str | None]:
 
 
 def _check_text(content: bytes, max_pages: int) -> tuple[int, str | None]:
+    if len(content) > 4 * MAX_TEXT_CHARS:  # more characters than the limit in any encoding: no need to decode
+        raise UploadRejected(_TOO_LONG)
     decoded = decode_text(content)
     if decoded is None:
         raise UploadRejected(f"This file is not readable text nor a supported document: upload {_SUPPORTED}.")
     text, encoding = decoded
     if not text.strip():
         raise UploadRejected("The file contains no text.")
+    if len(text) > MAX_TEXT_CHARS:
+        raise UploadRejected(_TOO_LONG)
     return 1, encoding
 
 
