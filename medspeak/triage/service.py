@@ -168,11 +168,14 @@ def assess(
     Raises:
         ImplausibleInputs: a value is out of range (conversions offered where a slip is likely).
         PermissionDenied: the role may not assess (audited).
-        NotFound: no such patient.
+        NotFound: no such patient, or no such encounter of this patient.
+        ValidationFailed: an encounter without its patient.
     """
     issues = check_inputs(inputs)
     if issues:
         raise ImplausibleInputs(issues)
+    if encounter_id is not None and patient_id is None:
+        raise ValidationFailed("An encounter is linked only with its patient: give the patient too.")
     with audited(store, actor, "triage.assess", Permission.WRITE_CLINICAL, patient_id=patient_id) as call:
         result = _result(inputs)  # no lock held yet: the transaction begins (BEGIN IMMEDIATE) at its first query
         if patient_id is None:
@@ -180,6 +183,10 @@ def assess(
             return result
         if call.db.get(Patient, patient_id) is None:
             raise NotFound(f"No patient with id {patient_id}.")
+        if encounter_id is not None:  # another patient's encounter would put this triage in their queue
+            encounter = call.db.get(Encounter, encounter_id)
+            if encounter is None or encounter.patient_id != patient_id:
+                raise NotFound(f"No encounter {encounter_id} for patient {patient_id}.")
         row = Assessment(
             patient_id=patient_id,
             encounter_id=encounter_id,
