@@ -112,7 +112,7 @@ with tab_audit:
     )
     st.caption(f"{len(rows)} event(s), newest first")
     st.dataframe(frame, hide_index=True, width="stretch")
-    st.download_button("Download CSV", frame.to_csv(index=False).encode("utf-8"), "audit.csv", "text/csv")
+    st.download_button("Download CSV", audit_log.events_csv(rows), "audit.csv", "text/csv")
 
     if st.button("Verify the hash chain", icon=":material/verified:", key="admin.verify"):
         report = audit_log.verify(store, actor)

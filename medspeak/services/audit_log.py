@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,10 +16,13 @@ from medspeak.store.audit import ChainReport, verify_chain
 from medspeak.store.db import Store
 from medspeak.store.models import AuditEvent
 
-__all__ = ["AuditRow", "list_events", "verify", "verify_store"]
+__all__ = ["AuditRow", "events_csv", "list_events", "verify", "verify_store"]
 
 _MAX_ROWS = 5000
 _BATCH = 2000  # rows streamed at a time while verifying
+# A cell starting with one of these is a formula to Excel, LibreOffice and Sheets (OWASP "CSV injection").
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_CSV_HEADER = ("#", "When (UTC)", "User", "Role", "Action", "Patient", "Document", "Outcome", "Detail")
 
 
 @dataclass(frozen=True)
@@ -86,3 +91,22 @@ def verify(store: Store, actor: Actor) -> ChainReport:
         report = _verify(call.db)
         call.detail = f"ok={report.ok} checked={report.checked}"
         return report
+
+
+def _cell(value: object) -> str:
+    """A value as a CSV cell a spreadsheet shows as text: a leading quote defuses a formula prefix."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_PREFIXES) else text
+
+
+def events_csv(rows: list[AuditRow]) -> bytes:
+    """The events as UTF-8 CSV for download; usernames and details are anyone's input (a failed login's
+    username is typed by whoever tries), so no cell may start a formula."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(_CSV_HEADER)
+    for r in rows:
+        row = (r.id, r.at.strftime("%Y-%m-%d %H:%M:%S"), r.username, r.role, r.action, r.patient_id, r.document_id,
+               r.outcome, r.detail)  # fmt: skip
+        writer.writerow([_cell(v) for v in row])
+    return out.getvalue().encode("utf-8")
