@@ -6,6 +6,7 @@ so concurrent writers queue instead of failing); PostgreSQL runs the same code.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from medspeak.config import Settings, get_settings
 from medspeak.errors import StoreUnavailable
+from medspeak.store.private import private_dir, private_file
 
 __all__ = ["Store", "get_store", "is_lock_timeout", "reset_stores"]
 
@@ -69,6 +71,17 @@ def is_lock_timeout(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError) and ("locked" in reason or "busy" in reason)
 
 
+def _private_sqlite(database: Path, home: Path) -> None:
+    """The database's folder 0700, its file 0600 before SQLite opens it: SQLite gives its journal, WAL and
+    shared-memory files the database file's mode, so they are private too."""
+    private_dir(database.parent, tighten=database.parent.resolve() == home.resolve())
+    private_file(database)
+    for suffix in ("-wal", "-shm", "-journal"):  # left by an earlier version with the umask's mode
+        extra = Path(f"{database}{suffix}")
+        if extra.exists():
+            os.chmod(extra, 0o600)
+
+
 class Store:
     """The one store: an engine, a session factory and the migrations for one database URL."""
 
@@ -79,7 +92,7 @@ class Store:
         self.is_sqlite = url.get_backend_name() == "sqlite"
         try:
             if self.is_sqlite and url.database not in (None, "", ":memory:"):
-                Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+                _private_sqlite(Path(url.database), settings.home)
             self.engine = create_engine(self.url, pool_pre_ping=not self.is_sqlite)
         except (OSError, SQLAlchemyError, ImportError) as exc:
             raise StoreUnavailable(f"Cannot open the database ({_safe_url(self.url)}): {exc}") from exc

@@ -13,6 +13,8 @@ import re
 import tempfile
 from pathlib import Path
 
+from medspeak.store.private import private_dir
+
 __all__ = ["DocumentStorage", "StoredFile"]
 
 _EXTENSION = re.compile(r"^[a-z0-9]{1,5}$")
@@ -40,7 +42,8 @@ class DocumentStorage:
         path = self.path(key)
         if path.exists():
             return StoredFile(digest, key, len(content), created=False)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root, tighten=True)
+        private_dir(path.parent, tighten=True)  # originals are patient data: folders 0700, files 0600 (mkstemp)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
         try:
             with os.fdopen(fd, "wb") as out:
