@@ -136,11 +136,17 @@ def demo_samples(
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Check every link of the audit trail; exit 1 when a row was altered or removed."""
+def audit_verify(
+    checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option("--checkpoint", exists=True, dir_okay=False, help="A signed checkpoint to check against"),
+    ] = None,
+) -> None:
+    """Check every link of the audit trail (and that it holds each checkpoint); exit 1 when it was tampered with."""
     from medspeak.services.audit_log import verify_store
 
-    report = verify_store(_store())
+    anchors = [line for path in checkpoint or [] for line in path.read_text().splitlines() if line.strip()]
+    report = verify_store(_store(), anchors)
     if report.ok:
         typer.echo(f"Audit chain OK: {report.checked} events verified.")
         return
@@ -150,6 +156,26 @@ def audit_verify() -> None:
         err=True,
     )
     raise typer.Exit(1)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Append the checkpoint to this file (keep it elsewhere)")
+    ] = None,
+) -> None:
+    """Print (or append to --out) a signed checkpoint of the trail: `audit verify --checkpoint` detects cut rows."""
+    from medspeak.services.audit_log import checkpoint_of
+
+    with _store().transaction() as db:
+        signed, last_id = checkpoint_of(db)
+        _audit_cli(db, "audit.checkpoint", f"checkpoint at event {last_id}")
+    if out is None:
+        typer.echo(signed)
+    else:
+        with out.open("a", encoding="utf-8") as handle:
+            handle.write(signed + "\n")
+        typer.echo(f"Checkpoint at event {last_id} appended to {out}.", err=True)
 
 
 def _audit_cli(db: Session, action: str, detail: str) -> None:

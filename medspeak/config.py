@@ -10,6 +10,8 @@ Unless ``MEDSPEAK_ENV=development`` is set explicitly, settings without a random
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -22,7 +24,15 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-__all__ = ["DEFAULT_COOKIE_KEY", "Settings", "get_settings", "reset_settings", "secrets_file", "weak_secret_reason"]
+__all__ = [
+    "DEFAULT_COOKIE_KEY",
+    "Settings",
+    "audit_signing_key",
+    "get_settings",
+    "reset_settings",
+    "secrets_file",
+    "weak_secret_reason",
+]
 
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # The key a fresh checkout falls back to in explicit development mode. Public, so every other mode refuses it.
@@ -49,6 +59,10 @@ class Settings(BaseSettings):
     home: Path = Field(default=_PROJECT_ROOT / "var", description="Folder for the database, documents and credentials")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite under `home` when unset")
     cookie_key: SecretStr = SecretStr(DEFAULT_COOKIE_KEY)
+    audit_key: SecretStr | None = Field(
+        default=None,
+        description="Keys the audit chain (HMAC); written by `medspeak init`; unset: derived from cookie_key",
+    )
     cookie_name: str = "medspeak_session"
     session_ttl_minutes: int = Field(default=480, ge=5, le=24 * 60, description="A shift; then log in again")
     lockout_threshold: int = Field(default=5, ge=1)
@@ -131,6 +145,9 @@ def weak_secret_reason(settings: Settings) -> str | None:
     """
     if settings.env == "development":
         return None
+    audit = settings.audit_key.get_secret_value() if settings.audit_key is not None else None
+    if audit is not None and len(audit) < _MIN_SECRET_CHARS:
+        return f"The audit key is too short: at least {_MIN_SECRET_CHARS} random characters (MEDSPEAK_AUDIT_KEY)."
     key = settings.cookie_key.get_secret_value()
     if key == DEFAULT_COOKIE_KEY or len(key) < _MIN_SECRET_CHARS:
         return (
@@ -139,6 +156,19 @@ def weak_secret_reason(settings: Settings) -> str | None:
             f"of at least {_MIN_SECRET_CHARS} characters. Only MEDSPEAK_ENV=development accepts the public default."
         )
     return None
+
+
+def audit_signing_key(settings: Settings) -> bytes:
+    """The audit chain's HMAC key: ``audit_key``, else one derived from ``cookie_key`` with a purpose label.
+
+    It lives outside the database, so a copy of the database alone cannot re-chain the trail. Keep
+    ``audit_key`` for the life of the trail: rotating it (or the cookie key it is derived from) makes the
+    rows written before fail verification.
+    """
+    if settings.audit_key is not None:
+        return settings.audit_key.get_secret_value().encode("utf-8")
+    cookie = settings.cookie_key.get_secret_value().encode("utf-8")
+    return hmac.new(cookie, b"medspeak audit chain v1", hashlib.sha256).digest()
 
 
 @lru_cache(maxsize=1)

@@ -14,7 +14,7 @@ from pathlib import Path
 __all__ = ["INSTALL_KEYS", "ensure_install_keys"]
 
 # Each key: the setting it fills. 48 random bytes, url-safe: 64 characters, far above the 32 required.
-INSTALL_KEYS = ("cookie_key",)
+INSTALL_KEYS = ("cookie_key", "audit_key")
 _KEY_BYTES = 48
 
 

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from medspeak.auth.roles import Actor, Permission
+from medspeak.errors import NotFound
 from medspeak.services.audited import audited
-from medspeak.store.audit import ChainReport, verify_chain
+from medspeak.store.audit import ChainReport, Checkpoint, session_key, sign_checkpoint, verify_chain
 from medspeak.store.db import Store
 from medspeak.store.models import AuditEvent
+from medspeak.store.types import utcnow
 
-__all__ = ["AuditRow", "events_csv", "list_events", "verify", "verify_store"]
+__all__ = ["AuditRow", "checkpoint", "checkpoint_of", "events_csv", "list_events", "verify", "verify_store"]
 
 _MAX_ROWS = 5000
 _BATCH = 2000  # rows streamed at a time while verifying
@@ -71,26 +74,46 @@ def list_events(
         ]
 
 
-def _verify(db: Session) -> ChainReport:
+def _verify(db: Session, checkpoints: Sequence[str] = ()) -> ChainReport:
     rows = db.scalars(select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=_BATCH))
     try:
-        return verify_chain(rows)
+        return verify_chain(rows, session_key(db), checkpoints)
     finally:
         rows.close()  # a server-side cursor (PostgreSQL) must not outlive its connection
 
 
-def verify_store(store: Store) -> ChainReport:
-    """Verify the whole chain, streaming rows in id order."""
+def verify_store(store: Store, checkpoints: Sequence[str] = ()) -> ChainReport:
+    """Verify the whole chain, streaming rows in id order, against the signed ``checkpoints`` given."""
     with store.transaction() as db:
-        return _verify(db)
+        return _verify(db, checkpoints)
 
 
-def verify(store: Store, actor: Actor) -> ChainReport:
-    """Verify the chain for an administrator (the check itself is audited)."""
+def verify(store: Store, actor: Actor, checkpoints: Sequence[str] = ()) -> ChainReport:
+    """Verify the chain for an administrator (the check itself is audited), against ``checkpoints``."""
     with audited(store, actor, "audit.verify", Permission.READ_AUDIT) as call:
-        report = _verify(call.db)
-        call.detail = f"ok={report.ok} checked={report.checked}"
+        report = _verify(call.db, checkpoints)
+        call.detail = f"ok={report.ok} checked={report.checked} checkpoints={len(checkpoints)}"
         return report
+
+
+def checkpoint(store: Store, actor: Actor) -> str:
+    """A signed checkpoint of the trail as it stands (one JSON line), for the admin to keep off the server.
+
+    Verifying later against it detects rows cut from the end and a re-chained trail.
+    """
+    with audited(store, actor, "audit.checkpoint", Permission.READ_AUDIT) as call:
+        signed, last_id = checkpoint_of(call.db)
+        call.detail = f"checkpoint at event {last_id}"
+        return signed
+
+
+def checkpoint_of(db: Session) -> tuple[str, int]:
+    """The signed checkpoint of the trail in ``db`` and the id it names (the CLI audits it itself)."""
+    last = db.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).one_or_none()
+    if last is None:
+        raise NotFound("The audit trail is empty.")
+    count = db.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.id <= last.id)) or 0
+    return sign_checkpoint(Checkpoint(last.id, last.hash, count, utcnow()), session_key(db)), last.id
 
 
 def _cell(value: object) -> str:

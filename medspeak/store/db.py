@@ -19,11 +19,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from medspeak.config import Settings, get_settings
+from medspeak.config import Settings, audit_signing_key, get_settings
 from medspeak.errors import StoreUnavailable
 from medspeak.store.private import private_dir, private_file
 
-__all__ = ["Store", "get_store", "is_lock_timeout", "reset_stores"]
+__all__ = ["AUDIT_KEY_INFO", "Store", "get_store", "is_lock_timeout", "reset_stores"]
 
 _MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _READ_ONLY = "medspeak_read_only"  # execution option: Store.read() transactions begin without the write lock
@@ -71,6 +71,9 @@ def is_lock_timeout(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError) and ("locked" in reason or "busy" in reason)
 
 
+AUDIT_KEY_INFO = "medspeak.audit_key"  # the key of ``Session.info`` holding the audit chain's HMAC key
+
+
 def _private_sqlite(database: Path, home: Path) -> None:
     """The database's folder 0700, its file 0600 before SQLite opens it: SQLite gives its journal, WAL and
     shared-memory files the database file's mode, so they are private too."""
@@ -98,8 +101,12 @@ class Store:
             raise StoreUnavailable(f"Cannot open the database ({_safe_url(self.url)}): {exc}") from exc
         if self.is_sqlite:
             _configure_sqlite(self.engine, settings.sqlite_busy_timeout_ms)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._read_sessions = sessionmaker(self.engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False)
+        # Every session carries the audit chain's key (``store.audit`` reads it): outside the database, by design.
+        info = {AUDIT_KEY_INFO: audit_signing_key(settings)}
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, info=info)
+        self._read_sessions = sessionmaker(
+            self.engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False, info=info
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
