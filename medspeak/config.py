@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     max_pages: int = Field(default=50, ge=1, le=500, description="Longer documents are split before upload")
     ocr_engine: Literal["auto", "tesseract", "rapidocr", "easyocr"] = "auto"
     ocr_page_budget_s: float = Field(default=60.0, gt=0, description="A slower page fails alone")
+    ingest_max_attempts: int = Field(
+        default=3, ge=1, le=100, description="Interrupted reads of one document before it is failed, not resumed"
+    )
     index_budget_s: float = Field(
         default=45.0, gt=0, description="Extracting a document's facts; then its text is kept without them"
     )

@@ -2,7 +2,7 @@
 
 A job reads a stored original and writes all its pages, the document's text and status in ONE
 transaction at the end: a crash mid-document leaves the document "processing" with no page rows,
-and the next start puts the job back in the queue (``resume_pending``), at most ``_MAX_ATTEMPTS``
+and the next start puts the job back in the queue (``resume_pending``), at most ``ingest_max_attempts``
 times: a document that kills its process each time is failed, not resumed forever. Progress is
 written after every page; cancel is a flag in the row, so any process can ask for it. Fact extraction
 runs under a time budget (``index_budget_s``) that also watches the cancel flag, inside the page.
@@ -14,7 +14,9 @@ import itertools
 import logging
 import queue
 import threading
+import time
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -36,10 +38,14 @@ from medspeak.work_budget import WorkBudget
 __all__ = ["JobRunner", "get_runner", "reset_runners"]
 
 _log = logging.getLogger(__name__)
-_STALE_AFTER = timedelta(minutes=10)  # a "running" job silent this long lost its worker
-_MAX_ATTEMPTS = 3  # claims of one job; a third interrupted run fails it (its document likely kills the process)
+# A live process reports its running jobs every _HEARTBEAT_S (``heartbeat``); a "running" job silent for
+# _STALE_AFTER lost its process (killed, crashed) and any runner takes it up (``reclaim_stale``), checked
+# every _MAINTENANCE_S: no restart needed.
+_HEARTBEAT_S = 20.0
+_MAINTENANCE_S = 30.0
+_STALE_AFTER = timedelta(minutes=2)
 _GAVE_UP = (
-    f"Reading was interrupted {_MAX_ATTEMPTS} times (the server stopped while reading it); it is not retried. "
+    "Reading was interrupted {attempts} times (the server stopped while reading it); it is not retried. "
     "Check the file, split it if it is large, and upload it again."
 )
 _STOP, _URGENT, _BACKLOG = -1, 0, 1  # queue priorities: lower first
@@ -52,17 +58,68 @@ class JobRunner:
     nobody waits behind a batch.
     """
 
-    def __init__(self, store: Store, workers: int = 1) -> None:
+    def __init__(self, store: Store, workers: int = 1, *, maintenance_s: float = _MAINTENANCE_S) -> None:
         self.store = store
         self._queue: queue.PriorityQueue[tuple[int, int, int]] = queue.PriorityQueue()
         self._order = itertools.count()
         self._stopping = threading.Event()
         self._engine_lock = threading.Lock()
+        self._running: set[int] = set()  # jobs this process is reading now: kept alive by ``heartbeat``
         self._threads = [
             threading.Thread(target=self._work, name=f"medspeak-ingest-{n}", daemon=True) for n in range(workers)
         ]
         for thread in self._threads:
             thread.start()
+        self._maintenance = threading.Thread(
+            target=self._maintain, args=(maintenance_s,), name="medspeak-ingest-maintenance", daemon=True
+        )
+        if workers:
+            self._maintenance.start()
+
+    def _maintain(self, every_s: float) -> None:
+        """Keep this process's jobs alive and take up the jobs of dead processes, until shutdown."""
+        last_beat = 0.0
+        while not self._stopping.wait(every_s):
+            try:
+                if time.monotonic() - last_beat >= min(every_s, _HEARTBEAT_S):
+                    self.heartbeat()
+                    last_beat = time.monotonic()
+                self.reclaim_stale()
+            except Exception as exc:  # noqa: BLE001 - the database may be away for a while: try again later
+                _log.warning("ingest maintenance skipped:\n%s", safe_traceback(exc))
+
+    def heartbeat(self) -> None:
+        """Tell other processes that the jobs this one is reading are alive."""
+        running = list(self._running)
+        if running:
+            with self.store.transaction() as db:
+                db.execute(
+                    update(IngestJob)
+                    .where(IngestJob.id.in_(running), IngestJob.status == "running")
+                    .values(updated_at=utcnow())
+                )
+
+    def reclaim_stale(self) -> int:
+        """Queue here the jobs whose process died (``running``, silent for ``_STALE_AFTER``); returns how many.
+
+        A job already claimed ``ingest_max_attempts`` times (3) is failed instead, with its document: its file
+        likely kills the process (memory), and resuming it forever would take every restart down with it.
+        """
+        with self.store.transaction() as db:
+            stale: tuple[Any, ...] = (IngestJob.status == "running", IngestJob.updated_at < utcnow() - _STALE_AFTER)
+            if self._running:  # never this process's own jobs, however slow
+                stale = (*stale, IngestJob.id.not_in(list(self._running)))
+            self._fail_exhausted(db, stale)
+            ids = list(db.scalars(select(IngestJob.id).where(*stale)))
+            if ids:
+                db.execute(
+                    update(IngestJob)
+                    .where(IngestJob.id.in_(ids), IngestJob.status == "running")
+                    .values(status="queued", message="Resumed after an interruption.")
+                )
+        for job_id in ids:
+            self.submit(job_id, urgent=False)
+        return len(ids)
 
     def submit(self, job_id: int, *, urgent: bool = True) -> None:
         self._queue.put((_URGENT if urgent else _BACKLOG, next(self._order), job_id))
@@ -100,25 +157,12 @@ class JobRunner:
     def resume_pending(self) -> int:
         """Queue again the jobs a previous process left queued or running (crash, restart).
 
-        A job already claimed ``_MAX_ATTEMPTS`` times is failed instead, with its document.
+        A job already claimed ``ingest_max_attempts`` times (3) is failed instead, with its document: its file
+        likely kills the process (memory), and resuming it forever would take every restart down with it.
         """
         with self.store.transaction() as db:
             stale = (IngestJob.status == "running", IngestJob.updated_at < utcnow() - _STALE_AFTER)
-            exhausted = list(db.scalars(select(IngestJob).where(*stale, IngestJob.attempts >= _MAX_ATTEMPTS)))
-            for job in exhausted:
-                job.status, job.message, job.updated_at = "failed", _GAVE_UP, utcnow()
-                db.execute(
-                    update(Document).where(Document.id == job.document_id).values(status="failed", error=_GAVE_UP)
-                )
-                audit.record(
-                    db,
-                    username="system",
-                    role="system",
-                    action="document.ingest",
-                    outcome="failure",
-                    document_id=job.document_id,
-                    detail=f"failed; interrupted {job.attempts} times",
-                )
+            self._fail_exhausted(db, stale)
             db.execute(
                 update(IngestJob).where(*stale).values(status="queued", message="Resumed after an interruption.")
             )
@@ -127,9 +171,29 @@ class JobRunner:
             self.submit(job_id, urgent=False)
         return len(pending)
 
+    def _fail_exhausted(self, db: Session, stale: tuple[Any, ...]) -> None:
+        """Fail, with their documents, the stale jobs already claimed ``ingest_max_attempts`` times."""
+        limit = self.store.settings.ingest_max_attempts
+        exhausted = list(db.scalars(select(IngestJob).where(*stale, IngestJob.attempts >= limit)))
+        for job in exhausted:
+            message = _GAVE_UP.format(attempts=job.attempts)
+            job.status, job.message, job.updated_at = "failed", message, utcnow()
+            db.execute(update(Document).where(Document.id == job.document_id).values(status="failed", error=message))
+            audit.record(
+                db,
+                username="system",
+                role="system",
+                action="document.ingest",
+                outcome="failure",
+                document_id=job.document_id,
+                detail=f"failed; interrupted {job.attempts} times",
+            )
+
     def shutdown(self) -> None:
         """Finish the jobs in progress, leave the queued ones queued (the next start resumes them)."""
         self._stopping.set()
+        if self._maintenance.is_alive():
+            self._maintenance.join()
         for _ in self._threads:
             self._queue.put((_STOP, next(self._order), 0))
         for thread in self._threads:
@@ -152,6 +216,13 @@ class JobRunner:
         """Run one job to its end; every outcome is written to the job, the document and the audit trail."""
         if not self._claim(job_id):
             return
+        self._running.add(job_id)
+        try:
+            self._run_claimed(job_id, urgent=urgent)
+        finally:
+            self._running.discard(job_id)
+
+    def _run_claimed(self, job_id: int, *, urgent: bool) -> None:
         try:
             result = self._extract(job_id, urgent=urgent)
             budget = WorkBudget(self.store.settings.index_budget_s, poll=lambda: self._cancel_requested(job_id))
