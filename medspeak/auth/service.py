@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -79,6 +80,12 @@ def session_ref(token: str) -> str:
 _token_id = session_ref
 
 
+def _unknown_fingerprint(db: Session, username: str) -> str:
+    """``unknown:`` and 16 hex of an HMAC of the username under the audit key: comparable, not readable."""
+    digest = hmac.new(audit.session_key(db), b"unknown username\0" + username.encode("utf-8"), hashlib.sha256)
+    return "unknown:" + digest.hexdigest()[:16]
+
+
 def login(store: Store, username: str, password: str) -> LoginResult:
     """Check a password and open a session.
 
@@ -95,7 +102,9 @@ def login(store: Store, username: str, password: str) -> LoginResult:
         if user is None or not user.is_active:
             audit.record(
                 db,
-                username=username[:64] or "-",
+                # Never what was typed for an unknown account (often a password typed in the wrong field, or
+                # text planted for the admin's spreadsheet): a keyed fingerprint still links repeated attempts.
+                username=username if user is not None else _unknown_fingerprint(db, username),
                 role="-",
                 action="auth.login",
                 outcome="failure",

@@ -165,6 +165,17 @@ def _stay_summary(e: Encounter) -> EncounterSummary:
     )
 
 
+def _id_list(ids: list[int], budget: int = 440) -> str:
+    """Ids for an audit detail (who saw which patients in a list), within the detail's length."""
+    out = ""
+    for n, i in enumerate(ids):
+        item = f"{',' if out else ''}{i}"
+        if len(out) + len(item) > budget:
+            return f"{out} +{len(ids) - n} more"
+        out += item
+    return out or "none"
+
+
 def search_patients(store: Store, actor: Actor, query: str = "", limit: int = 50) -> list[PatientSummary]:
     """Patients whose name or MRN contains ``query`` (case-insensitive), by family name."""
     query = query.strip()[:80]
@@ -185,7 +196,7 @@ def search_patients(store: Store, actor: Actor, query: str = "", limit: int = 50
                 )
             )
         rows = [_summary(p) for p in call.db.scalars(stmt).unique()]
-        call.detail = f"{len(rows)} result(s)"
+        call.detail = f"{len(rows)} result(s); ids {_id_list([r.id for r in rows])}"
         return rows
 
 
