@@ -126,6 +126,7 @@ def _check_pdf(content: bytes, max_pages: int) -> tuple[int, str | None]:
             if reader.is_encrypted:
                 raise UploadRejected("This PDF is password-protected: remove the protection and upload it again.")
             pages = len(reader.pages)
+            _refuse_scripts(reader)
             if 0 < pages <= max_pages:
                 with apply_configuration(None, **_PDF_LIMITS):
                     seen: set[int] = set()
@@ -136,6 +137,40 @@ def _check_pdf(content: bytes, max_pages: int) -> tuple[int, str | None]:
     except Exception as exc:  # any parser failure on hostile input is a rejection
         raise UploadRejected("This PDF is damaged or unreadable (or exceeds safe decoding limits).") from exc
     return _page_count(pages, max_pages), None
+
+
+_SCRIPTED = UploadRejected(
+    "This PDF contains scripts (JavaScript or automatic actions), which are not accepted: print it to a new PDF "
+    "or scan it, then upload that."
+)
+
+
+def _refuse_scripts(reader: PdfReader) -> None:
+    """Refuse JavaScript and automatic actions: in the catalog, its name tree, and each page and annotation.
+
+    The original is handed back on download: a script in it would run in the next reader's viewer.
+    """
+    catalog = _resolved(reader.trailer.get("/Root"))
+    if not isinstance(catalog, DictionaryObject):
+        return
+    names = _resolved(catalog.get("/Names"))
+    if isinstance(names, DictionaryObject) and "/JavaScript" in names:
+        raise _SCRIPTED
+    holders: list[object] = [catalog, _resolved(catalog.get("/OpenAction"))]
+    for page in reader.pages:
+        holders.append(page)
+        annotations = _resolved(page.get("/Annots"))
+        for annotation in annotations if isinstance(annotations, list) else []:
+            annotation = _resolved(annotation)
+            if isinstance(annotation, DictionaryObject):
+                holders += [annotation, _resolved(annotation.get("/A"))]
+    for holder in holders:
+        if not isinstance(holder, DictionaryObject):
+            continue
+        if "/JS" in holder or holder.get("/S") in ("/JavaScript", "/Launch") or "/AA" in holder:
+            raise _SCRIPTED
+        if holder is not catalog and holder.get("/S") is not None and "/Next" in holder:
+            raise _SCRIPTED  # chained actions: one could be a script
 
 
 def _check_pdf_page(page: PageObject, number: int, seen: set[int]) -> None:
@@ -233,7 +268,11 @@ def _check_docx(content: bytes, max_pages: int) -> tuple[int, str | None]:
                 raise UploadRejected("This Word document expands to an unsafe size.")
             if archive.getinfo("word/document.xml").file_size > _MAX_DOCX_XML:
                 raise UploadRejected(_TOO_LONG)
-            archive.testzip()
+            if archive.testzip() is not None:
+                raise UploadRejected("This Word document is damaged or unreadable.")
+        from docx import Document  # parses every part the reader will: a damaged one is refused here, not later
+
+        Document(io.BytesIO(content))
     except UploadRejected:
         raise
     except Exception as exc:  # corrupt archive
