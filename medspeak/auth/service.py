@@ -111,6 +111,14 @@ def login(store: Store, username: str, password: str) -> LoginResult:
                 detail="unknown or disabled account",
             )
             raise_after_commit: Exception = InvalidCredentials(_WRONG)
+        elif user.locked_until is not None and user.locked_until > now and not ok:
+            # Locked, wrong password: the answer of an unknown account, so that a guesser learns neither that
+            # the account exists nor that it is locked (423 for any password told both).
+            audit.record(
+                db, username=user.username, role=user.role, action="auth.login", outcome="denied",
+                detail="account locked; wrong password",
+            )  # fmt: skip
+            raise_after_commit = InvalidCredentials(_WRONG)
         elif user.locked_until is not None and user.locked_until > now:
             minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
             audit.record(
