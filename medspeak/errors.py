@@ -14,6 +14,7 @@ __all__ = [
     "NotFound",
     "PermissionDenied",
     "SessionInvalid",
+    "StorageFull",
     "StoreUnavailable",
     "UploadRejected",
     "ValidationFailed",
@@ -27,6 +28,10 @@ class MedspeakError(Exception):
 
 class StoreUnavailable(MedspeakError):
     """The database cannot be opened or migrated."""
+
+
+class StorageFull(MedspeakError):
+    """The disk holding the documents or the database is full: nothing was saved."""
 
 
 class InvalidCredentials(MedspeakError):

@@ -7,12 +7,14 @@ file and an atomic rename, so a crash never leaves half a document.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
 import tempfile
 from pathlib import Path
 
+from medspeak.errors import StorageFull
 from medspeak.store.private import private_dir
 
 __all__ = ["DocumentStorage", "StoredFile"]
@@ -51,6 +53,13 @@ class DocumentStorage:
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(tmp, path)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise StorageFull(
+                    "The disk is full: the document was not saved. Ask an administrator to free disk space."
+                ) from exc
+            raise
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

@@ -64,3 +64,36 @@ def test_a_second_file_field_is_refused_not_dropped(
     r = client.post("/documents", headers=login("clinician"), files=files, data={"patient_id": seeded.patient_id})
     assert r.status_code == 422, r.text
     assert "one file" in r.json()["error"]["message"]
+
+
+def test_a_full_disk_is_a_503_storage_full_and_nothing_is_kept(
+    client: TestClient,
+    store: object,
+    seeded: Seeded,
+    login: Callable[[str], dict[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Before: the original's write failing with ENOSPC answered 500 internal_error.
+    import os
+    import tempfile
+
+    from sqlalchemy import func, select
+
+    from medspeak.store.models import Document
+
+    def full_disk(dir: str, prefix: str) -> tuple[int, str]:  # noqa: A002 - tempfile's own parameter name
+        return os.open("/dev/full", os.O_WRONLY), os.path.join(dir, prefix + "never-written")
+
+    monkeypatch.setattr(tempfile, "mkstemp", full_disk)
+    with store.read() as db:  # type: ignore[attr-defined]
+        before = db.scalar(select(func.count(Document.id)))
+    r = client.post(
+        "/documents",
+        headers=login("clinician"),
+        files={"file": ("new.txt", b"Furosemide 40 mg daily.\n", "text/plain")},
+        data={"patient_id": seeded.patient_id},
+    )
+    assert r.status_code == 503, r.text
+    assert r.json()["error"]["code"] == "storage_full"
+    with store.read() as db:  # type: ignore[attr-defined]
+        assert db.scalar(select(func.count(Document.id))) == before
