@@ -105,10 +105,13 @@ class JobRunner:
         A job already claimed ``ingest_max_attempts`` times (3) is failed instead, with its document: its file
         likely kills the process (memory), and resuming it forever would take every restart down with it.
         """
+        stale: tuple[Any, ...] = (IngestJob.status == "running", IngestJob.updated_at < utcnow() - _STALE_AFTER)
+        if self._running:  # never this process's own jobs, however slow
+            stale = (*stale, IngestJob.id.not_in(list(self._running)))
+        with self.store.read() as db:  # the usual answer, none, without taking the write lock every 30 s
+            if db.scalar(select(IngestJob.id).where(*stale).limit(1)) is None:
+                return 0
         with self.store.transaction() as db:
-            stale: tuple[Any, ...] = (IngestJob.status == "running", IngestJob.updated_at < utcnow() - _STALE_AFTER)
-            if self._running:  # never this process's own jobs, however slow
-                stale = (*stale, IngestJob.id.not_in(list(self._running)))
             self._fail_exhausted(db, stale)
             ids = list(db.scalars(select(IngestJob.id).where(*stale)))
             if ids:
