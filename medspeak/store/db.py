@@ -96,7 +96,9 @@ class Store:
         try:
             if self.is_sqlite and url.database not in (None, "", ":memory:"):
                 _private_sqlite(Path(url.database), settings.home)
-            self.engine = create_engine(self.url, pool_pre_ping=not self.is_sqlite)
+            # hide_parameters: an error's text never quotes the statement's values (patient data) into a log,
+            # a page or a traceback, whoever formats it (issue 19).
+            self.engine = create_engine(self.url, pool_pre_ping=not self.is_sqlite, hide_parameters=True)
         except (OSError, SQLAlchemyError, ImportError) as exc:
             raise StoreUnavailable(f"Cannot open the database ({_safe_url(self.url)}): {exc}") from exc
         if self.is_sqlite:
