@@ -404,6 +404,7 @@ def _environment(home: Path, patients: int) -> dict[str, str]:
             "MEDSPEAK_HOME": str(home),
             "MEDSPEAK_SECRETS_FILE": str(home / "none.toml"),
             "MEDSPEAK_BCRYPT_ROUNDS": "4",
+            "MEDSPEAK_ENV": "development",  # a throwaway install: the public key and cheap hashing are fine
             "MEDSPEAK_DEMO_PATIENTS": str(patients),
             "MEDSPEAK_LLM_BACKEND": "rules",
             # The limiter stays in the path but cannot trip: one token sends every request here.

@@ -42,6 +42,7 @@ def main() -> None:
         {
             "MEDSPEAK_HOME": home,
             "MEDSPEAK_BCRYPT_ROUNDS": "4",
+            "MEDSPEAK_ENV": "development",  # a throwaway install: the public key and cheap hashing are fine
             "MEDSPEAK_SEED_DEMO": "false",
             "MEDSPEAK_SECRETS_FILE": str(Path(home) / "none.toml"),
         }

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from components import runtime
+from components.safe_text import md
 from components.session_cookie import SessionCookie
 from medspeak.auth import service as auth
 from medspeak.auth.roles import Actor
@@ -133,7 +134,7 @@ def _logout() -> None:
 def sidebar(user: LoggedIn) -> None:
     """Who is logged in, with which role, and the logout button."""
     with st.sidebar:
-        st.markdown(f"**{user.name}**  \n{_ROLE_LABELS.get(user.actor.role, user.actor.role)}")
+        st.markdown(f"**{md(user.name)}**  \n{_ROLE_LABELS.get(user.actor.role, user.actor.role)}")
         st.button("Log out", icon=":material/logout:", on_click=_logout, key="auth.logout")
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 from PIL import Image
 
+from components.safe_text import md
 from medspeak.errors import MedspeakError
 from medspeak.ingest.overlay import LOW_CONFIDENCE, draw_words
 from medspeak.services.documents import DocumentDetail, FactView
@@ -160,17 +161,15 @@ def markdown_safe(text: str) -> str:
     return _md(text)
 
 
-def _md(text: str) -> str:
-    """Plain text safe inside Markdown (no emphasis, links or directives from the document)."""
-    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|:<>~$" else ch for ch in text)
+_md = md  # plain text safe inside Markdown (no emphasis, links or directives from the document)
 
 
 def show(detail: DocumentDetail, page_image: PageImage, review: Review | None = None) -> None:
     """The document; with ``review``, the chosen fact's review controls under the facts table."""
     doc = detail.summary
-    st.markdown(f"**{doc.display_name}** · {doc.kind.replace('_', ' ')} · status **{doc.status}**")
+    st.markdown(f"**{md(doc.display_name)}** · {doc.kind.replace('_', ' ')} · status **{doc.status}**")
     if detail.error:
-        st.warning(detail.error)
+        st.warning(md(detail.error))
     if not detail.pages:
         st.info("No text yet: the document is waiting to be read, or could not be read.")
         return
@@ -191,7 +190,7 @@ def show(detail: DocumentDetail, page_image: PageImage, review: Review | None = 
         f"(amber), read in {page.seconds:.1f} s"
     )
     if page.error:
-        st.error(f"Page {page.number} failed: {page.error}")
+        st.error(f"Page {page.number} failed: {md(page.error)}")
     left, right = st.columns(2) if detail.has_image else (None, st.container())
     if left is not None:
         with left:

@@ -6,6 +6,7 @@ from datetime import date
 
 import streamlit as st
 
+from components.safe_text import md
 from medspeak.auth.roles import Actor
 from medspeak.errors import MedspeakError
 from medspeak.services import patients
@@ -31,5 +32,5 @@ def show(store: Store, actor: Actor, *, key: str) -> PatientSummary | None:
     except MedspeakError as exc:
         st.error(str(exc))
         return None
-    st.success(f"Registered {created.name} ({created.mrn}).")
+    st.success(f"Registered {md(created.name)} ({md(created.mrn)}).")
     return created

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from components import tables
+from components.safe_text import md
 from medspeak.errors import MedspeakError
 from medspeak.services.patients import DocumentSummary, EncounterSummary, PatientView
 
@@ -96,7 +97,7 @@ def show(view: PatientView, open_original: OpenOriginal | None = None) -> None:
         for doc in view.documents:
             text = view.document_texts.get(doc.id)
             if text:
-                with st.expander(f"{tables.kind_label(doc.kind)} · {doc.display_name}"):
+                with st.expander(f"{tables.kind_label(doc.kind)} · {md(doc.display_name)}"):
                     st.text(text)
         if view.documents and open_original is not None:
             _originals(view.documents, open_original)

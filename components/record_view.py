@@ -19,6 +19,7 @@ import plotly.express as px
 import streamlit as st
 
 from components import document_viewer
+from components.safe_text import md
 from medspeak.auth.roles import Actor, Permission
 from medspeak.errors import MedspeakError
 from medspeak.indexing.record import PatientRecord, ProblemLine, Source
@@ -39,7 +40,8 @@ def _select(item: str) -> None:
 
 
 def _link(label: str, item: str, key: str) -> None:
-    st.button(label, key=key, type="tertiary", on_click=_select, args=(item,), icon=":material/format_quote:")
+    """A button whose label is document text: shown as typed (button labels render Markdown)."""
+    st.button(md(label), key=key, type="tertiary", on_click=_select, args=(item,), icon=":material/format_quote:")
 
 
 def _sources_caption(sources: list[Source]) -> str:
@@ -77,8 +79,8 @@ def _medications(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
             med.sources,
             " ".join(p for p in (med.name, med.strength) if p),
             f"record.med.{med.ingredient}",
-            f"{badge}{changed} {' '.join(p for p in (med.route, med.frequency) if p)}"
-            + (f" :blue-badge[ATC {med.atc}]" if med.atc else ""),
+            f"{badge}{changed} {md(' '.join(p for p in (med.route, med.frequency) if p))}"
+            + (f" :blue-badge[ATC {md(med.atc)}]" if med.atc else ""),
         )
 
 
@@ -113,7 +115,7 @@ def _allergies(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
         items["allergy:nkda"] = rec.nkda
         _link("No known drug allergies (NKDA)", "allergy:nkda", "record.allergy.nkda")
     for n, allergy in enumerate(rec.allergies):
-        reactions = ", ".join(allergy.reactions) or "reaction not stated"
+        reactions = md(", ".join(allergy.reactions)) or "reaction not stated"
         item = f"allergy:{allergy.substance.lower()}"
         _row(items, item, allergy.sources, allergy.substance, f"record.allergy.{n}", reactions)
     if not (rec.nkda or rec.allergies):
@@ -171,7 +173,7 @@ def _procedures(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
     if not rec.procedures:
         st.caption("No procedure found in the documents.")
     for n, proc in enumerate(rec.procedures):
-        status = _PROCEDURE_STATUS.get(proc.status, proc.status) + (" (history)" if proc.historical else "")
+        status = md(_PROCEDURE_STATUS.get(proc.status, proc.status)) + (" (history)" if proc.historical else "")
         _row(items, f"procedure:{proc.text.lower()}", proc.sources, proc.text, f"record.procedure.{n}", status)
 
 
@@ -256,7 +258,7 @@ def _gold_download(store: Store, actor: Actor, patient_id: int) -> None:
 
 def _source_label(source: Source) -> str:
     words = source.evidence_text if len(source.evidence_text) <= 60 else source.evidence_text[:57] + "…"
-    return f"{source.date:%Y-%m-%d} · {source.document_name} · “{words}”"
+    return f"{source.date:%Y-%m-%d} · {md(source.document_name)} · “{md(words)}”"  # radio options render Markdown
 
 
 def _evidence(store: Store, actor: Actor, items: dict[str, list[Source]]) -> None:

@@ -4,16 +4,25 @@ streamlit-authenticator signs ``{username, exp}``: anyone with the key can forge
 a login, and logout cannot revoke a copied cookie. Here the signed cookie only
 carries a random server-side session token (checked and revocable in the store),
 the key is random per install (production refuses the default), the cookie is
-SameSite=Strict and lives no longer than the server session.
+SameSite=Strict, Secure whenever the app is reached over HTTPS (directly or behind a TLS proxy), and
+lives no longer than the server session. It is written by a browser-side component, so it cannot be
+HttpOnly: what it carries is only useful until logout or expiry, both revoked server-side.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 import jwt
 import streamlit as st
 from streamlit_authenticator.models import CookieModel
+
+
+def served_over_https(url: str | None, headers: Mapping[str, str]) -> bool:
+    """Whether the browser reached the app over HTTPS: its URL, or a TLS proxy's ``X-Forwarded-Proto``."""
+    forwarded = next((v for k, v in headers.items() if k.lower() == "x-forwarded-proto"), "")
+    return (url or "").lower().startswith("https://") or forwarded.split(",")[0].strip().lower() == "https"
 
 
 class SessionCookie(CookieModel):  # type: ignore[misc]
@@ -40,7 +49,10 @@ class SessionCookie(CookieModel):  # type: ignore[misc]
 
     def write_token(self, token: str, expires_at: datetime) -> None:
         value = jwt.encode({"sid": token, "exp": int(expires_at.timestamp())}, self.cookie_key, algorithm="HS256")
-        self.cookie_manager.set(self.cookie_name, value, expires_at=expires_at, same_site="strict", key="auth.set")
+        secure = served_over_https(st.context.url, dict(st.context.headers))
+        self.cookie_manager.set(
+            self.cookie_name, value, expires_at=expires_at, same_site="strict", secure=secure, key="auth.set"
+        )
 
     def clear(self) -> None:
         try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.safe_text import md
 from medspeak.auth.roles import Actor
 from medspeak.services import documents
 from medspeak.store.db import Store
@@ -36,7 +37,7 @@ def show(store: Store, actor: Actor) -> None:
         if view is None:
             continue
         status = _STATUS.get(view.status, view.status)
-        label = f"{job['name']}: {status}, page {view.pages_done} of {view.pages_total}"
+        label = f"{md(job['name'])}: {status}, page {view.pages_done} of {view.pages_total}"
         cols = st.columns([6, 1])
         cols[0].progress(1.0 if view.status == "done" else view.fraction, text=label)
         if not view.finished:
@@ -46,7 +47,7 @@ def show(store: Store, actor: Actor) -> None:
         elif view.status == "done" and cols[1].button("View", key=f"documents.view.{view.id}"):
             _show_document(view.document_id)
         if view.message:
-            (st.warning if view.status == "done" else st.error)(view.message)
+            (st.warning if view.status == "done" else st.error)(md(view.message))
     seen = st.session_state.setdefault("documents.finished", set())
     newly = [v for v in views.values() if v.status == "done" and v.id not in seen]
     seen.update(v.id for v in views.values() if v.finished)

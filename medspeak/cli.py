@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from medspeak.auth.roles import Role
-from medspeak.config import get_settings
+from medspeak.config import get_settings, reset_settings, secrets_file
 from medspeak.errors import MedspeakError
 from medspeak.store.db import Store, get_store
 from medspeak.triage import cli as triage_cli
@@ -51,6 +51,13 @@ _Json = Annotated[bool, typer.Option("--json", help="Print one JSON object")]
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+@app.callback()
+def _refuse_weak_keys(ctx: typer.Context) -> None:
+    """Every command but ``init`` (which writes the keys) refuses to start on a missing or default key."""
+    if ctx.invoked_subcommand != "init":
+        get_settings()  # raises ValueError (caught by main) outside explicit development mode
+
+
 def _store() -> Store:
     store = get_store()
     store.migrate()
@@ -66,9 +73,14 @@ def db_upgrade() -> None:
 
 @app.command()
 def init() -> None:
-    """Migrate; on first start create the demo accounts (printed once) and the demo data."""
+    """Write the install's random keys if missing; migrate; on first start create demo accounts and data."""
     from medspeak.auth.bootstrap import ensure_demo_users
+    from medspeak.keys import ensure_install_keys
 
+    written = ensure_install_keys(secrets_file())
+    if written:
+        typer.echo(f"Random {', '.join(written)} written to {secrets_file()} (mode 0600): keep it private.")
+        reset_settings()
     settings = get_settings()
     store = _store()
     created = ensure_demo_users(store)
@@ -124,11 +136,17 @@ def demo_samples(
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Check every link of the audit trail; exit 1 when a row was altered or removed."""
+def audit_verify(
+    checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option("--checkpoint", exists=True, dir_okay=False, help="A signed checkpoint to check against"),
+    ] = None,
+) -> None:
+    """Check every link of the audit trail (and that it holds each checkpoint); exit 1 when it was tampered with."""
     from medspeak.services.audit_log import verify_store
 
-    report = verify_store(_store())
+    anchors = [line for path in checkpoint or [] for line in path.read_text().splitlines() if line.strip()]
+    report = verify_store(_store(), anchors)
     if report.ok:
         typer.echo(f"Audit chain OK: {report.checked} events verified.")
         return
@@ -138,6 +156,26 @@ def audit_verify() -> None:
         err=True,
     )
     raise typer.Exit(1)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Append the checkpoint to this file (keep it elsewhere)")
+    ] = None,
+) -> None:
+    """Print (or append to --out) a signed checkpoint of the trail: `audit verify --checkpoint` detects cut rows."""
+    from medspeak.services.audit_log import checkpoint_of
+
+    with _store().transaction() as db:
+        signed, last_id = checkpoint_of(db)
+        _audit_cli(db, "audit.checkpoint", f"checkpoint at event {last_id}")
+    if out is None:
+        typer.echo(signed)
+    else:
+        with out.open("a", encoding="utf-8") as handle:
+            handle.write(signed + "\n")
+        typer.echo(f"Checkpoint at event {last_id} appended to {out}.", err=True)
 
 
 def _audit_cli(db: Session, action: str, detail: str) -> None:

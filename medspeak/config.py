@@ -2,11 +2,16 @@
 
 Values come, highest priority first, from ``MEDSPEAK_*`` environment variables,
 a ``.env`` file, and the install's secrets file (``.streamlit/secrets.toml``,
-written by ``make run`` with a random cookie key).
+written by ``medspeak init`` with random keys, mode 0600).
+
+Unless ``MEDSPEAK_ENV=development`` is set explicitly, settings without a random key of at least
+32 characters are refused, so no entry point (app, API, CLI) signs anything with the public default.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -19,15 +24,24 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-__all__ = ["DEFAULT_COOKIE_KEY", "Settings", "get_settings", "reset_settings"]
+__all__ = [
+    "DEFAULT_COOKIE_KEY",
+    "Settings",
+    "audit_signing_key",
+    "get_settings",
+    "reset_settings",
+    "secrets_file",
+    "weak_secret_reason",
+]
 
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
-# The key a fresh checkout falls back to in development. Public, so production refuses it.
+# The key a fresh checkout falls back to in explicit development mode. Public, so every other mode refuses it.
 DEFAULT_COOKIE_KEY = "medspeak-development-cookie-key-not-secret"
 _MIN_SECRET_CHARS = 32  # 32 url-safe characters carry ~190 bits: enough to sign session cookies
 
 
-def _secrets_file() -> Path:
+def secrets_file() -> Path:
+    """The install's secrets file (``MEDSPEAK_SECRETS_FILE``, else ``.streamlit/secrets.toml``)."""
     import os
 
     return Path(os.environ.get("MEDSPEAK_SECRETS_FILE", _PROJECT_ROOT / ".streamlit" / "secrets.toml"))
@@ -40,10 +54,15 @@ class Settings(BaseSettings):
         env_prefix="MEDSPEAK_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
-    env: Literal["development", "test", "production"] = "development"
+    # Production unless told otherwise: a forgotten setting must fail closed, not open.
+    env: Literal["development", "test", "production"] = "production"
     home: Path = Field(default=_PROJECT_ROOT / "var", description="Folder for the database, documents and credentials")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite under `home` when unset")
     cookie_key: SecretStr = SecretStr(DEFAULT_COOKIE_KEY)
+    audit_key: SecretStr | None = Field(
+        default=None,
+        description="Keys the audit chain (HMAC); written by `medspeak init`; unset: derived from cookie_key",
+    )
     cookie_name: str = "medspeak_session"
     session_ttl_minutes: int = Field(default=480, ge=5, le=24 * 60, description="A shift; then log in again")
     lockout_threshold: int = Field(default=5, ge=1)
@@ -52,6 +71,12 @@ class Settings(BaseSettings):
     max_pages: int = Field(default=50, ge=1, le=500, description="Longer documents are split before upload")
     ocr_engine: Literal["auto", "tesseract", "rapidocr", "easyocr"] = "auto"
     ocr_page_budget_s: float = Field(default=60.0, gt=0, description="A slower page fails alone")
+    ingest_max_attempts: int = Field(
+        default=3, ge=1, le=100, description="Interrupted reads of one document before it is failed, not resumed"
+    )
+    index_budget_s: float = Field(
+        default=45.0, gt=0, description="Extracting a document's facts; then its text is kept without them"
+    )
     ingest_workers: int = Field(default=1, ge=1, le=8, description="Documents read at once; 1 keeps a core for users")
     ocr_page_workers: int = Field(
         default=0, ge=0, le=16, description="Pages of a document OCR'd at once (Tesseract); 0: one a core, at most 4"
@@ -87,17 +112,14 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml = TomlConfigSettingsSource(settings_cls, toml_file=_secrets_file())
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=secrets_file())
         return (init_settings, env_settings, dotenv_settings, toml)
 
     @model_validator(mode="after")
-    def _refuse_weak_secrets_in_production(self) -> Settings:
-        key = self.cookie_key.get_secret_value()
-        if self.env == "production" and (key == DEFAULT_COOKIE_KEY or len(key) < _MIN_SECRET_CHARS):
-            raise ValueError(
-                "Production mode refuses the default or a short cookie key: set MEDSPEAK_COOKIE_KEY "
-                f"(or cookie_key in {_secrets_file()}) to a random string of at least {_MIN_SECRET_CHARS} characters."
-            )
+    def _refuse_weak_secrets(self) -> Settings:
+        reason = weak_secret_reason(self)
+        if reason:
+            raise ValueError(reason)
         if self.env == "production" and self.bcrypt_rounds < 12:
             raise ValueError("Production mode refuses MEDSPEAK_BCRYPT_ROUNDS below 12.")
         return self
@@ -116,6 +138,40 @@ class Settings(BaseSettings):
     def credentials_file(self) -> Path:
         """Where the demo users' passwords are written once (mode 0600)."""
         return self.home / "demo-credentials.txt"
+
+
+def weak_secret_reason(settings: Settings) -> str | None:
+    """Why ``settings`` may not sign sessions and tokens, or None when its key is acceptable.
+
+    Only an explicit ``MEDSPEAK_ENV=development`` accepts the public default key. Checked when settings are
+    built, and again by ``create_app`` (a ``model_copy`` skips validation).
+    """
+    if settings.env == "development":
+        return None
+    audit = settings.audit_key.get_secret_value() if settings.audit_key is not None else None
+    if audit is not None and len(audit) < _MIN_SECRET_CHARS:
+        return f"The audit key is too short: at least {_MIN_SECRET_CHARS} random characters (MEDSPEAK_AUDIT_KEY)."
+    key = settings.cookie_key.get_secret_value()
+    if key == DEFAULT_COOKIE_KEY or len(key) < _MIN_SECRET_CHARS:
+        return (
+            f"{settings.env.capitalize()} mode refuses the default or a short cookie key: run `medspeak init` "
+            f"(it writes random keys to {secrets_file()}, mode 0600), or set MEDSPEAK_COOKIE_KEY to a random string "
+            f"of at least {_MIN_SECRET_CHARS} characters. Only MEDSPEAK_ENV=development accepts the public default."
+        )
+    return None
+
+
+def audit_signing_key(settings: Settings) -> bytes:
+    """The audit chain's HMAC key: ``audit_key``, else one derived from ``cookie_key`` with a purpose label.
+
+    It lives outside the database, so a copy of the database alone cannot re-chain the trail. Keep
+    ``audit_key`` for the life of the trail: rotating it (or the cookie key it is derived from) makes the
+    rows written before fail verification.
+    """
+    if settings.audit_key is not None:
+        return settings.audit_key.get_secret_value().encode("utf-8")
+    cookie = settings.cookie_key.get_secret_value().encode("utf-8")
+    return hmac.new(cookie, b"medspeak audit chain v1", hashlib.sha256).digest()
 
 
 @lru_cache(maxsize=1)

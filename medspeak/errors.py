@@ -6,12 +6,15 @@ import traceback
 
 __all__ = [
     "AccountLocked",
+    "BudgetExceeded",
+    "Cancelled",
     "IngestFailed",
     "InvalidCredentials",
     "MedspeakError",
     "NotFound",
     "PermissionDenied",
     "SessionInvalid",
+    "StorageFull",
     "StoreUnavailable",
     "UploadRejected",
     "ValidationFailed",
@@ -25,6 +28,10 @@ class MedspeakError(Exception):
 
 class StoreUnavailable(MedspeakError):
     """The database cannot be opened or migrated."""
+
+
+class StorageFull(MedspeakError):
+    """The disk holding the documents or the database is full: nothing was saved."""
 
 
 class InvalidCredentials(MedspeakError):
@@ -57,6 +64,14 @@ class UploadRejected(MedspeakError):
 
 class IngestFailed(MedspeakError):
     """Text could not be obtained from a document or one of its pages."""
+
+
+class Cancelled(MedspeakError):
+    """The user cancelled the job; nothing of it is kept."""
+
+
+class BudgetExceeded(MedspeakError):
+    """Work on one document ran past its time budget; what was done before it is kept."""
 
 
 def safe_traceback(exc: BaseException) -> str:

@@ -112,11 +112,31 @@ with tab_audit:
     )
     st.caption(f"{len(rows)} event(s), newest first")
     st.dataframe(frame, hide_index=True, width="stretch")
-    st.download_button("Download CSV", frame.to_csv(index=False).encode("utf-8"), "audit.csv", "text/csv")
+    st.download_button("Download CSV", audit_log.events_csv(rows), "audit.csv", "text/csv")
 
+    anchors = st.file_uploader(
+        "Checkpoints to verify against (exported below, kept off this server)",
+        type=["jsonl", "json", "txt"],
+        accept_multiple_files=True,
+        key="admin.checkpoints",
+    )
+    lines = [ln for f in anchors or [] for ln in f.getvalue().decode("utf-8", "replace").splitlines() if ln.strip()]
     if st.button("Verify the hash chain", icon=":material/verified:", key="admin.verify"):
-        report = audit_log.verify(store, actor)
+        report = audit_log.verify(store, actor, checkpoints=lines)
         if report.ok:
             st.success(f"The audit chain is intact: {report.checked} events verified.")
         else:
             st.error(f"The audit chain is broken at event {report.first_bad_id}: {report.reason}.")
+    if st.button("Create a signed checkpoint", icon=":material/bookmark_add:", key="admin.checkpoint"):
+        try:
+            st.session_state["admin.checkpoint_text"] = audit_log.checkpoint(store, actor)
+        except MedspeakError as exc:
+            st.error(str(exc))
+    if st.session_state.get("admin.checkpoint_text"):
+        st.download_button(
+            "Download the checkpoint (keep it off this server: it proves later that no row was cut)",
+            st.session_state["admin.checkpoint_text"] + "\n",
+            "audit-checkpoint.jsonl",
+            "application/jsonl",
+            key="admin.checkpoint_download",
+        )

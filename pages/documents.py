@@ -6,6 +6,7 @@ import streamlit as st
 
 from components import document_viewer, patient_form, record_view, runtime, tables, upload_progress
 from components.auth_gate import current_actor
+from components.safe_text import md
 from medspeak.errors import MedspeakError
 from medspeak.ingest.ocr import engine_statuses
 from medspeak.services import documents, patients
@@ -66,10 +67,10 @@ with st.container(border=True):
                     language=language,
                 )
             except MedspeakError as exc:
-                st.error(f"{file.name}: {exc}")
+                st.error(f"{md(file.name)}: {md(exc)}")
                 continue
             if outcome.job_id is None:
-                st.info(f"{outcome.display_name}: {outcome.message}")
+                st.info(f"{md(outcome.display_name)}: {md(outcome.message)}")
                 st.session_state["documents.view_id"] = outcome.document_id
             else:
                 upload_progress.track(outcome.job_id, outcome.display_name)

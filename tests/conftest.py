@@ -20,6 +20,12 @@ from medspeak.store.db import Store, get_store, reset_stores
 # Set by .ci/run after it starts PostgreSQL on loopback, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 _PG_URL = os.environ.get("MEDSPEAK_TEST_POSTGRES_URL")
 PASSWORD = "correct horse battery staple"
+# Only MEDSPEAK_ENV=development accepts the public default key (issue 19): tests run in "test" mode with their own.
+TEST_COOKIE_KEY = "test-only-cookie-key-" + "0123456789abcdef" * 2
+# Tests that use no ``env`` fixture (pure functions that still read settings) run in test mode with that key,
+# unless the environment says otherwise; the start-up refusals are tested with both removed.
+os.environ.setdefault("MEDSPEAK_ENV", "test")
+os.environ.setdefault("MEDSPEAK_COOKIE_KEY", TEST_COOKIE_KEY)
 
 # The API fixtures (app, client, login, seeded) for every package: tests/api, tests/reliability, tests/bench.
 pytest_plugins = ["tests.support.api"]
@@ -27,11 +33,12 @@ pytest_plugins = ["tests.support.api"]
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """An isolated install: its own home folder, no secrets file, fast bcrypt, no demo data."""
+    """An isolated install: its own home folder, no secrets file, a test key, fast bcrypt, no demo data."""
     for key in list(os.environ):
         if key.startswith("MEDSPEAK_") and key != "MEDSPEAK_TEST_POSTGRES_URL":
             monkeypatch.delenv(key)
     monkeypatch.setenv("MEDSPEAK_ENV", "test")
+    monkeypatch.setenv("MEDSPEAK_COOKIE_KEY", TEST_COOKIE_KEY)
     monkeypatch.setenv("MEDSPEAK_HOME", str(tmp_path / "var"))
     monkeypatch.setenv("MEDSPEAK_SECRETS_FILE", str(tmp_path / "absent-secrets.toml"))
     monkeypatch.setenv("MEDSPEAK_BCRYPT_ROUNDS", "4")

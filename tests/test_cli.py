@@ -63,6 +63,7 @@ def test_production_with_the_default_key_refuses_to_start(
     env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("MEDSPEAK_ENV", "production")
+    monkeypatch.delenv("MEDSPEAK_COOKIE_KEY")
     reset_settings()
     from medspeak.cli import main
 
@@ -71,3 +72,19 @@ def test_production_with_the_default_key_refuses_to_start(
         main()
     assert exit_info.value.code == 2
     assert "refuses the default or a short cookie key" in capsys.readouterr().err
+
+
+def test_a_checkpoint_exported_by_the_cli_detects_cut_rows(env: Path) -> None:
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    anchor = env / "elsewhere" / "checkpoints.jsonl"
+    anchor.parent.mkdir()
+    assert runner.invoke(app, ["audit", "checkpoint", "--out", str(anchor)]).exit_code == 0
+    ok = runner.invoke(app, ["audit", "verify", "--checkpoint", str(anchor)])
+    assert ok.exit_code == 0, ok.output
+    with get_store().transaction() as db:
+        db.execute(text("DROP TRIGGER audit_events_no_delete"))
+        # the checkpoint names the newest row before its own audit row: cut both
+        db.execute(text("DELETE FROM audit_events WHERE id >= (SELECT MAX(id) - 1 FROM audit_events)"))
+    assert runner.invoke(app, ["audit", "verify"]).exit_code == 0  # the chain alone cannot tell
+    cut = runner.invoke(app, ["audit", "verify", "--checkpoint", str(anchor)])
+    assert cut.exit_code == 1 and "cut" in cut.output

@@ -6,7 +6,9 @@ from pydantic import ValidationError
 from medspeak.config import DEFAULT_COOKIE_KEY, Settings
 
 
-def test_development_accepts_the_default_key(env: Path) -> None:
+def test_development_accepts_the_default_key(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MEDSPEAK_ENV", "development")
+    monkeypatch.delenv("MEDSPEAK_COOKIE_KEY")
     assert Settings().cookie_key.get_secret_value() == DEFAULT_COOKIE_KEY
 
 
@@ -37,6 +39,7 @@ def test_cookie_key_is_read_from_the_installs_secrets_file(env: Path, monkeypatc
     secrets_file = env / "secrets.toml"
     secrets_file.write_text('cookie_key = "from-the-secrets-file-0123456789abcdef"\n')
     monkeypatch.setenv("MEDSPEAK_SECRETS_FILE", str(secrets_file))
+    monkeypatch.delenv("MEDSPEAK_COOKIE_KEY")
     assert Settings().cookie_key.get_secret_value() == "from-the-secrets-file-0123456789abcdef"
 
 

@@ -18,7 +18,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.workers is not None and args.workers < 1:
         parser.error("--workers must be 1 or more")
-    serve(args.host, args.port, args.workers)
+    try:
+        serve(args.host, args.port, args.workers)
+    except ValueError as exc:  # settings refused: no key, or the public default outside development mode
+        parser.exit(2, f"error: {exc}\n")
 
 
 if __name__ == "__main__":

@@ -25,13 +25,16 @@ from typing import Any, Final
 
 from anyio import to_thread
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import HTMLResponse
 from starlette.types import Receive, Scope, Send
 
 from medspeak.api import errors
+from medspeak.api.headers import DOCS_CSS_URL, DOCS_JS_URL, SecurityHeaders
 from medspeak.api.limits import BodySizeLimit, RateLimit
 from medspeak.api.logs import log_config
 from medspeak.api.routes import audit, auth, documents, health, los, patients, triage
-from medspeak.config import Settings, get_settings, reset_settings
+from medspeak.config import Settings, get_settings, reset_settings, weak_secret_reason
 from medspeak.errors import MedspeakError
 from medspeak.store.db import get_store
 
@@ -53,6 +56,9 @@ def create_app(settings: Settings | None = None, *, processes: int = 1) -> FastA
     ``processes``: how many server processes share the port; each enforces that share of the rate limits.
     """
     settings = settings or get_settings()
+    reason = weak_secret_reason(settings)  # settings built by model_copy skipped their validation
+    if reason:
+        raise ValueError(reason)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -67,7 +73,7 @@ def create_app(settings: Settings | None = None, *, processes: int = 1) -> FastA
         title="medspeak API",
         summary="Clinical decision support over the medspeak services: documents, patients, triage, stays, beds.",
         version="0.1.0",
-        docs_url="/docs",
+        docs_url=None,  # served below, with Swagger UI at a pinned version
         redoc_url=None,
         responses={
             401: {"model": errors.ErrorBody, "description": "No, expired or revoked token or API key"},
@@ -88,8 +94,25 @@ def create_app(settings: Settings | None = None, *, processes: int = 1) -> FastA
         token_per_minute=_share(settings.token_rate_per_minute, processes),
         api_per_minute=_share(settings.api_rate_per_minute, processes),
     )
+    # Added last, so it runs first: every response, a 429 included, gets the headers.
+    app.add_middleware(SecurityHeaders)
     for module in (health, auth, documents, patients, triage, los, audit):
         app.include_router(module.router)
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="medspeak API",
+            swagger_js_url=DOCS_JS_URL,
+            swagger_css_url=DOCS_CSS_URL,
+            oauth2_redirect_url="/docs/oauth2-redirect",
+        )
+
+    @app.get("/docs/oauth2-redirect", include_in_schema=False)
+    async def docs_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
     return app
 
 

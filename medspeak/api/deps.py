@@ -16,7 +16,7 @@ from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from medspeak.api import tokens
 from medspeak.auth.apikeys import looks_like_key, resolve_key
 from medspeak.auth.roles import Actor
-from medspeak.auth.service import resolve_session
+from medspeak.auth.service import resolve_session_ref
 from medspeak.config import Settings
 from medspeak.errors import SessionInvalid
 from medspeak.store.db import Store
@@ -28,7 +28,7 @@ __all__ = [
     "CredentialsDep",
     "CurrentActor",
     "DbId",
-    "SessionToken",
+    "SessionRef",
     "SettingsDep",
     "StoreDep",
 ]
@@ -68,14 +68,14 @@ BearerDep = Annotated[str | None, Depends(_bearer)]
 ApiKeyDep = Annotated[str | None, Depends(_api_key)]
 
 
-async def get_session_token(settings: SettingsDep, token: BearerDep) -> str:
-    """The server-side session token carried by a valid access token (``SessionInvalid`` otherwise)."""
+async def get_session_ref(settings: SettingsDep, token: BearerDep) -> str:
+    """The session reference carried by a valid access token (``SessionInvalid`` otherwise)."""
     if looks_like_key(token):
         raise SessionInvalid("An API key has no session to end; an administrator revokes keys.")
-    return tokens.session_token(settings, token)
+    return tokens.session_ref(settings, token)
 
 
-SessionToken = Annotated[str, Depends(get_session_token)]
+SessionRef = Annotated[str, Depends(get_session_ref)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +83,7 @@ class Credentials:
     """The credential a request carries, its form and signature checked; :meth:`actor` looks it up."""
 
     store: Store
-    session: str | None  # the server-side session token inside a valid access token
+    session: str | None  # the session reference inside a valid access token
     api_key: str | None
 
     def actor(self) -> Actor:
@@ -94,7 +94,7 @@ class Credentials:
         """
         if self.api_key is not None:
             return resolve_key(self.store, self.api_key)
-        actor, _ = resolve_session(self.store, self.session)
+        actor, _ = resolve_session_ref(self.store, self.session or "")
         return actor
 
 
@@ -106,7 +106,7 @@ async def get_credentials(store: StoreDep, settings: SettingsDep, token: BearerD
         return Credentials(store, None, api_key)
     if looks_like_key(token):
         return Credentials(store, None, token or "")
-    return Credentials(store, tokens.session_token(settings, token), None)
+    return Credentials(store, tokens.session_ref(settings, token), None)
 
 
 CredentialsDep = Annotated[Credentials, Depends(get_credentials)]

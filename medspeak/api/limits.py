@@ -105,7 +105,12 @@ def _client_key(scope: Scope, headers: dict[bytes, bytes]) -> str:
     """The credential when one is sent (a JWT or an API key, hashed), else the peer address."""
     credential = headers.get(b"x-api-key") or headers.get(b"authorization")
     if credential:
-        return "cred:" + hashlib.sha256(credential).hexdigest()[:32]
+        # The credential itself, not its spelling: "bearer", "BEARER" and extra spaces name the same token
+        # (keyed by the raw header, 40 spellings of "Bearer" gave 40 budgets).
+        parts = credential.split(None, 1)
+        if len(parts) == 2 and parts[0].lower() == b"bearer":
+            credential = parts[1]
+        return "cred:" + hashlib.sha256(credential.strip()).hexdigest()[:32]
     client = scope.get("client")
     return "ip:" + (client[0] if client else "unknown")
 

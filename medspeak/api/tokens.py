@@ -1,5 +1,6 @@
-"""Short-lived JWTs that carry a server-side session token (``medspeak.auth.service``).
+"""Short-lived JWTs that carry an opaque reference to a server-side session (``medspeak.auth.service``).
 
+The reference is the session's id in the store (SHA-256 of the session token), never the token itself.
 The JWT only proves, for a few minutes, which session it was issued for; every request still
 resolves that session in the store, so logout, a password reset, a role change or disabling the
 account refuse the token at once. The signing key is derived from the install's ``cookie_key``
@@ -21,12 +22,12 @@ from medspeak.config import Settings
 from medspeak.errors import SessionInvalid
 from medspeak.store.types import utcnow
 
-__all__ = ["ACCESS_TOKEN_MINUTES", "AUDIENCE", "ALGORITHM", "issue", "session_token", "signing_key"]
+__all__ = ["ACCESS_TOKEN_MINUTES", "AUDIENCE", "ALGORITHM", "issue", "session_ref", "signing_key"]
 
 ACCESS_TOKEN_MINUTES = 15  # short: a leaked token is useful for minutes; the session behind it is revocable
 ALGORITHM = "HS256"
 AUDIENCE = "medspeak-api"
-_PURPOSE = b"medspeak api access token v1"
+_PURPOSE = b"medspeak api access token v2"  # v2: the claim ``ref`` (v1 carried the session token)
 
 
 def signing_key(settings: Settings) -> bytes:
@@ -34,19 +35,19 @@ def signing_key(settings: Settings) -> bytes:
     return hmac.new(settings.cookie_key.get_secret_value().encode("utf-8"), _PURPOSE, hashlib.sha256).digest()
 
 
-def issue(settings: Settings, *, username: str, session: str, session_expires: datetime) -> tuple[str, int]:
-    """A signed access token for ``session``; returns it and its lifetime in seconds.
+def issue(settings: Settings, *, username: str, session_ref: str, session_expires: datetime) -> tuple[str, int]:
+    """A signed access token for the session named by ``session_ref``; returns it and its lifetime in seconds.
 
     The token never outlives its session.
     """
     now = utcnow()
     expires = min(now + timedelta(minutes=ACCESS_TOKEN_MINUTES), session_expires)
-    claims = {"sub": username, "sid": session, "aud": AUDIENCE, "iat": now, "exp": expires}
+    claims = {"sub": username, "ref": session_ref, "aud": AUDIENCE, "iat": now, "exp": expires}
     return jwt.encode(claims, signing_key(settings), algorithm=ALGORITHM), max(0, int((expires - now).total_seconds()))
 
 
-def session_token(settings: Settings, token: str | None) -> str:
-    """The server-side session token inside a valid access token.
+def session_ref(settings: Settings, token: str | None) -> str:
+    """The session reference inside a valid access token.
 
     Raises:
         SessionInvalid: no token, a bad signature or algorithm, expired, or missing claims.
@@ -59,13 +60,13 @@ def session_token(settings: Settings, token: str | None) -> str:
             signing_key(settings),
             algorithms=[ALGORITHM],
             audience=AUDIENCE,
-            options={"require": ["exp", "iat", "sub", "sid", "aud"]},
+            options={"require": ["exp", "iat", "sub", "ref", "aud"]},
         )
     except jwt.ExpiredSignatureError as exc:
         raise SessionInvalid("Your access token expired. Please log in again.") from exc
     except jwt.InvalidTokenError as exc:
         raise SessionInvalid("The access token is not valid. Please log in again.") from exc
-    sid = claims.get("sid")
-    if not isinstance(sid, str) or not sid:
+    ref = claims.get("ref")
+    if not isinstance(ref, str) or not ref:
         raise SessionInvalid("The access token is not valid. Please log in again.")
-    return sid
+    return ref

@@ -14,6 +14,7 @@ from medspeak.services.users import add_user
 from medspeak.store import audit
 from medspeak.store.db import Store
 from medspeak.store.models import User
+from medspeak.store.private import private_dir
 
 __all__ = ["DEMO_USERS", "DemoCredential", "ensure_demo_users"]
 
@@ -57,7 +58,7 @@ def ensure_demo_users(store: Store) -> list[DemoCredential]:
 
 
 def _write_private(path: Path, credentials: list[DemoCredential]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     lines = ["# medspeak demo accounts: change or disable them before real use.", "# username\trole\tpassword"]
     lines += [f"{c.username}\t{c.role}\t{c.password}" for c in credentials]
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

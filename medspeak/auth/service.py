@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,7 +26,16 @@ from medspeak.store.db import Store
 from medspeak.store.models import AuthSession, User
 from medspeak.store.types import utcnow
 
-__all__ = ["LoginResult", "login", "logout", "resolve_session", "revoke_user_sessions"]
+__all__ = [
+    "LoginResult",
+    "login",
+    "logout",
+    "logout_ref",
+    "resolve_session",
+    "resolve_session_ref",
+    "revoke_user_sessions",
+    "session_ref",
+]
 
 _WRONG = "Wrong username or password."
 # Checked on every page run and API request: one statement, built once (SQLAlchemy reuses its compiled
@@ -52,9 +62,28 @@ class LoginResult:
     display_name: str
     expires_at: datetime
 
+    @property
+    def ref(self) -> str:
+        """The session's opaque reference (see :func:`session_ref`)."""
+        return session_ref(self.token)
 
-def _token_id(token: str) -> str:
+
+def session_ref(token: str) -> str:
+    """The session's id in the store: SHA-256 of its token, an opaque reference that cannot be turned back.
+
+    An access token carries this reference, never the session token: a leaked access token, once expired,
+    can neither be replayed as the app's cookie nor re-signed into a fresh one without the install's key.
+    """
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+_token_id = session_ref
+
+
+def _unknown_fingerprint(db: Session, username: str) -> str:
+    """``unknown:`` and 16 hex of an HMAC of the username under the audit key: comparable, not readable."""
+    digest = hmac.new(audit.session_key(db), b"unknown username\0" + username.encode("utf-8"), hashlib.sha256)
+    return "unknown:" + digest.hexdigest()[:16]
 
 
 def login(store: Store, username: str, password: str) -> LoginResult:
@@ -73,13 +102,23 @@ def login(store: Store, username: str, password: str) -> LoginResult:
         if user is None or not user.is_active:
             audit.record(
                 db,
-                username=username[:64] or "-",
+                # Never what was typed for an unknown account (often a password typed in the wrong field, or
+                # text planted for the admin's spreadsheet): a keyed fingerprint still links repeated attempts.
+                username=username if user is not None else _unknown_fingerprint(db, username),
                 role="-",
                 action="auth.login",
                 outcome="failure",
                 detail="unknown or disabled account",
             )
             raise_after_commit: Exception = InvalidCredentials(_WRONG)
+        elif user.locked_until is not None and user.locked_until > now and not ok:
+            # Locked, wrong password: the answer of an unknown account, so that a guesser learns neither that
+            # the account exists nor that it is locked (423 for any password told both).
+            audit.record(
+                db, username=user.username, role=user.role, action="auth.login", outcome="denied",
+                detail="account locked; wrong password",
+            )  # fmt: skip
+            raise_after_commit = InvalidCredentials(_WRONG)
         elif user.locked_until is not None and user.locked_until > now:
             minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
             audit.record(
@@ -124,8 +163,15 @@ def resolve_session(store: Store, token: str | None) -> tuple[Actor, str]:
     """
     if not token:
         raise SessionInvalid("Please log in.")
+    return resolve_session_ref(store, session_ref(token))
+
+
+def resolve_session_ref(store: Store, ref: str) -> tuple[Actor, str]:
+    """As :func:`resolve_session`, for a session named by its reference (from a verified access token)."""
+    if not ref:
+        raise SessionInvalid("Please log in.")
     with store.read() as db:  # read-only: no write lock, and it sees every revocation committed before it
-        row = db.execute(_SESSION, {"session_id": _token_id(token)}).one_or_none()
+        row = db.execute(_SESSION, {"session_id": ref}).one_or_none()
     if row is None or row.revoked_at is not None:
         raise SessionInvalid("Your session has ended. Please log in again.")
     if row.expires_at <= utcnow():
@@ -137,10 +183,16 @@ def resolve_session(store: Store, token: str | None) -> tuple[Actor, str]:
 
 def logout(store: Store, token: str | None) -> None:
     """Revoke the session server-side; safe to call twice or with no token."""
-    if not token:
+    if token:
+        logout_ref(store, session_ref(token))
+
+
+def logout_ref(store: Store, ref: str) -> None:
+    """As :func:`logout`, for a session named by its reference (from a verified access token)."""
+    if not ref:
         return
     with store.transaction() as db:
-        session = db.get(AuthSession, _token_id(token))
+        session = db.get(AuthSession, ref)
         if session is None or session.revoked_at is not None:
             return
         session.revoked_at = utcnow()

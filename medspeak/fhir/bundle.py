@@ -206,12 +206,35 @@ def _document(b: _Builder, doc: DocumentInfo) -> dict[str, Any]:
     return resource
 
 
+_REVIEWED = frozenset({"accepted", "corrected"})
+_UNREVIEWED_NOTE = (
+    "Read from the documents by software and not reviewed by a clinician: confirm before use "
+    "(a document can state, or be made to state, anything)."
+)
+
+
+def _reviewed(sources: list[Source]) -> bool:
+    """Whether a clinician accepted or corrected at least one of the facts a line rests on.
+
+    What no clinician reviewed is exported as unconfirmed (medication ``unknown``, condition and allergy
+    ``unconfirmed``, observation ``preliminary``): words in a document, an instruction hidden in it
+    included, never become an active medication of the export on their own (issue 19).
+    """
+    return any(s.review_status in _REVIEWED for s in sources)
+
+
+def _unreviewed_note(resource: dict[str, Any]) -> None:
+    resource["note"] = [*resource.get("note", []), {"text": _UNREVIEWED_NOTE}]
+
+
 def _condition(b: _Builder, line: ProblemLine) -> dict[str, Any]:
     clinical = "inactive" if line.verification == "refuted" or line.historical else "active"
+    reviewed = _reviewed(line.sources)
+    verification = line.verification if reviewed or line.verification == "refuted" else "unconfirmed"
     resource: dict[str, Any] = {
         "resourceType": "Condition",
         "clinicalStatus": _concept(_CONDITION_CLINICAL, clinical),
-        "verificationStatus": _concept(_CONDITION_VERIFICATION, line.verification),
+        "verificationStatus": _concept(_CONDITION_VERIFICATION, verification),
         "category": [_concept(_CONDITION_CATEGORY, "problem-list-item", "Problem List Item")],
         "code": ({"coding": [{"system": line.code[0], "code": line.code[1]}]} if line.code else {})
         | {"text": line.text},
@@ -221,6 +244,8 @@ def _condition(b: _Builder, line: ProblemLine) -> dict[str, Any]:
     }
     if line.historical:
         resource["note"] = [{"text": "Stated as past history in the source document."}]
+    if not reviewed:
+        _unreviewed_note(resource)
     return resource
 
 
@@ -246,7 +271,8 @@ def _medication(b: _Builder, line: MedicationLine) -> dict[str, Any]:
         dosage["timing"] = {"code": timing}
     resource: dict[str, Any] = {
         "resourceType": "MedicationStatement",
-        "status": line.status,  # active | stopped
+        # active | stopped; "active" only once a clinician reviewed it (a stopped one pushes nothing to be given)
+        "status": line.status if _reviewed(line.sources) or line.status != "active" else "unknown",
         "medicationCodeableConcept": ({"coding": [{"system": ATC, "code": line.atc}]} if line.atc else {})
         | {"text": line.ingredient},
         "subject": b.patient_ref,
@@ -256,6 +282,8 @@ def _medication(b: _Builder, line: MedicationLine) -> dict[str, Any]:
     }
     if line.changed:
         resource["note"] = [{"text": "The source documents give different strengths: check before use."}]
+    if not _reviewed(line.sources):
+        _unreviewed_note(resource)
     return resource
 
 
@@ -282,7 +310,7 @@ def _observation(b: _Builder, point: TimelinePoint) -> dict[str, Any]:
         quantity |= {"system": codes.UCUM, "code": ucum}
     resource: dict[str, Any] = {
         "resourceType": "Observation",
-        "status": "final",
+        "status": "final" if _reviewed([point.source]) else "preliminary",
         "category": [category],
         "code": code,
         "subject": b.patient_ref,
@@ -299,6 +327,8 @@ def _observation(b: _Builder, point: TimelinePoint) -> dict[str, Any]:
         resource["interpretation"] = [interpretation]
     if point.reference_range:
         resource["referenceRange"] = [{"text": point.reference_range}]
+    if not _reviewed([point.source]):
+        _unreviewed_note(resource)
     return resource
 
 
@@ -336,6 +366,8 @@ def _procedure(b: _Builder, line: ProcedureLine) -> dict[str, Any]:
     }
     if line.historical:
         resource["note"] = [{"text": "Stated as past history in the source document."}]
+    if not _reviewed(line.sources):
+        _unreviewed_note(resource)
     return resource
 
 
@@ -364,10 +396,11 @@ def _clinical(b: _Builder, record: PatientRecord) -> None:
     for med in record.medications:
         items.append((f"medication:{med.ingredient}", _medication(b, med), med.sources))
     for allergy in record.allergies:
+        confirmed = "confirmed" if _reviewed(allergy.sources) else "unconfirmed"
         resource: dict[str, Any] = {
             "resourceType": "AllergyIntolerance",
             "clinicalStatus": _concept(_ALLERGY_CLINICAL, "active"),
-            "verificationStatus": _concept(_ALLERGY_VERIFICATION, "confirmed"),
+            "verificationStatus": _concept(_ALLERGY_VERIFICATION, confirmed),
             "code": {"text": allergy.substance},
             "patient": b.patient_ref,
             "recordedDate": _iso(max(s.date for s in allergy.sources)),
@@ -379,7 +412,9 @@ def _clinical(b: _Builder, record: PatientRecord) -> None:
         resource = {
             "resourceType": "AllergyIntolerance",
             "clinicalStatus": _concept(_ALLERGY_CLINICAL, "active"),
-            "verificationStatus": _concept(_ALLERGY_VERIFICATION, "confirmed"),
+            "verificationStatus": _concept(
+                _ALLERGY_VERIFICATION, "confirmed" if _reviewed(record.nkda) else "unconfirmed"
+            ),
             "code": {"coding": [_NKDA], "text": "No known drug allergies"},
             "patient": b.patient_ref,
             "recordedDate": _iso(max(s.date for s in record.nkda)),

@@ -28,6 +28,7 @@ from medspeak.indexing.rules.backend import RulesBackend
 from medspeak.indexing.rules.lexicon import LANGUAGES, detect_language
 from medspeak.indexing.schema import Fact
 from medspeak.ingest.types import PageText
+from medspeak.work_budget import WorkBudget
 
 __all__ = ["Backend", "ExtractionFailed", "ExtractionOutput", "extract_facts", "get_backend", "reset_backends"]
 
@@ -160,7 +161,12 @@ def get_backend(name: str | None = None) -> tuple[Backend, list[str]]:
 
 
 def extract_facts(
-    text: str, *, language: str = "auto", pages: list[PageText] | None = None, backend: str | None = None
+    text: str,
+    *,
+    language: str = "auto",
+    pages: list[PageText] | None = None,
+    backend: str | None = None,
+    budget: WorkBudget | None = None,
 ) -> ExtractionOutput:
     """Facts of a document's ``text``, each grounded to its words (page and box from ``pages``).
 
@@ -169,21 +175,28 @@ def extract_facts(
         language: ``en``, ``fr`` or ``auto`` (detected from function words).
         pages: the ingested pages with word boxes, to give each fact its page and box.
         backend: overrides ``MEDSPEAK_LLM_BACKEND``.
+        budget: the document's time budget and cancel, checked between steps and for every fact.
+
+    Raises:
+        BudgetExceeded, Cancelled: from ``budget``.
     """
     if language == "auto":
         language = detect_language(text)
     if language not in LANGUAGES:
         raise ExtractionFailed(f"Language {language!r} is not supported; expected one of {', '.join(LANGUAGES)}.")
     chosen, notices = get_backend(backend)
+    if budget is not None:
+        budget.check()
     if isinstance(chosen, LocalLLMBackend | ServerBackend):
         try:
             result = chosen.run(text, language)
         except LLMUnavailable as exc:
             notices.append(f"The language model could not be used ({exc}): facts come from the rules.")
         else:
-            return _hybrid(result, text, language, pages, chosen.name, notices)
+            return _hybrid(result, text, language, pages, chosen.name, notices, budget)
         chosen = RulesBackend()
-    facts, unsupported = ground_facts(chosen.extract(text, language), text, pages)
+    claimed = chosen.extract(text, language)
+    facts, unsupported = ground_facts(claimed, text, pages, budget=budget)
     # Same policy on every path: words of a sentence addressed to a model are text, not facts.
     facts, injected = reject_instructions(facts, text)
     return ExtractionOutput(
@@ -192,7 +205,13 @@ def extract_facts(
 
 
 def _hybrid(
-    result: LLMResult, text: str, language: str, pages: list[PageText] | None, name: str, notices: list[str]
+    result: LLMResult,
+    text: str,
+    language: str,
+    pages: list[PageText] | None,
+    name: str,
+    notices: list[str],
+    budget: WorkBudget | None = None,
 ) -> ExtractionOutput:
     """Model facts grounded, checked against their own evidence and the rules; rules fill what it missed.
 
@@ -200,9 +219,9 @@ def _hybrid(
     obedient model and the rules' literal reading of "list morphine 100 mg" would otherwise agree.
     The rules-only path applies the same rejection, so a document gives the same record whatever the backend.
     """
-    grounded, unsupported = ground_facts(result.facts, text, pages)
+    grounded, unsupported = ground_facts(result.facts, text, pages, budget=budget)
     grounded, inconsistent = reject_inconsistent(grounded)
-    rules, _ = ground_facts(RulesBackend().extract(text, language), text, pages)
+    rules, _ = ground_facts(RulesBackend().extract(text, language), text, pages, budget=budget)
     record, injected = reject_instructions(cross_check(grounded, rules), text)
     return ExtractionOutput(
         facts=record,

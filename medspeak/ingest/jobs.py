@@ -2,8 +2,10 @@
 
 A job reads a stored original and writes all its pages, the document's text and status in ONE
 transaction at the end: a crash mid-document leaves the document "processing" with no page rows,
-and the next start puts the job back in the queue (``resume_pending``). Progress is written after
-every page; cancel is a flag in the row, so any process can ask for it.
+and the next start puts the job back in the queue (``resume_pending``), at most ``ingest_max_attempts``
+times: a document that kills its process each time is failed, not resumed forever. Progress is
+written after every page; cancel is a flag in the row, so any process can ask for it. Fact extraction
+runs under a time budget (``index_budget_s``) that also watches the cancel flag, inside the page.
 """
 
 from __future__ import annotations
@@ -12,28 +14,40 @@ import itertools
 import logging
 import queue
 import threading
+import time
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from medspeak.errors import MedspeakError, safe_traceback
+from medspeak.errors import Cancelled, MedspeakError, safe_traceback
 from medspeak.indexing.extract import NO_MODEL_NOTICE, ExtractionOutput, extract_facts
 from medspeak.indexing.schema import Fact as FactModel
 from medspeak.ingest.ocr import OcrEngine, get_engine
-from medspeak.ingest.pipeline import Cancelled, ExtractionResult, extract
+from medspeak.ingest.pipeline import ExtractionResult, extract
 from medspeak.ingest.types import PageText, Word
-from medspeak.ingest.validate import validate_upload
+from medspeak.ingest.validate import MAX_TEXT_CHARS, validate_upload
 from medspeak.store import audit
 from medspeak.store.db import Store
 from medspeak.store.files import DocumentStorage
 from medspeak.store.models import Document, DocumentPage, Fact, IngestJob, User
 from medspeak.store.types import utcnow
+from medspeak.work_budget import WorkBudget
 
 __all__ = ["JobRunner", "get_runner", "reset_runners"]
 
 _log = logging.getLogger(__name__)
-_STALE_AFTER = timedelta(minutes=10)  # a "running" job silent this long lost its worker
+# A live process reports its running jobs every _HEARTBEAT_S (``heartbeat``); a "running" job silent for
+# _STALE_AFTER lost its process (killed, crashed) and any runner takes it up (``reclaim_stale``), checked
+# every _MAINTENANCE_S: no restart needed.
+_HEARTBEAT_S = 20.0
+_MAINTENANCE_S = 30.0
+_STALE_AFTER = timedelta(minutes=2)
+_GAVE_UP = (
+    "Reading was interrupted {attempts} times (the server stopped while reading it); it is not retried. "
+    "Check the file, split it if it is large, and upload it again."
+)
 _STOP, _URGENT, _BACKLOG = -1, 0, 1  # queue priorities: lower first
 
 
@@ -44,17 +58,71 @@ class JobRunner:
     nobody waits behind a batch.
     """
 
-    def __init__(self, store: Store, workers: int = 1) -> None:
+    def __init__(self, store: Store, workers: int = 1, *, maintenance_s: float = _MAINTENANCE_S) -> None:
         self.store = store
         self._queue: queue.PriorityQueue[tuple[int, int, int]] = queue.PriorityQueue()
         self._order = itertools.count()
         self._stopping = threading.Event()
         self._engine_lock = threading.Lock()
+        self._running: set[int] = set()  # jobs this process is reading now: kept alive by ``heartbeat``
         self._threads = [
             threading.Thread(target=self._work, name=f"medspeak-ingest-{n}", daemon=True) for n in range(workers)
         ]
         for thread in self._threads:
             thread.start()
+        self._maintenance = threading.Thread(
+            target=self._maintain, args=(maintenance_s,), name="medspeak-ingest-maintenance", daemon=True
+        )
+        if workers:
+            self._maintenance.start()
+
+    def _maintain(self, every_s: float) -> None:
+        """Keep this process's jobs alive and take up the jobs of dead processes, until shutdown."""
+        last_beat = 0.0
+        while not self._stopping.wait(every_s):
+            try:
+                if time.monotonic() - last_beat >= min(every_s, _HEARTBEAT_S):
+                    self.heartbeat()
+                    last_beat = time.monotonic()
+                self.reclaim_stale()
+            except Exception as exc:  # noqa: BLE001 - the database may be away for a while: try again later
+                _log.warning("ingest maintenance skipped:\n%s", safe_traceback(exc))
+
+    def heartbeat(self) -> None:
+        """Tell other processes that the jobs this one is reading are alive."""
+        running = list(self._running)
+        if running:
+            with self.store.transaction() as db:
+                db.execute(
+                    update(IngestJob)
+                    .where(IngestJob.id.in_(running), IngestJob.status == "running")
+                    .values(updated_at=utcnow())
+                )
+
+    def reclaim_stale(self) -> int:
+        """Queue here the jobs whose process died (``running``, silent for ``_STALE_AFTER``); returns how many.
+
+        A job already claimed ``ingest_max_attempts`` times (3) is failed instead, with its document: its file
+        likely kills the process (memory), and resuming it forever would take every restart down with it.
+        """
+        stale: tuple[Any, ...] = (IngestJob.status == "running", IngestJob.updated_at < utcnow() - _STALE_AFTER)
+        if self._running:  # never this process's own jobs, however slow
+            stale = (*stale, IngestJob.id.not_in(list(self._running)))
+        with self.store.read() as db:  # the usual answer, none, without taking the write lock every 30 s
+            if db.scalar(select(IngestJob.id).where(*stale).limit(1)) is None:
+                return 0
+        with self.store.transaction() as db:
+            self._fail_exhausted(db, stale)
+            ids = list(db.scalars(select(IngestJob.id).where(*stale)))
+            if ids:
+                db.execute(
+                    update(IngestJob)
+                    .where(IngestJob.id.in_(ids), IngestJob.status == "running")
+                    .values(status="queued", message="Resumed after an interruption.")
+                )
+        for job_id in ids:
+            self.submit(job_id, urgent=False)
+        return len(ids)
 
     def submit(self, job_id: int, *, urgent: bool = True) -> None:
         self._queue.put((_URGENT if urgent else _BACKLOG, next(self._order), job_id))
@@ -90,21 +158,45 @@ class JobRunner:
             _log.error("ingest job %s left for the next start:\n%s", job_id, safe_traceback(exc))
 
     def resume_pending(self) -> int:
-        """Queue again the jobs a previous process left queued or running (crash, restart)."""
+        """Queue again the jobs a previous process left queued or running (crash, restart).
+
+        A job already claimed ``ingest_max_attempts`` times (3) is failed instead, with its document: its file
+        likely kills the process (memory), and resuming it forever would take every restart down with it.
+        """
         with self.store.transaction() as db:
+            stale = (IngestJob.status == "running", IngestJob.updated_at < utcnow() - _STALE_AFTER)
+            self._fail_exhausted(db, stale)
             db.execute(
-                update(IngestJob)
-                .where(IngestJob.status == "running", IngestJob.updated_at < utcnow() - _STALE_AFTER)
-                .values(status="queued", message="Resumed after an interruption.")
+                update(IngestJob).where(*stale).values(status="queued", message="Resumed after an interruption.")
             )
             pending = list(db.scalars(select(IngestJob.id).where(IngestJob.status == "queued")))
         for job_id in pending:
             self.submit(job_id, urgent=False)
         return len(pending)
 
+    def _fail_exhausted(self, db: Session, stale: tuple[Any, ...]) -> None:
+        """Fail, with their documents, the stale jobs already claimed ``ingest_max_attempts`` times."""
+        limit = self.store.settings.ingest_max_attempts
+        exhausted = list(db.scalars(select(IngestJob).where(*stale, IngestJob.attempts >= limit)))
+        for job in exhausted:
+            message = _GAVE_UP.format(attempts=job.attempts)
+            job.status, job.message, job.updated_at = "failed", message, utcnow()
+            db.execute(update(Document).where(Document.id == job.document_id).values(status="failed", error=message))
+            audit.record(
+                db,
+                username="system",
+                role="system",
+                action="document.ingest",
+                outcome="failure",
+                document_id=job.document_id,
+                detail=f"failed; interrupted {job.attempts} times",
+            )
+
     def shutdown(self) -> None:
         """Finish the jobs in progress, leave the queued ones queued (the next start resumes them)."""
         self._stopping.set()
+        if self._maintenance.is_alive():
+            self._maintenance.join()
         for _ in self._threads:
             self._queue.put((_STOP, next(self._order), 0))
         for thread in self._threads:
@@ -115,7 +207,7 @@ class JobRunner:
             claimed = db.execute(
                 update(IngestJob)
                 .where(IngestJob.id == job_id, IngestJob.status == "queued")
-                .values(status="running", updated_at=utcnow())
+                .values(status="running", attempts=IngestJob.attempts + 1, updated_at=utcnow())
             )
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
                 return False  # another worker or process has it, or it was cancelled
@@ -127,8 +219,17 @@ class JobRunner:
         """Run one job to its end; every outcome is written to the job, the document and the audit trail."""
         if not self._claim(job_id):
             return
+        self._running.add(job_id)
+        try:
+            self._run_claimed(job_id, urgent=urgent)
+        finally:
+            self._running.discard(job_id)
+
+    def _run_claimed(self, job_id: int, *, urgent: bool) -> None:
         try:
             result = self._extract(job_id, urgent=urgent)
+            budget = WorkBudget(self.store.settings.index_budget_s, poll=lambda: self._cancel_requested(job_id))
+            facts, note = _index(result, budget)
         except Cancelled:
             self._finish(job_id, "cancelled", "Cancelled by the user.", None)
         except MedspeakError as exc:
@@ -140,8 +241,11 @@ class JobRunner:
         else:
             failed = result.failed_pages
             message = f"Pages {', '.join(map(str, failed))} could not be read." if failed else None
-            facts, note = _index(result)
             self._finish(job_id, "done", " ".join(m for m in (message, note) if m) or None, result, facts)
+
+    def _cancel_requested(self, job_id: int) -> bool:
+        with self.store.read() as db:
+            return bool(db.scalar(select(IngestJob.cancel_requested).where(IngestJob.id == job_id)))
 
     def _extract(self, job_id: int, *, urgent: bool) -> ExtractionResult:
         with self.store.transaction() as db:
@@ -262,10 +366,18 @@ class JobRunner:
             )
 
 
-def _index(result: ExtractionResult) -> tuple[ExtractionOutput | None, str | None]:
-    """The document's clinical facts, grounded to its words; indexing failing never loses the text."""
+def _index(result: ExtractionResult, budget: WorkBudget) -> tuple[ExtractionOutput | None, str | None]:
+    """The document's clinical facts, grounded to its words; indexing failing never loses the text.
+
+    Raises:
+        Cancelled: the user cancelled while the facts were being extracted.
+    """
+    if len(result.text) > MAX_TEXT_CHARS:  # a long PDF's text layers: kept, searchable, not indexed
+        return None, f"Facts were not extracted: the text is over {MAX_TEXT_CHARS // 10**6} million characters."
     try:
-        output = extract_facts(result.text, pages=result.pages)
+        output = extract_facts(result.text, pages=result.pages, budget=budget)
+    except Cancelled:
+        raise
     except MedspeakError as exc:
         return None, f"Facts could not be extracted: {exc}"
     dropped = len(output.unsupported)

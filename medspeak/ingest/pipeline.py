@@ -25,13 +25,15 @@ from typing import Final
 import pypdfium2 as pdfium
 from PIL import Image
 
-from medspeak.errors import IngestFailed, MedspeakError
+from medspeak.errors import Cancelled, IngestFailed
+from medspeak.ingest.budgets import MAX_RENDER_PIXELS, RENDER_DPI, fits_render_budget, render_scale
 from medspeak.ingest.ocr import OcrEngine
 from medspeak.ingest.prepare import prepare
 from medspeak.ingest.textlayer import docx_text, pdf_text_layer, typed_page
 from medspeak.ingest.types import FileKind, PageText, ValidatedUpload, Word
 
 __all__ = [
+    "MAX_RENDER_PIXELS",
     "Cancelled",
     "ExtractionResult",
     "PageImage",
@@ -43,15 +45,15 @@ __all__ = [
     "words_to_text",
 ]
 
-_RENDER_DPI: Final = 200  # enough for 10-pt text (Tesseract wants ~20 px capitals); 300 DPI costs 2x for no gain
+_RENDER_DPI: Final = RENDER_DPI
 _MIN_TEXT_LAYER_CHARS: Final = 20  # fewer letters than this on a PDF page: treat it as a scan
 _MAX_DEFAULT_WORKERS: Final = 4  # pages at once when not configured: one a core, leaving a big server some room
 
+_TOO_LARGE: Final = (
+    f"This page is too large to read safely (over {MAX_RENDER_PIXELS // 10**6} megapixels at {RENDER_DPI} DPI)."
+)
+
 Progress = Callable[[int, int], None]  # (pages done, pages in all)
-
-
-class Cancelled(MedspeakError):
-    """The user cancelled the job; nothing of it is kept."""
 
 
 @dataclass(frozen=True)
@@ -130,14 +132,17 @@ def render_page(kind: FileKind, content: bytes, number: int, *, dpi: int = _REND
     if kind is FileKind.PDF:
         pdf = pdfium.PdfDocument(content)
         try:
-            rendered: Image.Image = pdf[number - 1].render(scale=dpi / 72).to_pil()
+            page = pdf[number - 1]
+            # A page too large for the budget is shown at a lower resolution, never rendered beyond it.
+            width, height = page.get_size()
+            rendered: Image.Image = page.render(scale=render_scale(width, height, dpi)).to_pil()
             return rendered
         finally:
             pdf.close()
     if kind.is_image:
         with Image.open(io.BytesIO(content)) as image:
             image.seek(number - 1)
-            return image.copy()
+            return _within_budget(image)
     raise IngestFailed("Typed documents have no page image.")
 
 
@@ -149,17 +154,30 @@ def _pdf_pages(content: bytes) -> Iterator[PageText | PageImage]:
             layer = pdf_text_layer(page, index + 1)
             if sum(ch.isalnum() for ch in layer.text) >= _MIN_TEXT_LAYER_CHARS:
                 yield layer
+            elif not fits_render_budget(*page.get_size()[:2]):  # checked at upload too; a stored file may predate it
+                yield PageText(index + 1, "ocr", "", error=_TOO_LARGE)
             else:  # a scanned page: render it and read it (pdfium's grey rendering costs more than RGB + convert)
                 yield PageImage(index + 1, page.render(scale=_RENDER_DPI / 72).to_pil())
     finally:
         pdf.close()
 
 
+def _within_budget(frame: Image.Image) -> Image.Image:
+    """The current frame, scaled down to ``MAX_RENDER_PIXELS`` when larger (a 64 MP photo: 1.03 GB at peak
+    through OCR preparation at full size, ~0.6 GB scaled; bench/pdf_budgets.py). 36 MP is still 300 DPI on A3."""
+    pixels = frame.width * frame.height
+    if pixels <= MAX_RENDER_PIXELS:
+        return frame.copy()
+    scale = (MAX_RENDER_PIXELS / pixels) ** 0.5
+    size = (max(1, int(frame.width * scale)), max(1, int(frame.height * scale)))
+    return frame.resize(size, Image.Resampling.BOX)
+
+
 def _image_pages(content: bytes) -> Iterator[PageImage]:
     with Image.open(io.BytesIO(content)) as image:
         for index in range(int(getattr(image, "n_frames", 1))):
             image.seek(index)
-            yield PageImage(index + 1, image.copy())
+            yield PageImage(index + 1, _within_budget(image))
 
 
 def _done(page: PageText) -> Future[PageText]:

@@ -19,23 +19,36 @@ import zipfile
 from charset_normalizer import from_bytes
 from PIL import Image
 from pypdf import PageObject, PdfReader, apply_configuration
+from pypdf.generic import DictionaryObject, IndirectObject
 
 from medspeak.errors import UploadRejected
+from medspeak.ingest.budgets import MAX_RENDER_PIXELS, RENDER_DPI, fits_render_budget
 from medspeak.ingest.types import FileKind, ValidatedUpload
 
-__all__ = ["MAX_IMAGE_PIXELS", "safe_display_name", "sniff", "validate_upload"]
+__all__ = ["MAX_IMAGE_PIXELS", "MAX_TEXT_CHARS", "safe_display_name", "sniff", "validate_upload"]
 
 # 64 megapixels: a 50 MP phone photo or an A4 page at 600 DPI (35 MP) pass, a bomb does not.
 MAX_IMAGE_PIXELS = 64_000_000
 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS  # Pillow warns above this and raises above twice this
 _MAX_DISPLAY_CHARS = 120
-_MAX_DOCX_UNCOMPRESSED = 50 * 2**20  # a typed report is a few hundred KB of XML
+_MAX_DOCX_UNCOMPRESSED = 50 * 2**20  # a typed report is a few hundred KB of XML (images included here)
+# 2 million characters of text (~1000 typed pages): read and indexed in ~20 s and ~0.55 GB on one core at
+# worst (a fact every 28 characters; 4 M: 45 s, 0.95 GB). bench/reading_budgets.py. Longer: split it.
+MAX_TEXT_CHARS = 2_000_000
+# The document's XML (one paragraph: ~70 bytes of markup around its text); python-docx holds the whole tree:
+# 49 MB of XML took 41 s and 1.4 GB, 150 KB zipped.
+_MAX_DOCX_XML = 2 * MAX_TEXT_CHARS
+_TOO_LONG = (
+    f"This document is too long to read safely (over {MAX_TEXT_CHARS // 10**6} million characters of text): "
+    "split it into smaller files."
+)
 _MAX_STREAM_BYTES = 20 * 2**20  # one page's drawing commands; real pages use well under 1 MB
 _PDF_LIMITS = {
     "zlib_maximum_output_length": _MAX_STREAM_BYTES, "lzw_maximum_output_length": _MAX_STREAM_BYTES,
     "run_length_maximum_output_length": _MAX_STREAM_BYTES, "maximum_declared_stream_length": _MAX_STREAM_BYTES,
     "array_based_stream_maximum_output_length": _MAX_STREAM_BYTES,
 }  # fmt: skip
+_MAX_PDF_RESOURCES = 10_000  # XObjects, patterns and appearance streams walked a document; real files use dozens
 _EXTENSIONS = {
     "pdf": FileKind.PDF, "png": FileKind.PNG, "jpg": FileKind.JPEG, "jpeg": FileKind.JPEG, "tif": FileKind.TIFF,
     "tiff": FileKind.TIFF, "txt": FileKind.TXT, "text": FileKind.TXT, "docx": FileKind.DOCX,
@@ -113,10 +126,12 @@ def _check_pdf(content: bytes, max_pages: int) -> tuple[int, str | None]:
             if reader.is_encrypted:
                 raise UploadRejected("This PDF is password-protected: remove the protection and upload it again.")
             pages = len(reader.pages)
+            _refuse_scripts(reader)
             if 0 < pages <= max_pages:
                 with apply_configuration(None, **_PDF_LIMITS):
-                    for page in reader.pages:
-                        _check_pdf_page(page)
+                    seen: set[int] = set()
+                    for number, page in enumerate(reader.pages, start=1):
+                        _check_pdf_page(page, number, seen)
     except UploadRejected:
         raise
     except Exception as exc:  # any parser failure on hostile input is a rejection
@@ -124,19 +139,99 @@ def _check_pdf(content: bytes, max_pages: int) -> tuple[int, str | None]:
     return _page_count(pages, max_pages), None
 
 
-def _check_pdf_page(page: PageObject) -> None:
-    """Decode the page's drawing commands under the stream limits; refuse oversized embedded images."""
+_SCRIPTED = UploadRejected(
+    "This PDF contains scripts (JavaScript or automatic actions), which are not accepted: print it to a new PDF "
+    "or scan it, then upload that."
+)
+
+
+def _refuse_scripts(reader: PdfReader) -> None:
+    """Refuse JavaScript and automatic actions: in the catalog, its name tree, and each page and annotation.
+
+    The original is handed back on download: a script in it would run in the next reader's viewer.
+    """
+    catalog = _resolved(reader.trailer.get("/Root"))
+    if not isinstance(catalog, DictionaryObject):
+        return
+    names = _resolved(catalog.get("/Names"))
+    if isinstance(names, DictionaryObject) and "/JavaScript" in names:
+        raise _SCRIPTED
+    holders: list[object] = [catalog, _resolved(catalog.get("/OpenAction"))]
+    for page in reader.pages:
+        holders.append(page)
+        annotations = _resolved(page.get("/Annots"))
+        for annotation in annotations if isinstance(annotations, list) else []:
+            annotation = _resolved(annotation)
+            if isinstance(annotation, DictionaryObject):
+                holders += [annotation, _resolved(annotation.get("/A"))]
+    for holder in holders:
+        if not isinstance(holder, DictionaryObject):
+            continue
+        if "/JS" in holder or holder.get("/S") in ("/JavaScript", "/Launch") or "/AA" in holder:
+            raise _SCRIPTED
+        if holder is not catalog and holder.get("/S") is not None and "/Next" in holder:
+            raise _SCRIPTED  # chained actions: one could be a script
+
+
+def _check_pdf_page(page: PageObject, number: int, seen: set[int]) -> None:
+    """Refuse a page too large to render, or drawing an image too large to decode (nested ones included);
+    decode its drawing commands under the stream limits."""
+    box = page.mediabox
+    unit = float(page.user_unit or 1)
+    width, height = float(box.width) * unit, float(box.height) * unit
+    if not fits_render_budget(width, height):
+        raise UploadRejected(
+            f"Page {number} is {abs(width) / 72 * 2.54:.0f} x {abs(height) / 72 * 2.54:.0f} cm: too large to read "
+            f"safely (over {MAX_RENDER_PIXELS // 10**6} megapixels at {RENDER_DPI} DPI). Export it at a paper size."
+        )
     contents = page.get_contents()
     if contents is not None:
         contents.get_data()  # raises LimitReachedError on a decompression bomb
-    resources = page.get("/Resources")
-    xobjects = resources.get_object().get("/XObject") if resources is not None else None
-    for ref in xobjects.get_object().values() if xobjects is not None else []:
-        xobject = ref.get_object()
-        if xobject.get("/Subtype") == "/Image":
-            pixels = int(xobject.get("/Width", 0)) * int(xobject.get("/Height", 0))
-            if pixels > MAX_IMAGE_PIXELS:
-                raise UploadRejected("This PDF embeds an image too large to process safely.")
+    _check_resources(page.get("/Resources"), seen)
+    annotations = _resolved(page.get("/Annots"))
+    for annotation in annotations if isinstance(annotations, list) else []:  # appearance streams draw too
+        annotation = _resolved(annotation)
+        appearance = _resolved(annotation.get("/AP")) if isinstance(annotation, DictionaryObject) else None
+        for stream in appearance.values() if isinstance(appearance, DictionaryObject) else []:
+            _check_xobject(stream, seen)
+
+
+def _resolved(value: object) -> object:
+    return value.get_object() if isinstance(value, IndirectObject) else value
+
+
+def _check_resources(resources: object, seen: set[int]) -> None:
+    """Every image an XObject or pattern of ``resources`` draws, however deeply nested, within the pixel limit."""
+    resources = _resolved(resources)
+    if not isinstance(resources, DictionaryObject):
+        return
+    for category in ("/XObject", "/Pattern"):
+        entries = _resolved(resources.get(category))
+        for ref in entries.values() if isinstance(entries, DictionaryObject) else []:
+            _check_xobject(ref, seen)
+
+
+def _check_xobject(ref: object, seen: set[int]) -> None:
+    if isinstance(ref, IndirectObject):
+        if ref.idnum in seen:  # shared or cyclic: checked once
+            return
+        seen.add(ref.idnum)
+        if len(seen) > _MAX_PDF_RESOURCES:
+            raise UploadRejected("This PDF has too many embedded objects to check safely.")
+    obj = _resolved(ref)
+    if not isinstance(obj, DictionaryObject):
+        if isinstance(obj, dict):  # an appearance dictionary of states: each a stream
+            for value in obj.values():
+                _check_xobject(value, seen)
+        return
+    if obj.get("/Subtype") == "/Image":
+        pixels = int(_resolved(obj.get("/Width", 0))) * int(_resolved(obj.get("/Height", 0)))  # type: ignore[call-overload]
+        if pixels > MAX_IMAGE_PIXELS:
+            raise UploadRejected("This PDF embeds an image too large to process safely.")
+        if "/SMask" in obj:
+            _check_xobject(obj["/SMask"], seen)
+        return
+    _check_resources(obj.get("/Resources"), seen)  # a form XObject or a tiling pattern: what it draws
 
 
 def _check_image(content: bytes, max_pages: int) -> tuple[int, str | None]:
@@ -171,7 +266,13 @@ def _check_docx(content: bytes, max_pages: int) -> tuple[int, str | None]:
                 raise UploadRejected("This archive is not a Word document (.docx).")
             if sum(i.file_size for i in infos) > _MAX_DOCX_UNCOMPRESSED:
                 raise UploadRejected("This Word document expands to an unsafe size.")
-            archive.testzip()
+            if archive.getinfo("word/document.xml").file_size > _MAX_DOCX_XML:
+                raise UploadRejected(_TOO_LONG)
+            if archive.testzip() is not None:
+                raise UploadRejected("This Word document is damaged or unreadable.")
+        from docx import Document  # parses every part the reader will: a damaged one is refused here, not later
+
+        Document(io.BytesIO(content))
     except UploadRejected:
         raise
     except Exception as exc:  # corrupt archive
@@ -180,12 +281,16 @@ def _check_docx(content: bytes, max_pages: int) -> tuple[int, str | None]:
 
 
 def _check_text(content: bytes, max_pages: int) -> tuple[int, str | None]:
+    if len(content) > 4 * MAX_TEXT_CHARS:  # more characters than the limit in any encoding: no need to decode
+        raise UploadRejected(_TOO_LONG)
     decoded = decode_text(content)
     if decoded is None:
         raise UploadRejected(f"This file is not readable text nor a supported document: upload {_SUPPORTED}.")
     text, encoding = decoded
     if not text.strip():
         raise UploadRejected("The file contains no text.")
+    if len(text) > MAX_TEXT_CHARS:
+        raise UploadRejected(_TOO_LONG)
     return 1, encoding
 
 

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from medspeak.auth.roles import Actor, Permission
+from medspeak.errors import NotFound
 from medspeak.services.audited import audited
-from medspeak.store.audit import ChainReport, verify_chain
+from medspeak.store.audit import ChainReport, Checkpoint, session_key, sign_checkpoint, verify_chain
 from medspeak.store.db import Store
 from medspeak.store.models import AuditEvent
+from medspeak.store.types import utcnow
 
-__all__ = ["AuditRow", "list_events", "verify", "verify_store"]
+__all__ = ["AuditRow", "checkpoint", "checkpoint_of", "events_csv", "list_events", "verify", "verify_store"]
 
 _MAX_ROWS = 5000
 _BATCH = 2000  # rows streamed at a time while verifying
+# A cell starting with one of these is a formula to Excel, LibreOffice and Sheets (OWASP "CSV injection").
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_CSV_HEADER = ("#", "When (UTC)", "User", "Role", "Action", "Patient", "Document", "Outcome", "Detail")
 
 
 @dataclass(frozen=True)
@@ -66,23 +74,62 @@ def list_events(
         ]
 
 
-def _verify(db: Session) -> ChainReport:
+def _verify(db: Session, checkpoints: Sequence[str] = ()) -> ChainReport:
     rows = db.scalars(select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=_BATCH))
     try:
-        return verify_chain(rows)
+        return verify_chain(rows, session_key(db), checkpoints)
     finally:
         rows.close()  # a server-side cursor (PostgreSQL) must not outlive its connection
 
 
-def verify_store(store: Store) -> ChainReport:
-    """Verify the whole chain, streaming rows in id order."""
+def verify_store(store: Store, checkpoints: Sequence[str] = ()) -> ChainReport:
+    """Verify the whole chain, streaming rows in id order, against the signed ``checkpoints`` given."""
     with store.transaction() as db:
-        return _verify(db)
+        return _verify(db, checkpoints)
 
 
-def verify(store: Store, actor: Actor) -> ChainReport:
-    """Verify the chain for an administrator (the check itself is audited)."""
+def verify(store: Store, actor: Actor, checkpoints: Sequence[str] = ()) -> ChainReport:
+    """Verify the chain for an administrator (the check itself is audited), against ``checkpoints``."""
     with audited(store, actor, "audit.verify", Permission.READ_AUDIT) as call:
-        report = _verify(call.db)
-        call.detail = f"ok={report.ok} checked={report.checked}"
+        report = _verify(call.db, checkpoints)
+        call.detail = f"ok={report.ok} checked={report.checked} checkpoints={len(checkpoints)}"
         return report
+
+
+def checkpoint(store: Store, actor: Actor) -> str:
+    """A signed checkpoint of the trail as it stands (one JSON line), for the admin to keep off the server.
+
+    Verifying later against it detects rows cut from the end and a re-chained trail.
+    """
+    with audited(store, actor, "audit.checkpoint", Permission.READ_AUDIT) as call:
+        signed, last_id = checkpoint_of(call.db)
+        call.detail = f"checkpoint at event {last_id}"
+        return signed
+
+
+def checkpoint_of(db: Session) -> tuple[str, int]:
+    """The signed checkpoint of the trail in ``db`` and the id it names (the CLI audits it itself)."""
+    last = db.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).one_or_none()
+    if last is None:
+        raise NotFound("The audit trail is empty.")
+    count = db.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.id <= last.id)) or 0
+    return sign_checkpoint(Checkpoint(last.id, last.hash, count, utcnow()), session_key(db)), last.id
+
+
+def _cell(value: object) -> str:
+    """A value as a CSV cell a spreadsheet shows as text: a leading quote defuses a formula prefix."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_PREFIXES) else text
+
+
+def events_csv(rows: list[AuditRow]) -> bytes:
+    """The events as UTF-8 CSV for download; usernames and details are anyone's input (a failed login's
+    username is typed by whoever tries), so no cell may start a formula."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(_CSV_HEADER)
+    for r in rows:
+        row = (r.id, r.at.strftime("%Y-%m-%d %H:%M:%S"), r.username, r.role, r.action, r.patient_id, r.document_id,
+               r.outcome, r.detail)  # fmt: skip
+        writer.writerow([_cell(v) for v in row])
+    return out.getvalue().encode("utf-8")

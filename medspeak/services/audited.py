@@ -6,6 +6,7 @@ recorded in a transaction of its own, so it survives the rollback of the work.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,11 +14,13 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from medspeak.auth.roles import Actor, Permission
-from medspeak.errors import MedspeakError, PermissionDenied
+from medspeak.errors import MedspeakError, PermissionDenied, safe_traceback
 from medspeak.store import audit
 from medspeak.store.db import Store
 
 __all__ = ["AuditedCall", "audited", "record_alone", "require"]
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -115,4 +118,18 @@ def audited(
             document_id=call.document_id if call else document_id,
             detail=type(exc).__name__,
         )
+        raise
+    except Exception as exc:  # a bug, a full disk, a lost database: still a trace of who tried what
+        try:
+            record_alone(
+                store,
+                actor,
+                action,
+                "failure",
+                patient_id=call.patient_id if call else patient_id,
+                document_id=call.document_id if call else document_id,
+                detail=f"unexpected {type(exc).__name__}",  # the type only: a message may quote patient data
+            )
+        except Exception as audit_exc:  # noqa: BLE001 - the store itself failed: the original error matters
+            _log.error("audit row for a failed %s not written:\n%s", action, safe_traceback(audit_exc))
         raise

@@ -17,7 +17,7 @@ from medspeak.auth.roles import Actor, Permission
 from medspeak.errors import NotFound, ValidationFailed
 from medspeak.services.audited import audited
 from medspeak.store.db import Store
-from medspeak.store.models import Assessment, Document, Patient
+from medspeak.store.models import Assessment, Document, Encounter, Patient
 
 __all__ = [
     "AssessmentSummary",
@@ -42,6 +42,9 @@ class PatientSummary:
     birth_date: date
     age: int
     current_ward: str | None
+
+
+_STAY_DETAILS = frozenset({"admission_type", "admission_source", "disposition"})  # logistics, not clinical
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,41 @@ def assessment_summary(a: Assessment) -> AssessmentSummary:
     return AssessmentSummary(a.id, a.patient_id, a.kind, a.model_version, a.output, a.created_at)
 
 
+def _encounter_summary(e: Encounter) -> EncounterSummary:
+    return EncounterSummary(
+        e.id,
+        e.kind,
+        e.ward.name if e.ward else None,
+        e.started_at,
+        e.ended_at,
+        e.chief_complaint,
+        e.acuity,
+        e.arrival_mode,
+        e.vitals,
+        e.details,
+    )
+
+
+def _stay_summary(e: Encounter) -> EncounterSummary:
+    """What planning a bed needs (where, since when, until when, how admitted): no complaint, acuity, vitals,
+    arrival mode, reason or insurance, for roles without ``READ_CLINICAL`` (bed managers)."""
+    details = {k: v for k, v in (e.details or {}).items() if k in _STAY_DETAILS}
+    return EncounterSummary(
+        e.id, e.kind, e.ward.name if e.ward else None, e.started_at, e.ended_at, None, None, None, None, details or None
+    )
+
+
+def _id_list(ids: list[int], budget: int = 440) -> str:
+    """Ids for an audit detail (who saw which patients in a list), within the detail's length."""
+    out = ""
+    for n, i in enumerate(ids):
+        item = f"{',' if out else ''}{i}"
+        if len(out) + len(item) > budget:
+            return f"{out} +{len(ids) - n} more"
+        out += item
+    return out or "none"
+
+
 def search_patients(store: Store, actor: Actor, query: str = "", limit: int = 50) -> list[PatientSummary]:
     """Patients whose name or MRN contains ``query`` (case-insensitive), by family name."""
     query = query.strip()[:80]
@@ -158,7 +196,7 @@ def search_patients(store: Store, actor: Actor, query: str = "", limit: int = 50
                 )
             )
         rows = [_summary(p) for p in call.db.scalars(stmt).unique()]
-        call.detail = f"{len(rows)} result(s)"
+        call.detail = f"{len(rows)} result(s); ids {_id_list([r.id for r in rows])}"
         return rows
 
 
@@ -168,19 +206,9 @@ def get_patient(store: Store, actor: Actor, patient_id: int) -> PatientView:
         patient = call.db.get(Patient, patient_id)
         if patient is None:
             raise NotFound(f"No patient with id {patient_id}.")
+        clinical = actor.can(Permission.READ_CLINICAL)
         encounters = [
-            EncounterSummary(
-                e.id,
-                e.kind,
-                e.ward.name if e.ward else None,
-                e.started_at,
-                e.ended_at,
-                e.chief_complaint,
-                e.acuity,
-                e.arrival_mode,
-                e.vitals,
-                e.details,
-            )
+            _encounter_summary(e) if clinical else _stay_summary(e)
             for e in sorted(patient.encounters, key=lambda e: e.started_at, reverse=True)
         ]
         view = PatientView(_summary(patient), patient.language, encounters)

@@ -6,6 +6,7 @@ so concurrent writers queue instead of failing); PostgreSQL runs the same code.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,10 +19,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from medspeak.config import Settings, get_settings
+from medspeak.config import Settings, audit_signing_key, get_settings
 from medspeak.errors import StoreUnavailable
+from medspeak.store.private import private_dir, private_file
 
-__all__ = ["Store", "get_store", "is_lock_timeout", "reset_stores"]
+__all__ = ["AUDIT_KEY_INFO", "Store", "get_store", "is_lock_timeout", "reset_stores"]
 
 _MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _READ_ONLY = "medspeak_read_only"  # execution option: Store.read() transactions begin without the write lock
@@ -69,6 +71,20 @@ def is_lock_timeout(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError) and ("locked" in reason or "busy" in reason)
 
 
+AUDIT_KEY_INFO = "medspeak.audit_key"  # the key of ``Session.info`` holding the audit chain's HMAC key
+
+
+def _private_sqlite(database: Path, home: Path) -> None:
+    """The database's folder 0700, its file 0600 before SQLite opens it: SQLite gives its journal, WAL and
+    shared-memory files the database file's mode, so they are private too."""
+    private_dir(database.parent, tighten=database.parent.resolve() == home.resolve())
+    private_file(database)
+    for suffix in ("-wal", "-shm", "-journal"):  # left by an earlier version with the umask's mode
+        extra = Path(f"{database}{suffix}")
+        if extra.exists():
+            os.chmod(extra, 0o600)
+
+
 class Store:
     """The one store: an engine, a session factory and the migrations for one database URL."""
 
@@ -79,14 +95,20 @@ class Store:
         self.is_sqlite = url.get_backend_name() == "sqlite"
         try:
             if self.is_sqlite and url.database not in (None, "", ":memory:"):
-                Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-            self.engine = create_engine(self.url, pool_pre_ping=not self.is_sqlite)
+                _private_sqlite(Path(url.database), settings.home)
+            # hide_parameters: an error's text never quotes the statement's values (patient data) into a log,
+            # a page or a traceback, whoever formats it (issue 19).
+            self.engine = create_engine(self.url, pool_pre_ping=not self.is_sqlite, hide_parameters=True)
         except (OSError, SQLAlchemyError, ImportError) as exc:
             raise StoreUnavailable(f"Cannot open the database ({_safe_url(self.url)}): {exc}") from exc
         if self.is_sqlite:
             _configure_sqlite(self.engine, settings.sqlite_busy_timeout_ms)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._read_sessions = sessionmaker(self.engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False)
+        # Every session carries the audit chain's key (``store.audit`` reads it): outside the database, by design.
+        info = {AUDIT_KEY_INFO: audit_signing_key(settings)}
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, info=info)
+        self._read_sessions = sessionmaker(
+            self.engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False, info=info
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

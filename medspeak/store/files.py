@@ -7,11 +7,15 @@ file and an atomic rename, so a crash never leaves half a document.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
 import tempfile
 from pathlib import Path
+
+from medspeak.errors import StorageFull
+from medspeak.store.private import private_dir
 
 __all__ = ["DocumentStorage", "StoredFile"]
 
@@ -40,7 +44,8 @@ class DocumentStorage:
         path = self.path(key)
         if path.exists():
             return StoredFile(digest, key, len(content), created=False)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root, tighten=True)
+        private_dir(path.parent, tighten=True)  # originals are patient data: folders 0700, files 0600 (mkstemp)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
         try:
             with os.fdopen(fd, "wb") as out:
@@ -48,6 +53,13 @@ class DocumentStorage:
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(tmp, path)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise StorageFull(
+                    "The disk is full: the document was not saved. Ask an administrator to free disk space."
+                ) from exc
+            raise
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

@@ -201,6 +201,8 @@ class IngestJob(Base):
     language: Mapped[str] = mapped_column(String(8), default="auto")
     message: Mapped[str | None] = mapped_column(Text)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Times a worker claimed it: a job whose process keeps dying (out of memory, killed) is failed, not resumed forever.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

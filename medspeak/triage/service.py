@@ -286,13 +286,16 @@ def assess(
         IncompleteInputs: too little recorded for a level (and no level rule fired); lists what is needed.
         ValidationFailed: ``nurse_level`` outside 1-5.
         PermissionDenied: the role may not assess (audited).
-        NotFound: no such patient.
+        NotFound: no such patient, or no such encounter of this patient.
+        ValidationFailed: an encounter without its patient.
     """
     issues = check_inputs(inputs)
     if issues:
         raise ImplausibleInputs(issues)
     if nurse_level is not None and nurse_level not in LEVELS:
         raise ValidationFailed("The nurse's level must be 1 (most urgent) to 5.")
+    if encounter_id is not None and patient_id is None:
+        raise ValidationFailed("An encounter is linked only with its patient: give the patient too.")
     with audited(store, actor, "triage.assess", Permission.WRITE_CLINICAL, patient_id=patient_id) as call:
         result = _result(inputs)  # no lock held yet: the transaction begins (BEGIN IMMEDIATE) at its first query
         needed = needed_inputs(inputs)
@@ -312,6 +315,10 @@ def assess(
         patient = call.db.get(Patient, patient_id)
         if patient is None:
             raise NotFound(f"No patient with id {patient_id}.")
+        if encounter_id is not None:  # another patient's encounter would put this triage in their queue
+            encounter = call.db.get(Encounter, encounter_id)
+            if encounter is None or encounter.patient_id != patient_id:
+                raise NotFound(f"No encounter {encounter_id} for patient {patient_id}.")
         visit = _open_visit(call.db, patient, encounter_id, inputs)
         row = Assessment(
             patient_id=patient_id,

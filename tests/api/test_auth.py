@@ -33,7 +33,7 @@ def _bearer(token: str) -> dict[str, str]:
 def test_token_opens_the_api_for_the_users_role(client: TestClient, actors: dict[str, Actor]) -> None:
     token = _token(client, "bedmanager")
     claims = jwt.decode(token, options={"verify_signature": False})
-    assert claims["sub"] == "bedmanager" and claims["sid"] and "password" not in str(claims)
+    assert claims["sub"] == "bedmanager" and claims["ref"] and "password" not in str(claims)
     assert client.get("/patients", headers=_bearer(token)).status_code == 200
     assert client.get("/audit", headers=_bearer(token)).status_code == 403
 
@@ -95,7 +95,7 @@ _OTHER_KEY = b"another install's key 0123456789"
         pytest.param(lambda c, key: jwt.encode(c, "", algorithm="none"), 401, id="alg-none"),
         pytest.param(lambda c, key: jwt.encode({**c, "exp": utcnow() - timedelta(seconds=1)}, key), 401, id="expired"),
         pytest.param(lambda c, key: jwt.encode({**c, "aud": "medspeak-app"}, key), 401, id="audience"),
-        pytest.param(lambda c, key: jwt.encode({**c, "sid": "made-up-session"}, key), 401, id="unknown-session"),
+        pytest.param(lambda c, key: jwt.encode({**c, "ref": "made-up-session"}, key), 401, id="unknown-session"),
         pytest.param(lambda c, key: jwt.encode({k: v for k, v in c.items() if k != "exp"}, key), 401, id="no-exp"),
         pytest.param(lambda c, key: "not.a.jwt", 401, id="garbage"),
     ],
@@ -111,7 +111,7 @@ def test_forged_or_expired_tokens_get_401(
 
 
 def test_the_app_cookie_key_alone_does_not_sign_api_tokens(client: TestClient, store: Store) -> None:
-    claims = {"sub": "admin", "sid": "x", "aud": tokens.AUDIENCE, "iat": utcnow(), "exp": utcnow() + timedelta(1)}
+    claims = {"sub": "admin", "ref": "x", "aud": tokens.AUDIENCE, "iat": utcnow(), "exp": utcnow() + timedelta(1)}
     raw_key = store.settings.cookie_key.get_secret_value()
     r = client.get("/audit", headers=_bearer(jwt.encode(claims, raw_key, algorithm="HS256")))
     assert r.status_code == 401

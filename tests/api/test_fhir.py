@@ -31,7 +31,8 @@ def test_a_clinician_downloads_the_patients_bundle(
         kinds
     )
     (statement,) = [e["resource"] for e in r.json()["entry"] if e["resource"]["resourceType"] == "MedicationStatement"]
-    assert statement["medicationCodeableConcept"]["text"] == "metoprolol" and statement["status"] == "active"
+    assert statement["medicationCodeableConcept"]["text"] == "metoprolol"
+    assert statement["status"] == "unknown"  # read by software, not reviewed: never "active" (issue 19)
     assert count_events(store, action="record.fhir_export", outcome="success") == 1
 
 

@@ -5,9 +5,11 @@ from streamlit.testing.v1 import AppTest
 
 from medspeak.auth import service as auth
 from medspeak.auth.roles import Actor
+from medspeak.config import reset_settings
 from medspeak.errors import SessionInvalid
 from medspeak.services import dashboard
 from medspeak.store.db import Store
+from tests.app.conftest import APP
 from tests.los.conftest import insert_demo
 
 
@@ -103,6 +105,10 @@ def test_logout_revokes_the_session(app: AppTest, login: Callable[..., AppTest],
         auth.resolve_session(store, token)
 
 
-def test_missing_secrets_file_is_flagged_on_the_login_page(app: AppTest) -> None:
-    # The test install has no secrets file: development falls back to the public key, and says so.
-    assert "No secrets file" in app.warning[0].value
+def test_missing_secrets_file_is_flagged_on_the_login_page(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Explicit development mode without a secrets file falls back to the public key, and says so.
+    monkeypatch.setenv("MEDSPEAK_ENV", "development")
+    monkeypatch.delenv("MEDSPEAK_COOKIE_KEY")
+    reset_settings()
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert "No secrets file" in at.warning[0].value

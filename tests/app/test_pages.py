@@ -87,6 +87,7 @@ def test_admin_resets_a_password_shown_once(login: Callable[..., AppTest]) -> No
 
 def test_production_without_a_secret_refuses_to_start(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MEDSPEAK_ENV", "production")
+    monkeypatch.delenv("MEDSPEAK_COOKIE_KEY")
     reset_settings()
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert at.error[0].value == "medspeak cannot start: its configuration is refused."
@@ -118,3 +119,39 @@ def test_a_seeded_patient_page_shows_vitals_stays_and_documents(store: Store, lo
     at.button(key="patient_view.fetch").click().run()
     assert not at.exception
     assert at.get("download_button")  # the original is offered for download
+
+
+def test_bed_manager_sees_no_complaint_nor_vitals_on_the_patient_page(
+    store: Store, login: Callable[..., AppTest], patient_id: int
+) -> None:
+    # Issue 19, finding 9: the page showed the chief complaint, acuity and vitals to bed managers.
+    from datetime import timedelta
+
+    from medspeak.store.models import Encounter, Ward
+    from medspeak.store.types import utcnow
+
+    with store.transaction() as db:
+        ward = Ward(code="MED", name="General Medicine", capacity=20)
+        db.add(ward)
+        db.flush()
+        db.add(
+            Encounter(
+                patient_id=patient_id,
+                kind="inpatient",
+                ward_id=ward.id,
+                started_at=utcnow() - timedelta(days=1),
+                chief_complaint="crushing chest pain",
+                acuity=2,
+                vitals={"heart_rate": 131, "spo2": 86},
+                details={"admission_type": "emergency", "insurance": "Medicaid"},
+            )
+        )
+    at = login("bedmanager")
+    at.switch_page("pages/patients.py").run()
+    at.query_params["patient"] = str(patient_id)
+    at.run()
+    assert not at.exception
+    shown = " ".join(str(e.value) for e in [*at.markdown, *at.caption, *at.metric, *at.dataframe])
+    assert "General Medicine" in shown
+    assert "crushing chest pain" not in shown and "Medicaid" not in shown and "131" not in shown
+    assert not at.metric  # no vitals

@@ -15,6 +15,7 @@ from medspeak.demo.dataset import DemoDataset
 from medspeak.demo.generator import generate
 from medspeak.demo.seed import SeedReport, seed_demo
 from medspeak.store.db import Store
+from tests.conftest import TEST_COOKIE_KEY
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 SEED = 20261128
@@ -33,6 +34,7 @@ def open_store(home: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
             monkeypatch.delenv(key)
     monkeypatch.setenv("MEDSPEAK_HOME", str(home))
     monkeypatch.setenv("MEDSPEAK_ENV", "test")
+    monkeypatch.setenv("MEDSPEAK_COOKIE_KEY", TEST_COOKIE_KEY)
     monkeypatch.setenv("MEDSPEAK_SECRETS_FILE", str(home / "absent-secrets.toml"))
     monkeypatch.chdir(home)  # no stray .env from the checkout
     reset_settings()

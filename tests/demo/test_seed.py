@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from PIL import Image
 from sqlalchemy import func, select
 
+from medspeak.config import audit_signing_key
 from medspeak.demo.seed import seed_demo, write_samples
 from medspeak.store.audit import verify_chain
 from medspeak.store.db import Store
@@ -99,7 +100,7 @@ def test_seed_leaves_one_audit_event_with_counts_and_no_names(seeded: Seeded) ->
     assert (event.username, event.role, event.outcome) == ("system", "system", "success")
     assert "patients=60" in event.detail
     assert not any(name in event.detail for name in names)
-    assert verify_chain(events).ok
+    assert verify_chain(events, audit_signing_key(store.settings)).ok
 
 
 def test_a_second_seed_is_skipped_and_writes_nothing(seeded: Seeded, demo_now: datetime) -> None:

@@ -53,6 +53,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
             "MEDSPEAK_SECRETS_FILE": str(home / "secrets.toml"),
             "MEDSPEAK_DEMO_PATIENTS": "12",
             "MEDSPEAK_BCRYPT_ROUNDS": "4",
+            "MEDSPEAK_ENV": "test",  # production (the default) refuses cheap password hashing
             "PYTHONPATH": str(ROOT),
         }
     )

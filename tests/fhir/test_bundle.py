@@ -23,7 +23,10 @@ _STAY = EncounterInfo(5, "inpatient", datetime(2026, 3, 1, tzinfo=UTC), _WHEN)
 
 def _fact(n: int, category: str, evidence: str, value: dict[str, Any], assertion: str = "present") -> RecordFact:
     start = _TEXT.index(evidence)
-    source = Source(n, 3, "summary.pdf", _WHEN, evidence, start, start + len(evidence), page=1, reviewer="drwho")
+    source = Source(
+        n, 3, "summary.pdf", _WHEN, evidence, start, start + len(evidence), page=1, review_status="accepted",
+        reviewer="drwho",
+    )  # fmt: skip
     return RecordFact(source, category, evidence, assertion, value)
 
 

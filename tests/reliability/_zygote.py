@@ -31,10 +31,10 @@ def _worker(phases_file: str) -> None:
         time.sleep(_PAUSE_S)
         return real_extract(*args, **kwargs)
 
-    def index(result):  # type: ignore[no-untyped-def]
+    def index(*args, **kwargs):  # type: ignore[no-untyped-def]
         mark("index")
         time.sleep(_PAUSE_S)
-        output = real_index(result)
+        output = real_index(*args, **kwargs)
         mark("commit")  # next: the one transaction that writes pages, facts, status and audit
         return output
 

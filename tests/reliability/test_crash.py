@@ -65,7 +65,9 @@ class Zygote:
 
 
 @pytest.fixture
-def zygote(store: Store) -> Iterator[Zygote]:
+def zygote(store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[Zygote]:
+    # 20 kills land on few jobs: each is resumed as often as it takes (in service, 3 interruptions fail it).
+    monkeypatch.setenv("MEDSPEAK_INGEST_MAX_ATTEMPTS", "100")
     z = Zygote()
     yield z
     z.close()

@@ -186,13 +186,13 @@ def test_fhir_export_is_valid_and_carries_the_evidence(
         for r in resources
         if r["resourceType"] == "Condition"
     }
-    assert conditions == {"pneumonia": "confirmed", "chest pain": "refuted"}
+    assert conditions == {"pneumonia": "unconfirmed", "chest pain": "refuted"}  # not reviewed yet
     statuses = {
         r["medicationCodeableConcept"]["text"]: r["status"]
         for r in resources
         if r["resourceType"] == "MedicationStatement"
     }
-    assert statuses == {"metoprolol": "active", "lisinopril": "stopped"}
+    assert statuses == {"metoprolol": "unknown", "lisinopril": "stopped"}  # unreviewed: never "active"
     provenance = [r for r in resources if r["resourceType"] == "Provenance"]
     plain = {"Patient", "Encounter", "DocumentReference", "Provenance"}
     assert len(provenance) == sum(r["resourceType"] not in plain for r in resources)  # one per clinical resource

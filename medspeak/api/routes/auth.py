@@ -7,7 +7,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
 from medspeak.api import tokens
-from medspeak.api.deps import CurrentActor, SessionToken, SettingsDep, StoreDep
+from medspeak.api.deps import CurrentActor, SessionRef, SettingsDep, StoreDep
 from medspeak.auth import service as auth
 
 router = APIRouter(tags=["auth"])
@@ -25,13 +25,13 @@ def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], store: StoreDep
     """Log in with a username and password; the same accounts, roles and lockout as the app."""
     result = auth.login(store, form.username, form.password)
     access, ttl = tokens.issue(
-        settings, username=result.actor.username, session=result.token, session_expires=result.expires_at
+        settings, username=result.actor.username, session_ref=result.ref, session_expires=result.expires_at
     )
     return TokenOut(access_token=access, expires_in=ttl, role=result.actor.role)
 
 
 @router.post("/logout", status_code=204)
-def logout(actor: CurrentActor, session: SessionToken, store: StoreDep) -> Response:
+def logout(actor: CurrentActor, session: SessionRef, store: StoreDep) -> Response:
     """End the session behind the token: this token and any other issued for it stop working."""
-    auth.logout(store, session)
+    auth.logout_ref(store, session)
     return Response(status_code=204)

@@ -3,12 +3,12 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Form, UploadFile
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from pydantic import BaseModel, ConfigDict
 
 from medspeak.api.deps import CurrentActor, DbId, StoreDep
 from medspeak.api.errors import ErrorBody
-from medspeak.errors import NotFound
+from medspeak.errors import NotFound, ValidationFailed
 from medspeak.services import documents
 from medspeak.services.documents import Language
 
@@ -37,9 +37,18 @@ class JobOut(BaseModel):
     finished: bool
 
 
+async def _one_file(request: Request) -> None:
+    """Refuse a second file (or file field): it was silently dropped, the sender believing it stored."""
+    form = await request.form()  # already parsed for the route (Starlette keeps it): no second read
+    files = [v for _, v in form.multi_items() if not isinstance(v, str)]
+    if len(files) > 1:
+        raise ValidationFailed(f"Send one file per request ({len(files)} were sent): upload them one by one.")
+
+
 @router.post(
     "/documents",
     status_code=202,
+    dependencies=[Depends(_one_file)],
     responses={
         411: {"model": ErrorBody, "description": "No Content-Length (chunked bodies are refused)"},
         413: {"model": ErrorBody, "description": "Larger than max_upload_mb"},

@@ -43,8 +43,33 @@ _INSTRUCTION = re.compile(
     r"|\bact as an? (?:ai|assistant|model|chatbot)\b"
     r"|<\|im_(?:start|end)\|>|(?:^|\n)[ \t]*(?:assistant|system|user)[ \t]*:"
     r"|\b(?:output|add|insert|include|list|return|respond with|print|ajoute[rz]?)\b[^.\n]{0,60}?"
-    r"\b(?:json|to the record|your output|your answer|dans le dossier)\b",
+    r"\b(?:json|to the record|your output|your answer|dans le dossier)\b"
+    # Issue 19: reworded instructions. A machine addressed by name or role (never a bare "assistant" or
+    # "IA": a social worker, aortic insufficiency), orders about the output, and role-play openers.
+    r"|\b(?:automated|machine) reader\b|\blecteur automatique\b|\bextraction (?:tool|engine)\b"
+    r"|\boutil d.extraction\b|\bindexing engine\b|\bmoteur d.indexation\b"
+    r"|\b(?:for|to) the (?:software|algorithm|parser|summari[sz]er|ai|model|bot)\b"
+    r"|\bpour (?:le logiciel|l.algorithme|l.analyseur|le mod[eè]le|l.ia)\b"
+    r"|\b(?:dear|cher|ch[eè]re) (?:model|mod[eè]le|ai|ia|assistant|bot|robot)\b"
+    r"|(?:^|[.\n])[ \t]*(?:ai|ia|assistant|bot|robot)[ \t]*[,:]"
+    r"|\b(?:please|merci)[, ]+(?:bot|robot|model|mod[eè]le|ai|ia)\b|\b(?:bot|robot)[ \t]*,"
+    r"|\bthe (?:summari[sz]er|extraction|parser|indexing) (?:must|should|will)\b"
+    r"|\b(?:le r[ée]sum[ée]|l.extraction|l.analyseur) doit\b"
+    r"|\b(?:when|while) you summari[sz]e\b|\ben r[ée]sumant\b|\bassure[- ]toi\b|\bmake sure\b[^.\n]{0,60}?"
+    r"\b(?:listed|recorded|shown|included)\b"
+    r"|\bignore (?:the above|everything above|what precedes)\b|\bignore ce qui pr[ée]c[eè]de\b"
+    r"|\bpretend\b|\bfais comme si\b|\bfrom now on\b|\bd[ée]sormais tu\b|\btu listeras\b"
+    r"|\breply with\b|\br[ée]ponds avec\b|\b(?:new|nouvelle) (?:rule|r[eè]gle) pour\b|\bnew rule for\b"
+    r"|\bfhir export\b|\bexport fhir\b|\bhidden note\b|\bnote cach[ée]e\b"
+    r"|\bdo not mention\b|\bne parle pas\b|\bwhatever the rest\b|\bquoi que dise\b"
+    r"|\bto whoever or whatever\b|\b[àa] qui ou quoi\b"
+    r"|\b(?:update|mets? [àa] jour) (?:the chart|le dossier) automatiquement\b|\bupdate the chart automatically\b"
+    r"|(?:^|[.\n])[ \t]*(?:override|remplacement)[ \t]*[:=]",
     re.IGNORECASE,
+)
+# A role-play opener ("Developer mode on.") governs the rest of its line, not only its own sentence.
+_LINE_CUES = re.compile(
+    r"\b(?:developer mode|mode d[ée]veloppeur|system override|consigne syst[eè]me)\b", re.IGNORECASE
 )
 _SENTENCE_END = re.compile(r"[.!?\n]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
@@ -53,10 +78,15 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 def instruction_spans(text: str) -> list[tuple[int, int]]:
     """Spans of the sentences of ``text`` that address a language model rather than describe a patient."""
     spans: list[tuple[int, int]] = []
-    for match in _INSTRUCTION.finditer(text):
+    cues = sorted([*_INSTRUCTION.finditer(text), *_LINE_CUES.finditer(text)], key=lambda m: m.start())
+    for match in cues:
         start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, match.start())), default=0)
-        after = _SENTENCE_END.search(text, match.end())
-        end = after.end() if after else len(text)
+        if match.re is _LINE_CUES:
+            line_end = text.find("\n", match.end())
+            end = len(text) if line_end < 0 else line_end
+        else:
+            after = _SENTENCE_END.search(text, match.end())
+            end = after.end() if after else len(text)
         if spans and start <= spans[-1][1]:
             spans[-1] = (spans[-1][0], max(end, spans[-1][1]))  # one sentence, several cues
         else:

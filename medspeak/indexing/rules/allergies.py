@@ -7,6 +7,7 @@ Items come from an allergy section or line (``Allergies: Penicillin (rash), Late
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 
 from medspeak.indexing.rules.lexicon import load, phrase_pattern
 from medspeak.indexing.rules.sections import Section
@@ -23,6 +24,12 @@ _NONE_WORDS = re.compile(
 )
 
 
+def _next_start(starts: list[int], offset: int) -> list[int]:
+    """The first section start after ``offset`` (bisection), as a list: empty when there is none."""
+    at = bisect_right(starts, offset)
+    return starts[at : at + 1]
+
+
 def find_allergies(text: str, language: str, sections: list[Section]) -> list[Allergy]:
     """Allergy facts: NKDA statements, then the substances listed in allergy sections or after triggers."""
     data = load(language, "allergies")
@@ -33,9 +40,9 @@ def find_allergies(text: str, language: str, sections: list[Section]) -> list[Al
         for m in phrase_pattern(data["nkda"]).finditer(text)
     ]
     taken = [(f.evidence.start, f.evidence.end) for f in facts if f.evidence]
-    starts = [s.start for s in sections]
+    starts = sorted(s.start for s in sections)
     spans = [
-        (m.end(), min([_clause_end(text, m.end()), *(a for a in starts if a > m.end())]))
+        (m.end(), min([_clause_end(text, m.end()), *_next_start(starts, m.end())]))
         for m in phrase_pattern(data["triggers"]).finditer(text)
     ]
     for section in sections:

@@ -8,6 +8,7 @@ import json
 import pickle
 import re
 import unicodedata
+from bisect import bisect_left
 from collections.abc import Container, Iterable, Iterator
 from functools import cache, lru_cache
 from importlib import resources
@@ -259,7 +260,10 @@ def find_drug_names(text: str, start: int = 0, end: int | None = None) -> list[t
     once (cached) and the names inside the range returned.
     """
     end = len(text) if end is None else end
-    return [n for n in _drug_names_in(text) if n[0] >= start and n[1] <= end]
+    names = _drug_names_in(text)  # in text order, disjoint: a range is found by bisection
+    first = bisect_left(names, start, key=lambda n: n[0])
+    last = bisect_left(names, end, key=lambda n: n[0])
+    return [n for n in names[first:last] if n[1] <= end]
 
 
 @lru_cache(maxsize=16)

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -178,9 +179,11 @@ def find_medications(text: str, sections: list[Section]) -> list[Medication]:
     allergy, social and family-history context are never medications.
     """
     facts = [m for s in sections if s.name == "medications" for m in _section_items(text, s)]
-    taken = [(f.evidence.start, f.evidence.end) for f in facts if f.evidence]
+    taken = sorted((f.evidence.start, f.evidence.end) for f in facts if f.evidence)
+    taken_starts = [a for a, _ in taken]
     for start, end, _ in find_drug_names(text):
-        if any(a <= start < b for a, b in taken):
+        at = bisect_right(taken_starts, start)  # items of a list are disjoint: the one before alone can hold it
+        if at and taken[at - 1][0] <= start < taken[at - 1][1]:
             continue
         section = section_at(sections, start)
         if section and section.name in _NOT_MEDICATION_SECTIONS | {"medications"}:

@@ -5,6 +5,7 @@ list after a trigger ("history of A, B, C") or in a history section; each with i
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from functools import cache
 
 from medspeak.indexing.rules.context import context_for, sentence_bounds
@@ -228,21 +229,22 @@ def find_problems(text: str, language: str, sections: list[Section]) -> list[Pro
         for m in tagged.finditer(text):
             start = _item_start(text, m.start(), triggers)
             spans.append((start, _strip_end(text, start, m.start()), 0.9))
-    headers = [(s.start, s.body_start) for s in sections]  # "History of present illness" is a title
     for m in triggers.finditer(text):
-        section = section_at(sections, m.start())
+        section = section_at(sections, m.start())  # titles are disjoint: only this section's can hold it
         # "history of" inside "HISTORY OF PRESENT ILLNESS:" is a title; "Diagnosis:" as a whole header lists
-        inside_title = any(a <= m.start() < b and m.end() < b - 1 for a, b in headers)
+        inside_title = section is not None and section.start <= m.start() < section.body_start
+        inside_title = inside_title and section is not None and m.end() < section.body_start - 1
         if inside_title or (section and section.name in _skipped(language)):
             continue
         spans += _list_items(text, m.end(), not_problems, language)
-    terms = [(s0, e0, 0.8) for s0, e0 in _term_spans(text, language)]
+    terms = sorted((s0, e0, 0.8) for s0, e0 in _term_spans(text, language))
+    term_starts = [t[0] for t in terms]
     for section in sections:
         if section.name in list_sections:
             # an item naming a lexicon term is that term ("Community acquired pneumonia" → pneumonia);
             # an item the lexicon lacks is taken whole ("Recurrent bladder tumor")
             items = _section_items(text, section, not_problems, language)
-            spans += [i for i in items if not any(i[0] <= t[0] and t[1] <= i[1] for t in terms)]
+            spans += [i for i in items if not _holds_a_term(i, terms, term_starts)]
     spans += terms
     return _to_facts(text, language, sections, _non_overlapping(spans), not_problems)
 
@@ -350,12 +352,26 @@ def _item_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     return before, after.start() if after else len(text)
 
 
+def _holds_a_term(item: tuple[int, int, float], terms: list[tuple[int, int, float]], starts: list[int]) -> bool:
+    """Whether a term lies inside ``item``: only terms starting within it are looked at (bisection)."""
+    first, last = bisect_left(starts, item[0]), bisect_left(starts, item[1])
+    return any(t[1] <= item[1] for t in terms[first:last])
+
+
 def _non_overlapping(spans: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
-    kept: list[tuple[int, int, float]] = []
+    """Longest spans first, each kept unless it overlaps one kept: kept spans are disjoint, so sorted by
+    start their neighbours alone can overlap a new one (bisection: n log n, not n² on a long text)."""
+    kept: list[tuple[int, int, float]] = []  # sorted by start
+    starts: list[int] = []
     for span in sorted(spans, key=lambda s: (-(s[1] - s[0]), s[0])):
-        if all(span[1] <= k[0] or span[0] >= k[1] for k in kept):
-            kept.append(span)
-    return sorted(kept)
+        at = bisect_right(starts, span[0])
+        if at > 0 and kept[at - 1][1] > span[0]:
+            continue
+        if at < len(kept) and kept[at][0] < span[1]:
+            continue
+        kept.insert(at, span)
+        starts.insert(at, span[0])
+    return kept
 
 
 def _to_facts(

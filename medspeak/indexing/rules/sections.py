@@ -107,5 +107,5 @@ def find_sections(text: str, language: str) -> list[Section]:
 
 def section_at(sections: list[Section], offset: int) -> Section | None:
     """The section holding character ``offset``, or ``None`` before the first header."""
-    index = bisect_right([s.start for s in sections], offset) - 1
+    index = bisect_right(sections, offset, key=lambda s: s.start) - 1  # no list of starts a call: O(log n)
     return sections[index] if index >= 0 and offset < sections[index].end else None

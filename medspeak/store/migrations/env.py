@@ -14,7 +14,7 @@ target_metadata = Base.metadata
 
 def _engine() -> Engine:
     engine = config.attributes.get("engine")
-    return engine if engine is not None else create_engine(get_settings().sqlalchemy_url)
+    return engine if engine is not None else create_engine(get_settings().sqlalchemy_url, hide_parameters=True)
 
 
 def run_migrations_online() -> None:

@@ -1,0 +1,92 @@
+"""Issue 19, finding 12: a job left "processing" by a killed process is taken up again without a restart.
+
+Before: stale jobs were looked for only when a process started, and only after 10 minutes of silence: after
+a ``kill -9``, two documents stayed "processing" 11 minutes later despite 14 new uploads.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import update
+
+from medspeak.auth.roles import Actor
+from medspeak.ingest.jobs import JobRunner
+from medspeak.services import documents, patients
+from medspeak.store.db import Store
+from medspeak.store.models import Document, IngestJob
+from medspeak.store.types import utcnow
+
+
+class _NoRunner:
+    def submit(self, job_id: int, *, urgent: bool = True) -> None:
+        """Left queued: the test plays the process that claimed it, then died."""
+
+
+def _orphan(store: Store, actor: Actor, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
+    """A job claimed by a process killed mid-document a while ago: "running", silent since."""
+    monkeypatch.setattr(documents, "get_runner", lambda store: _NoRunner())
+    patient = patients.register_patient(
+        store, actor, given_name="Ada", family_name="Test", sex="female", birth_date=date(1960, 1, 1)
+    )
+    out = documents.upload(
+        store, actor, filename="n.txt", content=b"Metoprolol 25 mg daily.\n", patient_id=patient.id, kind="other"
+    )
+    assert out.job_id is not None
+    with store.transaction() as db:
+        db.execute(
+            update(IngestJob)
+            .where(IngestJob.id == out.job_id)
+            .values(status="running", attempts=1, updated_at=utcnow() - timedelta(minutes=5))
+        )
+        db.execute(update(Document).where(Document.id == out.document_id).values(status="processing"))
+    return out.document_id, out.job_id
+
+
+def test_a_running_process_takes_up_a_dead_processs_job_without_a_restart(
+    store: Store, actors: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    document_id, job_id = _orphan(store, actors["clinician"], monkeypatch)
+    runner = JobRunner(store, workers=1, maintenance_s=0.05)  # already running: no resume at start
+    try:
+        deadline = time.monotonic() + 30
+        status = None
+        while time.monotonic() < deadline:
+            with store.read() as db:
+                status = db.get_one(Document, document_id).status
+            if status == "ready":
+                break
+            time.sleep(0.1)
+        assert status == "ready"
+    finally:
+        runner.shutdown()
+
+
+def test_a_job_whose_process_is_alive_is_not_taken_from_it(
+    store: Store, actors: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, job_id = _orphan(store, actors["clinician"], monkeypatch)
+    with store.transaction() as db:  # its process reported 10 s ago: alive, reading a long page
+        db.execute(update(IngestJob).where(IngestJob.id == job_id).values(updated_at=utcnow() - timedelta(seconds=10)))
+    runner = JobRunner(store, workers=0)
+    try:
+        assert runner.reclaim_stale() == 0
+    finally:
+        runner.shutdown()
+
+
+def test_a_process_keeps_its_running_jobs_alive(
+    store: Store, actors: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, job_id = _orphan(store, actors["clinician"], monkeypatch)
+    runner = JobRunner(store, workers=0)
+    try:
+        runner._running.add(job_id)  # as while run() reads it
+        runner.heartbeat()
+        with store.read() as db:
+            assert db.get_one(IngestJob, job_id).updated_at > utcnow() - timedelta(seconds=30)
+        assert runner.reclaim_stale() == 0
+    finally:
+        runner.shutdown()
