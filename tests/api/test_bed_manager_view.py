@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from medspeak.store.db import Store
 from medspeak.store.models import Encounter
-from tests.api.conftest import Seeded
+from tests.support.api import Seeded
 
 Login = Callable[[str], dict[str, str]]
 _VITALS = {"heart_rate": 128, "spo2": 87, "systolic_bp": 92}

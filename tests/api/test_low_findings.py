@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from medspeak.api import create_app
 from medspeak.auth.roles import Actor
 from medspeak.store.db import Store
-from tests.api.conftest import count_events
 from tests.conftest import PASSWORD
+from tests.support.api import count_events
 
 
 def test_spellings_of_bearer_share_one_rate_limit(store: Store, actors: dict[str, Actor]) -> None:

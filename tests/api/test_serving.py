@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -31,6 +30,7 @@ from medspeak.store.types import utcnow
 from tests.conftest import PASSWORD
 from tests.store.test_lock_waits import lock_held_by_another_process
 from tests.support.api import count_events
+from tests.support.servers import serve
 
 _ROOT = Path(__file__).resolve().parents[2]
 _TRIAGE = {"heart_rate": 118, "spo2": 88, "chief_complaint": "shortness of breath", "age": 71}
@@ -121,42 +121,21 @@ def test_a_session_check_does_not_wait_for_a_writer_and_sees_each_commit(
         auth.resolve_session(store, token)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
-def two_processes(store: Store, actors: dict[str, Actor]) -> Iterator[str]:
+def two_processes(store: Store, actors: dict[str, Actor], tmp_path: Path) -> Iterator[str]:
     if not store.is_sqlite:
         pytest.skip("the server subprocess runs on the test's SQLite file")
     env = {k: v for k, v in os.environ.items() if k.startswith("MEDSPEAK_") or k in ("PATH", "HOME", "LANG")}
     env.update(PYTHONPATH=str(_ROOT), MEDSPEAK_DATABASE_URL=store.settings.sqlalchemy_url, MEDSPEAK_API_WORKERS="2")
-    port = _free_port()
-    server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "medspeak.api", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            assert server.poll() is None, "the server exited"
-            try:
-                if httpx2.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                time.sleep(0.2)
+
+    def command(port: int) -> list[str]:
+        return [sys.executable, "-m", "medspeak.api", "--port", str(port)]
+
+    with serve(command, "/healthz", tmp_path / "api.log", env=env) as (base, server):
         yield base
         children = psutil.Process(server.pid).children(recursive=True)
         workers = [p for p in children if "spawn_main" in " ".join(p.cmdline())]  # uvicorn's worker processes
         assert len(workers) == 2, "MEDSPEAK_API_WORKERS=2 should serve with two processes"
-    finally:
-        server.terminate()
-        server.wait(30)
 
 
 @pytest.mark.slow

@@ -16,7 +16,7 @@ from medspeak.auth.roles import Actor
 from medspeak.services import patients
 from medspeak.store.db import Store
 from medspeak.store.models import Assessment
-from tests.api.conftest import Seeded
+from tests.support.api import Seeded
 
 Login = Callable[[str], dict[str, str]]
 _BODY = {"heart_rate": 110, "spo2": 95, "age": 60, "chief_complaint": "chest pain"}

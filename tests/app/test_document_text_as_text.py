@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from medspeak.auth.roles import Actor
 from medspeak.services import documents, patients
 from medspeak.store.db import Store
-from tests.app.test_documents_page import _wait
+from tests.support.jobs import wait_for_job as _wait
 
 _HOSTILE = "![x](https:attacker.example) **Session expired** [log in](https:evil.example).txt"
 _LIVE_MARKDOWN = re.compile(r"(?<!\\)\]\((?:https?:|//)|(?<!\\)\*\*Session")  # a link or image target, bold

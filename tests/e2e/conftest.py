@@ -5,18 +5,16 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+
+from tests.support.servers import serve
 
 ROOT = Path(__file__).resolve().parents[2]
 # The first open of a model page on a busy 2-core runner can take seconds: wait for it, not 5 s.
@@ -32,12 +30,6 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -68,42 +60,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
         check=True,
     ).stdout
     creds = dict(re.findall(r"^\s+(\w+)\s+\w+\s+(\S+)$", out, flags=re.MULTILINE))
-    port = _free_port()
-    log = (home / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "components.server",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as answer:  # noqa: S310 - loopback
-                    if answer.read() == b"ok":
-                        break
-            except (urllib.error.URLError, OSError):
-                pass
-            time.sleep(0.5)
-        else:
-            pytest.fail("the app did not answer /_stcore/health within 60 s")
+
+    def command(port: int) -> list[str]:
+        address = ["--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"]
+        return [sys.executable, "-m", "components.server", *address]
+
+    with serve(command, "/_stcore/health", home / "server.log", env=env, cwd=ROOT) as (url, _):
         yield url, creds, home / "var" / "medspeak.db"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
 
 
 def wait_for_session_cookie(page: Page) -> None:
