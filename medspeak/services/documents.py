@@ -127,8 +127,11 @@ def upload(
     kind: str = "other",
     language: Language = "auto",
     received: date | None = None,
+    backlog: bool = False,
 ) -> UploadOutcome:
     """Validate and store an upload, then queue reading it; returns at once.
+
+    ``backlog`` uploads (an archive import) are read after every clinician's upload.
 
     Raises:
         UploadRejected: the file is refused, with the reason (the refusal is audited).
@@ -151,7 +154,7 @@ def upload(
         _discard_orphan(store, checked.sha256, f"{checked.sha256[:2]}/{checked.sha256}.{checked.extension}")
         raise
     if outcome.job_id is not None:
-        get_runner(store).submit(outcome.job_id)  # after the commit: the worker must see the rows
+        get_runner(store).submit(outcome.job_id, urgent=not backlog)  # after the commit: the worker must see the rows
     return outcome
 
 
