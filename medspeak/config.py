@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     session_ttl_minutes: int = Field(default=480, ge=5, le=24 * 60, description="A shift; then log in again")
     lockout_threshold: int = Field(default=5, ge=1)
     lockout_minutes: int = Field(default=15, ge=1)
+    file_store: Literal["disk", "database"] = Field(
+        default="disk", description="Originals on the local disk (one machine) or in the database (every worker)"
+    )
     max_upload_mb: int = Field(default=20, ge=1, le=200)
     max_pages: int = Field(default=50, ge=1, le=500, description="Longer documents are split before upload")
     ocr_engine: Literal["auto", "tesseract", "rapidocr", "easyocr"] = "auto"

@@ -26,7 +26,7 @@ from medspeak.ingest.types import PageText, Word
 from medspeak.ingest.validate import validate_upload
 from medspeak.store import audit
 from medspeak.store.db import Store
-from medspeak.store.files import DocumentStorage
+from medspeak.store.files import open_storage
 from medspeak.store.models import Document, DocumentPage, Fact, IngestJob, User
 from medspeak.store.types import utcnow
 
@@ -152,7 +152,7 @@ class JobRunner:
         if twin is not None:
             return twin
         settings = self.store.settings
-        content = DocumentStorage(settings.documents_dir).read(key)
+        content = open_storage(self.store).read(key)
         upload = validate_upload(
             display, content, max_bytes=settings.max_upload_mb * 2**20, max_pages=settings.max_pages
         )
