@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     )
     llm_url: str | None = Field(default=None, description="OpenAI-compatible server (vLLM, llama.cpp, TGI)")
     llm_timeout_s: float = Field(default=60.0, gt=0, description="One request to the server; then rules")
+    llm_concurrency: int = Field(
+        default=8,
+        ge=1,
+        le=256,
+        description="Requests to the LLM server in flight at once (all documents); vLLM/TGI batch them",
+    )
     api_workers: int = Field(default=0, ge=0, le=32, description="API server processes; 0: one a CPU core")
     api_threads: int = Field(
         default=4, ge=1, le=64, description="Threads an API process runs store and model work on (requests beyond wait)"
