@@ -389,6 +389,25 @@ def index_archive_command(
 
 
 @app.command()
+def worker(
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, help="Documents read at once (default: MEDSPEAK_INGEST_WORKERS)")
+    ] = None,
+) -> None:
+    """Read documents from the task engine (MEDSPEAK_QUEUE_URL) until stopped; start one per machine."""
+    from medspeak.ingest.queue import QUEUE, ensure_schema, queue_app
+
+    store = _store()
+    url = store.settings.queue_url
+    if not url:
+        raise MedspeakError("MEDSPEAK_QUEUE_URL is not set: documents are read by the app itself.")
+    queue = queue_app(url)
+    ensure_schema(queue)
+    typer.echo(f"Worker reading queue {QUEUE!r} (Ctrl-C stops after the documents in progress).", err=True)
+    queue.run_worker(queues=[QUEUE], concurrency=concurrency or store.settings.ingest_workers)
+
+
+@app.command()
 def api(
     host: Annotated[str, typer.Option(help="Interface; keep loopback behind a TLS proxy")] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     max_pages: int = Field(default=50, ge=1, le=500, description="Longer documents are split before upload")
     ocr_engine: Literal["auto", "tesseract", "rapidocr", "easyocr"] = "auto"
     ocr_page_budget_s: float = Field(default=60.0, gt=0, description="A slower page fails alone")
+    queue_url: str | None = Field(
+        default=None,
+        description="PostgreSQL for the task engine (procrastinate); unset: documents are read in this process",
+    )
     ingest_workers: int = Field(default=1, ge=1, le=8, description="Documents read at once; 1 keeps a core for users")
     ocr_page_workers: int = Field(
         default=0, ge=0, le=16, description="Pages of a document OCR'd at once (Tesseract); 0: one a core, at most 4"

@@ -13,6 +13,7 @@ import logging
 import queue
 import threading
 from datetime import timedelta
+from typing import Protocol
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -30,7 +31,7 @@ from medspeak.store.files import open_storage
 from medspeak.store.models import Document, DocumentPage, Fact, IngestJob, User
 from medspeak.store.types import utcnow
 
-__all__ = ["JobRunner", "get_runner", "reset_runners"]
+__all__ = ["JobRunner", "Runner", "get_runner", "reset_runners"]
 
 _log = logging.getLogger(__name__)
 _STALE_AFTER = timedelta(minutes=10)  # a "running" job silent this long lost its worker
@@ -297,18 +298,41 @@ def _fact_row(doc: Document, fact: FactModel) -> Fact:
     )
 
 
-_runners: dict[str, JobRunner] = {}
+class Runner(Protocol):
+    """Where reading jobs go: the in-process :class:`JobRunner`, or the task engine (``ingest.queue``)."""
+
+    def submit(self, job_id: int, *, urgent: bool = True) -> None: ...
+
+    def resume_pending(self) -> int: ...
+
+    def shutdown(self) -> None: ...
+
+
+_runners: dict[str, Runner] = {}
 _runners_lock = threading.Lock()
 
 
-def get_runner(store: Store) -> JobRunner:
-    """The process's runner for a store; the first call resumes jobs left by a previous process."""
+def get_runner(store: Store) -> Runner:
+    """The process's runner for a store; the first call resumes jobs left by a previous process.
+
+    With ``MEDSPEAK_QUEUE_URL`` set, jobs are deferred to the task engine and read by ``medspeak worker``
+    processes; unset (the default, ``make run``), they are read here on threads.
+    """
     with _runners_lock:
         runner = _runners.get(store.url)
         if runner is None:
-            runner = _runners[store.url] = JobRunner(store, store.settings.ingest_workers)
+            runner = _runners[store.url] = _new_runner(store)
             runner.resume_pending()
         return runner
+
+
+def _new_runner(store: Store) -> Runner:
+    queue_url = store.settings.queue_url
+    if not queue_url:
+        return JobRunner(store, store.settings.ingest_workers)
+    from medspeak.ingest.queue import open_queue  # procrastinate is loaded only where it is used
+
+    return open_queue(queue_url)
 
 
 def reset_runners() -> None:
