@@ -129,7 +129,7 @@ def index_archive(
     """Upload every entry and wait for every reading job; returns counts and the failures in archive order."""
     report = ArchiveReport(total=len(entries))
     patient_ids = patients_by_mrn(store, actor, (e.mrn for e in entries if e.mrn))
-    pending: dict[int, ArchiveItem] = {}
+    pending: dict[int, list[ArchiveItem]] = {}  # job id -> the files it reads (the same bytes listed twice)
 
     def settle(item: ArchiveItem, pages: int = 0) -> None:
         if item.state == "failed":
@@ -143,9 +143,10 @@ def index_archive(
         for start in range(0, len(ids), _CHUNK):
             for view in documents.job_views(store, actor, ids[start : start + _CHUNK]):
                 if view.finished:
-                    item = pending.pop(view.id)
-                    ok = view.status == "done"
-                    settle(item if ok else _failed(item, view.message or view.status), view.pages_done)
+                    for n, item in enumerate(pending.pop(view.id)):
+                        ok = view.status == "done"
+                        pages = view.pages_done if n == 0 else 0  # pages read once, whatever the listings
+                        settle(item if ok else _failed(item, view.message or view.status), pages)
         tell()
 
     def tell() -> None:
@@ -156,7 +157,7 @@ def index_archive(
     for index, entry in enumerate(entries):
         item = enqueue(store, actor, index, entry, patient_ids)
         if item.state == "queued" and item.job_id is not None:
-            pending[item.job_id] = item
+            pending.setdefault(item.job_id, []).append(item)
         else:
             settle(item)
             tell()

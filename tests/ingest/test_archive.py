@@ -124,13 +124,13 @@ def test_a_folder_is_indexed_in_path_order_with_no_patient(
 ) -> None:
     folder = tmp_path / "inbox"
     (folder / "sub").mkdir(parents=True)
-    for name, n in (("z.txt", 1), ("sub/m.txt", 2), ("a.txt", 3), (".hidden.txt", 4)):
+    for name, n in (("z.txt", 1), ("sub/m.txt", 2), ("a.txt", 3), (".hidden.txt", 4), ("sub/copy-of-z.txt", 1)):
         (folder / name).write_bytes(_note(n))
-    assert [e.source for e in read_archive(folder)] == ["a.txt", "sub/m.txt", "z.txt"]
+    assert [e.source for e in read_archive(folder)] == ["a.txt", "sub/copy-of-z.txt", "sub/m.txt", "z.txt"]
     code, output = _run(str(folder))
     assert code == 0, output
-    assert "3 of 3 document(s) indexed" in output
-    assert _documents(store) == [(None, "a.txt"), (None, "m.txt"), (None, "z.txt")]
+    assert "4 of 4 document(s) indexed" in output  # the copy is the same document, counted done with it
+    assert _documents(store) == [(None, "a.txt"), (None, "copy-of-z.txt"), (None, "m.txt")]
 
 
 def test_a_run_interrupted_after_queueing_resumes_without_reading_anything_twice(
