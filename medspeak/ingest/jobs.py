@@ -332,7 +332,7 @@ def _new_runner(store: Store) -> Runner:
         return JobRunner(store, store.settings.ingest_workers)
     from medspeak.ingest.queue import open_queue  # procrastinate is loaded only where it is used
 
-    return open_queue(queue_url)
+    return open_queue(queue_url, store)
 
 
 def reset_runners() -> None:

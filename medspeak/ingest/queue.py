@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import procrastinate
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from medspeak.ingest.jobs import JobRunner
 from medspeak.store.db import Store, get_store
@@ -69,8 +69,8 @@ def _reopen(store: Store, job_id: int) -> None:
 class QueueRunner:
     """``submit`` defers a task to the engine; the workers (``medspeak worker``) read the documents."""
 
-    def __init__(self, app: procrastinate.App) -> None:
-        self.app = app
+    def __init__(self, app: procrastinate.App, store: Store | None = None) -> None:
+        self.app, self.store = app, store
 
     def submit(self, job_id: int, *, urgent: bool = True) -> None:
         # queueing_lock: a job waits at most once in the queue (an archive run resumed twice defers it twice).
@@ -83,8 +83,15 @@ class QueueRunner:
             pass
 
     def resume_pending(self) -> int:
-        """Nothing to do: the engine keeps the queue across restarts."""
-        return 0
+        """Defer the jobs queued without the engine (``medspeak init``'s demo documents, jobs queued before
+        ``MEDSPEAK_QUEUE_URL`` was set); the queueing lock leaves those already waiting alone."""
+        if self.store is None:
+            return 0
+        with self.store.transaction() as db:
+            pending = list(db.scalars(select(IngestJob.id).where(IngestJob.status == "queued").order_by(IngestJob.id)))
+        for job_id in pending:
+            self.submit(job_id, urgent=False)
+        return len(pending)
 
     def shutdown(self) -> None:
         self.app.close()
@@ -95,12 +102,12 @@ def queue_app(url: str, **options: Any) -> procrastinate.App:
     return build_app(procrastinate.PsycopgConnector(conninfo=libpq_url(url), **options))
 
 
-def open_queue(url: str) -> QueueRunner:
+def open_queue(url: str, store: Store | None = None) -> QueueRunner:
     """A runner deferring to the PostgreSQL at ``url``; creates procrastinate's tables there on first use."""
     app = queue_app(url)
     ensure_schema(app)
     app.open()
-    return QueueRunner(app)
+    return QueueRunner(app, store)
 
 
 def ensure_schema(app: procrastinate.App) -> None:

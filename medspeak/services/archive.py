@@ -93,6 +93,8 @@ def enqueue(store: Store, actor: Actor, index: int, entry: ArchiveEntry, patient
         )
     except MedspeakError as exc:
         return ArchiveItem(index, entry, "failed", reason=str(exc))
+    except OSError as exc:  # the originals' disk refused the write (full, read-only): this file only
+        return ArchiveItem(index, entry, "failed", reason=f"Storage failed ({exc.strerror or type(exc).__name__}).")
     if outcome.job_id is not None:
         return ArchiveItem(index, entry, "queued", outcome.document_id, outcome.job_id)
     return _earlier(store, actor, index, entry, outcome.document_id)

@@ -183,3 +183,25 @@ def test_an_account_without_upload_rights_is_refused(store: Store, actors: dict[
     result = runner.invoke(app, ["index", "archive", str(manifest), "--user", "bedmanager"])
     assert result.exit_code == 2 and "does not allow" in result.output
     assert _documents(store) == []
+
+
+def test_a_storage_failure_fails_that_file_only(
+    store: Store, actors: dict[str, Actor], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from medspeak.store.files import DocumentStorage
+
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    for n in (1, 2):
+        (folder / f"{n}.txt").write_bytes(_note(n))
+    real_put = DocumentStorage.put
+
+    def full_disk_for_the_first(self, content, extension, db=None):  # type: ignore[no-untyped-def]
+        if content == _note(1):
+            raise OSError(28, "No space left on device")
+        return real_put(self, content, extension, db)
+
+    monkeypatch.setattr(DocumentStorage, "put", full_disk_for_the_first)
+    code, output = _run(str(folder))
+    assert code == 1 and "1.txt: Storage failed (No space left on device)." in output
+    assert _documents(store) == [(None, "2.txt")]

@@ -21,7 +21,7 @@ from medspeak.ingest.queue import QUEUE, QueueRunner, build_app, queue_app
 from medspeak.services import documents, patients
 from medspeak.store.db import Store, get_store, reset_stores
 from medspeak.store.models import IngestJob
-from tests.support.jobs import wait_for_job
+from tests.support.jobs import read_nothing, wait_for_job
 
 
 def _note(n: int) -> bytes:
@@ -88,6 +88,22 @@ def test_a_job_deferred_twice_waits_once_and_is_read_once(
     engine.submit(outcome.job_id or 0, urgent=False)  # an archive run resumed while the job still waits
     _drain(engine)
     assert reads == ["a.txt"]
+
+
+def test_jobs_queued_without_the_engine_are_deferred_when_it_starts(
+    store: Store, actors: dict[str, Actor], patient_id: int, monkeypatch: pytest.MonkeyPatch, reads: list[str]
+) -> None:
+    clinician = actors["clinician"]
+    read_nothing(monkeypatch)  # queued before MEDSPEAK_QUEUE_URL was set, never read
+    outcome = documents.upload(store, clinician, filename="a.txt", content=_note(1), patient_id=patient_id)
+    runner = QueueRunner(build_app(InMemoryConnector()), store)
+    runner.app.open()
+    assert runner.resume_pending() == 1 and runner.resume_pending() == 1  # deferred once: the lock holds
+    connector = runner.app.connector
+    assert isinstance(connector, InMemoryConnector) and len(connector.jobs) == 1
+    _drain(runner)
+    assert reads == ["a.txt"]
+    assert wait_for_job(store, clinician, outcome.job_id or 0, timeout_s=5).status == "done"
 
 
 def test_a_retry_after_the_worker_died_reads_the_document_again_from_nothing(
