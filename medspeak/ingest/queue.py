@@ -23,7 +23,16 @@ from medspeak.store.db import Store, get_store
 from medspeak.store.models import IngestJob
 from medspeak.store.types import utcnow
 
-__all__ = ["QUEUE", "QueueRunner", "build_app", "ensure_schema", "libpq_url", "open_queue", "queue_app"]
+__all__ = [
+    "QUEUE",
+    "QueueRunner",
+    "build_app",
+    "ensure_schema",
+    "libpq_url",
+    "open_queue",
+    "queue_app",
+    "retry_stalled_jobs",
+]
 
 QUEUE = "ingest"
 _URGENT, _BACKLOG = 100, 0  # procrastinate runs the highest priority first
@@ -50,11 +59,17 @@ def build_app(connector: procrastinate.BaseConnector) -> procrastinate.App:
     @app.periodic(cron="*/5 * * * *", periodic_id="retry_stalled")
     @app.task(name="medspeak.retry_stalled", queue=QUEUE, queueing_lock="retry_stalled", pass_context=True)
     async def retry_stalled(context: procrastinate.JobContext, timestamp: int) -> None:
-        manager = context.app.job_manager
-        for job in await manager.get_stalled_jobs(seconds_since_heartbeat=_STALLED_AFTER_S):
-            await manager.retry_job(job)
+        await retry_stalled_jobs(context.app)
 
     return app
+
+
+async def retry_stalled_jobs(app: procrastinate.App, seconds_since_heartbeat: float = _STALLED_AFTER_S) -> int:
+    """Put back in the queue the tasks of workers silent for ``seconds_since_heartbeat``; returns how many."""
+    stalled = list(await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=seconds_since_heartbeat))
+    for job in stalled:
+        await app.job_manager.retry_job(job)
+    return len(stalled)
 
 
 def _reopen(store: Store, job_id: int) -> None:

@@ -6,6 +6,12 @@ The engine runs on procrastinate's in-memory connector on every backend, and on 
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -17,7 +23,7 @@ from medspeak.auth.roles import Actor
 from medspeak.config import reset_settings
 from medspeak.ingest import jobs as jobs_module
 from medspeak.ingest.jobs import get_runner, reset_runners
-from medspeak.ingest.queue import QUEUE, QueueRunner, build_app, queue_app
+from medspeak.ingest.queue import QUEUE, QueueRunner, build_app, queue_app, retry_stalled_jobs
 from medspeak.services import documents, patients
 from medspeak.store.db import Store, get_store, reset_stores
 from medspeak.store.models import IngestJob
@@ -154,3 +160,57 @@ def test_a_worker_without_a_queue_refuses_to_start(
         main()
     assert exit_info.value.code == 2
     assert "MEDSPEAK_QUEUE_URL is not set" in capsys.readouterr().err
+
+
+_SLOW_WORKER = """
+import sys, time
+from medspeak.ingest import jobs
+from medspeak.ingest.queue import QUEUE, queue_app
+
+def slow_extract(*args, **kwargs):
+    time.sleep(120)  # killed long before this returns
+
+jobs.extract = slow_extract
+queue_app(sys.argv[1]).run_worker(queues=[QUEUE], concurrency=1, listen_notify=False)
+"""
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_worker_killed_mid_document_is_retried_and_the_document_indexed_once(
+    store: Store, actors: dict[str, Actor], patient_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if store.is_sqlite:
+        pytest.skip("procrastinate needs PostgreSQL")
+    monkeypatch.setenv("MEDSPEAK_QUEUE_URL", store.url)
+    reset_settings()
+    reset_runners()
+    reset_stores()
+    queued, clinician = get_store(), actors["clinician"]
+    outcome = documents.upload(queued, clinician, filename="a.txt", content=_note(25), patient_id=patient_id)
+    root = Path(__file__).resolve().parents[2]
+    worker = subprocess.Popen(
+        [sys.executable, "-c", _SLOW_WORKER, queued.url], cwd=root, env={**os.environ, "PYTHONPATH": str(root)}
+    )
+    try:
+        for _ in range(400):  # until the worker has claimed the job and is in the middle of it
+            (view,) = documents.job_views(queued, clinician, [outcome.job_id or 0])
+            if view.status == "running":
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the worker never started the job")
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+    app = queue_app(queued.url)
+
+    async def retry() -> int:
+        async with app.open_async():
+            return await retry_stalled_jobs(app, seconds_since_heartbeat=0)  # the test does not wait 5 minutes
+
+    assert asyncio.run(retry()) == 1
+    app.run_worker(queues=[QUEUE], wait=False, concurrency=1, listen_notify=False)
+    assert wait_for_job(queued, clinician, outcome.job_id or 0, timeout_s=10).status == "done"
+    detail = documents.document_detail(queued, clinician, outcome.document_id)
+    labels = [f.label for f in detail.facts]
+    assert len(detail.pages) == 1 and labels and len(labels) == len(set(labels))  # nothing twice
