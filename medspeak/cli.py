@@ -42,6 +42,8 @@ app.add_typer(train_app, name="train")
 app.add_typer(eval_app, name="eval")
 export_app = typer.Typer(no_args_is_help=True, help="Export patient records (FHIR) and reviewed facts (gold JSONL).")
 app.add_typer(export_app, name="export")
+index_app = typer.Typer(no_args_is_help=True, help="Index documents in bulk (a hospital's archive).")
+app.add_typer(index_app, name="index")
 # Registered as they are: their options live with them, and importing them loads no model stack.
 train_app.command("triage")(triage_cli.train_command)  # medspeak train triage --data CSV [--out DIR]
 eval_app.command("triage")(triage_cli.eval_command)  # medspeak eval triage --data CSV [--json] [--model DIR]
@@ -409,6 +411,38 @@ def export_gold_command(
     lines = export_gold(store, actor_for(store, user), patient_id=patient_id, complete_only=not partial)
     out.write_text(gold_jsonl(lines), encoding="utf-8")
     typer.echo(f"{len(lines)} reviewed document(s) written to {out}")
+
+
+@index_app.command("archive")
+def index_archive_command(
+    source: Annotated[Path, typer.Argument(exists=True, help="A folder, or a manifest CSV (file path, MRN)")],
+    user: Annotated[str, typer.Option("--user", help="Account the files are uploaded and audited as (clinician)")],
+    path_column: Annotated[str, typer.Option(help="Manifest column with the file's path")] = "path",
+    mrn_column: Annotated[str, typer.Option(help="Manifest column with the patient's MRN")] = "mrn",
+) -> None:
+    """Upload and read every file; run it again to resume (nothing is stored or read twice). Exit 1 on failures."""
+    from medspeak.cli_archive import run_archive
+
+    raise typer.Exit(run_archive(_store(), source, user, path_column, mrn_column))
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, help="Documents read at once (default: MEDSPEAK_INGEST_WORKERS)")
+    ] = None,
+) -> None:
+    """Read documents from the task engine (MEDSPEAK_QUEUE_URL) until stopped; start one per machine."""
+    from medspeak.ingest.queue import QUEUE, ensure_schema, queue_app
+
+    store = _store()
+    url = store.settings.queue_url
+    if not url:
+        raise MedspeakError("MEDSPEAK_QUEUE_URL is not set: documents are read by the app itself.")
+    queue = queue_app(url)
+    ensure_schema(queue)
+    typer.echo(f"Worker reading queue {QUEUE!r} (Ctrl-C stops after the documents in progress).", err=True)
+    queue.run_worker(queues=[QUEUE], concurrency=concurrency or store.settings.ingest_workers)
 
 
 @app.command()

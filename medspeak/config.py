@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     session_ttl_minutes: int = Field(default=480, ge=5, le=24 * 60, description="A shift; then log in again")
     lockout_threshold: int = Field(default=5, ge=1)
     lockout_minutes: int = Field(default=15, ge=1)
+    file_store: Literal["disk", "database"] = Field(
+        default="disk", description="Originals on the local disk (one machine) or in the database (every worker)"
+    )
     max_upload_mb: int = Field(default=20, ge=1, le=200)
     max_pages: int = Field(default=50, ge=1, le=500, description="Longer documents are split before upload")
     ocr_engine: Literal["auto", "tesseract", "rapidocr", "easyocr"] = "auto"
@@ -76,6 +79,10 @@ class Settings(BaseSettings):
     )
     index_budget_s: float = Field(
         default=45.0, gt=0, description="Extracting a document's facts; then its text is kept without them"
+    )
+    queue_url: str | None = Field(
+        default=None,
+        description="PostgreSQL for the task engine (procrastinate); unset: documents are read in this process",
     )
     ingest_workers: int = Field(default=1, ge=1, le=8, description="Documents read at once; 1 keeps a core for users")
     ocr_page_workers: int = Field(
@@ -93,6 +100,12 @@ class Settings(BaseSettings):
     )
     llm_url: str | None = Field(default=None, description="OpenAI-compatible server (vLLM, llama.cpp, TGI)")
     llm_timeout_s: float = Field(default=60.0, gt=0, description="One request to the server; then rules")
+    llm_concurrency: int = Field(
+        default=8,
+        ge=1,
+        le=256,
+        description="Requests to the LLM server in flight at once (all documents); vLLM/TGI batch them",
+    )
     api_workers: int = Field(default=0, ge=0, le=32, description="API server processes; 0: one a CPU core")
     api_threads: int = Field(
         default=4, ge=1, le=64, description="Threads an API process runs store and model work on (requests beyond wait)"

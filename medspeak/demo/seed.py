@@ -21,7 +21,7 @@ from medspeak.demo.generator import generate
 from medspeak.demo.originals import Original, make_original
 from medspeak.store import audit
 from medspeak.store.db import Store
-from medspeak.store.files import DocumentStorage
+from medspeak.store.files import FileStorage, open_storage
 from medspeak.store.models import Document, Encounter, Patient, Ward
 from medspeak.store.types import utcnow
 
@@ -62,7 +62,7 @@ def seed_demo(store: Store, *, n_patients: int, seed: int, now: datetime | None 
         return _SKIPPED
     dataset = generate(seed, n_patients, now or utcnow())
     originals = _render(dataset)  # before the write lock: rendering is the slow part
-    storage = DocumentStorage(store.settings.documents_dir)
+    storage = open_storage(store)
     with store.transaction() as db:
         if db.scalar(select(Patient.id).limit(1)) is not None:  # another seeder came first
             return _SKIPPED
@@ -109,7 +109,7 @@ def _render(dataset: DemoDataset) -> dict[str, Original]:
     return originals
 
 
-def _write(db: Session, storage: DocumentStorage, dataset: DemoDataset, originals: dict[str, Original]) -> SeedReport:
+def _write(db: Session, storage: FileStorage, dataset: DemoDataset, originals: dict[str, Original]) -> SeedReport:
     wards = _wards(db, dataset)
     patients = {p.mrn: _patient_row(p) for p in dataset.patients}
     encounters = {e.key: _encounter_row(e, patients[e.mrn], wards) for e in dataset.encounters}
@@ -118,7 +118,7 @@ def _write(db: Session, storage: DocumentStorage, dataset: DemoDataset, original
     for document in dataset.documents:
         encounter_id = encounters[document.encounter_key].id if document.encounter_key else None
         original = originals[document.key]
-        db.add(_document_row(storage, document, original, patients[document.mrn].id, encounter_id))
+        db.add(_document_row(db, storage, document, original, patients[document.mrn].id, encounter_id))
     db.flush()
     return SeedReport(
         wards=len(wards),
@@ -171,9 +171,14 @@ def _wards(db: Session, dataset: DemoDataset) -> dict[str, Ward]:
 
 
 def _document_row(
-    storage: DocumentStorage, document: DemoDocument, original: Original, patient_id: int, encounter_id: int | None
+    db: Session,
+    storage: FileStorage,
+    document: DemoDocument,
+    original: Original,
+    patient_id: int,
+    encounter_id: int | None,
 ) -> Document:
-    stored = storage.put(original.content, original.extension)
+    stored = storage.put(original.content, original.extension, db)
     name = document.display_name.rsplit(".", 1)[0] + "." + original.extension
     return Document(
         patient_id=patient_id,

@@ -81,11 +81,13 @@ def _local(settings: Settings) -> LocalLLMBackend:
 
 def _server(settings: Settings) -> ServerBackend:
     url = settings.llm_url or ""
-    key = ("openai", url, str(settings.llm_timeout_s))
+    key = ("openai", url, str(settings.llm_timeout_s), str(settings.llm_concurrency))
     with _backends_lock:
         backend = _backends.get(key)
         if backend is None:
-            backend = _backends[key] = ServerBackend(url, timeout_s=settings.llm_timeout_s)
+            backend = _backends[key] = ServerBackend(
+                url, timeout_s=settings.llm_timeout_s, concurrency=settings.llm_concurrency
+            )
     assert isinstance(backend, ServerBackend)  # noqa: S101 - the key fixes the type
     return backend
 
@@ -105,7 +107,7 @@ def _cuda_available() -> bool:
     return bool(torch.cuda.is_available())
 
 
-_LLM_KEYS = ("LLM_BACKEND", "LLM_MODEL", "LLM_URL", "LLM_TIMEOUT_S")
+_LLM_KEYS = ("LLM_BACKEND", "LLM_MODEL", "LLM_URL", "LLM_TIMEOUT_S", "LLM_CONCURRENCY")
 
 
 @lru_cache(maxsize=8)

@@ -16,7 +16,7 @@ import queue
 import threading
 import time
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -30,12 +30,12 @@ from medspeak.ingest.types import PageText, Word
 from medspeak.ingest.validate import MAX_TEXT_CHARS, validate_upload
 from medspeak.store import audit
 from medspeak.store.db import Store
-from medspeak.store.files import DocumentStorage
+from medspeak.store.files import open_storage
 from medspeak.store.models import Document, DocumentPage, Fact, IngestJob, User
 from medspeak.store.types import utcnow
 from medspeak.work_budget import WorkBudget
 
-__all__ = ["JobRunner", "get_runner", "reset_runners"]
+__all__ = ["JobRunner", "Runner", "get_runner", "reset_runners"]
 
 _log = logging.getLogger(__name__)
 # A live process reports its running jobs every _HEARTBEAT_S (``heartbeat``); a "running" job silent for
@@ -256,7 +256,7 @@ class JobRunner:
         if twin is not None:
             return twin
         settings = self.store.settings
-        content = DocumentStorage(settings.documents_dir).read(key)
+        content = open_storage(self.store).read(key)
         upload = validate_upload(
             display, content, max_bytes=settings.max_upload_mb * 2**20, max_pages=settings.max_pages
         )
@@ -409,18 +409,41 @@ def _fact_row(doc: Document, fact: FactModel) -> Fact:
     )
 
 
-_runners: dict[str, JobRunner] = {}
+class Runner(Protocol):
+    """Where reading jobs go: the in-process :class:`JobRunner`, or the task engine (``ingest.queue``)."""
+
+    def submit(self, job_id: int, *, urgent: bool = True) -> None: ...
+
+    def resume_pending(self) -> int: ...
+
+    def shutdown(self) -> None: ...
+
+
+_runners: dict[str, Runner] = {}
 _runners_lock = threading.Lock()
 
 
-def get_runner(store: Store) -> JobRunner:
-    """The process's runner for a store; the first call resumes jobs left by a previous process."""
+def get_runner(store: Store) -> Runner:
+    """The process's runner for a store; the first call resumes jobs left by a previous process.
+
+    With ``MEDSPEAK_QUEUE_URL`` set, jobs are deferred to the task engine and read by ``medspeak worker``
+    processes; unset (the default, ``make run``), they are read here on threads.
+    """
     with _runners_lock:
         runner = _runners.get(store.url)
         if runner is None:
-            runner = _runners[store.url] = JobRunner(store, store.settings.ingest_workers)
+            runner = _runners[store.url] = _new_runner(store)
             runner.resume_pending()
         return runner
+
+
+def _new_runner(store: Store) -> Runner:
+    queue_url = store.settings.queue_url
+    if not queue_url:
+        return JobRunner(store, store.settings.ingest_workers)
+    from medspeak.ingest.queue import open_queue  # procrastinate is loaded only where it is used
+
+    return open_queue(queue_url, store)
 
 
 def reset_runners() -> None:

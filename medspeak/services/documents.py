@@ -23,7 +23,7 @@ from medspeak.ingest.validate import sniff, validate_upload
 from medspeak.services.audited import audited, record_alone, require
 from medspeak.services.patients import DocumentSummary, document_summary
 from medspeak.store.db import Store
-from medspeak.store.files import DocumentStorage
+from medspeak.store.files import open_storage
 from medspeak.store.models import Document, DocumentPage, Fact, IngestJob, Patient
 
 __all__ = [
@@ -127,8 +127,11 @@ def upload(
     kind: str = "other",
     language: Language = "auto",
     received: date | None = None,
+    backlog: bool = False,
 ) -> UploadOutcome:
     """Validate and store an upload, then queue reading it; returns at once.
+
+    ``backlog`` uploads (an archive import) are read after every clinician's upload.
 
     Raises:
         UploadRejected: the file is refused, with the reason (the refusal is audited).
@@ -151,7 +154,7 @@ def upload(
         _discard_orphan(store, checked.sha256, f"{checked.sha256[:2]}/{checked.sha256}.{checked.extension}")
         raise
     if outcome.job_id is not None:
-        get_runner(store).submit(outcome.job_id)  # after the commit: the worker must see the rows
+        get_runner(store).submit(outcome.job_id, urgent=not backlog)  # after the commit: the worker must see the rows
     return outcome
 
 
@@ -162,7 +165,7 @@ def _discard_orphan(store: Store, sha256: str, key: str) -> None:
         with store.transaction() as db:
             referenced = db.scalar(select(Document.id).where(Document.sha256 == sha256).limit(1))
             if referenced is None:
-                DocumentStorage(store.settings.documents_dir).discard(key)
+                open_storage(store).discard(key, db)
     except Exception:  # noqa: BLE001 - best effort: the upload's own error is what the user must see
         _log.warning("could not check for an orphaned original after a failed upload")
 
@@ -190,7 +193,7 @@ def _record_upload(
                     doc.id,
                     f"Already uploaded on {doc.created_at:%Y-%m-%d} as “{doc.display_name}”.",
                 )
-        stored = DocumentStorage(settings.documents_dir).put(checked.content, checked.extension)
+        stored = open_storage(store).put(checked.content, checked.extension, call.db)
         doc = Document(
             patient_id=patient_id,
             sha256=checked.sha256,
@@ -318,7 +321,7 @@ def page_image(store: Store, actor: Actor, document_id: int, number: int, *, dpi
         if doc is None:
             raise NotFound(f"No document with id {document_id}.")
         call.patient_id = doc.patient_id
-        content = DocumentStorage(store.settings.documents_dir).read(doc.storage_key)
+        content = open_storage(store).read(doc.storage_key)
     kind = sniff(content)
     if kind is None or kind in (FileKind.DOCX, FileKind.TXT):
         raise NotFound("This document has no page image (typed text).")
@@ -333,7 +336,7 @@ def read_original(store: Store, actor: Actor, document_id: int) -> tuple[Documen
             raise NotFound(f"No document with id {document_id}.")
         call.patient_id = doc.patient_id
         try:
-            content = DocumentStorage(store.settings.documents_dir).read(doc.storage_key)
+            content = open_storage(store).read(doc.storage_key)
         except (OSError, ValueError) as exc:
             raise NotFound("The original file of this document is missing from storage.") from exc
         return document_summary(doc), content

@@ -10,7 +10,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from medspeak.store.types import UTCDateTime, utcnow
@@ -23,6 +36,7 @@ __all__ = [
     "Base",
     "Document",
     "Encounter",
+    "DocumentBlob",
     "DocumentPage",
     "Fact",
     "FactReview",
@@ -165,6 +179,17 @@ class Document(Base):
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="SET NULL"))
 
     patient: Mapped[Patient | None] = relationship()
+
+
+class DocumentBlob(Base):
+    """An original's bytes, once per SHA-256 (``MEDSPEAK_FILE_STORE=database``): every worker reaches them."""
+
+    __tablename__ = "document_blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class DocumentPage(Base):

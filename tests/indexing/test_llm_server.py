@@ -280,3 +280,92 @@ def test_the_answer_schema_accepts_the_few_shot_answers() -> None:
     for document, example in _EXAMPLES:
         jsonschema.validate(example, schema)
         assert all(item["evidence"] in document for item in example["facts"])  # the examples practise quoting
+
+
+_DRUGS = ["Metoprolol", "Lisinopril", "Atorvastatin", "Metformin", "Amlodipine", "Furosemide"]
+# Six sections, one chunk each at 120 characters a chunk.
+_LONG = "".join(
+    f"Medications:\n{d} 10 mg PO daily. Continue at discharge and review at the next clinic visit.\n\n" for d in _DRUGS
+)
+
+
+def _per_chunk_answer(in_flight: list[int], most: list[int], lock: threading.Lock, wait: Callable[[str], None]):  # type: ignore[no-untyped-def]
+    """A reply naming the chunk's own drug, counting requests in flight; ``wait(drug)`` holds the answer."""
+
+    def reply(request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        drug = next(d for d in _DRUGS if d in request["messages"][-1]["content"])
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        try:
+            wait(drug)
+        finally:
+            with lock:
+                in_flight[0] -= 1
+        return 200, answer([_medication(f"{drug} 10 mg PO daily", drug, "10 mg", "daily")])
+
+    return reply
+
+
+def test_chunks_are_sent_concurrently_up_to_the_bound_and_facts_keep_the_document_order(
+    llm_server: FakeServer,
+) -> None:
+    in_flight, most, lock = [0], [0], threading.Lock()
+    together = threading.Barrier(3, timeout=10)  # breaks (and the test fails) unless 3 requests are in flight at once
+    llm_server.reply = _per_chunk_answer(in_flight, most, lock, lambda drug: together.wait())
+    backend = server.ServerBackend(llm_server.url, chunk_chars=120, concurrency=3)
+    try:
+        result = backend.run(_LONG, "en")
+    finally:
+        backend.close()
+    assert most[0] == 3 and len(llm_server.requests) == 6
+    assert [f.name for f in result.facts] == _DRUGS and result.notices == []  # type: ignore[attr-defined]
+
+
+def test_answers_arriving_out_of_order_give_the_same_facts_as_one_at_a_time(llm_server: FakeServer) -> None:
+    in_flight, most, lock = [0], [0], threading.Lock()
+    # The first chunk's answer comes last: arrival order is the reverse of the document's.
+    llm_server.reply = _per_chunk_answer(
+        in_flight, most, lock, lambda drug: time.sleep(0.05 * (6 - _DRUGS.index(drug)))
+    )
+    results = []
+    for concurrency in (1, 6):
+        backend = server.ServerBackend(llm_server.url, chunk_chars=120, concurrency=concurrency)
+        try:
+            results.append(backend.run(_LONG, "en").facts)
+        finally:
+            backend.close()
+    assert most[0] == 6
+    assert [f.model_dump() for f in results[0]] == [f.model_dump() for f in results[1]]
+
+
+def test_the_bound_holds_across_documents_read_at_once(llm_server: FakeServer) -> None:
+    in_flight, most, lock = [0], [0], threading.Lock()
+    llm_server.reply = _per_chunk_answer(in_flight, most, lock, lambda drug: time.sleep(0.05))
+    backend = server.ServerBackend(llm_server.url, chunk_chars=120, concurrency=2)
+    try:
+        threads = [threading.Thread(target=backend.run, args=(_LONG, "en")) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        backend.close()
+    assert len(llm_server.requests) == 18 and most[0] == 2
+
+
+def test_the_setting_bounds_the_backend_extract_uses(llm_server: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from medspeak.config import reset_settings
+    from medspeak.indexing.extract import get_backend
+
+    monkeypatch.setenv("MEDSPEAK_LLM_CONCURRENCY", "5")
+    reset_settings()
+    try:
+        backend, _ = get_backend("openai")
+        assert isinstance(backend, server.ServerBackend) and backend.concurrency == 5
+        monkeypatch.setenv("MEDSPEAK_LLM_CONCURRENCY", "2")  # a changed setting is seen at the next document
+        backend, _ = get_backend("openai")
+        assert isinstance(backend, server.ServerBackend) and backend.concurrency == 2
+    finally:
+        monkeypatch.delenv("MEDSPEAK_LLM_CONCURRENCY")
+        reset_settings()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from medspeak.errors import MedspeakError
@@ -33,14 +34,38 @@ class LLMResult:
     notices: list[str] = field(default_factory=list)
 
 
-def run_chunks(generate: Generate, extractor: str, text: str, language: str, chunk_chars: int) -> LLMResult:
+def run_chunks(
+    generate: Generate, extractor: str, text: str, language: str, chunk_chars: int, *, concurrency: int = 1
+) -> LLMResult:
     """Candidate facts of ``text``, asked chunk by section; a cut-off answer is retried on halves.
+
+    With ``concurrency`` > 1 up to that many chunks are asked at once (a server batches them); facts and
+    notices come back in the document's order whatever order the answers arrive in.
 
     Raises:
         LLMUnavailable: from ``generate`` (the model or server cannot answer at all).
     """
+    chunks = chunk_document(text, language, chunk_chars)
+    if concurrency <= 1 or len(chunks) <= 1:
+        parts = [_ask(generate, extractor, chunk) for chunk in chunks]
+    else:
+        pool = ThreadPoolExecutor(max_workers=min(concurrency, len(chunks)), thread_name_prefix="medspeak-llm")
+        try:
+            futures = [pool.submit(_ask, generate, extractor, chunk) for chunk in chunks]
+            parts = [future.result() for future in futures]
+        finally:  # the server is down: do not send the chunks not yet asked
+            pool.shutdown(wait=True, cancel_futures=True)
     result = LLMResult()
-    pending = [(chunk, 0) for chunk in chunk_document(text, language, chunk_chars)]
+    for part in parts:
+        result.facts.extend(part.facts)
+        result.notices.extend(part.notices)
+    return result
+
+
+def _ask(generate: Generate, extractor: str, chunk: Chunk) -> LLMResult:
+    """One chunk's facts; a cut-off answer is asked again on halves, then quarters (depth first)."""
+    result = LLMResult()
+    pending = [(chunk, 0)]
     while pending:
         chunk, depth = pending.pop(0)
         span = f"characters {chunk.start}-{chunk.start + len(chunk.text)}"

@@ -39,6 +39,8 @@ class ServerBackend:
         model: the served model's name; default: the first listed by ``GET /models``.
         timeout_s: the most seconds one request may take (``MEDSPEAK_LLM_TIMEOUT_S``).
         retries: further attempts after a timeout, connection error, 429 or 5xx.
+        concurrency: the most requests in flight at once, over every document and thread using this backend
+            (``MEDSPEAK_LLM_CONCURRENCY``): a vLLM or TGI server batches them; more wait for a slot.
         transport: an ``httpx`` transport (tests).
     """
 
@@ -54,8 +56,11 @@ class ServerBackend:
         chunk_chars: int = DEFAULT_CHUNK_CHARS,
         max_facts: int = 40,
         max_tokens: int = 2048,
+        concurrency: int = 1,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
         self.url = url.rstrip("/")
         self.model = model
         self.timeout_s = timeout_s
@@ -63,7 +68,13 @@ class ServerBackend:
         self.chunk_chars = chunk_chars
         self.max_facts = max_facts
         self.max_tokens = max_tokens
-        self._client = httpx.Client(timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)), transport=transport)
+        self.concurrency = concurrency
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)),
+            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+            transport=transport,
+        )
+        self._slots = threading.BoundedSemaphore(concurrency)  # requests in flight, whoever sends them
         self._down_until = 0.0
         self._probe: tuple[float, str | None] | None = None
         self._lock = threading.Lock()
@@ -116,7 +127,8 @@ class ServerBackend:
             if attempt:
                 time.sleep(_BACKOFF_S * 2 ** (attempt - 1))
             try:
-                response = self._client.post(f"{self.base_url}/chat/completions", json=body)
+                with self._slots:  # held for the request only, not the backoff: a waiting chunk takes the slot
+                    response = self._client.post(f"{self.base_url}/chat/completions", json=body)
             except httpx.TimeoutException:
                 reason = f"no answer within {self.timeout_s:g} s"
                 continue
@@ -208,7 +220,7 @@ class ServerBackend:
         """
         if time.monotonic() < self._down_until:
             raise LLMUnavailable(f"the server at {self.url} failed less than {_COOL_DOWN_S:g} s ago")
-        return run_chunks(self.generate, self.name, text, language, self.chunk_chars)
+        return run_chunks(self.generate, self.name, text, language, self.chunk_chars, concurrency=self.concurrency)
 
 
 def _confidences(text: str, logprobs: Any) -> list[float] | None:
