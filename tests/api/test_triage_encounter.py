@@ -7,7 +7,7 @@ another patient's triage), and an encounter that does not exist gave a 500.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -15,11 +15,13 @@ from sqlalchemy import func, select
 from medspeak.auth.roles import Actor
 from medspeak.services import patients
 from medspeak.store.db import Store
-from medspeak.store.models import Assessment
+from medspeak.store.models import Assessment, Encounter
+from medspeak.store.types import utcnow
 from tests.support.api import Seeded
 
 Login = Callable[[str], dict[str, str]]
-_BODY = {"heart_rate": 110, "spo2": 95, "age": 60, "chief_complaint": "chest pain"}
+# the complaint and three vitals: enough for a level (a sparser form gets the list of what is needed)
+_BODY = {"heart_rate": 110, "spo2": 95, "respiratory_rate": 18, "age": 60, "chief_complaint": "chest pain"}
 
 
 def _assessments(store: Store) -> int:
@@ -60,8 +62,13 @@ def test_an_encounter_without_its_patient_is_refused(
 
 
 def test_the_patients_own_encounter_is_linked(client: TestClient, store: Store, seeded: Seeded, login: Login) -> None:
-    body = {**_BODY, "patient_id": seeded.patient_id, "encounter_id": seeded.stay_id}
+    with store.transaction() as db:  # the patient's visit to the emergency department, still open
+        visit = Encounter(patient_id=seeded.patient_id, kind="emergency", started_at=utcnow() - timedelta(minutes=20))
+        db.add(visit)
+        db.flush()
+        visit_id = visit.id
+    body = {**_BODY, "patient_id": seeded.patient_id, "encounter_id": visit_id}
     r = client.post("/triage", headers=login("clinician"), json=body)
     assert r.status_code == 200, r.text
     with store.read() as db:
-        assert db.scalar(select(Assessment.encounter_id)) == seeded.stay_id
+        assert db.scalar(select(Assessment.encounter_id)) == visit_id
