@@ -26,6 +26,7 @@ __all__ = [
     "PatientSummary",
     "PatientView",
     "get_patient",
+    "patient_summary",
     "register_patient",
     "search_patients",
 ]
@@ -75,6 +76,8 @@ class DocumentSummary:
     status: str
     page_count: int | None
     created_at: datetime
+    patient_name: str | None = None  # "FAMILY, Given", for lists that span patients
+    patient_mrn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -108,11 +111,15 @@ def _current_ward(patient: Patient) -> str | None:
     return None
 
 
+def _display_name(patient: Patient) -> str:
+    return f"{patient.family_name.upper()}, {patient.given_name}"
+
+
 def _summary(patient: Patient) -> PatientSummary:
     return PatientSummary(
         patient.id,
         patient.mrn,
-        f"{patient.family_name.upper()}, {patient.given_name}",
+        _display_name(patient),
         patient.sex,
         patient.birth_date,
         age_on(patient.birth_date, date.today()),
@@ -131,6 +138,8 @@ def document_summary(doc: Document) -> DocumentSummary:
         doc.status,
         doc.page_count,
         doc.created_at,
+        _display_name(doc.patient) if doc.patient is not None else None,
+        doc.patient.mrn if doc.patient is not None else None,
     )
 
 
@@ -160,6 +169,19 @@ def search_patients(store: Store, actor: Actor, query: str = "", limit: int = 50
         rows = [_summary(p) for p in call.db.scalars(stmt).unique()]
         call.detail = f"{len(rows)} result(s)"
         return rows
+
+
+def patient_summary(store: Store, actor: Actor, patient_id: int) -> PatientSummary:
+    """One patient's name, MRN and age (to show who is chosen), without the record.
+
+    Raises:
+        NotFound: no such patient.
+    """
+    with audited(store, actor, "patient.summary", Permission.READ_PATIENTS, patient_id=patient_id) as call:
+        patient = call.db.get(Patient, patient_id)
+        if patient is None:
+            raise NotFound(f"No patient with id {patient_id}.")
+        return _summary(patient)
 
 
 def get_patient(store: Store, actor: Actor, patient_id: int) -> PatientView:
