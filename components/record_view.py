@@ -21,6 +21,7 @@ import streamlit as st
 from components import document_viewer
 from medspeak.auth.roles import Actor, Permission
 from medspeak.errors import MedspeakError
+from medspeak.indexing.medication_text import SETTING_LABELS, order_text
 from medspeak.indexing.record import PatientRecord, ProblemLine, Source
 from medspeak.indexing.schema import Assertion
 from medspeak.services import documents, record
@@ -65,20 +66,38 @@ def _row(
     right.caption(_sources_caption(sources))
 
 
+_MED_GROUPS = (
+    ("Current and discharge", lambda m: m.status == "active" and not m.inpatient_only),
+    ("Given in hospital only", lambda m: m.status == "active" and m.inpatient_only),
+    ("Stopped", lambda m: m.status != "active"),
+)
+
+
 def _medications(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
+    """Each order as written in plain words (never QD, U, trailing zeros), grouped by where it is taken."""
     if not rec.medications:
         st.caption("No medication found in the documents.")
-    for med in rec.medications:
-        badge = ":green-badge[active]" if med.status == "active" else ":gray-badge[stopped]"
-        changed = " :orange-badge[strength differs between documents]" if med.changed else ""
-        _row(
-            items,
-            f"medication:{med.ingredient}",
-            med.sources,
-            " ".join(p for p in (med.name, med.strength) if p),
-            f"record.med.{med.ingredient}",
-            f"{badge}{changed} {' '.join(p for p in (med.route, med.frequency) if p)}",
-        )
+    for title, belongs in _MED_GROUPS:
+        group = [m for m in rec.medications if belongs(m)]
+        if not group:
+            continue
+        st.markdown(f"**{title}**")
+        for med in group:
+            badges = [":green-badge[active]" if med.status == "active" else ":gray-badge[stopped]"]
+            if med.setting:
+                badges.append(f":blue-badge[{SETTING_LABELS.get(med.setting, med.setting)}]")
+            if med.as_needed:
+                badges.append(":violet-badge[as needed]")
+            if med.changed:
+                badges.append(":orange-badge[strength differs between documents]")
+            _row(
+                items,
+                f"medication:{med.key}",
+                med.sources,
+                order_text(med.name, med.strength, med.route, med.frequency, as_needed=med.as_needed),
+                f"record.med.{med.key}",
+                " ".join(badges),
+            )
 
 
 def _problem_lines(lines: list[ProblemLine], items: dict[str, list[Source]], kind: str) -> None:
