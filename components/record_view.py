@@ -24,6 +24,7 @@ from medspeak.errors import MedspeakError
 from medspeak.indexing.medication_text import SETTING_LABELS, order_text
 from medspeak.indexing.record import PatientRecord, ProblemLine, Source
 from medspeak.indexing.schema import Assertion
+from medspeak.indexing.units import display_unit, format_measure
 from medspeak.services import documents, record
 from medspeak.services.documents import FactView
 from medspeak.store.db import Store
@@ -205,7 +206,7 @@ def _timeline(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
     names = list(dict.fromkeys(f"{p.kind}: {p.name}" for p in rec.timeline))
     chosen = st.selectbox("Measure", names, key="record.measure", format_func=lambda n: n.replace("_", " "))
     points = [p for p in rec.timeline if f"{p.kind}: {p.name}" == chosen]
-    unit = next((p.unit for p in points if p.unit), "")
+    unit = display_unit(next((p.unit for p in points if p.unit), ""))
     fig = px.line(
         x=[p.date for p in points],
         y=[p.value for p in points],
@@ -222,7 +223,7 @@ def _timeline(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
         item = f"point:{point.source.fact_id}:{point.name}"
         items[item] = [point.source]
         flag = f" ({point.flag})" if point.flag else ""
-        label = f"{point.date:%Y-%m-%d} · {point.value:g} {point.unit or ''}{flag}"
+        label = f"{point.date:%Y-%m-%d} · {format_measure(point.value, point.unit, point.name)}{flag}"
         _link(label, item, f"record.point.{point.source.fact_id}.{point.name}")
 
 

@@ -18,6 +18,7 @@ from medspeak.errors import NotFound, ValidationFailed
 from medspeak.services.audited import audited
 from medspeak.store.db import Store
 from medspeak.store.models import Assessment, Document, Patient
+from medspeak.triage.levels import LEVELS
 
 __all__ = [
     "AssessmentSummary",
@@ -88,6 +89,42 @@ class AssessmentSummary:
     model_version: str
     output: dict[str, Any]
     created_at: datetime
+    patient_name: str | None = None  # "FAMILY, Given"
+    patient_mrn: str | None = None
+
+    @property
+    def result(self) -> str:
+        """What the assessment concluded, in words (never the stored dictionary)."""
+        return describe_assessment(self.kind, self.output)
+
+
+def describe_assessment(kind: str, output: dict[str, Any]) -> str:
+    """``"Level 2 · Emergency"`` (with the nurse's and the model's levels when they differ), or
+    ``"Expected stay 5.2 days (3.1 to 8.4) · 2.3 days left"`` for a length of stay (medians, 80 % band)."""
+    if kind == "triage" and isinstance(output.get("level"), int):
+        level = LEVELS.get(output["level"])
+        text = f"Level {output['level']}" + (f" · {level.name}" if level else "")
+        nurse, model = output.get("nurse_level"), output.get("model_level")
+        if isinstance(nurse, int) and nurse != output["level"]:
+            text += f" (nurse: {nurse})"
+        if isinstance(model, int) and model != output["level"]:
+            text += f" (model: {model})"
+        return text
+    total, remaining = output.get("total_days"), output.get("remaining_days")
+    if kind == "los" and isinstance(total, list) and len(total) >= 3:
+        low, mid, high = total[0], total[len(total) // 2], total[-1]
+        text = f"Expected stay {_days(mid)} ({_days(low, unit=False)} to {_days(high)})"
+        if isinstance(remaining, list) and remaining:
+            text += f" · {_days(remaining[len(remaining) // 2])} left"
+        return text
+    return "Result recorded (open the patient for details)"
+
+
+def _days(value: object, *, unit: bool = True) -> str:
+    days = float(value) if isinstance(value, int | float) else 0.0
+    if days < 1:
+        return f"{round(days * 24)} h"  # the largest sensible unit
+    return f"{days:.1f} days" if unit else f"{days:.1f}"
 
 
 @dataclass(frozen=True)
@@ -143,8 +180,17 @@ def document_summary(doc: Document) -> DocumentSummary:
     )
 
 
-def assessment_summary(a: Assessment) -> AssessmentSummary:
-    return AssessmentSummary(a.id, a.patient_id, a.kind, a.model_version, a.output, a.created_at)
+def assessment_summary(a: Assessment, patient: Patient | None = None) -> AssessmentSummary:
+    return AssessmentSummary(
+        a.id,
+        a.patient_id,
+        a.kind,
+        a.model_version,
+        a.output,
+        a.created_at,
+        _display_name(patient) if patient is not None else None,
+        patient.mrn if patient is not None else None,
+    )
 
 
 def search_patients(store: Store, actor: Actor, query: str = "", limit: int = 50) -> list[PatientSummary]:
@@ -218,7 +264,7 @@ def get_patient(store: Store, actor: Actor, patient_id: int) -> PatientView:
                 view.language,
                 encounters,
                 [document_summary(d) for d in docs],
-                [assessment_summary(a) for a in assessments],
+                [assessment_summary(a, patient) for a in assessments],
                 {d.id: d.text for d in docs if d.text},
             )
             call.detail = f"{len(docs)} document(s), {len(assessments)} assessment(s)"
