@@ -69,3 +69,27 @@ def test_vitals_use_human_units(
         assert any(re.search(r"\d(?: °C| mmHg|%)", t) for t in seen), seen
     finally:
         page.screenshot(path=str(tmp_path / "units.png"), full_page=True)
+
+
+def test_home_names_the_patient_of_each_recent_assessment(
+    server: tuple[str, dict[str, str], Path], tmp_path: Path, open_page: Callable[[int, int], Page]
+) -> None:
+    from playwright.sync_api import expect
+
+    url, creds, _ = server
+    page = open_page(1400, 1100)
+    try:
+        log_in(page, url, "clinician", creds["clinician"])
+        expect(page.get_by_role("heading", name="Home")).to_be_visible()
+        page.get_by_role("link", name="Length of stay").click()  # opening it stores an assessment (item 7)
+        expect(page.get_by_role("heading", name="Length of stay")).to_be_visible()
+        page.wait_for_timeout(3_000)
+        page.get_by_role("link", name="Home").click()
+        expect(page.get_by_role("heading", name="Recent assessments")).to_be_visible()
+        # The grid is drawn on a canvas; its cells are also in the page, for screen readers.
+        table = page.get_by_test_id("stDataFrame").last
+        expect(table.get_by_text(re.compile(r"^Expected stay \d")).first).to_be_attached()
+        expect(table.get_by_text(re.compile(r"^[A-Z' -]+, \S+ · MS\d+$")).first).to_be_attached()
+        expect(table.get_by_text(re.compile(r"as_of|elapsed_days|level:"))).to_have_count(0)
+    finally:
+        page.screenshot(path=str(tmp_path / "home.png"), full_page=True)
