@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import auth_gate, navigation
+from components import auth_gate, navigation, runtime
 from medspeak.errors import PermissionDenied
+from medspeak.services import audit_log
 
 
 def run() -> None:
     st.set_page_config(page_title="medspeak", page_icon=":material/ecg_heart:", layout="wide")
     user = auth_gate.require_login()
-    page = st.navigation(navigation.pages_for(user.actor.role))
+
+    def denied(spec: navigation.PageSpec) -> None:
+        audit_log.record_page_denied(runtime.store(), user.actor, spec.file)
+        st.title(spec.title)
+        st.error("You do not have access to this page.", icon=":material/block:")
+        st.caption("Your role does not include it; the attempt has been recorded. Ask an administrator if you need it.")
+
+    page = st.navigation(navigation.pages_for(user.actor.role, denied))
     auth_gate.sidebar(user)
     try:
         page.run()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,10 +44,35 @@ def specs_for(role: str) -> list[PageSpec]:
     return [p for p in PAGES if r in p.roles]
 
 
-def pages_for(role: str) -> dict[str, list[st.Page]]:
-    """``st.navigation`` input: the role's pages grouped by section, Home first."""
+def pages_for(role: str, denied: Callable[[PageSpec], None] | None = None) -> dict[str, list[st.Page]]:
+    """``st.navigation`` input: the role's pages grouped by section, Home first.
+
+    With ``denied``, every other page is registered too, hidden from the menu and never running its
+    script: opening its address calls ``denied`` (which says so and audits the attempt) instead of
+    Streamlit's "Page not found", which would tell a user the page does not exist.
+    """
     sections: dict[str, list[st.Page]] = {}
-    for spec in specs_for(role):
+    allowed = specs_for(role)
+    for spec in allowed:
         page = st.Page(_PAGES_DIR / spec.file, title=spec.title, icon=spec.icon, default=spec.file == "home.py")
         sections.setdefault(spec.section, []).append(page)
+    if denied is not None:
+        for spec in (p for p in PAGES if p not in allowed):
+            sections.setdefault(spec.section, []).append(
+                st.Page(
+                    _denied_page(spec, denied),
+                    title=spec.title,
+                    icon=spec.icon,
+                    url_path=Path(spec.file).stem,
+                    visibility="hidden",
+                )
+            )
     return sections
+
+
+def _denied_page(spec: PageSpec, denied: Callable[[PageSpec], None]) -> Callable[[], None]:
+    def show() -> None:
+        denied(spec)
+
+    show.__name__ = f"denied_{Path(spec.file).stem}"
+    return show

@@ -22,8 +22,10 @@ from components import document_viewer
 from components.safe_text import md
 from medspeak.auth.roles import Actor, Permission
 from medspeak.errors import MedspeakError
+from medspeak.indexing.medication_text import SETTING_LABELS, order_text
 from medspeak.indexing.record import PatientRecord, ProblemLine, Source
 from medspeak.indexing.schema import Assertion
+from medspeak.indexing.units import display_unit, format_measure
 from medspeak.services import documents, record
 from medspeak.services.documents import FactView
 from medspeak.store.db import Store
@@ -67,21 +69,40 @@ def _row(
     right.caption(_sources_caption(sources))
 
 
+_MED_GROUPS = (
+    ("Current and discharge", lambda m: m.status == "active" and not m.inpatient_only),
+    ("Given in hospital only", lambda m: m.status == "active" and m.inpatient_only),
+    ("Stopped", lambda m: m.status != "active"),
+)
+
+
 def _medications(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
+    """Each order as written in plain words (never QD, U, trailing zeros), grouped by where it is taken."""
     if not rec.medications:
         st.caption("No medication found in the documents.")
-    for med in rec.medications:
-        badge = ":green-badge[active]" if med.status == "active" else ":gray-badge[stopped]"
-        changed = " :orange-badge[strength differs between documents]" if med.changed else ""
-        _row(
-            items,
-            f"medication:{med.ingredient}",
-            med.sources,
-            " ".join(p for p in (med.name, med.strength) if p),
-            f"record.med.{med.ingredient}",
-            f"{badge}{changed} {md(' '.join(p for p in (med.route, med.frequency) if p))}"
-            + (f" :blue-badge[ATC {md(med.atc)}]" if med.atc else ""),
-        )
+    for title, belongs in _MED_GROUPS:
+        group = [m for m in rec.medications if belongs(m)]
+        if not group:
+            continue
+        st.markdown(f"**{title}**")
+        for med in group:
+            badges = [":green-badge[active]" if med.status == "active" else ":gray-badge[stopped]"]
+            if med.setting:
+                badges.append(f":blue-badge[{SETTING_LABELS.get(med.setting, med.setting)}]")
+            if med.as_needed:
+                badges.append(":violet-badge[as needed]")
+            if med.changed:
+                badges.append(":orange-badge[strength differs between documents]")
+            if med.atc:
+                badges.append(f":blue-badge[ATC {md(med.atc)}]")
+            _row(
+                items,
+                f"medication:{med.key}",
+                med.sources,
+                order_text(med.name, med.strength, med.route, med.frequency, as_needed=med.as_needed),
+                f"record.med.{med.key}",
+                " ".join(badges),
+            )
 
 
 def _problem_lines(lines: list[ProblemLine], items: dict[str, list[Source]], kind: str) -> None:
@@ -194,7 +215,7 @@ def _timeline(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
     names = list(dict.fromkeys(f"{p.kind}: {p.name}" for p in rec.timeline))
     chosen = st.selectbox("Measure", names, key="record.measure", format_func=lambda n: n.replace("_", " "))
     points = [p for p in rec.timeline if f"{p.kind}: {p.name}" == chosen]
-    unit = next((p.unit for p in points if p.unit), "")
+    unit = display_unit(next((p.unit for p in points if p.unit), ""))
     fig = px.line(
         x=[p.date for p in points],
         y=[p.value for p in points],
@@ -211,7 +232,7 @@ def _timeline(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
         item = f"point:{point.source.fact_id}:{point.name}"
         items[item] = [point.source]
         flag = f" ({point.flag})" if point.flag else ""
-        label = f"{point.date:%Y-%m-%d} · {point.value:g} {point.unit or ''}{flag}"
+        label = f"{point.date:%Y-%m-%d} · {format_measure(point.value, point.unit, point.name)}{flag}"
         _link(label, item, f"record.point.{point.source.fact_id}.{point.name}")
 
 

@@ -15,6 +15,9 @@ _KINDS = {
 }
 
 
+_ASSESSMENTS = {"triage": "Triage", "los": "Length of stay"}
+
+
 def kind_label(kind: str) -> str:
     return _KINDS.get(kind, kind.replace("_", " ").capitalize())
 
@@ -47,11 +50,9 @@ def assessments(items: list[AssessmentSummary], *, empty: str = "No assessments 
         pd.DataFrame(
             {
                 "When": [a.created_at.strftime("%Y-%m-%d %H:%M") for a in items],
-                "Kind": [a.kind for a in items],
-                "Result": [
-                    ", ".join(f"{k}: {v}" for k, v in a.output.items() if not isinstance(v, dict | list)) for a in items
-                ],
-                "Model": [a.model_version for a in items],
+                "Patient": [f"{a.patient_name} · {a.patient_mrn}" if a.patient_name else "" for a in items],
+                "Kind": [_ASSESSMENTS.get(a.kind, a.kind) for a in items],
+                "Result": [a.result for a in items],
             }
         ),
         hide_index=True,

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import document_viewer, patient_form, record_view, runtime, tables, upload_progress
+from components import (
+    document_link,
+    document_viewer,
+    patient_form,
+    patient_picker,
+    record_view,
+    runtime,
+    tables,
+    upload_progress,
+)
 from components.auth_gate import current_actor
 from components.safe_text import md
 from medspeak.errors import MedspeakError
@@ -12,33 +21,41 @@ from medspeak.ingest.ocr import engine_statuses
 from medspeak.services import documents, patients
 
 store, actor = runtime.store(), current_actor()
-st.session_state.setdefault("documents.patient_id", None)
 settings = runtime.settings()
 
+
+def _search(query: str) -> list[patients.PatientSummary]:
+    return patients.search_patients(store, actor, query, limit=30)
+
+
+def _lookup(patient_id: int) -> patients.PatientSummary | None:
+    try:
+        return patients.patient_summary(store, actor, patient_id)
+    except MedspeakError:
+        return None
+
+
+_wanted = st.query_params.get("patient", "")
 st.title("Documents")
 
 with st.container(border=True):
     st.subheader("Upload")
-    query = st.text_input("Patient (name or MRN)", key="documents.patient_query", placeholder="e.g. Dubois")
-    found = patients.search_patients(store, actor, query, limit=30)
-    options: dict[int | None, str] = {None: "No patient yet (link later)"}
-    options.update({p.id: f"{p.name} · {p.mrn} · {p.age} y" for p in found})
-    chosen = st.session_state["documents.patient_id"]
-    if chosen is not None and chosen not in options:
-        options[chosen] = f"Patient #{chosen}"
-    patient_id = st.selectbox(
-        "Attach to",
-        list(options),
-        format_func=options.__getitem__,
-        index=list(options).index(chosen),
-        key="documents.patient_select",
+    patient_id = patient_picker.show(
+        "documents",
+        _search,
+        _lookup,
+        title="Attach to",
+        none_label="No patient yet (link later)",
+        initial=int(_wanted) if _wanted.isdigit() else None,
     )
-    st.session_state["documents.patient_id"] = patient_id
+    if patient_id is None:
+        st.query_params.pop("patient", None)
+    else:
+        st.query_params["patient"] = str(patient_id)  # the choice survives a reload
     with st.expander("New patient", icon=":material/person_add:"):
         created = patient_form.show(store, actor, key="documents.new_patient")
         if created is not None:
-            st.session_state["documents.patient_id"] = created.id
-            st.session_state.pop("documents.patient_select", None)  # let the new patient be selected
+            patient_picker.choose("documents", created.id)  # the patient just registered is the one attached
             st.rerun()
     c1, c2 = st.columns(2)
     kind = c1.selectbox("Kind", documents.DOCUMENT_KINDS, format_func=tables.kind_label, key="documents.kind")
@@ -82,16 +99,36 @@ with st.container(border=True):
 
 upload_progress.show(store, actor)
 
-st.subheader("Read documents")
-recent = documents.list_documents(store, actor, patient_id=patient_id, limit=100)
+if patient_id is None:
+    st.subheader("Documents not linked to a patient")
+    recent = documents.list_documents(store, actor, unlinked=True, limit=100)
+else:
+    chosen = _lookup(patient_id)
+    st.subheader(f"Documents of {chosen.name} · {chosen.mrn}" if chosen else "Documents of this patient")
+    recent = documents.list_documents(store, actor, patient_id=patient_id, limit=100)
 if not recent:
     st.caption("No document for this selection yet.")
 else:
-    names = {d.id: f"{d.created_at:%Y-%m-%d %H:%M} · {d.display_name} · {d.status}" for d in recent}
+    names = {
+        d.id: f"{d.created_at:%Y-%m-%d %H:%M} · {d.display_name} · "
+        f"{f'{d.patient_name} · {d.patient_mrn}' if d.patient_name else 'no patient'} · {d.status}"
+        for d in recent
+    }
     wanted = st.session_state.pop("documents.view_id", None)  # a document just read, or just re-uploaded
     if wanted in names:
         st.session_state["documents.view_select"] = wanted
     view_id = st.selectbox("Document", list(names), format_func=names.__getitem__, key="documents.view_select")
+    viewed = next(d for d in recent if d.id == view_id)
+    moved = document_link.show(
+        viewed,
+        _search,
+        _lookup,
+        lambda target, reason: documents.link_to_patient(store, actor, view_id, target, reason=reason),
+    )
+    if moved is not None:
+        patient_picker.choose("documents", moved.patient_id)  # follow the document to its patient
+        st.session_state["documents.view_id"] = moved.id
+        st.rerun()
     try:
         detail = documents.document_detail(store, actor, view_id)
     except MedspeakError as exc:

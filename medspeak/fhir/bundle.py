@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from medspeak.errors import MedspeakError
 from medspeak.fhir import codes
 from medspeak.indexing.coding import ATC
+from medspeak.indexing.medication_text import SETTING_LABELS, frequency_words, order_text
 from medspeak.indexing.record import (
     EncounterLine,
     FollowUpLine,
@@ -51,6 +52,20 @@ _OBS_CATEGORY: Final = "http://terminology.hl7.org/CodeSystem/observation-catego
 _PARTICIPANT: Final = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
 _ACT_CODE: Final = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 _ROLE_CODE: Final = "http://terminology.hl7.org/CodeSystem/v3-RoleCode"
+_SETTING_NOTES: Final = {
+    "discharge": "Listed among the discharge medications.",
+    "current": "Listed among the current medications.",
+    "admission": "Listed among the medications on admission.",
+    "inpatient": "Given in hospital only: not a discharge medication.",
+}
+_MEDICATION_CATEGORY: Final = "http://terminology.hl7.org/CodeSystem/medication-statement-category"
+# Where the document lists the drug -> (code, display): taken at home after the stay, or given in it.
+_MEDICATION_CATEGORIES: Final = {
+    "inpatient": ("inpatient", "Inpatient"),
+    "discharge": ("community", "Community"),
+    "current": ("community", "Community"),
+    "admission": ("community", "Community"),
+}
 _NKDA: Final = {"system": codes.SNOMED, "code": "409137002", "display": "No known drug allergy"}
 
 
@@ -262,13 +277,14 @@ def _family(b: _Builder, line: ProblemLine) -> dict[str, Any]:
 
 def _medication(b: _Builder, line: MedicationLine) -> dict[str, Any]:
     dosage: dict[str, Any] = {
-        "text": " ".join(p for p in (line.name, line.strength, line.route, line.frequency) if p),
+        # Plain words, never QD or U (ISMP / Joint Commission): the codes are in route and timing.
+        "text": order_text(line.name, line.strength, line.route, line.frequency, as_needed=line.as_needed),
         "asNeededBoolean": line.as_needed,
     }
     if route := codes.route_coding(line.route):
         dosage["route"] = route
     if timing := codes.timing_code(line.frequency):
-        dosage["timing"] = {"code": timing}
+        dosage["timing"] = {"code": timing | {"text": frequency_words(line.frequency)}}
     resource: dict[str, Any] = {
         "resourceType": "MedicationStatement",
         # active | stopped; "active" only once a clinician reviewed it (a stopped one pushes nothing to be given)
@@ -280,8 +296,17 @@ def _medication(b: _Builder, line: MedicationLine) -> dict[str, Any]:
         "derivedFrom": b.derived(line.sources),
         "dosage": [dosage],
     }
+    if line.setting:
+        resource["category"] = _concept(
+            _MEDICATION_CATEGORY, *_MEDICATION_CATEGORIES.get(line.setting, ("community", "Community"))
+        )
+    notes = []
+    if line.setting:
+        notes.append(_SETTING_NOTES.get(line.setting, f"Listed as {SETTING_LABELS.get(line.setting, line.setting)}."))
     if line.changed:
-        resource["note"] = [{"text": "The source documents give different strengths: check before use."}]
+        notes.append("The source documents give different strengths: check before use.")
+    if notes:
+        resource["note"] = [{"text": n} for n in notes]
     if not _reviewed(line.sources):
         _unreviewed_note(resource)
     return resource
@@ -394,7 +419,7 @@ def _clinical(b: _Builder, record: PatientRecord) -> None:
     for line in record.family_history:
         items.append((f"family:{line.text.lower()}", _family(b, line), line.sources))
     for med in record.medications:
-        items.append((f"medication:{med.ingredient}", _medication(b, med), med.sources))
+        items.append((f"medication:{med.key}", _medication(b, med), med.sources))
     for allergy in record.allergies:
         confirmed = "confirmed" if _reviewed(allergy.sources) else "unconfirmed"
         resource: dict[str, Any] = {

@@ -109,6 +109,18 @@ class MedicationLine:
     last_seen: datetime
     sources: list[Source]
     atc: str | None = None  # WHO ATC code, where the drug terminology gives one
+    # discharge | current | admission | inpatient (given in hospital only) | None (not stated)
+    setting: str | None = None
+    regimen: int = 0  # 0 for a drug taken one way; 1, 2... for each regimen the newest document lists
+
+    @property
+    def key(self) -> str:
+        """Identifies the line in a record: the ingredient, and the regimen when there are several."""
+        return self.ingredient if not self.regimen else f"{self.ingredient}#{self.regimen}"
+
+    @property
+    def inpatient_only(self) -> bool:
+        return self.setting == "inpatient"
 
 
 @dataclass(frozen=True)
@@ -451,24 +463,59 @@ def _medications(facts: list[RecordFact]) -> list[MedicationLine]:
         restarted = [f for f in newest if _str(f.value.get("status")) in _RESTARTED]
         status = _STOPPED if stopped and not restarted else "active"
         taking = [f for f in group if _med_status(f) != _STOPPED]
-        shown = (taking or group)[-1]
         strengths = {normalize_strength(s) for f in taking if (s := _str(f.value.get("strength")))}
-        lines.append(
-            MedicationLine(
-                ingredient=ingredient,
-                name=str(shown.value.get("name") or shown.label),
-                strength=_str(shown.value.get("strength")),
-                route=_str(shown.value.get("route")),
-                frequency=_str(shown.value.get("frequency")),
-                as_needed=bool(shown.value.get("as_needed")),
-                status=status,
-                changed=len(strengths) > 1,
-                last_seen=group[-1].source.date,
-                sources=[f.source for f in group],
-                atc=coding.atc(str(shown.value.get("name") or shown.label), ingredient),
+        regimens = _regimens([f for f in newest if _med_status(f) != _STOPPED]) if status == "active" else {}
+        if len(regimens) < 2:
+            regimens = {(): taking or group}
+        for number, shown_group in enumerate(regimens.values(), start=1 if len(regimens) > 1 else 0):
+            shown = shown_group[-1]
+            mine = group if len(regimens) == 1 else shown_group
+            lines.append(
+                MedicationLine(
+                    ingredient=ingredient,
+                    name=str(shown.value.get("name") or shown.label),
+                    strength=_str(shown.value.get("strength")),
+                    route=_str(shown.value.get("route")),
+                    frequency=_str(shown.value.get("frequency")),
+                    as_needed=bool(shown.value.get("as_needed")),
+                    status=status,
+                    changed=len(strengths) > 1 and len(regimens) == 1,
+                    last_seen=group[-1].source.date,
+                    sources=[f.source for f in mine],
+                    setting=_setting(newest if len(regimens) == 1 else shown_group),
+                    regimen=number,
+                    atc=coding.atc(str(shown.value.get("name") or shown.label), ingredient),
+                )
             )
+    return sorted(lines, key=lambda m: (m.status != "active", m.inpatient_only, m.ingredient, m.regimen))
+
+
+def _regimens(newest: list[RecordFact]) -> dict[tuple[str | None, ...], list[RecordFact]]:
+    """The distinct regimens (strength, route, frequency, as needed) the newest document lists.
+
+    "Lamictal 100 mg daily" and "Lamictal 150 mg at bedtime" in one letter are two orders, both current;
+    across documents a new strength replaces the old one (the line is marked ``changed``).
+    """
+    out: dict[tuple[str | None, ...], list[RecordFact]] = defaultdict(list)
+    for fact in newest:
+        strength = _str(fact.value.get("strength"))
+        key = (
+            normalize_strength(strength) if strength else None,
+            _str(fact.value.get("route")),
+            _str(fact.value.get("frequency")),
+            "prn" if fact.value.get("as_needed") else None,
         )
-    return sorted(lines, key=lambda m: (m.status != "active", m.ingredient))
+        out[key].append(fact)
+    return out
+
+
+def _setting(mentions: list[RecordFact]) -> str | None:
+    """Where the mentions list the drug: discharge beats current beats on admission; "inpatient" (given in
+    hospital only) when every mention says so, since a mention that does not say may be a continuing order."""
+    settings = {_str(f.value.get("setting")) for f in mentions}
+    if settings == {"inpatient"}:
+        return "inpatient"
+    return next((s for s in ("discharge", "current", "admission") if s in settings), None)
 
 
 def _med_status(fact: RecordFact) -> str:

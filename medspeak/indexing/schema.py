@@ -128,6 +128,9 @@ class Medication(_FactBase):
     duration: str | None = None
     as_needed: bool = False
     status: MedicationStatus = MedicationStatus.ACTIVE
+    # Where the document lists it: discharge | current | admission | inpatient (given in hospital only);
+    # None when the document does not say (a prescription, a letter's prose).
+    setting: str | None = None
 
 
 class Vital(_FactBase):

@@ -13,13 +13,22 @@ from sqlalchemy.orm import Session
 
 from medspeak.auth.roles import Actor, Permission
 from medspeak.errors import NotFound
-from medspeak.services.audited import audited
+from medspeak.services.audited import audited, record_alone
 from medspeak.store.audit import ChainReport, Checkpoint, session_key, sign_checkpoint, verify_chain
 from medspeak.store.db import Store
 from medspeak.store.models import AuditEvent
 from medspeak.store.types import utcnow
 
-__all__ = ["AuditRow", "checkpoint", "checkpoint_of", "events_csv", "list_events", "verify", "verify_store"]
+__all__ = [
+    "AuditRow",
+    "checkpoint",
+    "checkpoint_of",
+    "events_csv",
+    "list_events",
+    "record_page_denied",
+    "verify",
+    "verify_store",
+]
 
 _MAX_ROWS = 5000
 _BATCH = 2000  # rows streamed at a time while verifying
@@ -39,6 +48,11 @@ class AuditRow:
     document_id: int | None
     outcome: str
     detail: str
+
+
+def record_page_denied(store: Store, actor: Actor, page: str) -> None:
+    """Audit an attempt to open a page the actor's role does not include (``page.open``, denied)."""
+    record_alone(store, actor, "page.open", "denied", detail=f"page {page[:60]}: role {actor.role}")
 
 
 def list_events(

@@ -84,10 +84,9 @@ def overview(store: Store, actor: Actor) -> Overview:
                 document_summary(d)
                 for d in db.scalars(select(Document).order_by(Document.created_at.desc()).limit(_RECENT))
             ]
-            assessments = [
-                assessment_summary(a)
-                for a in db.scalars(select(Assessment).order_by(Assessment.created_at.desc()).limit(_RECENT))
-            ]
+            rows = db.scalars(select(Assessment).order_by(Assessment.created_at.desc()).limit(_RECENT)).all()
+            named = {p.id: p for p in db.scalars(select(Patient).where(Patient.id.in_({a.patient_id for a in rows})))}
+            assessments = [assessment_summary(a, named.get(a.patient_id)) for a in rows]
         return Overview(
             patients=db.scalar(select(func.count(Patient.id))) or 0,
             inpatients=db.scalar(

@@ -12,7 +12,8 @@ from datetime import date
 from typing import Literal
 
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 
 from medspeak.auth.roles import Actor, Permission
 from medspeak.errors import NotFound, UploadRejected, ValidationFailed
@@ -24,7 +25,7 @@ from medspeak.services.audited import audited, record_alone, require
 from medspeak.services.patients import DocumentSummary, document_summary
 from medspeak.store.db import Store
 from medspeak.store.files import open_storage
-from medspeak.store.models import Document, DocumentPage, Fact, IngestJob, Patient
+from medspeak.store.models import Document, DocumentLink, DocumentPage, Fact, IngestJob, Patient
 
 __all__ = [
     "DOCUMENT_KINDS",
@@ -36,6 +37,7 @@ __all__ = [
     "cancel",
     "document_detail",
     "job_views",
+    "link_to_patient",
     "list_documents",
     "page_image",
     "queue_unread",
@@ -46,6 +48,7 @@ __all__ = [
 DOCUMENT_KINDS = ("discharge_summary", "prescription", "lab_order", "imaging_order", "report", "other")
 Language = Literal["auto", "en", "fr"]
 _FINISHED = {"done", "failed", "cancelled"}
+_MAX_REASON = 500  # characters: a reason is a sentence, not a note
 _log = logging.getLogger(__name__)
 
 
@@ -256,14 +259,70 @@ def cancel(store: Store, actor: Actor, job_id: int) -> None:
 
 
 def list_documents(
-    store: Store, actor: Actor, *, patient_id: int | None = None, limit: int = 100
+    store: Store, actor: Actor, *, patient_id: int | None = None, unlinked: bool = False, limit: int = 100
 ) -> list[DocumentSummary]:
-    """The newest documents, of one patient or of all."""
+    """The newest documents of one patient, or those linked to no patient yet (``unlinked``), or of all.
+
+    Each summary names its patient, so a list never leaves the reader guessing whose document it is.
+    """
     with audited(store, actor, "document.list", Permission.READ_CLINICAL, patient_id=patient_id) as call:
-        stmt = select(Document).order_by(Document.created_at.desc(), Document.id.desc()).limit(min(limit, 500))
+        stmt = (
+            select(Document)
+            .options(selectinload(Document.patient))
+            .order_by(Document.created_at.desc(), Document.id.desc())
+            .limit(min(limit, 500))
+        )
         if patient_id is not None:
             stmt = stmt.where(Document.patient_id == patient_id)
+        elif unlinked:
+            stmt = stmt.where(Document.patient_id.is_(None))
+            call.detail = "unlinked"
         return [document_summary(d) for d in call.db.scalars(stmt)]
+
+
+def link_to_patient(store: Store, actor: Actor, document_id: int, patient_id: int, *, reason: str) -> DocumentSummary:
+    """Link a document to a patient, or move it from the patient it was filed under; its facts follow.
+
+    The reason is kept with the link (in ``document_links``, not in the audit trail, which keeps ids only).
+
+    Raises:
+        ValidationFailed: no reason, a reason too long, or no such patient.
+        NotFound: no such document.
+        PermissionDenied: the role may not write clinical data (the denial is audited).
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailed("Say why the document belongs to this patient (the reason is kept with the link).")
+    if len(reason) > _MAX_REASON:
+        raise ValidationFailed(f"The reason is longer than {_MAX_REASON} characters.")
+    with audited(
+        store, actor, "document.link", Permission.WRITE_CLINICAL, patient_id=patient_id, document_id=document_id
+    ) as call:
+        doc = call.db.get(Document, document_id)
+        if doc is None:
+            raise NotFound(f"No document with id {document_id}.")
+        if call.db.get(Patient, patient_id) is None:
+            raise ValidationFailed(f"No patient with id {patient_id}.")
+        previous = doc.patient_id
+        if previous == patient_id:
+            call.detail = "already linked to this patient"
+            return document_summary(doc)
+        doc.patient_id = patient_id
+        call.db.execute(update(Fact).where(Fact.document_id == document_id).values(patient_id=patient_id))
+        call.db.add(
+            DocumentLink(
+                document_id=document_id,
+                from_patient_id=previous,
+                to_patient_id=patient_id,
+                user_id=actor.user_id,
+                username=actor.username,
+                reason=reason,
+            )
+        )
+        call.db.flush()
+        call.db.refresh(doc)
+        call.detail = "linked" if previous is None else f"moved from patient {previous}"
+        return document_summary(doc)
 
 
 def document_detail(store: Store, actor: Actor, document_id: int) -> DocumentDetail:

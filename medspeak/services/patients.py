@@ -18,6 +18,7 @@ from medspeak.errors import NotFound, ValidationFailed
 from medspeak.services.audited import audited
 from medspeak.store.db import Store
 from medspeak.store.models import Assessment, Document, Encounter, Patient
+from medspeak.triage.levels import LEVELS
 
 __all__ = [
     "AssessmentSummary",
@@ -26,6 +27,7 @@ __all__ = [
     "PatientSummary",
     "PatientView",
     "get_patient",
+    "patient_summary",
     "register_patient",
     "search_patients",
 ]
@@ -78,6 +80,8 @@ class DocumentSummary:
     status: str
     page_count: int | None
     created_at: datetime
+    patient_name: str | None = None  # "FAMILY, Given", for lists that span patients
+    patient_mrn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,42 @@ class AssessmentSummary:
     model_version: str
     output: dict[str, Any]
     created_at: datetime
+    patient_name: str | None = None  # "FAMILY, Given"
+    patient_mrn: str | None = None
+
+    @property
+    def result(self) -> str:
+        """What the assessment concluded, in words (never the stored dictionary)."""
+        return describe_assessment(self.kind, self.output)
+
+
+def describe_assessment(kind: str, output: dict[str, Any]) -> str:
+    """``"Level 2 · Emergency"`` (with the nurse's and the model's levels when they differ), or
+    ``"Expected stay 5.2 days (3.1 to 8.4) · 2.3 days left"`` for a length of stay (medians, 80 % band)."""
+    if kind == "triage" and isinstance(output.get("level"), int):
+        level = LEVELS.get(output["level"])
+        text = f"Level {output['level']}" + (f" · {level.name}" if level else "")
+        nurse, model = output.get("nurse_level"), output.get("model_level")
+        if isinstance(nurse, int) and nurse != output["level"]:
+            text += f" (nurse: {nurse})"
+        if isinstance(model, int) and model != output["level"]:
+            text += f" (model: {model})"
+        return text
+    total, remaining = output.get("total_days"), output.get("remaining_days")
+    if kind == "los" and isinstance(total, list) and len(total) >= 3:
+        low, mid, high = total[0], total[len(total) // 2], total[-1]
+        text = f"Expected stay {_days(mid)} ({_days(low, unit=False)} to {_days(high)})"
+        if isinstance(remaining, list) and remaining:
+            text += f" · {_days(remaining[len(remaining) // 2])} left"
+        return text
+    return "Result recorded (open the patient for details)"
+
+
+def _days(value: object, *, unit: bool = True) -> str:
+    days = float(value) if isinstance(value, int | float) else 0.0
+    if days < 1:
+        return f"{round(days * 24)} h"  # the largest sensible unit
+    return f"{days:.1f} days" if unit else f"{days:.1f}"
 
 
 @dataclass(frozen=True)
@@ -111,11 +151,15 @@ def _current_ward(patient: Patient) -> str | None:
     return None
 
 
+def _display_name(patient: Patient) -> str:
+    return f"{patient.family_name.upper()}, {patient.given_name}"
+
+
 def _summary(patient: Patient) -> PatientSummary:
     return PatientSummary(
         patient.id,
         patient.mrn,
-        f"{patient.family_name.upper()}, {patient.given_name}",
+        _display_name(patient),
         patient.sex,
         patient.birth_date,
         age_on(patient.birth_date, date.today()),
@@ -134,11 +178,22 @@ def document_summary(doc: Document) -> DocumentSummary:
         doc.status,
         doc.page_count,
         doc.created_at,
+        _display_name(doc.patient) if doc.patient is not None else None,
+        doc.patient.mrn if doc.patient is not None else None,
     )
 
 
-def assessment_summary(a: Assessment) -> AssessmentSummary:
-    return AssessmentSummary(a.id, a.patient_id, a.kind, a.model_version, a.output, a.created_at)
+def assessment_summary(a: Assessment, patient: Patient | None = None) -> AssessmentSummary:
+    return AssessmentSummary(
+        a.id,
+        a.patient_id,
+        a.kind,
+        a.model_version,
+        a.output,
+        a.created_at,
+        _display_name(patient) if patient is not None else None,
+        patient.mrn if patient is not None else None,
+    )
 
 
 def _encounter_summary(e: Encounter) -> EncounterSummary:
@@ -200,6 +255,19 @@ def search_patients(store: Store, actor: Actor, query: str = "", limit: int = 50
         return rows
 
 
+def patient_summary(store: Store, actor: Actor, patient_id: int) -> PatientSummary:
+    """One patient's name, MRN and age (to show who is chosen), without the record.
+
+    Raises:
+        NotFound: no such patient.
+    """
+    with audited(store, actor, "patient.summary", Permission.READ_PATIENTS, patient_id=patient_id) as call:
+        patient = call.db.get(Patient, patient_id)
+        if patient is None:
+            raise NotFound(f"No patient with id {patient_id}.")
+        return _summary(patient)
+
+
 def get_patient(store: Store, actor: Actor, patient_id: int) -> PatientView:
     """One patient's page: stays for every reader, documents and assessments for clinicians."""
     with audited(store, actor, "patient.read", Permission.READ_PATIENTS, patient_id=patient_id) as call:
@@ -224,7 +292,7 @@ def get_patient(store: Store, actor: Actor, patient_id: int) -> PatientView:
                 view.language,
                 encounters,
                 [document_summary(d) for d in docs],
-                [assessment_summary(a) for a in assessments],
+                [assessment_summary(a, patient) for a in assessments],
                 {d.id: d.text for d in docs if d.text},
             )
             call.detail = f"{len(docs)} document(s), {len(assessments)} assessment(s)"

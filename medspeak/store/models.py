@@ -275,6 +275,21 @@ class FactReview(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class DocumentLink(Base):
+    """A clinician's linking or moving of a document to a patient, with the reason (rows are only added)."""
+
+    __tablename__ = "document_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    from_patient_id: Mapped[int | None] = mapped_column(Integer)  # no FK: the history outlives a record
+    to_patient_id: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    username: Mapped[str] = mapped_column(String(64))  # kept when the account goes
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Assessment(Base):
     """A triage or length-of-stay prediction, kept with what it was computed from."""
 

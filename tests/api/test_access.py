@@ -55,6 +55,15 @@ RULES: dict[tuple[str, str], Rule] = {
         401,
         {"clinician": 202, "bed_manager": 403, "admin": 403},
     ),
+    ("PUT", "/documents/{document_id}/patient"): Rule(
+        lambda c, h, s: c.put(
+            f"/documents/{s.document_id}/patient",
+            headers=h,
+            json={"patient_id": s.patient_id, "reason": "filed under this patient by the ward clerk"},
+        ),
+        401,
+        {"clinician": 200, "bed_manager": 403, "admin": 403},
+    ),
     ("GET", "/jobs/{job_id}"): Rule(
         lambda c, h, s: c.get(f"/jobs/{s.job_id}", headers=h),
         401,

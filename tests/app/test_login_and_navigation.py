@@ -112,3 +112,48 @@ def test_missing_secrets_file_is_flagged_on_the_login_page(store: Store, monkeyp
     reset_settings()
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert "No secrets file" in at.warning[0].value
+
+
+def test_home_names_the_patient_and_says_what_each_assessment_concluded(
+    app: AppTest, login: Callable[..., AppTest], store: Store, actors: dict[str, Actor]
+) -> None:
+    from datetime import UTC, date, datetime
+
+    from medspeak.services import patients
+    from medspeak.store.models import Assessment
+
+    patient = patients.register_patient(
+        store, actors["clinician"], given_name="Paul", family_name="Girard", sex="male", birth_date=date(1944, 4, 4)
+    )
+    when = datetime(2026, 12, 4, 20, 3, tzinfo=UTC)
+    with store.transaction() as db:
+        db.add(
+            Assessment(
+                patient_id=patient.id,
+                kind="triage",
+                model_version="triage-gbm-2026.11",
+                inputs={},
+                output={"level": 2, "model_level": 2, "nurse_level": None, "probabilities": {"2": 0.7}},
+                explanation={},
+                created_at=when,
+            )
+        )
+        db.add(
+            Assessment(
+                patient_id=patient.id,
+                kind="los",
+                model_version="los-2026.11",
+                inputs={},
+                output={"as_of": when.isoformat(), "elapsed_days": 0.56, "total_days": [3.1, 5.2, 8.4],
+                        "remaining_days": [2.5, 4.6, 7.8], "discharge": []},
+                explanation={},
+                created_at=when,
+            )
+        )  # fmt: skip
+    at = login("clinician")
+    shown = at.dataframe[-1].value  # recent documents, then recent assessments
+    assert list(shown["Patient"]) == [f"GIRARD, Paul · {patient.mrn}"] * 2
+    assert set(shown["Kind"]) == {"Triage", "Length of stay"}
+    assert set(shown["Result"]) == {"Level 2 · Emergency", "Expected stay 5.2 days (3.1 to 8.4 days) · 4.6 days left"}
+    assert "Model" not in shown.columns
+    assert not any(word in " ".join(shown["Result"]) for word in ("level:", "model_level", "as_of", "elapsed_days"))

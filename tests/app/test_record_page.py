@@ -34,7 +34,7 @@ def test_a_medication_links_to_its_highlighted_evidence(seeded: SeededRecord, lo
     at = _open_patient(login("clinician"), seeded.patient_id)
     assert any(s.value == "Record from documents" for s in at.subheader)
     metoprolol = at.button(key="record.med.metoprolol")
-    assert metoprolol.label == "Metoprolol 50 mg"
+    assert metoprolol.label == "Metoprolol 50 mg by mouth twice daily"  # the order in plain words
     assert ":gray-badge[stopped]" in _markdown(at)  # lisinopril, stopped by the newer prescription
     assert at.button(key="record.refuted.0").label == "chest pain"
     assert "Select a line" in " ".join(i.value for i in at.info)
@@ -146,3 +146,35 @@ def test_a_misfiled_document_raises_a_visible_warning_and_visit_tabs_link_to_evi
     assert follow.label == "Follow up with cardiology in 2 weeks"
     follow.click().run()
     assert ":red-background[**Follow up with cardiology in 2 weeks**]" in _markdown(at)
+
+
+def test_the_medication_list_keeps_regimens_apart_in_plain_words(
+    store: Store, actors: dict[str, Actor], login: Callable[..., AppTest]
+) -> None:
+    from datetime import UTC, date, datetime
+
+    from medspeak.services import patients
+    from tests.indexing.test_medication_list import DO_NOT_USE, LETTER
+    from tests.services.record_seed import upload_text
+
+    clinician = actors["clinician"]
+    patient = patients.register_patient(
+        store, clinician, given_name="Léa", family_name="Roux", sex="female", birth_date=date(1980, 2, 2)
+    )
+    upload_text(store, clinician, patient.id, "letter.txt", LETTER, datetime(2026, 3, 4, tzinfo=UTC))
+    at = _open_patient(login("clinician"), patient.id)
+    labels = [b.label for b in at.button if (b.key or "").startswith("record.med.")]
+    assert labels == [
+        "Lamictal 100 mg by mouth once daily",
+        "Lamictal 150 mg by mouth at bedtime",
+        "Oxycodone 5 mg by mouth every 4 hours as needed",
+        "Morphine 5 mg intravenous every 4 hours as needed",
+        "Ondansetron 4 mg intravenous every 8 hours as needed",
+    ]
+    assert not any(DO_NOT_USE.search(label) for label in labels)
+    text = _markdown(at)
+    assert "**Current and discharge**" in text and "**Given in hospital only**" in text
+    assert text.index("**Current and discharge**") < text.index("**Given in hospital only**")
+    assert ":blue-badge[in hospital only]" in text and ":violet-badge[as needed]" in text
+    fhir = record.fhir_export(store, clinician, patient.id).json
+    assert "Lamictal 100 mg by mouth once daily" in fhir and "Lamictal 150 mg by mouth at bedtime" in fhir

@@ -241,3 +241,40 @@ def test_codes_go_into_the_bundle_as_codings_with_standard_systems() -> None:
     ]
     (condition,) = _resources(_bundle(), "Condition")
     assert condition["code"]["coding"] == [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "R07.9"}]
+
+
+def test_dosage_text_is_plain_words_and_regimens_stay_apart() -> None:
+    def med(n: int, strength: str, frequency: str, setting: str, as_needed: bool = False) -> RecordFact:
+        value = {"name": "Lamictal", "normalized_name": "lamotrigine", "strength": strength, "route": "PO"}
+        value |= {"frequency": frequency, "setting": setting, "as_needed": as_needed, "status": "active"}
+        source = Source(n, 3, "summary.pdf", _WHEN, "Lamictal", page=1)
+        return RecordFact(source, "medication", "Lamictal", "present", value)
+
+    morphine = RecordFact(
+        Source(3, 3, "summary.pdf", _WHEN, "Morphine", page=1),
+        "medication",
+        "Morphine",
+        "present",
+        {"name": "Morphine", "strength": "5 mg", "route": "IV", "frequency": "Q4H", "as_needed": True}
+        | {"setting": "inpatient", "status": "active"},
+    )
+    record = merge_facts([med(1, "100 mg", "QD", "discharge"), med(2, "150.0 mg", "QHS", "discharge"), morphine])
+    statements = _resources(_bundle(record), "MedicationStatement")
+    texts = [s["dosage"][0]["text"] for s in statements]
+    assert texts == [
+        "Lamictal 100 mg by mouth once daily",
+        "Lamictal 150 mg by mouth at bedtime",
+        "Morphine 5 mg intravenous every 4 hours as needed",
+    ]
+    assert [s["dosage"][0]["timing"]["code"]["text"] for s in statements] == [
+        "once daily",
+        "at bedtime",
+        "every 4 hours",
+    ]
+    assert statements[2]["dosage"][0]["asNeededBoolean"] is True
+    categories = [s["category"]["coding"][0]["code"] for s in statements]
+    assert categories == ["community", "community", "inpatient"]
+    assert statements[2]["note"][0]["text"] == "Given in hospital only: not a discharge medication."
+    data = json.loads(_bundle(record).model_dump_json())
+    urls = [e["fullUrl"] for e in data["entry"] if e["resource"]["resourceType"] == "MedicationStatement"]
+    assert len(set(urls)) == 3  # one resource per regimen

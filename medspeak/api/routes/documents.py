@@ -1,10 +1,11 @@
-"""``POST /documents`` (upload, read in the background) and ``GET /jobs/{id}`` (its progress)."""
+"""``POST /documents`` (upload, read in the background), ``GET /jobs/{id}`` (its progress) and
+``PUT /documents/{id}/patient`` (link or move a document to a patient, with a reason)."""
 
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from medspeak.api.deps import CurrentActor, DbId, StoreDep
 from medspeak.api.errors import ErrorBody
@@ -43,6 +44,21 @@ async def _one_file(request: Request) -> None:
     files = [v for _, v in form.multi_items() if not isinstance(v, str)]
     if len(files) > 1:
         raise ValidationFailed(f"Send one file per request ({len(files)} were sent): upload them one by one.")
+
+
+class LinkIn(BaseModel):
+    patient_id: DbId
+    reason: str = Field(min_length=1, max_length=500, description="why the document belongs to this patient")
+
+
+class LinkOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    patient_id: int | None
+    patient_name: str | None
+    patient_mrn: str | None
+    display_name: str
 
 
 @router.post(
@@ -89,3 +105,10 @@ def get_job(job_id: DbId, actor: CurrentActor, store: StoreDep) -> JobOut:
     if not views:
         raise NotFound(f"No job {job_id}.")
     return JobOut.model_validate(views[0])
+
+
+@router.put("/documents/{document_id}/patient")
+def link_document(document_id: DbId, body: LinkIn, actor: CurrentActor, store: StoreDep) -> LinkOut:
+    """Link a document to a patient, or move it from the wrong one; its facts follow (audited, reason kept)."""
+    summary = documents.link_to_patient(store, actor, document_id, body.patient_id, reason=body.reason)
+    return LinkOut.model_validate(summary)

@@ -32,6 +32,12 @@ _PACKAGING = re.compile(rf"\s*(?:nda\d+\s+)?(?:{_NUMBER}\s*(?:ml|actuat|hr)\s+)?
 _JOINER = re.compile(r"\s*/")
 _ITEM_SPLIT = re.compile(r"[\n;]")
 _BULLET = re.compile(r"\s*(?:[-*•]|\d+[.)])?\s*")
+# Header words, EN and FR, first match wins: "Discharge medications", "Inpatient medications"...
+_SETTINGS = (
+    ("discharge", re.compile(r"discharge|sortie", re.IGNORECASE)),
+    ("inpatient", re.compile(r"hospital|inpatient|given|administered|during the stay|séjour", re.IGNORECASE)),
+    ("admission", re.compile(r"admission|entrée", re.IGNORECASE)),
+)
 _ALLERGY_CUE = re.compile(r"allerg|intoleran", re.IGNORECASE)
 _STOP = re.compile(r"[;!?\n]|\.(?=\s+[A-Z0-9]|\s*,|\s*$)")  # "p.o. b.i.d." and "0.5 mg" do not end a sentence
 _INLINE_SPLIT = re.compile(
@@ -179,6 +185,10 @@ def find_medications(text: str, sections: list[Section]) -> list[Medication]:
     allergy, social and family-history context are never medications.
     """
     facts = [m for s in sections if s.name == "medications" for m in _section_items(text, s)]
+    for s in sections:
+        for listed in facts:
+            if s.name == "medications" and listed.evidence and s.body_start <= listed.evidence.start < s.end:
+                listed.setting = _setting(text[s.start : s.body_start])
     taken = sorted((f.evidence.start, f.evidence.end) for f in facts if f.evidence)
     taken_starts = [a for a, _ in taken]
     for start, end, _ in find_drug_names(text):
@@ -198,10 +208,20 @@ def find_medications(text: str, sections: list[Section]) -> list[Medication]:
         fact = _from_name(text, start, end, in_list=cued, limit=s1)
         if fact and fact.status is MedicationStatus.ACTIVE and (m := _patterns().status.search(text, s0, s1)):
             fact.status = MedicationStatus(_patterns().statuses[m.group(0).lower()])  # "X and Y are on hold"
+        if fact and section and section.name == "hospital_course":
+            fact.setting = "inpatient"  # "given morphine in the ED": a treatment of the stay
         if fact and fact.evidence:
             facts.append(fact)
             taken.append((fact.evidence.start, fact.evidence.end))
     return sorted(facts, key=lambda f: f.evidence.start if f.evidence else 0)
+
+
+def _setting(header: str) -> str:
+    """What a medication list's header says of its items: discharge, in hospital, on admission, or current."""
+    for setting, pattern in _SETTINGS:
+        if pattern.search(header):
+            return setting
+    return "current"
 
 
 def _sentence(text: str, position: int) -> tuple[int, int]:

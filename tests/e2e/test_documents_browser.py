@@ -1,0 +1,83 @@
+"""In headless Chromium: a clinician registers a patient on the Documents page, uploads a letter for
+them, sees the list name them, then moves the letter to another patient with a reason.
+
+Needs Debian's chromium (``.ci/run`` installs it); skipped with the reason when it is absent.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.e2e.conftest import attach_file, first_patient, log_in
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.flaky(reruns=1, reruns_delay=2)]
+
+
+def _document_patient(db: Path, display_name: str) -> int | None:
+    with sqlite3.connect(db) as conn:
+        row = conn.execute(
+            "SELECT patient_id FROM documents WHERE display_name = ? ORDER BY id DESC LIMIT 1", (display_name,)
+        ).fetchone()
+    assert row is not None, f"{display_name} was not stored"
+    return None if row[0] is None else int(row[0])
+
+
+def test_a_new_patient_is_attached_and_a_document_is_moved_to_the_right_one(
+    server: tuple[str, dict[str, str], Path], tmp_path: Path, open_page: Callable[[int, int], Page]
+) -> None:
+    from playwright.sync_api import expect
+
+    url, creds, db = server
+    other_id, other_mrn, other_family = first_patient(db)
+    letter = tmp_path / "referral-quarrie.txt"
+    letter.write_text("Referral letter\nChest pain since this morning.\n")
+    page = open_page(1400, 1100)
+    try:
+        log_in(page, url, "clinician", creds["clinician"])
+        page.get_by_role("link", name="Documents").click()
+        expect(page.get_by_role("heading", name="Documents", exact=True)).to_be_visible()
+
+        page.get_by_text("New patient", exact=True).click()
+        page.get_by_role("textbox", name="Given name").fill("Nina")
+        page.get_by_role("textbox", name="Family name").fill("Quarrie")
+        page.get_by_role("button", name="Register").click()
+        attach_to = page.get_by_role("combobox", name="Attach to")
+        expect(attach_to).to_have_value(re.compile(r"^QUARRIE, Nina · MS\d+"))
+        expect(page.get_by_role("heading", name=re.compile(r"^Documents of QUARRIE, Nina"))).to_be_visible()
+        page.reload()  # the choice is in the address: a reload keeps it
+        expect(attach_to).to_have_value(re.compile(r"^QUARRIE, Nina · MS\d+"))
+
+        attach_file(page, letter)
+        page.get_by_role("button", name="Upload and read").click()
+        entry = page.get_by_role("combobox", name="Document", exact=True)
+        expect(entry).to_have_value(re.compile(r"referral-quarrie\.txt · QUARRIE, Nina · MS\d+"))
+        with sqlite3.connect(db) as conn:
+            (quarrie_id,) = conn.execute(
+                "SELECT id FROM patients WHERE family_name = 'Quarrie' ORDER BY id DESC"
+            ).fetchone()
+        assert _document_patient(db, letter.name) == quarrie_id
+
+        page.get_by_text("Move to another patient", exact=True).click()
+        page.get_by_role("textbox", name="Find the patient (name or MRN)").fill(other_mrn)
+        page.keyboard.press("Enter")
+        page.wait_for_timeout(2_000)  # the page reruns for the search
+        page.get_by_test_id("stSelectbox").filter(has_text="Patient to file it under").click()
+        page.get_by_role("option", name=re.compile(other_mrn)).click()
+        page.wait_for_timeout(2_000)  # the page reruns for the chosen patient
+        page.get_by_role("textbox", name="Reason").fill("the letter names another patient")
+        page.keyboard.press("Enter")
+        page.get_by_role("button", name="Move the document").click()
+        heading = page.get_by_role(
+            "heading", name=re.compile(rf"^Documents of {other_family.upper()}, .* · {other_mrn}")
+        )
+        expect(heading).to_be_visible()
+        expect(entry).to_have_value(re.compile(rf"referral-quarrie\.txt · {other_family.upper()}, .* · {other_mrn}"))
+        assert _document_patient(db, letter.name) == other_id
+    finally:
+        page.screenshot(path=str(tmp_path / "documents-link.png"), full_page=True)
