@@ -11,7 +11,6 @@ from typer.testing import CliRunner
 
 from medspeak.auth.roles import Actor
 from medspeak.cli import app
-from medspeak.ingest import jobs as jobs_module
 from medspeak.ingest.archive import read_archive
 from medspeak.services import documents, patients
 from medspeak.store.db import Store
@@ -23,20 +22,6 @@ runner = CliRunner()
 
 def _note(n: int) -> bytes:
     return f"Discharge summary {n}.\nMetoprolol {n} mg twice daily.\nFollow-up in two weeks.\n".encode()
-
-
-@pytest.fixture
-def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The display names of the documents actually read (OCR or text layer), in order."""
-    seen: list[str] = []
-    real = jobs_module.extract
-
-    def counting(upload, *args, **kwargs):  # type: ignore[no-untyped-def]
-        seen.append(upload.display_name)
-        return real(upload, *args, **kwargs)
-
-    monkeypatch.setattr(jobs_module, "extract", counting)
-    return seen
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ from sqlalchemy import update
 
 from medspeak.auth.roles import Actor
 from medspeak.config import reset_settings
-from medspeak.ingest import jobs as jobs_module
 from medspeak.ingest.jobs import get_runner, reset_runners
 from medspeak.ingest.queue import QUEUE, QueueRunner, build_app, queue_app, retry_stalled_jobs
 from medspeak.services import documents, patients
@@ -39,19 +38,6 @@ def patient_id(store: Store, actors: dict[str, Actor]) -> int:
     return patients.register_patient(
         store, actors["clinician"], given_name="Ana", family_name="Silva", sex="female", birth_date=date(1961, 2, 3)
     ).id
-
-
-@pytest.fixture
-def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    seen: list[str] = []
-    real = jobs_module.extract
-
-    def counting(upload, *args, **kwargs):  # type: ignore[no-untyped-def]
-        seen.append(upload.display_name)
-        return real(upload, *args, **kwargs)
-
-    monkeypatch.setattr(jobs_module, "extract", counting)
-    return seen
 
 
 @pytest.fixture

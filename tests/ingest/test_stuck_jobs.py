@@ -18,16 +18,12 @@ from medspeak.services import documents, patients
 from medspeak.store.db import Store
 from medspeak.store.models import Document, IngestJob
 from medspeak.store.types import utcnow
-
-
-class _NoRunner:
-    def submit(self, job_id: int, *, urgent: bool = True) -> None:
-        """Left queued: the test plays the process that claimed it, then died."""
+from tests.support.jobs import read_nothing
 
 
 def _orphan(store: Store, actor: Actor, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
     """A job claimed by a process killed mid-document a while ago: "running", silent since."""
-    monkeypatch.setattr(documents, "get_runner", lambda store: _NoRunner())
+    read_nothing(monkeypatch)  # the job stays queued: the test runs it, or plays its crash, itself
     patient = patients.register_patient(
         store, actor, given_name="Ada", family_name="Test", sex="female", birth_date=date(1960, 1, 1)
     )

@@ -27,6 +27,7 @@ from medspeak.store.db import Store
 from medspeak.store.models import Document, IngestJob
 from medspeak.store.types import utcnow
 from medspeak.work_budget import WorkBudget
+from tests.support.jobs import read_nothing
 
 _LINES = (
     "Metoprolol 25 mg PO twice daily.",
@@ -121,15 +122,10 @@ def test_a_docx_with_more_xml_than_the_reading_limit_is_refused_at_upload() -> N
         validate_upload("note.docx", out.getvalue(), max_bytes=20 * 2**20, max_pages=50)
 
 
-class _NoRunner:
-    def submit(self, job_id: int, *, urgent: bool = True) -> None:
-        """The job stays queued: the test runs it (or plays its crashes) itself."""
-
-
 def _upload(store: Store, actor: Actor, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
     from datetime import date
 
-    monkeypatch.setattr(documents, "get_runner", lambda store: _NoRunner())
+    read_nothing(monkeypatch)  # the job stays queued: the test runs it, or plays its crash, itself
     patient = patients.register_patient(
         store, actor, given_name="Ada", family_name="Test", sex="female", birth_date=date(1960, 1, 1)
     )

@@ -1,12 +1,15 @@
-"""Reading jobs in tests: a runner that never reads, and waiting for one that does."""
+"""Reading jobs in tests: a runner that never reads, counting what one reads, and waiting for it."""
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
 from medspeak.auth.roles import Actor
+from medspeak.ingest import jobs as jobs_module
+from medspeak.ingest.types import ValidatedUpload
 from medspeak.services import documents
 from medspeak.store.db import Store
 
@@ -21,6 +24,19 @@ class IdleRunner:
 def read_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Uploads from the services are queued but never read."""
     monkeypatch.setattr("medspeak.services.documents.get_runner", lambda store: IdleRunner())
+
+
+def count_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The display names of the documents the job runner actually reads (OCR or text layer), in order."""
+    seen: list[str] = []
+    real = jobs_module.extract
+
+    def counting(upload: ValidatedUpload, *args: Any, **kwargs: Any) -> Any:
+        seen.append(upload.display_name)
+        return real(upload, *args, **kwargs)
+
+    monkeypatch.setattr(jobs_module, "extract", counting)
+    return seen
 
 
 def wait_for_job(store: Store, actor: Actor, job_id: int, timeout_s: float = 60) -> documents.JobView:
