@@ -93,3 +93,28 @@ def test_home_names_the_patient_of_each_recent_assessment(
         expect(table.get_by_text(re.compile(r"as_of|elapsed_days|level:"))).to_have_count(0)
     finally:
         page.screenshot(path=str(tmp_path / "home.png"), full_page=True)
+
+
+def test_beds_name_the_wards(
+    server: tuple[str, dict[str, str], Path], tmp_path: Path, open_page: Callable[[int, int], Page]
+) -> None:
+    from playwright.sync_api import expect
+
+    url, creds, db = server
+    with sqlite3.connect(db) as conn:
+        wards = dict(conn.execute("SELECT code, name FROM wards").fetchall())
+    page = open_page(1400, 1100)
+    try:
+        log_in(page, url, "bedmanager", creds["bedmanager"])
+        expect(page.get_by_role("heading", name="Home")).to_be_visible()
+        page.get_by_role("link", name="Beds").click()
+        expect(page.get_by_role("heading", name="Patients likely to leave")).to_be_visible()
+        expect(page.get_by_role("combobox", name="Ward")).to_have_value(re.compile("|".join(wards.values())))
+        # The grids are drawn on a canvas; their cells are also in the page, for screen readers.
+        cells = page.locator("[role=gridcell]")
+        names = "|".join(re.escape(n) for n in wards.values())
+        expect(cells.filter(has_text=re.compile(rf"^(?:{names})$")).first).to_be_attached()
+        codes = "|".join(re.escape(c) for c in wards)
+        expect(cells.filter(has_text=re.compile(rf"^(?:{codes})$"))).to_have_count(0)
+    finally:
+        page.screenshot(path=str(tmp_path / "beds.png"), full_page=True)
