@@ -55,14 +55,15 @@ def test_vitals_use_human_units(
         expect(points.first).to_be_visible()
         measures = page.get_by_role("combobox", name="Measure")
         seen: list[str] = []
-        for name in ("temperature", "systolic bp", "spo2"):
+        for name, unit in (("temperature", r"\d °[CF]"), ("systolic bp", r"\d mmHg"), ("spo2", r"\d%")):
             measures.click()
+            expect(page.get_by_role("option").first).to_be_visible()  # the list is open
             option = page.get_by_role("option", name=re.compile(rf"vital: {name}$"))
             if not option.count():
                 page.keyboard.press("Escape")
                 continue
             option.click()
-            expect(points.first).to_be_visible()
+            expect(points.first).to_contain_text(re.compile(unit))  # the page reran for the chosen measure
             seen += points.all_inner_texts()
         assert seen, "no temperature, blood pressure or SpO2 in the demo record"
         assert not [t for t in seen if _UCUM.search(t)], seen
