@@ -16,17 +16,17 @@ from medspeak.los.forecast import ALERT_THRESHOLD, LikelyDischarge, OccupancyFor
 _MAX_ELECTIVES = 30
 
 
-def what_if(ward_codes: list[str]) -> list[PlannedElectives]:
+def what_if(wards: dict[str, str]) -> list[PlannedElectives]:
     """Sidebar controls: add N planned admissions to a ward on a day; returns the plan (empty when N = 0)."""
     for key, default in (
-        ("beds.whatif_ward", ward_codes[0] if ward_codes else ""),
+        ("beds.whatif_ward", next(iter(wards), "")),
         ("beds.whatif_count", 0),
         ("beds.whatif_day", 1),
     ):
         st.session_state.setdefault(key, default)
     with st.sidebar:
         st.subheader("What if")
-        st.selectbox("Ward", ward_codes, key="beds.whatif_ward")
+        st.selectbox("Ward", list(wards), key="beds.whatif_ward", format_func=lambda code: wards.get(code, code))
         st.number_input(
             "Extra elective admissions", min_value=0, max_value=_MAX_ELECTIVES, step=1, key="beds.whatif_count"
         )
@@ -91,7 +91,7 @@ def likely_discharges(rows: list[LikelyDischarge] | None, limit: int = 15) -> No
         {
             "Patient": [r.name for r in rows[:limit]],
             "MRN": [r.mrn for r in rows[:limit]],
-            "Ward": [r.ward_code for r in rows[:limit]],
+            "Ward": [r.ward_name or r.ward_code for r in rows[:limit]],
             "Today": [round(100 * r.p_today) for r in rows[:limit]],
             "By end of tomorrow": [round(100 * r.p_by_tomorrow) for r in rows[:limit]],
             "Expected discharge": [r.expected_discharge.strftime("%a %d %b %H:%M") for r in rows[:limit]],

@@ -13,7 +13,7 @@ from medspeak.services import dashboard
 st.title("Beds")
 actor = current_actor()
 store = runtime.store()
-wards = [w.code for w in dashboard.ward_census(store, actor)]
+wards = {w.code: w.name for w in dashboard.ward_census(store, actor)}  # code -> name shown
 plan = beds_view.what_if(wards)
 try:
     forecast = los.forecast_occupancy(store, actor, 14, plan)

@@ -68,6 +68,7 @@ class LikelyDischarge:
     p_today: float
     p_by_tomorrow: float
     expected_discharge: datetime
+    ward_name: str = ""  # "Cardiology": what a reader sees (the code is for filters and exports)
 
 
 @dataclass(frozen=True)
@@ -227,6 +228,7 @@ def _likely_discharges(
     now: datetime,
 ) -> list[LikelyDischarge]:
     codes = {w.id: w.code for w in wards}
+    names = {w.id: w.name for w in wards}
     ids = {e.patient_id for e in open_stays}
     people = {p.id: p for p in db.scalars(select(Patient).where(Patient.id.in_(ids)))}
     median_left = current.remaining_quantiles((0.5,))[:, 0] if open_stays else np.zeros(0)
@@ -239,6 +241,7 @@ def _likely_discharges(
             p_today=float(1 - still[0, i]),
             p_by_tomorrow=float(1 - still[1, i]),
             expected_discharge=now + timedelta(days=float(median_left[i])),
+            ward_name=names.get(e.ward_id or -1, "unknown ward"),
         )
         for i, e in enumerate(open_stays)
     ]

@@ -55,14 +55,15 @@ def test_vitals_use_human_units(
         expect(points.first).to_be_visible()
         measures = page.get_by_role("combobox", name="Measure")
         seen: list[str] = []
-        for name in ("temperature", "systolic bp", "spo2"):
+        for name, unit in (("temperature", r"\d °[CF]"), ("systolic bp", r"\d mmHg"), ("spo2", r"\d%")):
             measures.click()
+            expect(page.get_by_role("option").first).to_be_visible()  # the list is open
             option = page.get_by_role("option", name=re.compile(rf"vital: {name}$"))
             if not option.count():
                 page.keyboard.press("Escape")
                 continue
             option.click()
-            expect(points.first).to_be_visible()
+            expect(points.first).to_contain_text(re.compile(unit))  # the page reran for the chosen measure
             seen += points.all_inner_texts()
         assert seen, "no temperature, blood pressure or SpO2 in the demo record"
         assert not [t for t in seen if _UCUM.search(t)], seen
@@ -93,3 +94,28 @@ def test_home_names_the_patient_of_each_recent_assessment(
         expect(table.get_by_text(re.compile(r"as_of|elapsed_days|level:"))).to_have_count(0)
     finally:
         page.screenshot(path=str(tmp_path / "home.png"), full_page=True)
+
+
+def test_beds_name_the_wards(
+    server: tuple[str, dict[str, str], Path], tmp_path: Path, open_page: Callable[[int, int], Page]
+) -> None:
+    from playwright.sync_api import expect
+
+    url, creds, db = server
+    with sqlite3.connect(db) as conn:
+        wards = dict(conn.execute("SELECT code, name FROM wards").fetchall())
+    page = open_page(1400, 1100)
+    try:
+        log_in(page, url, "bedmanager", creds["bedmanager"])
+        expect(page.get_by_role("heading", name="Home")).to_be_visible()
+        page.get_by_role("link", name="Beds").click()
+        expect(page.get_by_role("heading", name="Patients likely to leave")).to_be_visible()
+        expect(page.get_by_role("combobox", name="Ward")).to_have_value(re.compile("|".join(wards.values())))
+        # The grids are drawn on a canvas; their cells are also in the page, for screen readers.
+        cells = page.locator("[role=gridcell]")
+        names = "|".join(re.escape(n) for n in wards.values())
+        expect(cells.filter(has_text=re.compile(rf"^(?:{names})$")).first).to_be_attached()
+        codes = "|".join(re.escape(c) for c in wards)
+        expect(cells.filter(has_text=re.compile(rf"^(?:{codes})$"))).to_have_count(0)
+    finally:
+        page.screenshot(path=str(tmp_path / "beds.png"), full_page=True)
