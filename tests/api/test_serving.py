@@ -19,7 +19,7 @@ import uvicorn.importer
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from medspeak.api.app import create_app, reuse_port_sockets, served_app, worker_count
+from medspeak.api.app import FirstUseApp, create_app, reuse_port_sockets, served_app, worker_count
 from medspeak.auth import service as auth
 from medspeak.auth.roles import Actor
 from medspeak.config import reset_settings
@@ -82,6 +82,8 @@ def test_the_usual_uvicorn_command_serves_the_api(store: Store, monkeypatch: pyt
     monkeypatch.setenv("MEDSPEAK_TOKEN_RATE_PER_MINUTE", "2")
     reset_settings()
     asgi = uvicorn.importer.import_from_string("medspeak.api:app")
+    assert isinstance(asgi, FirstUseApp)
+    monkeypatch.setattr(asgi, "_app", None)  # built here, on this test's store (a process builds it once)
     with TestClient(asgi, client=("203.0.113.13", 1)) as client:  # runs the lifespan, as uvicorn does
         assert client.get("/healthz").status_code == 200
         # one process unless MEDSPEAK_API_WORKERS says more: it keeps the whole limit, not a share of it

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.support.servers import serve
 
@@ -82,6 +83,26 @@ def first_patient(db: Path) -> tuple[int, str, str]:
     with sqlite3.connect(db) as conn:
         row = conn.execute("SELECT id, mrn, family_name FROM patients ORDER BY id LIMIT 1").fetchone()
     return int(row[0]), str(row[1]), str(row[2])
+
+
+def choose_option(page: Page, selectbox: str, option: re.Pattern[str] | str, tries: int = 6) -> None:
+    """Open the selectbox labelled ``selectbox`` and pick ``option``, once the page has rerun with it.
+
+    A selectbox opened before a rerun lands (a search just typed, on a busy machine) lists the old options
+    and keeps them while open: close it and open it again rather than wait a fixed time.
+    """
+    box = page.get_by_test_id("stSelectbox").filter(has_text=selectbox)
+    wanted = page.get_by_role("option", name=option)
+    for _ in range(tries):
+        box.click()
+        try:
+            wanted.first.wait_for(state="visible", timeout=5_000)
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            continue
+        wanted.first.click()
+        return
+    pytest.fail(f"the option {option!r} never appeared in {selectbox!r}")
 
 
 def log_in(page: Page, url: str, username: str, password: str) -> None:

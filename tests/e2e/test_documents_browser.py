@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
-from tests.e2e.conftest import attach_file, first_patient, log_in
+from tests.e2e.conftest import attach_file, choose_option, first_patient, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.flaky(reruns=1, reruns_delay=2)]
 
@@ -67,8 +67,7 @@ def test_a_new_patient_is_attached_and_a_document_is_moved_to_the_right_one(
         page.get_by_role("textbox", name="Find the patient (name or MRN)").fill(other_mrn)
         page.keyboard.press("Enter")
         page.wait_for_timeout(2_000)  # the page reruns for the search
-        page.get_by_test_id("stSelectbox").filter(has_text="Patient to file it under").click()
-        page.get_by_role("option", name=re.compile(other_mrn)).click()
+        choose_option(page, "Patient to file it under", re.compile(other_mrn))
         page.wait_for_timeout(2_000)  # the page reruns for the chosen patient
         page.get_by_role("textbox", name="Reason").fill("the letter names another patient")
         page.keyboard.press("Enter")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
-from tests.e2e.conftest import attach_file, first_patient, log_in
+from tests.e2e.conftest import attach_file, choose_option, first_patient, log_in
 from tests.indexing.test_medication_list import DO_NOT_USE, LETTER
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.flaky(reruns=1, reruns_delay=2)]
@@ -33,10 +33,9 @@ def test_the_record_lists_every_order_as_written_in_plain_words(
         log_in(page, url, "clinician", creds["clinician"])
         page.goto(f"{url}/documents")
         expect(page.get_by_role("heading", name="Documents", exact=True)).to_be_visible()
-        page.get_by_role("textbox", name="Patient (name or MRN)").fill(mrn)
+        page.get_by_role("textbox", name="Patient (name or MRN)", exact=True).fill(mrn)
         page.keyboard.press("Enter")
-        page.get_by_test_id("stSelectbox").filter(has_text="Attach to").click()
-        page.get_by_role("option", name=re.compile(mrn)).click()
+        choose_option(page, "Attach to", re.compile(mrn))
         page.wait_for_timeout(2_000)  # the page reruns for the chosen patient
         attach_file(page, letter)
         page.get_by_role("button", name="Upload and read").click()
