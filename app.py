@@ -10,7 +10,8 @@ from medspeak.services import audit_log
 
 
 def run() -> None:
-    st.set_page_config(page_title="medspeak", page_icon=":material/ecg_heart:", layout="wide")
+    # An emoji icon is drawn by the browser itself; a :material/...: one is fetched from a public font host.
+    st.set_page_config(page_title="medspeak", page_icon="🩺", layout="wide")
     user = auth_gate.require_login()
 
     def denied(spec: navigation.PageSpec) -> None:
