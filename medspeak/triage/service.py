@@ -142,14 +142,15 @@ def engine() -> tuple[TriageModel, Explainer]:
     return model, Explainer(model)
 
 
-def _result(inputs: TriageInputs) -> TriageResult:
+def _result(inputs: TriageInputs, *, reference: bool = False) -> TriageResult:
     """One patient through the one triage path (:meth:`TriageModel.score`), SHAP values by table.
 
-    The same features, probabilities, levels, rules and alert as any batch; :func:`_reference_result`
-    differs only in where the SHAP values come from (shap's TreeExplainer), for the tests.
+    The same features, probabilities, levels, rules and alert as any batch. ``reference``: scored from a
+    DataFrame with shap's TreeExplainer instead, what the tests compare the fast path with.
     """
     model, explainer = engine()
-    scored = model.score([inputs])
+    scored = model.score(inputs_frame([inputs]) if reference else [inputs])
+    shap_values = explainer.values if reference else explainer.contributions
     return _assemble(
         inputs,
         scored.features,
@@ -157,25 +158,14 @@ def _result(inputs: TriageInputs) -> TriageResult:
         int(scored.model_level[0]),
         int(scored.level[0]),
         scored.fired[0],
-        explainer.contributions(scored.features),
+        shap_values(scored.features),
         bool(scored.alert[0]),
     )
 
 
 def _reference_result(inputs: TriageInputs) -> TriageResult:
     """One patient scored in a DataFrame with shap's TreeExplainer: the reference for the table's SHAP values."""
-    model, explainer = engine()
-    scored = model.score(inputs_frame([inputs]))
-    return _assemble(
-        inputs,
-        scored.features,
-        scored.probabilities[0],
-        int(scored.model_level[0]),
-        int(scored.level[0]),
-        scored.fired[0],
-        explainer.values(scored.features),
-        bool(scored.alert[0]),
-    )
+    return _result(inputs, reference=True)
 
 
 def _assemble(

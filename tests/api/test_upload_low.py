@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from medspeak.errors import UploadRejected
 from medspeak.ingest.validate import validate_upload
 from tests.ingest import corpus
-from tests.security.test_pdf_budgets import raw_pdf
+from tests.ingest.corpus import raw_pdf
 from tests.support.api import Seeded
 
 _LIMITS = {"max_bytes": 20 * 2**20, "max_pages": 50}

@@ -55,6 +55,11 @@ def flate_bomb_pdf() -> bytes:
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
         b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(bomb) + bomb + b"\nendstream",
     ]
+    return raw_pdf(*objects)
+
+
+def raw_pdf(*objects: bytes) -> bytes:
+    """A PDF from object bodies (object 1 is the catalog), with a correct cross-reference table."""
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")
     offsets = []

@@ -7,38 +7,30 @@ a ``kill -9``, two documents stayed "processing" 11 minutes later despite 14 new
 from __future__ import annotations
 
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
 
 from medspeak.auth.roles import Actor
 from medspeak.ingest.jobs import JobRunner
-from medspeak.services import documents, patients
 from medspeak.store.db import Store
 from medspeak.store.models import Document, IngestJob
 from medspeak.store.types import utcnow
-from tests.support.jobs import read_nothing
+from tests.support.jobs import queued_note
 
 
 def _orphan(store: Store, actor: Actor, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
     """A job claimed by a process killed mid-document a while ago: "running", silent since."""
-    read_nothing(monkeypatch)  # the job stays queued: the test runs it, or plays its crash, itself
-    patient = patients.register_patient(
-        store, actor, given_name="Ada", family_name="Test", sex="female", birth_date=date(1960, 1, 1)
-    )
-    out = documents.upload(
-        store, actor, filename="n.txt", content=b"Metoprolol 25 mg daily.\n", patient_id=patient.id, kind="other"
-    )
-    assert out.job_id is not None
+    document_id, job_id = queued_note(store, actor, monkeypatch)
     with store.transaction() as db:
         db.execute(
             update(IngestJob)
-            .where(IngestJob.id == out.job_id)
+            .where(IngestJob.id == job_id)
             .values(status="running", attempts=1, updated_at=utcnow() - timedelta(minutes=5))
         )
-        db.execute(update(Document).where(Document.id == out.document_id).values(status="processing"))
-    return out.document_id, out.job_id
+        db.execute(update(Document).where(Document.id == document_id).values(status="processing"))
+    return document_id, job_id
 
 
 def test_a_running_process_takes_up_a_dead_processs_job_without_a_restart(

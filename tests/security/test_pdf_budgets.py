@@ -17,22 +17,7 @@ from medspeak.errors import UploadRejected
 from medspeak.ingest.pipeline import MAX_RENDER_PIXELS, extract, render_page
 from medspeak.ingest.types import FileKind, ValidatedUpload
 from medspeak.ingest.validate import validate_upload
-
-
-def raw_pdf(*objects: bytes) -> bytes:
-    """A PDF from object bodies (object 1 is the catalog), with a correct cross-reference table."""
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
-    return out.getvalue()
+from tests.ingest.corpus import raw_pdf
 
 
 def big_page_pdf(side_pt: int = 3600, user_unit: float | None = None) -> bytes:

@@ -22,12 +22,11 @@ from medspeak.ingest.jobs import JobRunner
 from medspeak.ingest.textlayer import typed_page
 from medspeak.ingest.types import PageText, Word
 from medspeak.ingest.validate import MAX_TEXT_CHARS, validate_upload
-from medspeak.services import documents, patients
 from medspeak.store.db import Store
 from medspeak.store.models import Document, IngestJob
 from medspeak.store.types import utcnow
 from medspeak.work_budget import WorkBudget
-from tests.support.jobs import read_nothing
+from tests.support.jobs import queued_note
 
 _LINES = (
     "Metoprolol 25 mg PO twice daily.",
@@ -122,20 +121,6 @@ def test_a_docx_with_more_xml_than_the_reading_limit_is_refused_at_upload() -> N
         validate_upload("note.docx", out.getvalue(), max_bytes=20 * 2**20, max_pages=50)
 
 
-def _upload(store: Store, actor: Actor, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
-    from datetime import date
-
-    read_nothing(monkeypatch)  # the job stays queued: the test runs it, or plays its crash, itself
-    patient = patients.register_patient(
-        store, actor, given_name="Ada", family_name="Test", sex="female", birth_date=date(1960, 1, 1)
-    )
-    out = documents.upload(
-        store, actor, filename="n.txt", content=b"Metoprolol 25 mg daily.\n", patient_id=patient.id, kind="other"
-    )
-    assert out.job_id is not None
-    return out.document_id, out.job_id
-
-
 def test_a_job_whose_indexing_ran_out_of_budget_ends_with_its_text_and_is_not_resumed(
     store: Store, actors: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -145,7 +130,7 @@ def test_a_job_whose_indexing_ran_out_of_budget_ends_with_its_text_and_is_not_re
         raise BudgetExceeded("Reading stopped: over the document's budget of 60 s.")
 
     monkeypatch.setattr(jobs, "extract_facts", over_budget)
-    document_id, job_id = _upload(store, actors["clinician"], monkeypatch)
+    document_id, job_id = queued_note(store, actors["clinician"], monkeypatch)
     runner = JobRunner(store, workers=0)
     try:
         runner.run(job_id)
@@ -161,7 +146,7 @@ def test_a_job_whose_indexing_ran_out_of_budget_ends_with_its_text_and_is_not_re
 def test_a_job_that_keeps_killing_its_process_is_failed_not_resumed_forever(
     store: Store, actors: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    document_id, job_id = _upload(store, actors["clinician"], monkeypatch)
+    document_id, job_id = queued_note(store, actors["clinician"], monkeypatch)
     runner = JobRunner(store, workers=0)  # no worker: this test plays the crashed processes
     try:
         for _ in range(10):  # each start finds the job "running", stale: its process died mid-job

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import date
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from medspeak.auth.roles import Actor
 from medspeak.ingest import jobs as jobs_module
 from medspeak.ingest.types import ValidatedUpload
-from medspeak.services import documents
+from medspeak.services import documents, patients
 from medspeak.store.db import Store
 
 
@@ -24,6 +25,19 @@ class IdleRunner:
 def read_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Uploads from the services are queued but never read."""
     monkeypatch.setattr("medspeak.services.documents.get_runner", lambda store: IdleRunner())
+
+
+def queued_note(store: Store, actor: Actor, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
+    """(document id, job id) of a one-line note uploaded for a new patient and left queued: the test reads it."""
+    read_nothing(monkeypatch)
+    patient = patients.register_patient(
+        store, actor, given_name="Ada", family_name="Test", sex="female", birth_date=date(1960, 1, 1)
+    )
+    out = documents.upload(
+        store, actor, filename="n.txt", content=b"Metoprolol 25 mg daily.\n", patient_id=patient.id, kind="other"
+    )
+    assert out.job_id is not None
+    return out.document_id, out.job_id
 
 
 def count_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
