@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.support.servers import serve
@@ -103,6 +103,18 @@ def choose_option(page: Page, selectbox: str, option: re.Pattern[str] | str, tri
         wanted.first.click()
         return
     pytest.fail(f"the option {option!r} never appeared in {selectbox!r}")
+
+
+def open_options(page: Page, box: Locator, tries: int = 6) -> None:
+    """Click ``box`` until its option list shows: a click that lands while the page reruns opens nothing."""
+    for _ in range(tries):
+        box.click()
+        try:
+            page.get_by_role("option").first.wait_for(state="visible", timeout=5_000)
+            return
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    pytest.fail("the option list never opened")
 
 
 def log_in(page: Page, url: str, username: str, password: str) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import log_in, open_options
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.flaky(reruns=1, reruns_delay=2)]
 _UCUM = re.compile(r"\d\s*(?:Cel|mm\[Hg\]|\{score\}|\[degF\])")
@@ -56,8 +56,7 @@ def test_vitals_use_human_units(
         measures = page.get_by_role("combobox", name="Measure")
         seen: list[str] = []
         for name, unit in (("temperature", r"\d °[CF]"), ("systolic bp", r"\d mmHg"), ("spo2", r"\d%")):
-            measures.click()
-            expect(page.get_by_role("option").first).to_be_visible()  # the list is open
+            open_options(page, measures)
             option = page.get_by_role("option", name=re.compile(rf"vital: {name}$"))
             if not option.count():
                 page.keyboard.press("Escape")
