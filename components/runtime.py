@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from medspeak.config import Settings, get_settings
 from medspeak.errors import StoreUnavailable
-from medspeak.ingest.jobs import get_runner
+from medspeak.services.reading import get_runner
 from medspeak.store.db import Store
 
 _HEAVY_MODULES = ("medspeak.los.service", "medspeak.triage.service")

@@ -433,7 +433,7 @@ def worker(
     ] = None,
 ) -> None:
     """Read documents from the task engine (MEDSPEAK_QUEUE_URL) until stopped; start one per machine."""
-    from medspeak.ingest.queue import QUEUE, ensure_schema, queue_app
+    from medspeak.services.reading_queue import QUEUE, ensure_schema, queue_app
 
     store = _store()
     url = store.settings.queue_url
