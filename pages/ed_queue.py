@@ -8,7 +8,7 @@ import streamlit as st
 from components import runtime
 from components.auth_gate import current_actor
 from medspeak.errors import MedspeakError
-from medspeak.triage import service
+from medspeak.services import triage as service
 from medspeak.triage.levels import LEVELS
 
 _HIGHLIGHT = "background-color: #fde0dc"  # a row with a critical alert or an undecided flag
