@@ -18,7 +18,7 @@ from medspeak.errors import StoreUnavailable
 from medspeak.services.reading import get_runner
 from medspeak.store.db import Store
 
-_HEAVY_MODULES = ("medspeak.los.service", "medspeak.services.triage")
+_HEAVY_MODULES = ("medspeak.services.stays", "medspeak.services.triage")
 
 
 @st.cache_resource(show_spinner=False)

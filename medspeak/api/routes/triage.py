@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from medspeak.api.deps import Credentials, CredentialsDep, DbId
-from medspeak.services import triage as triage
+from medspeak.services import triage
 from medspeak.store.db import is_lock_timeout
 from medspeak.triage.inputs import TriageInputs
 
