@@ -14,8 +14,8 @@ import pandas as pd
 import streamlit as st
 
 from components import shap_chart
+from medspeak.services import rationale
 from medspeak.services.triage import TriageResult
-from medspeak.triage import rationale
 from medspeak.triage.levels import LEVELS
 
 
