@@ -274,7 +274,7 @@ def users_apikey_list() -> None:
 @train_app.command("los")
 def train_los(mimic: _MimicDir) -> None:
     """Train the length-of-stay model; writes models/los/ with its model card and manifest."""
-    from medspeak.los.cli import train_command
+    from medspeak.los.training.cli import train_command
 
     train_command(mimic)
 
@@ -282,7 +282,7 @@ def train_los(mimic: _MimicDir) -> None:
 @eval_app.command("los")
 def eval_los(mimic: _MimicDir, json_out: _Json = False) -> None:
     """Length of stay at admission on every admission of a MIMIC-IV folder."""
-    from medspeak.los.cli import eval_los_command
+    from medspeak.los.training.cli import eval_los_command
 
     eval_los_command(mimic, json_out)
 
@@ -290,7 +290,7 @@ def eval_los(mimic: _MimicDir, json_out: _Json = False) -> None:
 @eval_app.command("occupancy")
 def eval_occupancy(mimic: _MimicDir, json_out: _Json = False) -> None:
     """Back-test of the 14-day bed-occupancy forecast."""
-    from medspeak.los.cli import eval_occupancy_command
+    from medspeak.los.training.cli import eval_occupancy_command
 
     eval_occupancy_command(mimic, json_out)
 
