@@ -20,7 +20,7 @@ from medspeak.auth.roles import Role
 from medspeak.config import get_settings, reset_settings, secrets_file
 from medspeak.errors import MedspeakError
 from medspeak.store.db import Store, get_store
-from medspeak.triage import cli as triage_cli
+from medspeak.triage.training import cli as triage_cli
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

@@ -15,14 +15,14 @@ import numpy.typing as npt
 
 from medspeak.triage.explain import Explainer
 from medspeak.triage.ktas import LEAKAGE_COLUMNS, KtasData
-from medspeak.triage.metrics import (
+from medspeak.triage.model import TriageModel, sha256_file
+from medspeak.triage.training.metrics import (
     agreement,
     bootstrap_ci,
     critical_alert_figures,
     ece_noise_floor,
     second_reader_figures,
 )
-from medspeak.triage.model import TriageModel, sha256_file
 
 __all__ = ["write_card", "write_manifest"]
 
