@@ -52,6 +52,7 @@ init: install secrets ## Migrate the database; demo users and data on first star
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check medspeak tests
+	$(BIN)/lint-imports --no-cache  # the floor plan: layers, no cycle, no training code in the runtime (pyproject.toml)
 
 typecheck: install-dev
 	$(BIN)/mypy medspeak
