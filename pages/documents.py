@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from components import (
@@ -53,7 +55,7 @@ with st.container(border=True):
     else:
         st.query_params["patient"] = str(patient_id)  # the choice survives a reload
     with st.expander("New patient", icon=":material/person_add:"):
-        created = patient_form.show(store, actor, key="documents.new_patient")
+        created = patient_form.show(partial(patients.register_patient, store, actor), key="documents.new_patient")
         if created is not None:
             patient_picker.choose("documents", created.id)  # the patient just registered is the one attached
             st.rerun()
@@ -97,7 +99,7 @@ with st.container(border=True):
         + f" · engine setting: {settings.ocr_engine}"
     )
 
-upload_progress.show(store, actor)
+upload_progress.show(partial(documents.job_views, store, actor), partial(documents.cancel, store, actor))
 
 if patient_id is None:
     st.subheader("Documents not linked to a patient")

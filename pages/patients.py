@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
@@ -56,7 +58,7 @@ if selected is None:
     _search()
     if actor.can(Permission.WRITE_CLINICAL):
         with st.expander("Register a patient", icon=":material/person_add:"):
-            patient_form.show(store, actor, key="patients.register")
+            patient_form.show(partial(patients.register_patient, store, actor), key="patients.register")
 else:
     st.button("All patients", icon=":material/arrow_back:", on_click=_close, key="patients.back")
     try:
