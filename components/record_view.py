@@ -6,35 +6,48 @@ button); right: the chosen line's evidence (text highlighted, page framed) and t
 fact. A document whose demographics contradict the patient on file raises a warning above the lists. ``review_form`` is
 also used on the Documents page. Session-state keys owned here: ``record.selected``,
 ``record.patient_id``, ``record.tab``, ``record.source.*``, ``record.measure``, ``record.fhir``, ``record.flash``,
-``review.*``.
+``review.*``. The view holds no store and no user: the page passes ``RecordCalls``, the services bound to the
+user's context (each checks the role and audits).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import cast
+from typing import Any, cast
 
 import plotly.express as px
 import streamlit as st
+from PIL import Image
 
 from components import document_viewer
 from components.safe_text import md
-from medspeak.auth.roles import Actor, Permission
 from medspeak.errors import MedspeakError
 from medspeak.indexing.medication_text import SETTING_LABELS, order_text
 from medspeak.indexing.record import PatientRecord, ProblemLine, Source
 from medspeak.indexing.schema import Assertion
 from medspeak.indexing.units import display_unit, format_measure
-from medspeak.services import documents, record
-from medspeak.services.documents import FactView
-from medspeak.store.db import Store
+from medspeak.services import record
+from medspeak.services.documents import DocumentDetail, FactView
 
 _SELECTED = "record.selected"
 _FLASH = "record.flash"
 _DECISIONS = {"accepted": "Accept", "corrected": "Correct", "rejected": "Reject"}
 _VERIFICATION = {"confirmed": "present", "provisional": "possible", "refuted": "denied in the documents"}
 _BOOLEAN = frozenset({"as_needed", "nkda"})
+
+
+@dataclass(frozen=True)
+class RecordCalls:
+    """What the record view asks for, each a service bound to the user's context by the page."""
+
+    patient_record: Callable[[int], PatientRecord]  # patient id
+    fhir_export: Callable[[int], record.FhirExport]  # patient id
+    export_gold: Callable[[int], list[dict[str, Any]]]  # patient id: its fully reviewed documents
+    document_detail: Callable[[int], DocumentDetail]  # document id
+    page_image: Callable[[int, int], Image.Image]  # document id, page number
+    review_fact: Callable[..., object] | None  # (fact id, decision, corrected=, reason=); None: may not review
 
 
 def _select(item: str) -> None:
@@ -236,11 +249,11 @@ def _timeline(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
         _link(label, item, f"record.point.{point.source.fact_id}.{point.name}")
 
 
-def _fhir_download(store: Store, actor: Actor, patient_id: int) -> None:
+def _fhir_download(fhir_export: Callable[[int], record.FhirExport], patient_id: int) -> None:
     """Built on request (each export is audited), then offered for download."""
     if st.button("Prepare FHIR export", icon=":material/output:", key="record.fhir_prepare"):
         try:
-            st.session_state["record.fhir"] = (patient_id, record.fhir_export(store, actor, patient_id))
+            st.session_state["record.fhir"] = (patient_id, fhir_export(patient_id))
         except MedspeakError as exc:
             st.error(str(exc))
     ready = st.session_state.get("record.fhir")
@@ -256,11 +269,11 @@ def _fhir_download(store: Store, actor: Actor, patient_id: int) -> None:
         )
 
 
-def _gold_download(store: Store, actor: Actor, patient_id: int) -> None:
+def _gold_download(export_gold: Callable[[int], list[dict[str, Any]]], patient_id: int) -> None:
     """The patient's fully reviewed documents in the evaluation's gold format (JSON lines)."""
     if st.button("Export reviewed facts (gold)", icon=":material/fact_check:", key="record.gold_prepare"):
         try:
-            lines = record.export_gold(store, actor, patient_id=patient_id)
+            lines = export_gold(patient_id)
         except MedspeakError as exc:
             st.error(str(exc))
             return
@@ -282,7 +295,7 @@ def _source_label(source: Source) -> str:
     return f"{source.date:%Y-%m-%d} · {md(source.document_name)} · “{md(words)}”"  # radio options render Markdown
 
 
-def _evidence(store: Store, actor: Actor, items: dict[str, list[Source]]) -> None:
+def _evidence(calls: RecordCalls, items: dict[str, list[Source]]) -> None:
     item = st.session_state.get(_SELECTED)
     sources = items.get(item or "")
     if not sources:
@@ -294,20 +307,18 @@ def _evidence(store: Store, actor: Actor, items: dict[str, list[Source]]) -> Non
     else:
         source = st.radio("Mentions", sources, index=len(sources) - 1, format_func=_source_label, key=key)
     try:
-        detail = documents.document_detail(store, actor, source.document_id)
+        detail = calls.document_detail(source.document_id)
     except MedspeakError as exc:
         st.error(str(exc))
         return
-    document_viewer.show_evidence(
-        detail, source, lambda number: documents.page_image(store, actor, source.document_id, number)
-    )
+    document_viewer.show_evidence(detail, source, lambda number: calls.page_image(source.document_id, number))
     st.caption(
         f"Read by {source.extractor} · match {source.grounding} · confidence {source.confidence:.2f} · "
         f"review: {source.review_status}" + (f" by {source.reviewer}" if source.reviewer else "")
     )
     fact = next((f for f in detail.facts if f.id == source.fact_id), None)
-    if fact is not None and actor.can(Permission.WRITE_CLINICAL):
-        review_form(store, actor, fact, key=f"review.record.{fact.id}")
+    if fact is not None and calls.review_fact is not None:
+        review_form(calls.review_fact, fact, key=f"review.record.{fact.id}")
 
 
 def _field_input(name: str, current: object, key: str) -> object:
@@ -320,8 +331,9 @@ def _field_input(name: str, current: object, key: str) -> object:
     return st.text_input(label, value="" if current is None else str(current), key=key)
 
 
-def review_form(store: Store, actor: Actor, fact: FactView, *, key: str) -> None:
-    """Accept, correct or reject one fact, with a reason; the decision is stored and audited."""
+def review_form(review_fact: Callable[..., object], fact: FactView, *, key: str) -> None:
+    """Accept, correct or reject one fact, with a reason; ``review_fact(fact_id, decision, corrected=, reason=)``
+    stores and audits the decision."""
     _flash()
     fields = record.CORRECTABLE.get(fact.category, ())
     current = {**fact.value, "assertion": fact.assertion}
@@ -345,9 +357,7 @@ def review_form(store: Store, actor: Actor, fact: FactView, *, key: str) -> None
         if _changed(current.get(name), value)
     }
     try:
-        record.review_fact(
-            store, actor, fact.id, decision, corrected=changed if decision == "corrected" else None, reason=reason
-        )
+        review_fact(fact.id, decision, corrected=changed if decision == "corrected" else None, reason=reason)
     except MedspeakError as exc:
         st.error(str(exc))
         return
@@ -369,10 +379,10 @@ def _changed(before: object, after: object) -> bool:
     return ("" if before is None else str(before)) != str(after).strip()
 
 
-def show(store: Store, actor: Actor, patient_id: int, on_error: Callable[[str], object] = st.error) -> None:
+def show(calls: RecordCalls, patient_id: int, on_error: Callable[[str], object] = st.error) -> None:
     """The merged record of a patient (clinicians); bed managers and administrators never get here."""
     try:
-        rec = record.patient_record(store, actor, patient_id)
+        rec = calls.patient_record(patient_id)
     except MedspeakError as exc:
         on_error(str(exc))
         return
@@ -388,9 +398,9 @@ def show(store: Store, actor: Actor, patient_id: int, on_error: Callable[[str], 
     )
     fhir, gold = st.columns(2)
     with fhir:
-        _fhir_download(store, actor, patient_id)
+        _fhir_download(calls.fhir_export, patient_id)
     with gold:
-        _gold_download(store, actor, patient_id)
+        _gold_download(calls.export_gold, patient_id)
     items: dict[str, list[Source]] = {}
     _identity_warnings(rec, items)
     lists, evidence = st.columns([3, 2], gap="large")
@@ -416,4 +426,4 @@ def show(store: Store, actor: Actor, patient_id: int, on_error: Callable[[str], 
             _follow_ups(rec, items)
     with evidence, st.container(border=True):
         st.markdown("**Evidence**")
-        _evidence(store, actor, items)
+        _evidence(calls, items)

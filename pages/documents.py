@@ -20,7 +20,7 @@ from components.auth_gate import current_actor
 from components.safe_text import md
 from medspeak.errors import MedspeakError
 from medspeak.ingest.ocr import engine_statuses
-from medspeak.services import documents, patients
+from medspeak.services import documents, patients, record
 
 store, actor = runtime.store(), current_actor()
 settings = runtime.settings()
@@ -139,5 +139,7 @@ else:
         document_viewer.show(
             detail,
             lambda number: documents.page_image(store, actor, view_id, number),
-            review=lambda fact: record_view.review_form(store, actor, fact, key=f"review.documents.{fact.id}"),
+            review=lambda fact: record_view.review_form(
+                partial(record.review_fact, store, actor), fact, key=f"review.documents.{fact.id}"
+            ),
         )

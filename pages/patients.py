@@ -11,7 +11,7 @@ from components import patient_form, patient_view, record_view, runtime
 from components.auth_gate import current_actor
 from medspeak.auth.roles import Permission
 from medspeak.errors import MedspeakError
-from medspeak.services import documents, patients
+from medspeak.services import documents, patients, record
 
 store, actor = runtime.store(), current_actor()
 st.session_state.setdefault("patients.selected_id", None)
@@ -70,4 +70,12 @@ else:
         st.error(str(exc))
     else:
         if actor.can(Permission.READ_CLINICAL):  # the service checks too; this only hides what would be refused
-            record_view.show(store, actor, selected)
+            calls = record_view.RecordCalls(
+                patient_record=partial(record.patient_record, store, actor),
+                fhir_export=partial(record.fhir_export, store, actor),
+                export_gold=lambda pid: record.export_gold(store, actor, patient_id=pid),
+                document_detail=partial(documents.document_detail, store, actor),
+                page_image=partial(documents.page_image, store, actor),
+                review_fact=partial(record.review_fact, store, actor) if actor.can(Permission.WRITE_CLINICAL) else None,
+            )
+            record_view.show(calls, selected)
