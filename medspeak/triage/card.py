@@ -22,7 +22,7 @@ from medspeak.triage.metrics import (
     ece_noise_floor,
     second_reader_figures,
 )
-from medspeak.triage.model import TriageModel, sha256_file
+from medspeak.triage.model import DATA_FILES, MANIFEST_FILE, TriageModel, sha256_file
 
 __all__ = ["write_card", "write_manifest"]
 
@@ -321,11 +321,7 @@ def write_card(model: TriageModel, holdout: KtasData, folder: Path, data_name: s
 
 def write_manifest(folder: Path) -> dict[str, str]:
     """SHA-256 of every artifact file and of the data files the features depend on."""
-    from medspeak.triage.complaints import PATHWAYS_FILE
-    from medspeak.triage.rules import RULES_FILE
-
-    files = {p.name: sha256_file(p) for p in sorted(folder.iterdir()) if p.name != "manifest.json"}
-    files["medspeak/triage/data/pathways.json"] = sha256_file(PATHWAYS_FILE)
-    files["medspeak/triage/data/safety_rules.json"] = sha256_file(RULES_FILE)
-    (folder / "manifest.json").write_text(json.dumps({"sha256": files}, indent=2) + "\n", encoding="utf-8")
+    files = {p.name: sha256_file(p) for p in sorted(folder.iterdir()) if p.name != MANIFEST_FILE}
+    files.update({name: sha256_file(path) for name, path in DATA_FILES.items()})
+    (folder / MANIFEST_FILE).write_text(json.dumps({"sha256": files}, indent=2) + "\n", encoding="utf-8")
     return files
