@@ -79,9 +79,10 @@ class DocumentSummary:
     language: str | None
     status: str
     page_count: int | None
-    created_at: datetime
+    created_at: datetime  # uploaded
     patient_name: str | None = None  # "FAMILY, Given", for lists that span patients
     patient_mrn: str | None = None
+    received_on: date | None = None  # the day the hospital received it, when the uploader gave it
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,7 @@ def document_summary(doc: Document) -> DocumentSummary:
         doc.created_at,
         _display_name(doc.patient) if doc.patient is not None else None,
         doc.patient.mrn if doc.patient is not None else None,
+        doc.received_on,
     )
 
 
