@@ -319,7 +319,7 @@ def ocr(
 
     settings = get_settings()
     upload = validate_upload(
-        file.name, file.read_bytes(), max_bytes=settings.max_upload_mb * 2**20, max_pages=settings.max_pages
+        file.name, file.read_bytes(), max_bytes=settings.max_upload_bytes, max_pages=settings.max_pages
     )
     result = extract(upload, lambda: get_engine(engine), language=language, page_budget_s=settings.ocr_page_budget_s)
     if not json_out:

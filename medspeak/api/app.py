@@ -87,7 +87,7 @@ def create_app(settings: Settings | None = None, *, processes: int = 1) -> FastA
     app.state.settings = settings
     app.state.store = get_store(settings)
     errors.install(app)
-    app.add_middleware(BodySizeLimit, max_upload_bytes=settings.max_upload_mb * 2**20)
+    app.add_middleware(BodySizeLimit, max_upload_bytes=settings.max_upload_bytes)
     # Added last, so it runs first: a client over its limit costs no parsing.
     app.add_middleware(
         RateLimit,

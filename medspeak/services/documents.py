@@ -146,9 +146,7 @@ def upload(
     settings = store.settings
     require(store, actor, "document.upload", Permission.WRITE_CLINICAL)
     try:
-        checked = validate_upload(
-            filename, content, max_bytes=settings.max_upload_mb * 2**20, max_pages=settings.max_pages
-        )
+        checked = validate_upload(filename, content, max_bytes=settings.max_upload_bytes, max_pages=settings.max_pages)
     except UploadRejected as exc:
         record_alone(store, actor, "document.upload", "failure", patient_id=patient_id, detail=f"rejected: {exc}")
         raise

@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from medspeak.auth.roles import Actor, Permission
+from medspeak.clinical.patients import age_on, display_name
 from medspeak.errors import NotFound, ValidationFailed
 from medspeak.services.audited import audited
 from medspeak.store.db import Store
@@ -141,10 +142,6 @@ class PatientView:
     document_texts: dict[int, str] = field(default_factory=dict)
 
 
-def age_on(birth: date, on: date) -> int:
-    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
-
-
 def _current_ward(patient: Patient) -> str | None:
     for enc in patient.encounters:
         if enc.kind == "inpatient" and enc.ended_at is None and enc.ward is not None:
@@ -153,7 +150,7 @@ def _current_ward(patient: Patient) -> str | None:
 
 
 def _display_name(patient: Patient) -> str:
-    return f"{patient.family_name.upper()}, {patient.given_name}"
+    return display_name(patient.family_name, patient.given_name)
 
 
 def _summary(patient: Patient) -> PatientSummary:
@@ -340,7 +337,7 @@ def register_patient(
         return PatientSummary(
             patient.id,
             mrn,
-            f"{patient.family_name.upper()}, {patient.given_name}",
+            display_name(patient.family_name, patient.given_name),
             sex,
             birth_date,
             age_on(birth_date, date.today()),
