@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.processes import run_python
+
 BLOCKED = ("torch", "transformers", "accelerate", "bitsandbytes", "llguidance", "huggingface_hub")
 
 _SCRIPT = """
@@ -77,23 +76,8 @@ def test_the_app_api_and_rules_indexing_run_without_the_llm_packages(env: Path) 
     model.mkdir()
     (model / "config.json").write_text("{}")
     environment = {k: v for k, v in os.environ.items() if not k.startswith("MEDSPEAK_LLM")}
-    environment.update(
-        PYTHONPATH=str(ROOT),
-        MEDSPEAK_LLM_MODEL=str(model),
-        MEDSPEAK_LLM_BACKEND="auto",
-        BLOCKED_PACKAGES=",".join(BLOCKED),
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", _SCRIPT],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    environment.update(MEDSPEAK_LLM_MODEL=str(model), MEDSPEAK_LLM_BACKEND="auto", BLOCKED_PACKAGES=",".join(BLOCKED))
+    result = json.loads(run_python(_SCRIPT, env=environment, timeout_s=240).strip().splitlines()[-1])
     assert result["import_failures"] == []
     assert result["app_exceptions"] == [] and result["login_shown"]
     assert result["backend"] == "rules"

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from medspeak.indexing.rules import lexicon
+from tests.support.processes import run_python
 
 DATA = Path(lexicon.__file__).parent / "data" / "drug_ner"
 
@@ -26,5 +25,4 @@ def test_the_lexicon_has_the_packaged_names_without_importing_the_package() -> N
         "assert names['lipitor'] == 'atorvastatin' and names['synthroid'] == 'levothyroxine'\n"
         "assert 'drug_named_entity_recognition' not in sys.modules\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
+    run_python(code)
