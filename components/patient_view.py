@@ -9,22 +9,14 @@ import streamlit as st
 
 from components import tables
 from components.safe_text import md
+from medspeak.clinical.vitals import TRIAGE_VITALS
 from medspeak.errors import MedspeakError
 from medspeak.services.patients import DocumentSummary, EncounterSummary, PatientView
 
 OpenOriginal = Callable[[int], tuple[DocumentSummary, bytes]]
 
 _SEX = {"female": "F", "male": "M", "unknown": "?"}
-_VITALS = (
-    ("temperature_c", "Temp (°C)"),
-    ("heart_rate", "HR (/min)"),
-    ("respiratory_rate", "RR (/min)"),
-    ("spo2", "SpO2 (%)"),
-    ("systolic_bp", "SBP (mmHg)"),
-    ("diastolic_bp", "DBP (mmHg)"),
-    ("pain", "Pain (/10)"),
-    ("mental_status", "AVPU"),
-)
+_VITALS = (*((v.key, v.column_label) for v in TRIAGE_VITALS), ("mental_status", "AVPU"))
 
 
 def _encounters_frame(encounters: list[EncounterSummary]) -> pd.DataFrame:

@@ -1,7 +1,10 @@
-"""The login cookie, built on streamlit-authenticator's cookie model, hardened.
+"""The login cookie, through the browser cookie component (extra-streamlit-components' CookieManager).
 
-streamlit-authenticator signs ``{username, exp}``: anyone with the key can forge
-a login, and logout cannot revoke a copied cookie. Here the signed cookie only
+streamlit-authenticator, which wraps that component, was used for one base class whose constructor only
+stored the name and key and created the CookieManager; its own cookie signs ``{username, exp}`` (anyone with
+the key can forge a login, logout cannot revoke a copied cookie) and its login flow rewrites a YAML file.
+The component is used directly: one dependency instead of an exact pin plus captcha, cryptography and
+PyYAML that nothing here used. The signed cookie only
 carries a random server-side session token (checked and revocable in the store),
 the key is random per install (production refuses the default), the cookie is
 SameSite=Strict, Secure whenever the app is reached over HTTPS (directly or behind a TLS proxy), and
@@ -14,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+import extra_streamlit_components as stx
 import jwt
 import streamlit as st
-from streamlit_authenticator.models import CookieModel
 
 
 def served_over_https(url: str | None, headers: Mapping[str, str]) -> bool:
@@ -25,9 +28,13 @@ def served_over_https(url: str | None, headers: Mapping[str, str]) -> bool:
     return (url or "").lower().startswith("https://") or forwarded.split(",")[0].strip().lower() == "https"
 
 
-class SessionCookie(CookieModel):  # type: ignore[misc]
+class SessionCookie:
+    """The session cookie of this browser: written, read and cleared through the cookie component."""
+
     def __init__(self, name: str, key: str) -> None:
-        super().__init__(cookie_name=name, cookie_key=key, cookie_expiry_days=1)
+        self.cookie_name = name
+        self.cookie_key = key
+        self.cookie_manager = stx.CookieManager()  # the browser-side component: one a script run
 
     def read_token(self) -> str | None:
         """The session token in the cookie the browser sent when this session connected."""

@@ -29,7 +29,8 @@ def documents(docs: list[DocumentSummary], *, empty: str = "No documents yet.") 
     st.dataframe(
         pd.DataFrame(
             {
-                "Received": [d.created_at.strftime("%Y-%m-%d %H:%M") for d in docs],
+                "Received": [f"{d.received_on:%Y-%m-%d}" if d.received_on else "" for d in docs],
+                "Uploaded": [d.created_at.strftime("%Y-%m-%d %H:%M") for d in docs],
                 "Document": [d.display_name for d in docs],
                 "Kind": [kind_label(d.kind) for d in docs],
                 "Language": [(d.language or "").upper() for d in docs],

@@ -143,6 +143,11 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{self.home / 'medspeak.db'}"
 
     @property
+    def max_upload_bytes(self) -> int:
+        """The upload limit in bytes (``max_upload_mb`` MiB): validation, the API's body limit, the CLI."""
+        return self.max_upload_mb * 2**20
+
+    @property
     def documents_dir(self) -> Path:
         """Where original uploads are stored, addressed by SHA-256."""
         return self.home / "documents"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import partial
 
 import streamlit as st
@@ -59,8 +60,17 @@ with st.container(border=True):
         if created is not None:
             patient_picker.choose("documents", created.id)  # the patient just registered is the one attached
             st.rerun()
-    c1, c2 = st.columns(2)
+    c1, c2, c3 = st.columns(3)
     kind = c1.selectbox("Kind", documents.DOCUMENT_KINDS, format_func=tables.kind_label, key="documents.kind")
+    received = c3.date_input(
+        "Received on",
+        value=None,
+        min_value=date(1900, 1, 1),
+        max_value=date.today(),
+        format="YYYY-MM-DD",
+        help="The day the hospital received it (a letter scanned later); leave empty when it is today's upload.",
+        key="documents.received",
+    )
     language = c2.selectbox(
         "Language",
         ["auto", "en", "fr"],
@@ -84,6 +94,7 @@ with st.container(border=True):
                     patient_id=patient_id,
                     kind=kind,
                     language=language,
+                    received=received if isinstance(received, date) else None,
                 )
             except MedspeakError as exc:
                 st.error(f"{md(file.name)}: {md(exc)}")

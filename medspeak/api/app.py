@@ -87,7 +87,7 @@ def create_app(settings: Settings | None = None, *, processes: int = 1) -> FastA
     app.state.settings = settings
     app.state.store = get_store(settings)
     errors.install(app)
-    app.add_middleware(BodySizeLimit, max_upload_bytes=settings.max_upload_mb * 2**20)
+    app.add_middleware(BodySizeLimit, max_upload_bytes=settings.max_upload_bytes)
     # Added last, so it runs first: a client over its limit costs no parsing.
     app.add_middleware(
         RateLimit,
@@ -223,6 +223,13 @@ def _serve_balanced(config: Any, host: str, port: int) -> None:
     """uvicorn's supervisor (signals, health checks, restarts), each worker on a ``SO_REUSEPORT`` socket of its own.
 
     A worker restarted after a crash listens on all the sockets: still served, if less evenly.
+
+    Kept, with its measured reason (``reuse_port_sockets``: 164 triage requests/s with one shared socket,
+    330-390 with one socket a process). gunicorn's ``--reuse-port`` does not give that: its arbiter binds the
+    listeners once and every worker inherits the same socket (the option only lets a second gunicorn bind
+    the port). N plain uvicorn processes (``uvicorn --fd``) would need a supervisor of our own for signals and
+    restarts, which is what this reuses. The one method overridden is checked against uvicorn's own by
+    ``tests/api/test_serving.py``, so an uvicorn release that changes it fails a test, not a deployment.
     """
     from uvicorn.supervisors.multiprocess import Multiprocess, Process
 

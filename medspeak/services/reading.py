@@ -257,9 +257,7 @@ class JobRunner:
             return twin
         settings = self.store.settings
         content = open_storage(self.store).read(key)
-        upload = validate_upload(
-            display, content, max_bytes=settings.max_upload_mb * 2**20, max_pages=settings.max_pages
-        )
+        upload = validate_upload(display, content, max_bytes=settings.max_upload_bytes, max_pages=settings.max_pages)
         cancel = threading.Event()
 
         def progress(done: int, total: int) -> None:

@@ -52,7 +52,13 @@ def _summary(user: User) -> UserSummary:
     )
 
 
-def _user(db: Session, user_id: int) -> User:
+def _user(db: Session, user_id: int | str) -> User:
+    """The account of an id, or of a username."""
+    if isinstance(user_id, str):
+        user = db.scalar(select(User).where(User.username == user_id.strip().lower()))
+        if user is None:
+            raise NotFound(f"No user {user_id.strip().lower()!r}.")
+        return user
     user = db.get(User, user_id)
     if user is None:
         raise NotFound(f"No user with id {user_id}.")
@@ -90,7 +96,7 @@ def create_user(
     """Create an account; returns it and its password (generated when not given, shown once)."""
     password = password or generate_password()
     with audited(store, actor, "user.create", Permission.MANAGE_USERS) as call:
-        user = add_user(call.db, username, display_name, role, password)
+        user = add_user(call.db, username, display_name or username, role, password)
         call.detail = f"user {user.id} role {role}"
         return _summary(user), password
 
@@ -133,7 +139,8 @@ def reset_password(store: Store, actor: Actor, user_id: int, password: str | Non
         return password
 
 
-def unlock(store: Store, actor: Actor, user_id: int) -> UserSummary:
+def unlock(store: Store, actor: Actor, user_id: int | str) -> UserSummary:
+    """Clear failed attempts and a lockout; ``user_id`` may be the username (the CLI's way to name one)."""
     with audited(store, actor, "user.unlock", Permission.MANAGE_USERS) as call:
         user = _user(call.db, user_id)
         user.failed_attempts, user.locked_until = 0, None

@@ -174,7 +174,9 @@ class Document(Base):
     page_count: Mapped[int | None] = mapped_column(Integer)
     text: Mapped[str | None] = mapped_column(Text)
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # uploaded
+    # The day the hospital received it (a letter scanned a week later), when the uploader gave it.
+    received_on: Mapped[date | None] = mapped_column(Date)
     # The same file uploaded again (for another patient, say): it shares the stored original.
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="SET NULL"))
 
