@@ -1,16 +1,30 @@
-"""Domain exceptions: each carries a message a clinician or an operator can act on."""
+"""Domain exceptions: each carries a message a clinician or an operator can act on.
+
+Every domain exception of the project lives here, with the HTTP status and error code the API
+answers it with (``http_status``, ``code``): the API reads them, it keeps no table of its own. An
+exception that is not a :class:`MedspeakError` is a fault of ours, never the client's: 500.
+"""
 
 from __future__ import annotations
 
 import traceback
+from dataclasses import dataclass
+from typing import ClassVar
 
 __all__ = [
     "AccountLocked",
     "BudgetExceeded",
     "Cancelled",
+    "ExportFailed",
+    "ExtractionFailed",
+    "ImplausibleInputs",
+    "IncompleteInputs",
     "IngestFailed",
+    "InputIssue",
     "InvalidCredentials",
+    "LLMUnavailable",
     "MedspeakError",
+    "ModelUnavailable",
     "NotFound",
     "PermissionDenied",
     "SessionInvalid",
@@ -18,60 +32,158 @@ __all__ = [
     "StoreUnavailable",
     "UploadRejected",
     "ValidationFailed",
+    "http_statuses",
     "safe_traceback",
 ]
 
 
 class MedspeakError(Exception):
-    """Base class; ``str(exc)`` is safe to show to the user (no PHI, no secrets)."""
+    """Base class; ``str(exc)`` is safe to show to the user (no PHI, no secrets).
+
+    ``http_status`` and ``code`` say how the API answers it; a subclass that sets neither is a 500.
+    """
+
+    http_status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
 
 
 class StoreUnavailable(MedspeakError):
     """The database cannot be opened or migrated."""
 
+    http_status, code = 503, "store_unavailable"
+
 
 class StorageFull(MedspeakError):
     """The disk holding the documents or the database is full: nothing was saved."""
+
+    http_status, code = 503, "storage_full"
 
 
 class InvalidCredentials(MedspeakError):
     """Wrong username or password (deliberately the same message for both)."""
 
+    http_status, code = 401, "invalid_credentials"
+
 
 class AccountLocked(MedspeakError):
     """Too many failed attempts; the account is locked for a while."""
+
+    http_status, code = 423, "account_locked"
 
 
 class SessionInvalid(MedspeakError):
     """The session expired, was revoked by a logout, or never existed."""
 
+    http_status, code = 401, "not_authenticated"
+
 
 class PermissionDenied(MedspeakError):
     """The user's role does not allow this action."""
+
+    http_status, code = 403, "permission_denied"
 
 
 class NotFound(MedspeakError):
     """The patient, document or user does not exist."""
 
+    http_status, code = 404, "not_found"
+
 
 class ValidationFailed(MedspeakError):
     """Input the service refuses, with the reason."""
+
+    http_status, code = 422, "validation_failed"
+
+
+@dataclass(frozen=True, slots=True)
+class InputIssue:
+    """One implausible triage value; ``converted`` is set when a conversion is offered instead of a refusal."""
+
+    field: str
+    value: float
+    message: str
+    converted: float | None = None
+    conversion: str | None = None  # e.g. "°F → °C"
+
+
+class ImplausibleInputs(ValidationFailed):
+    """Some triage inputs are out of range; the issues say which, and which can be converted."""
+
+    def __init__(self, issues: list[InputIssue]) -> None:
+        self.issues = issues
+        super().__init__(" ".join(issue.message for issue in issues))
+
+
+class IncompleteInputs(ValidationFailed):
+    """Too little was recorded for a level: ``needed`` says what to record (in words a nurse reads)."""
+
+    def __init__(self, needed: list[str]) -> None:
+        self.needed = needed
+        super().__init__("Not enough recorded to propose a level. Please record " + ", ".join(needed) + ".")
 
 
 class UploadRejected(MedspeakError):
     """An uploaded file is refused (size, type, corruption, encryption, too many pages...)."""
 
+    http_status, code = 422, "upload_rejected"
+
 
 class IngestFailed(MedspeakError):
     """Text could not be obtained from a document or one of its pages."""
+
+    http_status, code = 422, "ingest_failed"
 
 
 class Cancelled(MedspeakError):
     """The user cancelled the job; nothing of it is kept."""
 
+    http_status, code = 409, "cancelled"
+
 
 class BudgetExceeded(MedspeakError):
     """Work on one document ran past its time budget; what was done before it is kept."""
+
+    http_status, code = 422, "budget_exceeded"
+
+
+class ModelUnavailable(MedspeakError):
+    """A model (triage or length of stay) is missing or its files do not match their manifest."""
+
+    http_status, code = 503, "model_unavailable"
+
+
+class ExtractionFailed(MedspeakError):
+    """Extraction could not run as asked (unknown or unavailable backend, unsupported language)."""
+
+    http_status, code = 503, "extraction_unavailable"
+
+
+class LLMUnavailable(MedspeakError):
+    """The language model cannot answer now (no model, server down or too slow); the rules take over."""
+
+    http_status, code = 503, "llm_unavailable"
+
+
+class ExportFailed(MedspeakError):
+    """The record could not be written as valid FHIR (a bug or corrupt data: nothing is exported).
+
+    A 500: the request was fine, the export is what failed.
+    """
+
+    code = "export_failed"
+
+
+def _subclasses(cls: type[MedspeakError]) -> list[type[MedspeakError]]:
+    found: list[type[MedspeakError]] = []
+    for sub in cls.__subclasses__():
+        found += [sub, *_subclasses(sub)]
+    return found
+
+
+def http_statuses() -> dict[str, tuple[int, str]]:
+    """The table the API answers by: exception name → (HTTP status, error code), for docs and tests."""
+    classes: list[type[MedspeakError]] = [MedspeakError, *_subclasses(MedspeakError)]
+    return {cls.__name__: (cls.http_status, cls.code) for cls in classes}
 
 
 def safe_traceback(exc: BaseException) -> str:

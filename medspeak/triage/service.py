@@ -18,7 +18,7 @@ import numpy.typing as npt
 from sqlalchemy import or_, select
 
 from medspeak.auth.roles import Actor, Permission
-from medspeak.errors import NotFound, ValidationFailed
+from medspeak.errors import IncompleteInputs, NotFound, ValidationFailed
 from medspeak.services.audited import audited
 from medspeak.services.patients import age_on
 from medspeak.store.db import Store
@@ -64,14 +64,6 @@ _WORDS: Final = {
     "spo2": "SpO2",
     "temperature_c": "temperature",
 }
-
-
-class IncompleteInputs(ValidationFailed):
-    """Too little was recorded for a level: ``needed`` says what to record (in words a nurse reads)."""
-
-    def __init__(self, needed: list[str]) -> None:
-        self.needed = needed
-        super().__init__("Not enough recorded to propose a level. Please record " + ", ".join(needed) + ".")
 
 
 @dataclass(frozen=True)
