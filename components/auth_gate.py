@@ -16,7 +16,7 @@ from components.session_cookie import SessionCookie
 from medspeak.auth import service as auth
 from medspeak.auth.roles import Actor
 from medspeak.config import DEFAULT_COOKIE_KEY
-from medspeak.errors import AccountLocked, InvalidCredentials, SessionInvalid
+from medspeak.errors import InvalidCredentials, LoginThrottled, SessionInvalid
 
 _ROLE_LABELS = {"clinician": "Clinician", "bed_manager": "Bed manager", "admin": "Administrator"}
 
@@ -49,8 +49,8 @@ def _submit_login() -> None:
     password = st.session_state.get("auth.password", "")
     st.session_state["auth.password"] = ""  # never keep the password in the session
     try:
-        result = auth.login(runtime.store(), username, password)
-    except (InvalidCredentials, AccountLocked) as exc:
+        result = auth.login(runtime.store(), username, password, source=st.context.ip_address or "unknown")
+    except (InvalidCredentials, LoginThrottled) as exc:
         st.session_state["auth.notice"] = str(exc)
         return
     st.session_state.update(

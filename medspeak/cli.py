@@ -208,9 +208,10 @@ def users_add(
 
 @users_app.command("unlock")
 def users_unlock(username: str) -> None:
-    """Clear failed attempts and a lockout."""
+    """Clear failed attempts and lift every address's wait (an administrator at the server's console)."""
     from sqlalchemy import select
 
+    from medspeak.auth.service import clear_throttles
     from medspeak.store.models import User
 
     with _store().transaction() as db:
@@ -218,6 +219,7 @@ def users_unlock(username: str) -> None:
         if user is None:
             raise MedspeakError(f"No user {username}.")
         user.failed_attempts, user.locked_until = 0, None
+        clear_throttles(db, user.username)
         _audit_cli(db, "user.unlock", f"user {user.id}")
     typer.echo(f"{username} unlocked.")
 

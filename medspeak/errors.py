@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 __all__ = [
-    "AccountLocked",
     "BudgetExceeded",
     "Cancelled",
     "ExportFailed",
@@ -23,6 +22,7 @@ __all__ = [
     "InputIssue",
     "InvalidCredentials",
     "LLMUnavailable",
+    "LoginThrottled",
     "MedspeakError",
     "ModelUnavailable",
     "NotFound",
@@ -65,10 +65,21 @@ class InvalidCredentials(MedspeakError):
     http_status, code = 401, "invalid_credentials"
 
 
-class AccountLocked(MedspeakError):
-    """Too many failed attempts; the account is locked for a while."""
+class LoginThrottled(MedspeakError):
+    """Too many failed logins for this username from this address: wait ``retry_after`` seconds.
 
-    http_status, code = 423, "account_locked"
+    The same for an existing account and an unknown one, so that it tells a guesser nothing.
+    """
+
+    http_status, code = 429, "too_many_attempts"
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        wait = f"{retry_after} seconds" if retry_after < 120 else f"{-(-retry_after // 60)} minutes"
+        super().__init__(
+            f"Too many failed attempts for this username from this computer. Try again in {wait}, "
+            "or ask an administrator to unlock the account."
+        )
 
 
 class SessionInvalid(MedspeakError):

@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from medspeak.api import deps
 from medspeak.auth.roles import Actor
-from medspeak.errors import MedspeakError, safe_traceback
+from medspeak.errors import LoginThrottled, MedspeakError, safe_traceback
 from medspeak.services import audit_log
 
 __all__ = ["ErrorBody", "ErrorDetail", "error_response", "install"]
@@ -124,9 +124,12 @@ def _bearer_challenge(status: int) -> dict[str, str] | None:
 
 async def _domain(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, MedspeakError)  # noqa: S101 - registered for this class only
-    if exc.http_status >= 500:  # noqa: PLR2004 - a fault on our side: traced and audited
+    if exc.http_status >= 500:  # a fault on our side: traced and audited
         return await _server_fault(request, exc, exc.http_status, exc.code, str(exc))
-    return error_response(exc.http_status, exc.code, str(exc), _bearer_challenge(exc.http_status))
+    headers = _bearer_challenge(exc.http_status)
+    if isinstance(exc, LoginThrottled):
+        headers = {"Retry-After": str(exc.retry_after)}
+    return error_response(exc.http_status, exc.code, str(exc), headers)
 
 
 async def _http(_: Request, exc: Exception) -> JSONResponse:
