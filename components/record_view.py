@@ -5,7 +5,7 @@ complaint, and the patient as each document states them), procedures and follow-
 button); right: the chosen line's evidence (text highlighted, page framed) and the review of that
 fact. A document whose demographics contradict the patient on file raises a warning above the lists. ``review_form`` is
 also used on the Documents page. Session-state keys owned here: ``record.selected``,
-``record.patient_id``, ``record.tab``, ``record.source.*``, ``record.measure``, ``record.fhir``, ``record.flash``,
+``record.patient_id``, ``record.tab``, ``record.source.*``, ``record.measure``, ``record.flash``,
 ``review.*``.
 """
 
@@ -18,7 +18,7 @@ from typing import cast
 import plotly.express as px
 import streamlit as st
 
-from components import document_viewer
+from components import document_viewer, web_routes
 from components.safe_text import md
 from medspeak.auth.roles import Actor, Permission
 from medspeak.errors import MedspeakError
@@ -236,24 +236,16 @@ def _timeline(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
         _link(label, item, f"record.point.{point.source.fact_id}.{point.name}")
 
 
-def _fhir_download(store: Store, actor: Actor, patient_id: int) -> None:
-    """Built on request (each export is audited), then offered for download."""
-    if st.button("Prepare FHIR export", icon=":material/output:", key="record.fhir_prepare"):
-        try:
-            st.session_state["record.fhir"] = (patient_id, record.fhir_export(store, actor, patient_id))
-        except MedspeakError as exc:
-            st.error(str(exc))
-    ready = st.session_state.get("record.fhir")
-    if ready is not None and ready[0] == patient_id:
-        export: record.FhirExport = ready[1]
-        st.download_button(
-            f"Download FHIR R4 bundle ({export.resources} resources)",
-            export.json,
-            file_name=export.filename,
-            mime="application/fhir+json",
-            icon=":material/download:",
-            key="record.fhir_download",
-        )
+def _fhir_download(patient_id: int) -> None:
+    """A link to the server's export route: it answers only to this browser's session (each export audited).
+
+    Not ``st.download_button``: its file sits at a Streamlit media URL that anyone holding the URL can
+    fetch, without a cookie, while the button is on screen.
+    """
+    st.link_button(
+        "Download FHIR R4 bundle", web_routes.fhir_url(patient_id), icon=":material/download:", type="secondary"
+    )
+    st.caption("Built and validated when you click; the export is recorded in the audit trail.")
 
 
 def _gold_download(store: Store, actor: Actor, patient_id: int) -> None:
@@ -388,7 +380,7 @@ def show(store: Store, actor: Actor, patient_id: int, on_error: Callable[[str], 
     )
     fhir, gold = st.columns(2)
     with fhir:
-        _fhir_download(store, actor, patient_id)
+        _fhir_download(patient_id)
     with gold:
         _gold_download(store, actor, patient_id)
     items: dict[str, list[Source]] = {}

@@ -64,13 +64,14 @@ def test_a_clinician_rejects_a_fact_and_the_record_drops_it(
     assert "Left out: 1 rejected." in " ".join(c.value for c in at.caption)
 
 
-def test_the_fhir_bundle_is_prepared_on_request(seeded: SeededRecord, login: Callable[..., AppTest]) -> None:
+def test_the_fhir_bundle_is_offered_through_the_authenticated_route(
+    seeded: SeededRecord, login: Callable[..., AppTest]
+) -> None:
+    # Before: a download button, whose file sat at a Streamlit media URL anyone could fetch without a cookie.
     at = _open_patient(login("clinician"), seeded.patient_id)
     assert not at.get("download_button")
-    at.button(key="record.fhir_prepare").click().run()
-    assert not at.exception and not at.error
-    (download,) = at.get("download_button")
-    assert "Download FHIR R4 bundle" in download.proto.label
+    (link,) = [b for b in at.get("link_button") if "FHIR" in b.proto.label]
+    assert link.proto.url == f"/_medspeak/fhir/{seeded.patient_id}"
 
 
 def test_a_bed_manager_sees_the_stays_but_no_record(seeded: SeededRecord, login: Callable[..., AppTest]) -> None:
