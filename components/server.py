@@ -13,6 +13,7 @@ before the server starts makes every run go through ``app.py``.
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,16 +21,25 @@ from typing import Any
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from components import runtime, web_routes
+from components import page_errors, runtime, web_routes
 from medspeak.config import get_settings
+from medspeak.errors import ScrubTracebacks
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
 
 
+# Streamlit logs a failing page's traceback with the exception's message before our handler runs.
+_STREAMLIT_LOGGERS = ("streamlit.error_util", "streamlit.runtime.scriptrunner.script_runner")
+
+
 def build() -> st.App:
     """The app with its routes; the store is opened by the first request or page that needs it."""
-    return st.App(APP, routes=web_routes.routes(get_settings, runtime.shared_store))
+    return st.App(
+        APP,
+        routes=web_routes.routes(get_settings, runtime.shared_store),
+        on_script_error=page_errors.on_script_error,
+    )
 
 
 def _options(args: list[str]) -> dict[str, Any]:
@@ -53,7 +63,9 @@ def main() -> None:
     PagesManager.uses_pages_directory = False
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    options = _options(sys.argv[1:])
+    for name in _STREAMLIT_LOGGERS:
+        logging.getLogger(name).addFilter(ScrubTracebacks())
+    options = {**_options(sys.argv[1:]), "logger.enableRich": False}  # rich prints past the logging filters
     sys.argv = [str(APP)]
     build().run(config=options)
 

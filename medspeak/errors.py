@@ -7,6 +7,7 @@ exception that is not a :class:`MedspeakError` is a fault of ours, never the cli
 
 from __future__ import annotations
 
+import logging
 import traceback
 from dataclasses import dataclass
 from typing import ClassVar
@@ -27,6 +28,7 @@ __all__ = [
     "ModelUnavailable",
     "NotFound",
     "PermissionDenied",
+    "ScrubTracebacks",
     "SessionInvalid",
     "StorageFull",
     "StoreUnavailable",
@@ -213,3 +215,19 @@ def safe_traceback(exc: BaseException) -> str:
         parts += [f"  at {f.filename}:{f.lineno} in {f.name}" for f in frames]
         current = current.__cause__ or current.__context__
     return "\n".join(parts)
+
+
+class ScrubTracebacks(logging.Filter):
+    """A log filter: an exception attached to a record is logged as :func:`safe_traceback`, not in full.
+
+    For the loggers the project does not write itself (uvicorn's, Streamlit's), which log a traceback
+    with the exception's message: a driver's SQL with bound values, a value that failed to parse.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            record.msg = f"{record.getMessage()}\n{safe_traceback(record.exc_info[1])}"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True

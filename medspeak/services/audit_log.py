@@ -56,7 +56,9 @@ def record_page_denied(store: Store, actor: Actor, page: str) -> None:
     record_alone(store, actor, "page.open", "denied", detail=f"page {page[:60]}: role {actor.role}")
 
 
-def record_error(store: Store, actor: Actor, where: str, correlation_id: str, error: str) -> None:
+def record_error(
+    store: Store, actor: Actor, where: str, correlation_id: str, error: str, action: str = "api.error"
+) -> None:
     """Audit a request that failed on our side (outcome ``error``), with the id its log line carries.
 
     Args:
@@ -64,9 +66,7 @@ def record_error(store: Store, actor: Actor, where: str, correlation_id: str, er
         correlation_id: the id in the user's error message and in the log line, to join the three.
         error: the exception's type name or error code; never its message (it may quote patient data).
     """
-    record_alone(
-        store, actor, "api.error", "error", detail=f"{where[:120]}: {error[:60]}; correlation {correlation_id}"
-    )
+    record_alone(store, actor, action, "error", detail=f"{where[:120]}: {error[:60]}; correlation {correlation_id}")
 
 
 def list_events(
