@@ -5,9 +5,10 @@ when the browser came over HTTPS), so no script in the page can read it. A page 
 headers: after a login, the page shows an invisible image whose URL holds a one-time ticket; the
 browser's request for it gets the cookie. The ticket lives 60 s and is taken at first use.
 
-Exports go through an authenticated route rather than Streamlit's media URLs, which anyone holding the
-URL can fetch while the button is on screen (no cookie is checked there): ``/_medspeak/fhir/{id}``
-answers only to a request carrying a live session's cookie, and each download is audited by the service.
+Downloads go through authenticated routes rather than Streamlit's media URLs, which anyone holding the
+URL can fetch while the button is on screen (no cookie is checked there): ``/_medspeak/fhir/{id}`` and
+``/_medspeak/documents/{id}/original`` answer only to a request carrying a live session's cookie, and
+each download is audited by the service.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -25,12 +27,13 @@ from starlette.routing import Route
 
 from components.session_cookie import SessionCookie, served_over_https
 from medspeak.auth import service as auth
+from medspeak.auth.roles import Actor
 from medspeak.config import Settings
 from medspeak.errors import MedspeakError
-from medspeak.services import record
+from medspeak.services import documents, record
 from medspeak.store.db import Store
 
-__all__ = ["PREFIX", "Tickets", "fhir_url", "routes", "tickets"]
+__all__ = ["PREFIX", "Tickets", "fhir_url", "original_url", "routes", "tickets"]
 
 PREFIX: Final = "/_medspeak"
 _TICKET_SECONDS: Final = 60.0  # the image is requested within a second of the page drawing it
@@ -81,6 +84,11 @@ class Tickets:
 tickets = Tickets()  # one per server process: the page runs and the routes share it
 
 
+def original_url(document_id: int) -> str:
+    """Where the browser downloads a document's original (its session cookie is checked there)."""
+    return f"{PREFIX}/documents/{document_id}/original"
+
+
 def fhir_url(patient_id: int) -> str:
     """Where the browser downloads a patient's FHIR bundle (its session cookie is checked there)."""
     return f"{PREFIX}/fhir/{patient_id}"
@@ -111,35 +119,51 @@ def _cookie_route(settings: Callable[[], Settings]) -> Callable[[Request], Respo
     return set_cookie
 
 
-def _fhir_route(settings: Callable[[], Settings], store: Callable[[], Store]) -> Callable[[Request], Response]:
+_NO_STORE: Final = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
+def _download(
+    settings: Callable[[], Settings], store: Callable[[], Store], build: Callable[[Store, Actor, int], Response]
+) -> Callable[[Request], Response]:
+    """A route that answers only to a live session's cookie; ``build`` calls the (audited) service."""
+
     def download(request: Request) -> Response:
         conf = settings()
-        token = SessionCookie(conf.cookie_name, conf.cookie_key.get_secret_value()).decode(
-            request.cookies.get(conf.cookie_name)
-        )
+        cookie = SessionCookie(conf.cookie_name, conf.cookie_key.get_secret_value())
         try:
-            patient_id = int(request.path_params["patient_id"])
-            actor, _ = auth.resolve_session(store(), token)
-            export = record.fhir_export(store(), actor, patient_id)
+            item_id = int(request.path_params["item_id"])
+            actor, _ = auth.resolve_session(store(), cookie.decode(request.cookies.get(conf.cookie_name)))
+            return build(store(), actor, item_id)
         except (ValueError, MedspeakError) as exc:
             status = exc.http_status if isinstance(exc, MedspeakError) else 404
-            return PlainTextResponse(str(exc), status_code=status, headers={"Cache-Control": "no-store"})
-        return Response(
-            export.json,
-            media_type="application/fhir+json",
-            headers={
-                "Content-Disposition": f'attachment; filename="{export.filename}"',
-                "Cache-Control": "no-store",
-                "X-Content-Type-Options": "nosniff",
-            },
-        )
+            return PlainTextResponse(str(exc), status_code=status, headers=_NO_STORE)
 
     return download
+
+
+def _attachment(filename: str) -> str:
+    """``Content-Disposition`` for a client-given filename: RFC 6266 / 5987, no quoting games."""
+    ascii_name = "".join(c if c.isascii() and c.isalnum() or c in "-_." else "_" for c in filename)[:100]
+    return f"attachment; filename=\"{ascii_name or 'download'}\"; filename*=UTF-8''{quote(filename[:200], safe='')}"
+
+
+def _fhir(store: Store, actor: Actor, patient_id: int) -> Response:
+    export = record.fhir_export(store, actor, patient_id)
+    headers = {**_NO_STORE, "Content-Disposition": _attachment(export.filename)}
+    return Response(export.json, media_type="application/fhir+json", headers=headers)
+
+
+def _original(store: Store, actor: Actor, document_id: int) -> Response:
+    doc, content = documents.read_original(store, actor, document_id)
+    # sandbox: should a browser ever render it, an original runs no script on this origin.
+    headers = {**_NO_STORE, "Content-Disposition": _attachment(doc.display_name), "Content-Security-Policy": "sandbox"}
+    return Response(content, media_type=doc.media_type, headers=headers)
 
 
 def routes(settings: Callable[[], Settings], store: Callable[[], Store]) -> list[Route]:
     """The routes, given how to reach the settings and the store (built lazily: the first request opens it)."""
     return [
         Route(f"{PREFIX}/cookie/{{ticket}}", _cookie_route(settings), methods=["GET"]),
-        Route(f"{PREFIX}/fhir/{{patient_id}}", _fhir_route(settings, store), methods=["GET"]),
+        Route(f"{PREFIX}/fhir/{{item_id}}", _download(settings, store, _fhir), methods=["GET"]),
+        Route(f"{PREFIX}/documents/{{item_id}}/original", _download(settings, store, _original), methods=["GET"]),
     ]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import patient_form, patient_view, record_view, runtime
+from components import patient_form, patient_view, record_view, runtime, web_routes
 from components.auth_gate import current_actor
 from medspeak.auth.roles import Permission
 from medspeak.errors import MedspeakError
-from medspeak.services import documents, patients
+from medspeak.services import patients
 
 store, actor = runtime.store(), current_actor()
 st.session_state.setdefault("patients.selected_id", None)
@@ -62,7 +62,7 @@ else:
     try:
         patient_view.show(
             patients.get_patient(store, actor, selected),
-            open_original=lambda doc_id: documents.read_original(store, actor, doc_id),
+            original_url=web_routes.original_url,
         )
     except MedspeakError as exc:
         st.error(str(exc))

@@ -7,6 +7,7 @@ Needs Debian's chromium (``.ci/run`` installs it); skipped with the reason when 
 from __future__ import annotations
 
 import json
+import sqlite3
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
-from tests.e2e.conftest import first_patient, log_in
+from tests.e2e.conftest import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.flaky(reruns=1, reruns_delay=2)]
 
@@ -42,13 +43,14 @@ def test_the_session_cookie_is_httponly_and_survives_a_reload(
     expect(page.get_by_role("button", name="Log in")).to_be_visible()
 
 
-def test_the_fhir_export_is_served_to_the_session_only(
+def test_the_fhir_export_and_originals_are_served_to_the_session_only(
     server: tuple[str, dict[str, str], Path], open_page: Callable[[int, int], Page]
 ) -> None:
     from playwright.sync_api import expect
 
     url, creds, db = server
-    patient_id, _, _ = first_patient(db)
+    with sqlite3.connect(db) as conn:  # a patient with a document, so that an original is offered too
+        (patient_id,) = conn.execute("SELECT patient_id FROM documents ORDER BY id LIMIT 1").fetchone()
     page = open_page(1500, 1200)
     log_in(page, url, "clinician", creds["clinician"])
     page.goto(f"{url}/patients?patient={patient_id}")
@@ -64,3 +66,11 @@ def test_the_fhir_export_is_served_to_the_session_only(
         urllib.request.urlopen(target, timeout=30)  # noqa: S310 - the test's own loopback server
     assert refused.value.code == 401
     assert "Bundle" not in refused.value.read().decode("utf-8", "replace")
+    # The same for a document's original.
+    original = page.get_by_role("link", name="Download original")
+    expect(original).to_be_visible()
+    target = url + (original.get_attribute("href") or "")
+    assert page.request.get(target).status == 200
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(target, timeout=30)  # noqa: S310 - the test's own loopback server
+    assert refused.value.code == 401

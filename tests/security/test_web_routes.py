@@ -17,7 +17,7 @@ from medspeak.auth.roles import Actor
 from medspeak.store.db import Store
 from medspeak.store.types import utcnow
 from tests.conftest import PASSWORD
-from tests.support.api import Seeded, count_events
+from tests.support.api import TEXT_NOTE, Seeded, count_events
 
 
 @pytest.fixture
@@ -91,3 +91,18 @@ def test_a_logged_out_cookie_gets_nothing(
     auth.logout(store, result.token)
     web.cookies.set(name, value)
     assert web.get(web_routes.fhir_url(seeded.patient_id)).status_code == 401
+
+
+def test_an_original_is_served_only_with_a_live_session(
+    web: TestClient, store: Store, actors: dict[str, Actor], seeded: Seeded
+) -> None:
+    # Before: "Fetch original" put the file at a Streamlit media URL that answered without a cookie.
+    url = web_routes.original_url(seeded.document_id)
+    anonymous = web.get(url)
+    assert anonymous.status_code == 401 and b"Metoprolol" not in anonymous.content
+    web.cookies.set(store.settings.cookie_name, _cookie_value(store, "clinician"))
+    r = web.get(url)
+    assert r.status_code == 200 and r.content == TEXT_NOTE
+    assert r.headers["content-disposition"].startswith('attachment; filename="summary.txt"')
+    assert r.headers["content-security-policy"] == "sandbox" and r.headers["cache-control"] == "no-store"
+    assert count_events(store, action="document.download", outcome="success") == 1
