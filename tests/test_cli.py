@@ -88,3 +88,22 @@ def test_a_checkpoint_exported_by_the_cli_detects_cut_rows(env: Path) -> None:
     assert runner.invoke(app, ["audit", "verify"]).exit_code == 0  # the chain alone cannot tell
     cut = runner.invoke(app, ["audit", "verify", "--checkpoint", str(anchor)])
     assert cut.exit_code == 1 and "cut" in cut.output
+
+
+def test_users_unlock_at_the_console_lifts_every_addresss_wait(env: Path) -> None:
+    # Issue 19: however many addresses a guesser used, the administrator at the server gets the account back.
+    from medspeak.auth import service as auth
+    from medspeak.errors import InvalidCredentials, LoginThrottled
+
+    added = runner.invoke(app, ["users", "add", "ward.admin", "--role", "admin"])
+    password = added.output.strip().rsplit(" ", 1)[-1]
+    for source in ("203.0.113.1", "203.0.113.2"):
+        for _ in range(5):
+            with pytest.raises(InvalidCredentials):
+                auth.login(get_store(), "ward.admin", "a wrong guess 123", source=source)
+    with pytest.raises(LoginThrottled):
+        auth.login(get_store(), "ward.admin", password, source="203.0.113.2")
+    unlocked = runner.invoke(app, ["users", "unlock", "ward.admin"])
+    assert unlocked.exit_code == 0, unlocked.output
+    for source in ("203.0.113.1", "203.0.113.2"):
+        assert auth.login(get_store(), "ward.admin", password, source=source).actor.username == "ward.admin"
