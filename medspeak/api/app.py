@@ -89,7 +89,8 @@ def create_app(settings: Settings | None = None, *, processes: int = 1) -> FastA
             404: {"model": errors.ErrorBody, "description": "No such patient, stay, document or job"},
             422: {"model": errors.ErrorBody, "description": "Input refused, with the reason"},
             429: {"model": errors.ErrorBody, "description": "Too many requests; wait for Retry-After seconds"},
-            503: {"model": errors.ErrorBody, "description": "The database or a model is not available"},
+            500: {"model": errors.ErrorBody, "description": "A fault on our side; quote its correlation_id"},
+            503: {"model": errors.ErrorBody, "description": "The database, the disk or a model is not available"},
         },
     )
     app.state.settings = settings
