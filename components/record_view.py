@@ -259,13 +259,11 @@ def _gold_download(store: Store, actor: Actor, patient_id: int) -> None:
         if not lines:
             st.info("No document of this patient has all its facts reviewed yet.")
             return
-        st.download_button(
+        # A link to the server's route (this browser's session, audited), not a Streamlit media URL.
+        st.link_button(
             f"Download gold JSONL ({len(lines)} document(s))",
-            record.gold_jsonl(lines),
-            file_name=f"gold-patient-{patient_id}.jsonl",
-            mime="application/jsonl",
+            web_routes.gold_url(patient_id),
             icon=":material/download:",
-            key="record.gold_download",
         )
 
 

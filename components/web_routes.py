@@ -6,9 +6,9 @@ headers: after a login, the page shows an invisible image whose URL holds a one-
 browser's request for it gets the cookie. The ticket lives 60 s and is taken at first use.
 
 Downloads go through authenticated routes rather than Streamlit's media URLs, which anyone holding the
-URL can fetch while the button is on screen (no cookie is checked there): ``/_medspeak/fhir/{id}`` and
-``/_medspeak/documents/{id}/original`` answer only to a request carrying a live session's cookie, and
-each download is audited by the service.
+URL can fetch while the button is on screen (no cookie is checked there): ``/_medspeak/fhir/{id}``,
+``/_medspeak/gold/{id}`` and ``/_medspeak/documents/{id}/original`` answer only to a request carrying a
+live session's cookie, and each download is audited by the service.
 """
 
 from __future__ import annotations
@@ -29,11 +29,11 @@ from components.session_cookie import SessionCookie, served_over_https
 from medspeak.auth import service as auth
 from medspeak.auth.roles import Actor
 from medspeak.config import Settings
-from medspeak.errors import MedspeakError
+from medspeak.errors import MedspeakError, NotFound
 from medspeak.services import documents, record
 from medspeak.store.db import Store
 
-__all__ = ["PREFIX", "Tickets", "fhir_url", "original_url", "routes", "tickets"]
+__all__ = ["PREFIX", "Tickets", "fhir_url", "gold_url", "original_url", "routes", "tickets"]
 
 PREFIX: Final = "/_medspeak"
 _TICKET_SECONDS: Final = 60.0  # the image is requested within a second of the page drawing it
@@ -87,6 +87,11 @@ tickets = Tickets()  # one per server process: the page runs and the routes shar
 def original_url(document_id: int) -> str:
     """Where the browser downloads a document's original (its session cookie is checked there)."""
     return f"{PREFIX}/documents/{document_id}/original"
+
+
+def gold_url(patient_id: int) -> str:
+    """Where the browser downloads a patient's reviewed facts as gold JSONL (its session cookie is checked)."""
+    return f"{PREFIX}/gold/{patient_id}"
 
 
 def fhir_url(patient_id: int) -> str:
@@ -153,6 +158,14 @@ def _fhir(store: Store, actor: Actor, patient_id: int) -> Response:
     return Response(export.json, media_type="application/fhir+json", headers=headers)
 
 
+def _gold(store: Store, actor: Actor, patient_id: int) -> Response:
+    lines = record.export_gold(store, actor, patient_id=patient_id)
+    if not lines:
+        raise NotFound("No document of this patient has all its facts reviewed yet.")
+    headers = {**_NO_STORE, "Content-Disposition": _attachment(f"gold-patient-{patient_id}.jsonl")}
+    return Response(record.gold_jsonl(lines), media_type="application/jsonl", headers=headers)
+
+
 def _original(store: Store, actor: Actor, document_id: int) -> Response:
     doc, content = documents.read_original(store, actor, document_id)
     # sandbox: should a browser ever render it, an original runs no script on this origin.
@@ -166,4 +179,5 @@ def routes(settings: Callable[[], Settings], store: Callable[[], Store]) -> list
         Route(f"{PREFIX}/cookie/{{ticket}}", _cookie_route(settings), methods=["GET"]),
         Route(f"{PREFIX}/fhir/{{item_id}}", _download(settings, store, _fhir), methods=["GET"]),
         Route(f"{PREFIX}/documents/{{item_id}}/original", _download(settings, store, _original), methods=["GET"]),
+        Route(f"{PREFIX}/gold/{{item_id}}", _download(settings, store, _gold), methods=["GET"]),
     ]

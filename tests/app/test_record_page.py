@@ -119,8 +119,10 @@ def test_reviewed_documents_are_offered_as_gold(
     for fid in fact_ids(store, seeded.prescription_id):
         record.review_fact(store, actors["clinician"], fid, "accepted")
     at.button(key="record.gold_prepare").click().run()
-    (download,) = at.get("download_button")
-    assert "Download gold JSONL (1 document(s))" in download.proto.label
+    assert not at.get("download_button")  # before: a Streamlit media URL that answered without a cookie
+    (link,) = [b for b in at.get("link_button") if "gold" in b.proto.label]
+    assert "Download gold JSONL (1 document(s))" in link.proto.label
+    assert link.proto.url == f"/_medspeak/gold/{seeded.patient_id}"
 
 
 def test_a_misfiled_document_raises_a_visible_warning_and_visit_tabs_link_to_evidence(

@@ -106,3 +106,13 @@ def test_an_original_is_served_only_with_a_live_session(
     assert r.headers["content-disposition"].startswith('attachment; filename="summary.txt"')
     assert r.headers["content-security-policy"] == "sandbox" and r.headers["cache-control"] == "no-store"
     assert count_events(store, action="document.download", outcome="success") == 1
+
+
+def test_gold_facts_are_served_only_with_a_live_session(
+    web: TestClient, store: Store, actors: dict[str, Actor], seeded: Seeded
+) -> None:
+    url = web_routes.gold_url(seeded.patient_id)
+    assert web.get(url).status_code == 401
+    web.cookies.set(store.settings.cookie_name, _cookie_value(store, "clinician"))
+    nothing_yet = web.get(url)  # the seeded note has no reviewed facts
+    assert nothing_yet.status_code == 404 and "reviewed" in nothing_yet.text
