@@ -5,7 +5,7 @@ complaint, and the patient as each document states them), procedures and follow-
 button); right: the chosen line's evidence (text highlighted, page framed) and the review of that
 fact. A document whose demographics contradict the patient on file raises a warning above the lists. ``review_form`` is
 also used on the Documents page. Session-state keys owned here: ``record.selected``,
-``record.patient_id``, ``record.tab``, ``record.source.*``, ``record.measure``, ``record.fhir``, ``record.flash``,
+``record.patient_id``, ``record.tab``, ``record.source.*``, ``record.measure``, ``record.flash``,
 ``review.*``. The view holds no store and no user: the page passes ``RecordCalls``, the services bound to the
 user's context (each checks the role and audits).
 """
@@ -21,7 +21,7 @@ import plotly.express as px
 import streamlit as st
 from PIL import Image
 
-from components import document_viewer
+from components import document_viewer, web_routes
 from components.safe_text import md
 from medspeak.errors import MedspeakError
 from medspeak.indexing.medication_text import SETTING_LABELS, order_text
@@ -43,7 +43,6 @@ class RecordCalls:
     """What the record view asks for, each a service bound to the user's context by the page."""
 
     patient_record: Callable[[int], PatientRecord]  # patient id
-    fhir_export: Callable[[int], record.FhirExport]  # patient id
     export_gold: Callable[[int], list[dict[str, Any]]]  # patient id: its fully reviewed documents
     document_detail: Callable[[int], DocumentDetail]  # document id
     page_image: Callable[[int, int], Image.Image]  # document id, page number
@@ -249,24 +248,16 @@ def _timeline(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
         _link(label, item, f"record.point.{point.source.fact_id}.{point.name}")
 
 
-def _fhir_download(fhir_export: Callable[[int], record.FhirExport], patient_id: int) -> None:
-    """Built on request (each export is audited), then offered for download."""
-    if st.button("Prepare FHIR export", icon=":material/output:", key="record.fhir_prepare"):
-        try:
-            st.session_state["record.fhir"] = (patient_id, fhir_export(patient_id))
-        except MedspeakError as exc:
-            st.error(str(exc))
-    ready = st.session_state.get("record.fhir")
-    if ready is not None and ready[0] == patient_id:
-        export: record.FhirExport = ready[1]
-        st.download_button(
-            f"Download FHIR R4 bundle ({export.resources} resources)",
-            export.json,
-            file_name=export.filename,
-            mime="application/fhir+json",
-            icon=":material/download:",
-            key="record.fhir_download",
-        )
+def _fhir_download(patient_id: int) -> None:
+    """A link to the server's export route: it answers only to this browser's session (each export audited).
+
+    Not ``st.download_button``: its file sits at a Streamlit media URL that anyone holding the URL can
+    fetch, without a cookie, while the button is on screen.
+    """
+    st.link_button(
+        "Download FHIR R4 bundle", web_routes.fhir_url(patient_id), icon=":material/download:", type="secondary"
+    )
+    st.caption("Built and validated when you click; the export is recorded in the audit trail.")
 
 
 def _gold_download(export_gold: Callable[[int], list[dict[str, Any]]], patient_id: int) -> None:
@@ -280,13 +271,11 @@ def _gold_download(export_gold: Callable[[int], list[dict[str, Any]]], patient_i
         if not lines:
             st.info("No document of this patient has all its facts reviewed yet.")
             return
-        st.download_button(
+        # A link to the server's route (this browser's session, audited), not a Streamlit media URL.
+        st.link_button(
             f"Download gold JSONL ({len(lines)} document(s))",
-            record.gold_jsonl(lines),
-            file_name=f"gold-patient-{patient_id}.jsonl",
-            mime="application/jsonl",
+            web_routes.gold_url(patient_id),
             icon=":material/download:",
-            key="record.gold_download",
         )
 
 
@@ -398,7 +387,7 @@ def show(calls: RecordCalls, patient_id: int, on_error: Callable[[str], object] 
     )
     fhir, gold = st.columns(2)
     with fhir:
-        _fhir_download(calls.fhir_export, patient_id)
+        _fhir_download(patient_id)
     with gold:
         _gold_download(calls.export_gold, patient_id)
     items: dict[str, list[Source]] = {}

@@ -65,8 +65,13 @@ class Settings(BaseSettings):
     )
     cookie_name: str = "medspeak_session"
     session_ttl_minutes: int = Field(default=480, ge=5, le=24 * 60, description="A shift; then log in again")
-    lockout_threshold: int = Field(default=5, ge=1)
-    lockout_minutes: int = Field(default=15, ge=1)
+    lockout_threshold: int = Field(
+        default=5, ge=1, description="Failed logins of one username from one address before each try waits"
+    )
+    login_delay_seconds: int = Field(
+        default=30, ge=1, le=3600, description="The first wait; it doubles with each further failure"
+    )
+    lockout_minutes: int = Field(default=15, ge=1, description="The longest wait between two tries")
     file_store: Literal["disk", "database"] = Field(
         default="disk", description="Originals on the local disk (one machine) or in the database (every worker)"
     )

@@ -38,7 +38,7 @@ with tab_users:
                 "Name": [u.display_name for u in accounts],
                 "Role": [u.role for u in accounts],
                 "Active": [u.is_active for u in accounts],
-                "Locked": [u.locked for u in accounts],
+                "Logins delayed": [u.locked for u in accounts],  # from some address (too many failures there)
                 "Failed attempts": [u.failed_attempts for u in accounts],
                 "Created": [u.created_at.strftime("%Y-%m-%d") for u in accounts],
             }

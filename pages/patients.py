@@ -7,7 +7,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from components import patient_form, patient_view, record_view, runtime
+from components import patient_form, patient_view, record_view, runtime, web_routes
 from components.auth_gate import current_actor
 from medspeak.auth.roles import Permission
 from medspeak.errors import MedspeakError
@@ -64,7 +64,7 @@ else:
     try:
         patient_view.show(
             patients.get_patient(store, actor, selected),
-            open_original=lambda doc_id: documents.read_original(store, actor, doc_id),
+            original_url=web_routes.original_url,
         )
     except MedspeakError as exc:
         st.error(str(exc))
@@ -72,7 +72,6 @@ else:
         if actor.can(Permission.READ_CLINICAL):  # the service checks too; this only hides what would be refused
             calls = record_view.RecordCalls(
                 patient_record=partial(record.patient_record, store, actor),
-                fhir_export=partial(record.fhir_export, store, actor),
                 export_gold=lambda pid: record.export_gold(store, actor, patient_id=pid),
                 document_detail=partial(documents.document_detail, store, actor),
                 page_image=partial(documents.page_image, store, actor),

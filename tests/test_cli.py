@@ -147,3 +147,22 @@ def test_the_system_actor_administers_but_never_reads_patients_and_no_account_ca
         assert not actor.can(Permission.READ_CLINICAL) and not actor.can(Permission.READ_PATIENTS)
     # An account row whose role was set to "system" by hand is not the system actor: it may do nothing.
     assert not any(Actor(user_id=7, username="mallory", role="system").can(p) for p in Permission)
+
+
+def test_users_unlock_at_the_console_lifts_every_addresss_wait(env: Path) -> None:
+    # Issue 19: however many addresses a guesser used, the administrator at the server gets the account back.
+    from medspeak.auth import service as auth
+    from medspeak.errors import InvalidCredentials, LoginThrottled
+
+    added = runner.invoke(app, ["users", "add", "ward.admin", "--role", "admin"])
+    password = added.output.strip().rsplit(" ", 1)[-1]
+    for source in ("203.0.113.1", "203.0.113.2"):
+        for _ in range(5):
+            with pytest.raises(InvalidCredentials):
+                auth.login(get_store(), "ward.admin", "a wrong guess 123", source=source)
+    with pytest.raises(LoginThrottled):
+        auth.login(get_store(), "ward.admin", password, source="203.0.113.2")
+    unlocked = runner.invoke(app, ["users", "unlock", "ward.admin"])
+    assert unlocked.exit_code == 0, unlocked.output
+    for source in ("203.0.113.1", "203.0.113.2"):
+        assert auth.login(get_store(), "ward.admin", password, source=source).actor.username == "ward.admin"

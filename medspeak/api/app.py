@@ -27,10 +27,18 @@ from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from medspeak.api import errors
-from medspeak.api.headers import DOCS_CSS_URL, DOCS_JS_URL, SecurityHeaders
+from medspeak.api.headers import (
+    DOCS_ASSETS,
+    DOCS_CSS_URL,
+    DOCS_FAVICON_URL,
+    DOCS_JS_URL,
+    SecurityHeaders,
+    docs_assets_dir,
+)
 from medspeak.api.limits import BodySizeLimit, RateLimit
 from medspeak.api.logs import log_config
 from medspeak.api.routes import audit, auth, documents, health, los, patients, triage
@@ -73,7 +81,7 @@ def create_app(settings: Settings | None = None, *, processes: int = 1) -> FastA
         title="medspeak API",
         summary="Clinical decision support over the medspeak services: documents, patients, triage, stays, beds.",
         version="0.1.0",
-        docs_url=None,  # served below, with Swagger UI at a pinned version
+        docs_url=None,  # served below, with Swagger UI's files from this server
         redoc_url=None,
         responses={
             401: {"model": errors.ErrorBody, "description": "No, expired or revoked token or API key"},
@@ -81,7 +89,8 @@ def create_app(settings: Settings | None = None, *, processes: int = 1) -> FastA
             404: {"model": errors.ErrorBody, "description": "No such patient, stay, document or job"},
             422: {"model": errors.ErrorBody, "description": "Input refused, with the reason"},
             429: {"model": errors.ErrorBody, "description": "Too many requests; wait for Retry-After seconds"},
-            503: {"model": errors.ErrorBody, "description": "The database or a model is not available"},
+            500: {"model": errors.ErrorBody, "description": "A fault on our side; quote its correlation_id"},
+            503: {"model": errors.ErrorBody, "description": "The database, the disk or a model is not available"},
         },
     )
     app.state.settings = settings
@@ -106,8 +115,11 @@ def create_app(settings: Settings | None = None, *, processes: int = 1) -> FastA
             title="medspeak API",
             swagger_js_url=DOCS_JS_URL,
             swagger_css_url=DOCS_CSS_URL,
+            swagger_favicon_url=DOCS_FAVICON_URL,
             oauth2_redirect_url="/docs/oauth2-redirect",
         )
+
+    app.mount(DOCS_ASSETS, StaticFiles(directory=docs_assets_dir()), name="docs-assets")
 
     @app.get("/docs/oauth2-redirect", include_in_schema=False)
     async def docs_redirect() -> HTMLResponse:

@@ -18,7 +18,7 @@ from typing import Protocol
 from pydantic import BaseModel, Field, ValidationError
 
 from medspeak.config import Settings
-from medspeak.errors import MedspeakError
+from medspeak.errors import ExtractionFailed
 from medspeak.indexing.grounding import ground_facts
 from medspeak.indexing.llm.base import LLMResult, LLMUnavailable
 from medspeak.indexing.llm.hybrid import cross_check, reject_inconsistent, reject_instructions
@@ -34,10 +34,6 @@ __all__ = ["Backend", "ExtractionFailed", "ExtractionOutput", "extract_facts", "
 
 BACKENDS = ("auto", "transformers", "openai", "rules")
 NO_MODEL_NOTICE = "No language-model backend is available: facts come from the rules."
-
-
-class ExtractionFailed(MedspeakError):
-    """Extraction could not run as asked (unknown or unavailable backend, unsupported language)."""
 
 
 class Backend(Protocol):

@@ -20,7 +20,7 @@ from sqlalchemy import or_, select
 from medspeak.auth.roles import Actor, Permission
 from medspeak.clinical.patients import age_on, display_name
 from medspeak.clinical.vitals import TRIAGE_VITALS, vital
-from medspeak.errors import NotFound, ValidationFailed
+from medspeak.errors import IncompleteInputs, NotFound, ValidationFailed
 from medspeak.services.audited import audited
 from medspeak.store.db import Store
 from medspeak.store.models import Assessment, Encounter, Patient
@@ -62,14 +62,6 @@ _WORDS: Final = {
     **{key: vital(key).words for key in _VITALS},
     "systolic_bp": "blood pressure",  # entered as one systolic/diastolic field
 }
-
-
-class IncompleteInputs(ValidationFailed):
-    """Too little was recorded for a level: ``needed`` says what to record (in words a nurse reads)."""
-
-    def __init__(self, needed: list[str]) -> None:
-        self.needed = needed
-        super().__init__("Not enough recorded to propose a level. Please record " + ", ".join(needed) + ".")
 
 
 @dataclass(frozen=True)

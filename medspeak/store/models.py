@@ -76,6 +76,23 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class LoginThrottle(Base):
+    """Failed logins of one (typed username, client address) pair, and until when it must wait.
+
+    Both are kept as keyed fingerprints (HMAC under the audit key): what was typed as a username is often a
+    password, and an address is personal data. ``account`` fingerprints the username alone, so that an
+    administrator's unlock lifts every address's delay for it.
+    """
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account: Mapped[str] = mapped_column(String(64), index=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    blocked_until: Mapped[datetime | None]
+    last_failure_at: Mapped[datetime]
+
+
 class AuthSession(Base):
     """A server-side login session; the cookie carries only a token whose hash is the id."""
 

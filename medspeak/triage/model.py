@@ -27,7 +27,7 @@ import numpy.typing as npt
 import pandas as pd  # no stubs in the pinned set
 import xgboost as xgb
 
-from medspeak.errors import MedspeakError
+from medspeak.errors import ModelUnavailable
 from medspeak.triage.complaints import PATHWAYS_FILE, matcher
 from medspeak.triage.features import FeatureSpace
 from medspeak.triage.inputs import TriageInputs, columns_of
@@ -48,10 +48,6 @@ __all__ = [
 MODEL_DIR: Final = Path(__file__).resolve().parents[2] / "models" / "triage"
 N_LEVELS: Final = 5
 _TABLE_MAX_ROWS: Final = 16  # up to this many rows the table predicts faster than XGBoost; beyond, XGBoost
-
-
-class ModelUnavailable(MedspeakError):
-    """The triage artifact is missing or does not match the code's data files."""
 
 
 def sha256_file(path: Path) -> str:

@@ -13,29 +13,10 @@ from dataclasses import dataclass
 from typing import Final
 
 from medspeak.clinical.vitals import TRIAGE_VITALS
-from medspeak.errors import ValidationFailed
+from medspeak.errors import ImplausibleInputs, InputIssue, ValidationFailed
 from medspeak.triage.inputs import TriageInputs
 
 __all__ = ["ImplausibleInputs", "InputIssue", "apply_conversion", "check_inputs"]
-
-
-@dataclass(frozen=True, slots=True)
-class InputIssue:
-    """One implausible value; ``converted`` is set when a conversion is offered instead of a refusal."""
-
-    field: str
-    value: float
-    message: str
-    converted: float | None = None
-    conversion: str | None = None  # e.g. "°F → °C"
-
-
-class ImplausibleInputs(ValidationFailed):
-    """Some inputs are out of range; the issues say which, and which can be converted."""
-
-    def __init__(self, issues: list[InputIssue]) -> None:
-        self.issues = issues
-        super().__init__(" ".join(issue.message for issue in issues))
 
 
 @dataclass(frozen=True, slots=True)
