@@ -20,6 +20,15 @@ def track(job_id: int, name: str) -> None:
     st.session_state.setdefault(_KEY, []).append({"job_id": job_id, "name": name})
 
 
+def follow(outcome: documents.UploadOutcome) -> None:
+    """Track an upload being read, or show at once a file that needed no reading (already stored)."""
+    if outcome.job_id is None:
+        st.info(f"{md(outcome.display_name)}: {md(outcome.message)}")
+        st.session_state["documents.view_id"] = outcome.document_id
+    else:
+        track(outcome.job_id, outcome.display_name)
+
+
 def _show_document(document_id: int) -> None:
     st.session_state["documents.view_id"] = document_id
     st.rerun()  # from inside the fragment: reruns the whole page

@@ -11,6 +11,7 @@ from components import (
     patient_picker,
     record_view,
     runtime,
+    sample_picker,
     tables,
     upload_progress,
 )
@@ -18,7 +19,7 @@ from components.auth_gate import current_actor
 from components.safe_text import md
 from medspeak.errors import MedspeakError
 from medspeak.ingest.ocr import engine_statuses
-from medspeak.services import documents, patients
+from medspeak.services import documents, patients, samples
 
 store, actor = runtime.store(), current_actor()
 settings = runtime.settings()
@@ -85,12 +86,18 @@ with st.container(border=True):
                 )
             except MedspeakError as exc:
                 st.error(f"{md(file.name)}: {md(exc)}")
-                continue
-            if outcome.job_id is None:
-                st.info(f"{md(outcome.display_name)}: {md(outcome.message)}")
-                st.session_state["documents.view_id"] = outcome.document_id
             else:
-                upload_progress.track(outcome.job_id, outcome.display_name)
+                upload_progress.follow(outcome)
+
+    def _upload_sample(key: str) -> None:
+        try:
+            outcome = samples.upload_sample(store, actor, key, patient_id or 0)
+        except MedspeakError as exc:
+            st.error(md(exc))
+        else:
+            upload_progress.follow(outcome)
+
+    sample_picker.show(samples.SAMPLES, "en", patient_chosen=patient_id is not None, upload=_upload_sample)
     st.caption(
         "OCR: "
         + " · ".join(f"{s.name} {'✓ ' + s.detail if s.available else '✗ ' + s.detail}" for s in engine_statuses())

@@ -1,0 +1,29 @@
+"""Try a sample: the demo's own documents, uploaded to the chosen patient in one click.
+
+Session-state keys owned here: ``documents.sample`` (the sample chosen).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import streamlit as st
+
+from medspeak.demo.samples import Sample
+
+
+def show(samples: Sequence[Sample], language: str, *, patient_chosen: bool, upload: Callable[[str], None]) -> None:
+    """A sample list with what each one shows, and its upload button (for a chosen patient only)."""
+    with st.expander("Try a sample", icon=":material/science:", expanded=st.query_params.get("sample") is not None):
+        keys = [s.key for s in samples]
+        wanted = st.query_params.get("sample")
+        if wanted in keys and "documents.sample" not in st.session_state:
+            st.session_state["documents.sample"] = wanted
+        titles = {s.key: s.title.text(language) for s in samples}
+        key = st.selectbox("Sample", keys, format_func=titles.__getitem__, key="documents.sample")
+        chosen = next(s for s in samples if s.key == key)
+        st.caption(chosen.shows.text(language))
+        if not patient_chosen:
+            st.caption("Choose a patient above: a sample is written for that patient.")
+        if st.button("Upload the sample", disabled=not patient_chosen, key="documents.sample_upload"):
+            upload(key)
