@@ -12,11 +12,17 @@ from components import runtime
 from components.auth_gate import current_actor
 from medspeak.auth.roles import Role
 from medspeak.errors import MedspeakError
-from medspeak.services import audit_log, users
+from medspeak.services import audit_log, demo, users
 
 store, actor = runtime.store(), current_actor()
 st.title("Administration")
-tab_users, tab_audit = st.tabs(["Users", "Audit trail"])
+# A link from the Demo page opens the audit trail filtered on the demo's patient (?tab=audit&patient=ID).
+_linked_patient = st.query_params.get("patient", "")
+if _linked_patient.isdigit() and "admin.audit.patient" not in st.session_state:
+    st.session_state["admin.audit.patient"] = int(_linked_patient)
+tab_users, tab_audit, tab_demo = st.tabs(
+    ["Users", "Audit trail", "Demo data"], default="Audit trail" if st.query_params.get("tab") == "audit" else None
+)
 
 
 def _act(success: str, call: Callable[[], object]) -> None:
@@ -140,3 +146,26 @@ with tab_audit:
             "application/jsonl",
             key="admin.checkpoint_download",
         )
+
+with tab_demo:
+    if not runtime.settings().demo:
+        st.caption(
+            "This install is not a demo: its data is never reset (a demonstration runs with MEDSPEAK_DEMO=true)."
+        )
+    else:
+        st.write(
+            "Put the demo data back as it was seeded: every patient, stay, document, fact and assessment is "
+            "replaced by the generated hospital; accounts and the audit trail stay, and the reset is recorded."
+        )
+        sure = st.checkbox("I understand that everything entered during the demo is removed", key="admin.demo.sure")
+        if st.button("Reset the demo data", icon=":material/restart_alt:", disabled=not sure, key="admin.demo.reset"):
+            try:
+                with st.spinner("Resetting…"):
+                    done = demo.reset(store, actor)
+            except MedspeakError as exc:
+                st.error(str(exc))
+            else:
+                st.success(
+                    f"Demo data reset: {done.seeded.patients} patients, {done.seeded.encounters} encounters, "
+                    f"{done.seeded.documents} documents ({done.queued} being read again)."
+                )
