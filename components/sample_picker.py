@@ -9,21 +9,23 @@ from collections.abc import Callable, Sequence
 
 import streamlit as st
 
+from components.i18n import _, language
 from medspeak.demo.samples import Sample
 
 
-def show(samples: Sequence[Sample], language: str, *, patient_chosen: bool, upload: Callable[[str], None]) -> None:
+def show(samples: Sequence[Sample], *, patient_chosen: bool, upload: Callable[[str], None]) -> None:
     """A sample list with what each one shows, and its upload button (for a chosen patient only)."""
-    with st.expander("Try a sample", icon=":material/science:", expanded=st.query_params.get("sample") is not None):
+    with st.expander(_("Try a sample"), icon=":material/science:", expanded=st.query_params.get("sample") is not None):
         keys = [s.key for s in samples]
         wanted = st.query_params.get("sample")
         if wanted in keys and "documents.sample" not in st.session_state:
             st.session_state["documents.sample"] = wanted
-        titles = {s.key: s.title.text(language) for s in samples}
-        key = st.selectbox("Sample", keys, format_func=titles.__getitem__, key="documents.sample")
+        lang = language()  # the samples' titles are the generator's, in both languages
+        titles = {s.key: s.title.text(lang) for s in samples}
+        key = st.selectbox(_("Sample"), keys, format_func=titles.__getitem__, key="documents.sample")
         chosen = next(s for s in samples if s.key == key)
-        st.caption(chosen.shows.text(language))
+        st.caption(chosen.shows.text(lang))
         if not patient_chosen:
-            st.caption("Choose a patient above: a sample is written for that patient.")
-        if st.button("Upload the sample", disabled=not patient_chosen, key="documents.sample_upload"):
+            st.caption(_("Choose a patient above: a sample is written for that patient."))
+        if st.button(_("Upload the sample"), disabled=not patient_chosen, key="documents.sample_upload"):
             upload(key)

@@ -97,7 +97,7 @@ with st.container(border=True):
         else:
             upload_progress.follow(outcome)
 
-    sample_picker.show(samples.SAMPLES, "en", patient_chosen=patient_id is not None, upload=_upload_sample)
+    sample_picker.show(samples.SAMPLES, patient_chosen=patient_id is not None, upload=_upload_sample)
     st.caption(
         "OCR: "
         + " · ".join(f"{s.name} {'✓ ' + s.detail if s.available else '✗ ' + s.detail}" for s in engine_statuses())
