@@ -11,7 +11,8 @@ from components.i18n import N_, _
 from medspeak.services.demo import DemoPatient
 
 # Who can open each page, named for the presenter who must log in as them.
-_ROLE_FOR = {"admin.py": N_("an administrator"), "beds.py": N_("a clinician or a bed manager")}
+_STAYS = N_("a clinician or a bed manager")
+_ROLE_FOR = {"admin.py": N_("an administrator"), "beds.py": _STAYS, "los.py": _STAYS, "patients.py": _STAYS}
 _CLINICIAN = N_("a clinician")
 
 
