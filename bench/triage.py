@@ -45,10 +45,10 @@ def main() -> None:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    from medspeak.services.triage import _reference_result, _result, engine
     from medspeak.triage.features import inputs_frame
     from medspeak.triage.inputs import TriageInputs
     from medspeak.triage.ktas import read_ktas
-    from medspeak.triage.service import _reference_result, _result, engine
 
     model, explainer = engine()
     data = read_ktas(args.data)

@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from medspeak.los.forecast import ALERT_THRESHOLD, LikelyDischarge, OccupancyForecast, PlannedElectives
+from medspeak.services.beds import ALERT_THRESHOLD, LikelyDischarge, OccupancyForecast, PlannedElectives
 
 _MAX_ELECTIVES = 30
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from medspeak.los.forecast import WardForecast
+from medspeak.services.beds import WardForecast
 
 _BAND90 = "rgba(31, 119, 180, 0.18)"
 _BAND50 = "rgba(31, 119, 180, 0.38)"

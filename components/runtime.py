@@ -15,10 +15,10 @@ from pydantic import ValidationError
 
 from medspeak.config import Settings, get_settings
 from medspeak.errors import StoreUnavailable
-from medspeak.ingest.jobs import get_runner
+from medspeak.services.reading import get_runner
 from medspeak.store.db import Store
 
-_HEAVY_MODULES = ("medspeak.los.service", "medspeak.triage.service")
+_HEAVY_MODULES = ("medspeak.services.stays", "medspeak.services.triage")
 
 
 @st.cache_resource(show_spinner=False)

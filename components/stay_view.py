@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from medspeak.los.service import StayPrediction, StayRef, StayUpdate
+from medspeak.services.stays import StayPrediction, StayRef, StayUpdate
 
 
 def choose(stays: list[StayRef]) -> int | None:

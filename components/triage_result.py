@@ -14,9 +14,9 @@ import pandas as pd
 import streamlit as st
 
 from components import shap_chart
-from medspeak.triage import rationale
+from medspeak.services import rationale
+from medspeak.services.triage import TriageResult
 from medspeak.triage.levels import LEVELS
-from medspeak.triage.service import TriageResult
 
 
 def _badge(result: TriageResult) -> None:

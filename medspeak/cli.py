@@ -76,8 +76,8 @@ def db_upgrade() -> None:
 @app.command()
 def init() -> None:
     """Write the install's random keys if missing; migrate; on first start create demo accounts and data."""
-    from medspeak.auth.bootstrap import ensure_demo_users
     from medspeak.keys import ensure_install_keys
+    from medspeak.services.bootstrap import ensure_demo_users
 
     written = ensure_install_keys(secrets_file())
     if written:
@@ -246,7 +246,7 @@ def users_apikey_create(
     expires_days: Annotated[int | None, typer.Option(help="Expire after this many days (never by default)")] = None,
 ) -> None:
     """Create an API key; it is printed once and only its hash is kept."""
-    from medspeak.auth.apikeys import add_key
+    from medspeak.services.apikeys import add_key
 
     with _store().transaction() as db:
         summary, key = add_key(db, username, name, expires_days=expires_days)
@@ -259,7 +259,7 @@ def users_apikey_revoke(
     key_id: Annotated[int, typer.Argument(help="The key's id (see `medspeak users apikey list`)")],
 ) -> None:
     """Revoke an API key at once; requests with it get 401."""
-    from medspeak.auth.apikeys import revoke_key_unaudited
+    from medspeak.services.apikeys import revoke_key_unaudited
 
     with _store().transaction() as db:
         summary = revoke_key_unaudited(db, key_id)
@@ -446,7 +446,7 @@ def worker(
     ] = None,
 ) -> None:
     """Read documents from the task engine (MEDSPEAK_QUEUE_URL) until stopped; start one per machine."""
-    from medspeak.ingest.queue import QUEUE, ensure_schema, queue_app
+    from medspeak.services.reading_queue import QUEUE, ensure_schema, queue_app
 
     store = _store()
     url = store.settings.queue_url

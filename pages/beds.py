@@ -7,8 +7,8 @@ import streamlit as st
 from components import beds_view, fan_chart, runtime
 from components.auth_gate import current_actor
 from medspeak.errors import MedspeakError
-from medspeak.los import service as los
 from medspeak.services import dashboard
+from medspeak.services import stays as los
 
 st.title("Beds")
 actor = current_actor()

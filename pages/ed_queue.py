@@ -9,7 +9,7 @@ from components import runtime
 from components.auth_gate import current_actor
 from components.i18n import N_, _
 from medspeak.errors import MedspeakError
-from medspeak.triage import service
+from medspeak.services import triage as service
 from medspeak.triage.levels import LEVELS
 
 _HIGHLIGHT = "background-color: #fde0dc"  # a row with a critical alert or an undecided flag

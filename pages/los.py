@@ -7,7 +7,7 @@ import streamlit as st
 from components import runtime, stay_view
 from components.auth_gate import current_actor
 from medspeak.errors import MedspeakError
-from medspeak.los import service as los
+from medspeak.services import stays as los
 
 st.title("Length of stay")
 actor = current_actor()

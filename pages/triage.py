@@ -9,7 +9,7 @@ from components import runtime, triage_form, triage_result
 from components.auth_gate import current_actor
 from medspeak.errors import MedspeakError
 from medspeak.services import patients
-from medspeak.triage import service
+from medspeak.services import triage as service
 from medspeak.triage.inputs import TriageInputs
 from medspeak.triage.plausibility import ImplausibleInputs
 

@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 
 from medspeak.auth.roles import Actor, Role
 from medspeak.config import Settings, get_settings, reset_settings
-from medspeak.ingest.jobs import reset_runners
+from medspeak.services.reading import reset_runners
 from medspeak.services.users import add_user
 from medspeak.store.db import Store, get_store, reset_stores
 

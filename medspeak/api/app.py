@@ -128,7 +128,7 @@ def served_app(processes: int | None = None) -> FastAPI:
     """
     settings = get_settings()
     app = create_app(settings, processes=processes or worker_count(settings))
-    from medspeak.triage.service import engine
+    from medspeak.services.triage import engine
 
     try:
         engine()  # ~1 s: paid at start, not by the first patient of each process

@@ -14,11 +14,11 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
 from medspeak.api import tokens
-from medspeak.auth.apikeys import looks_like_key, resolve_key
 from medspeak.auth.roles import Actor
 from medspeak.auth.service import resolve_session_ref
 from medspeak.config import Settings
 from medspeak.errors import SessionInvalid
+from medspeak.services.apikeys import looks_like_key, resolve_key
 from medspeak.store.db import Store
 
 __all__ = [

@@ -3,5 +3,6 @@
 ``admissions`` holds the one admission record every source is mapped to (the MIMIC-IV demo, the
 project's generator, the store); ``features`` turns it into what is known at a moment of the stay;
 ``model`` is the quantile gradient boosting with its preprocessing; ``occupancy`` the census
-forecast; ``service`` the audited calls the pages use; ``cli`` the train and eval commands.
+forecast. The audited calls the pages use are ``medspeak.services.stays`` and ``medspeak.services.beds``;
+``cli`` holds the train and eval commands.
 """

@@ -18,9 +18,9 @@ from sqlalchemy import select
 from medspeak.auth.roles import Actor, Permission
 from medspeak.errors import MedspeakError
 from medspeak.ingest.archive import ArchiveEntry, read_archive
-from medspeak.ingest.jobs import get_runner, reset_runners
 from medspeak.services import documents
 from medspeak.services.audited import audited, require
+from medspeak.services.reading import get_runner, reset_runners
 from medspeak.store.db import Store
 from medspeak.store.models import Document, IngestJob, Patient
 

@@ -17,12 +17,12 @@ from sqlalchemy.orm import selectinload
 
 from medspeak.auth.roles import Actor, Permission
 from medspeak.errors import NotFound, UploadRejected, ValidationFailed
-from medspeak.ingest.jobs import get_runner
 from medspeak.ingest.pipeline import render_page
 from medspeak.ingest.types import FileKind, ValidatedUpload, Word
 from medspeak.ingest.validate import sniff, validate_upload
 from medspeak.services.audited import audited, record_alone, require
 from medspeak.services.patients import DocumentSummary, document_summary
+from medspeak.services.reading import get_runner
 from medspeak.store.db import Store
 from medspeak.store.files import open_storage
 from medspeak.store.models import Document, DocumentLink, DocumentPage, Fact, IngestJob, Patient

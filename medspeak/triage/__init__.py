@@ -1,5 +1,5 @@
 """Emergency triage: acuity 1-5 from vitals and complaint, safety rules, explanations, second reader.
 
-The pages and the API call ``medspeak.triage.service``; training and evaluation live in ``train``
+The pages and the API call ``medspeak.services.triage``; training and evaluation live in ``train``
 and ``cli``. Nothing here imports streamlit.
 """

@@ -9,11 +9,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text, update
 from typer.testing import CliRunner
 
-from medspeak.auth import apikeys
 from medspeak.auth.roles import Actor
 from medspeak.cli import app as cli_app
 from medspeak.errors import PermissionDenied
-from medspeak.services import users
+from medspeak.services import apikeys, users
 from medspeak.store.db import Store
 from medspeak.store.models import ApiKey
 from medspeak.store.types import utcnow

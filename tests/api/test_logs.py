@@ -15,9 +15,8 @@ from sqlalchemy.exc import OperationalError
 
 from medspeak.api import create_app
 from medspeak.api.logs import DropQueryString, log_config
-from medspeak.auth import apikeys
 from medspeak.auth.roles import Actor
-from medspeak.services import patients
+from medspeak.services import apikeys, patients
 from medspeak.store.db import Store
 from tests.conftest import PASSWORD
 

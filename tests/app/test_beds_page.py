@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from medspeak.auth.roles import Actor
-from medspeak.los.forecast import forecast_occupancy
+from medspeak.services.beds import forecast_occupancy
 from medspeak.store.db import Store
 from tests.los.conftest import NOW, insert_demo
 from tests.support.pages import page
@@ -20,8 +20,8 @@ def hospital(store: Store, monkeypatch: pytest.MonkeyPatch) -> Store:
     insert_demo(store, 60, 9)
     # The pages read "now"; pin it to the moment the hospital was generated, so that the stays' ages (and so
     # every forecast below) are the same on any day the suite runs.
-    monkeypatch.setattr("medspeak.los.forecast.utcnow", lambda: NOW)
-    monkeypatch.setattr("medspeak.los.service.utcnow", lambda: NOW)
+    monkeypatch.setattr("medspeak.services.beds.utcnow", lambda: NOW)
+    monkeypatch.setattr("medspeak.services.stays.utcnow", lambda: NOW)
     return store
 
 

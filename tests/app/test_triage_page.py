@@ -183,7 +183,7 @@ def test_a_patient_opened_from_the_queue_is_prefilled_and_the_decision_recorded(
 
 
 def test_the_queue_shows_a_flagged_patient_by_name_with_the_flag(store: Store, actors: dict[str, Actor]) -> None:
-    from medspeak.triage import service
+    from medspeak.services import triage as service
     from tests.triage.conftest import HYPOXIC
 
     clinician = actors["clinician"]

@@ -4,10 +4,10 @@ import pytest
 from sqlalchemy import select
 
 from medspeak.auth import service as auth
-from medspeak.auth.bootstrap import ensure_demo_users
 from medspeak.auth.roles import Actor
 from medspeak.errors import AccountLocked, InvalidCredentials, SessionInvalid
 from medspeak.services import users
+from medspeak.services.bootstrap import ensure_demo_users
 from medspeak.store.db import Store
 from medspeak.store.models import AuditEvent, AuthSession, User
 from medspeak.store.types import utcnow

@@ -15,10 +15,10 @@ from sqlalchemy import func, select, update
 
 from medspeak.auth.roles import Actor
 from medspeak.errors import PermissionDenied, UploadRejected
-from medspeak.ingest import jobs as jobs_module
-from medspeak.ingest.jobs import JobRunner
 from medspeak.services import documents, patients
+from medspeak.services import reading as jobs_module
 from medspeak.services.audit_log import verify_store
+from medspeak.services.reading import JobRunner
 from medspeak.store.db import Store
 from medspeak.store.models import AuditEvent, Document, DocumentPage, IngestJob
 from medspeak.store.types import utcnow
@@ -105,7 +105,7 @@ def test_a_rejected_upload_writes_nothing_but_the_audit(
 
 _WORKER = """
 import sys, time
-from medspeak.ingest import jobs
+from medspeak.services import reading as jobs
 from medspeak.store.db import get_store
 
 def slow_extract(*args, **kwargs):

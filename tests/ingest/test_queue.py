@@ -21,9 +21,9 @@ from sqlalchemy import update
 
 from medspeak.auth.roles import Actor
 from medspeak.config import reset_settings
-from medspeak.ingest.jobs import get_runner, reset_runners
-from medspeak.ingest.queue import QUEUE, QueueRunner, build_app, queue_app, retry_stalled_jobs
 from medspeak.services import documents, patients
+from medspeak.services.reading import get_runner, reset_runners
+from medspeak.services.reading_queue import QUEUE, QueueRunner, build_app, queue_app, retry_stalled_jobs
 from medspeak.store.db import Store, get_store, reset_stores
 from medspeak.store.models import IngestJob
 from tests.support.jobs import read_nothing, wait_for_job
@@ -150,8 +150,8 @@ def test_a_worker_without_a_queue_refuses_to_start(
 
 _SLOW_WORKER = """
 import sys, time
-from medspeak.ingest import jobs
-from medspeak.ingest.queue import QUEUE, queue_app
+from medspeak.services import reading as jobs
+from medspeak.services.reading_queue import QUEUE, queue_app
 
 def slow_extract(*args, **kwargs):
     time.sleep(120)  # killed long before this returns

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import update
 
 from medspeak.auth.roles import Actor
-from medspeak.ingest.jobs import JobRunner
+from medspeak.services.reading import JobRunner
 from medspeak.store.db import Store
 from medspeak.store.models import Document, IngestJob
 from medspeak.store.types import utcnow

@@ -9,7 +9,6 @@ import pytest
 from scipy.stats import poisson
 
 from medspeak.los.distribution import StayDistribution
-from medspeak.los.forecast import WardForecast
 from medspeak.los.montecarlo import simulate
 from medspeak.los.occupancy import (
     Electives,
@@ -21,6 +20,7 @@ from medspeak.los.occupancy import (
     poisson_binomial,
 )
 from medspeak.los.survival import kaplan_meier
+from medspeak.services.beds import WardForecast
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # a Wednesday morning
 

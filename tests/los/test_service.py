@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from medspeak.auth.roles import Actor
 from medspeak.errors import PermissionDenied, ValidationFailed
-from medspeak.los.service import PlannedElectives, forecast_occupancy, predict_stay, stay_history
+from medspeak.services.stays import PlannedElectives, forecast_occupancy, predict_stay, stay_history
 from medspeak.store.db import Store
 from medspeak.store.models import AuditEvent, Document, Encounter
 from tests.los.conftest import NOW

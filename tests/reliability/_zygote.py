@@ -12,7 +12,7 @@ import os
 import sys
 import time
 
-from medspeak.ingest import jobs
+from medspeak.services import reading as jobs
 from medspeak.store.db import get_store
 
 _PAUSE_S = 0.25  # inside each phase: a window for the kill, on top of the real work

@@ -19,8 +19,8 @@ from typer.testing import CliRunner
 
 from medspeak.auth.roles import Actor
 from medspeak.cli import app as cli_app
-from medspeak.ingest.jobs import JobRunner
 from medspeak.services import documents, patients
+from medspeak.services.reading import JobRunner
 from medspeak.store.db import Store
 from medspeak.store.models import Document, DocumentPage, Fact, IngestJob
 from medspeak.store.types import utcnow

@@ -18,10 +18,10 @@ from medspeak.errors import BudgetExceeded, Cancelled, UploadRejected
 from medspeak.indexing.extract import extract_facts
 from medspeak.indexing.grounding import ground_facts
 from medspeak.indexing.rules.backend import RulesBackend
-from medspeak.ingest.jobs import JobRunner
 from medspeak.ingest.textlayer import typed_page
 from medspeak.ingest.types import PageText, Word
 from medspeak.ingest.validate import MAX_TEXT_CHARS, validate_upload
+from medspeak.services.reading import JobRunner
 from medspeak.store.db import Store
 from medspeak.store.models import Document, IngestJob
 from medspeak.store.types import utcnow
@@ -124,7 +124,7 @@ def test_a_docx_with_more_xml_than_the_reading_limit_is_refused_at_upload() -> N
 def test_a_job_whose_indexing_ran_out_of_budget_ends_with_its_text_and_is_not_resumed(
     store: Store, actors: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import medspeak.ingest.jobs as jobs
+    import medspeak.services.reading as jobs
 
     def over_budget(*args: object, **kwargs: object) -> object:
         raise BudgetExceeded("Reading stopped: over the document's budget of 60 s.")

@@ -12,10 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from medspeak.auth.roles import Actor
-from medspeak.services import patients
+from medspeak.services import patients, triage
 from medspeak.store.db import Store
 from medspeak.store.models import AuditEvent
-from medspeak.triage import service as triage
 from medspeak.triage.inputs import TriageInputs
 
 

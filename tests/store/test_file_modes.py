@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from medspeak.auth.bootstrap import ensure_demo_users
 from medspeak.config import get_settings
+from medspeak.services.bootstrap import ensure_demo_users
 from medspeak.store.db import Store, reset_stores
 from medspeak.store.files import DocumentStorage
 

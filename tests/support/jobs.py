@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from medspeak.auth.roles import Actor
-from medspeak.ingest import jobs as jobs_module
 from medspeak.ingest.types import ValidatedUpload
 from medspeak.services import documents, patients
+from medspeak.services import reading as jobs_module
 from medspeak.store.db import Store
 
 

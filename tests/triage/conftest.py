@@ -41,6 +41,6 @@ SPRAIN = TriageInputs(
 
 @pytest.fixture(scope="session")
 def engine():  # type: ignore[no-untyped-def]
-    from medspeak.triage.service import engine as load
+    from medspeak.services.triage import engine as load
 
     return load()

@@ -9,11 +9,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from medspeak.services.triage import _reference_result, _result
 from medspeak.triage.complaints import PATHWAYS_FILE
 from medspeak.triage.explain import Explanation
 from medspeak.triage.features import inputs_frame
 from medspeak.triage.inputs import AVPU, TRANSPORT_MODES, TriageInputs
-from medspeak.triage.service import _reference_result, _result
 from tests.triage.conftest import HYPOXIC, SPRAIN
 
 _ROWS = 300
@@ -119,7 +119,7 @@ def test_the_whole_result_is_the_reference_paths(patients) -> None:  # type: ign
 
 
 def test_the_second_reading_of_one_patient_is_the_batch_second_reader(engine, patients) -> None:  # type: ignore[no-untyped-def]
-    from medspeak.triage.service import _second_reading
+    from medspeak.services.triage import _second_reading
 
     model, _ = engine
     nurse = np.random.default_rng(11).integers(1, 6, len(patients))

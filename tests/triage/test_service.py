@@ -6,11 +6,11 @@ from sqlalchemy import select
 from medspeak.auth.roles import Actor
 from medspeak.errors import PermissionDenied, ValidationFailed
 from medspeak.services import patients
+from medspeak.services import triage as service
 from medspeak.store import audit
 from medspeak.store.db import Store
 from medspeak.store.models import Assessment, AuditEvent, Encounter
 from medspeak.store.types import utcnow
-from medspeak.triage import service
 from medspeak.triage.inputs import TriageInputs
 from medspeak.triage.model import ModelUnavailable
 from medspeak.triage.plausibility import ImplausibleInputs

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from medspeak.api.deps import CurrentActor, DbId, StoreDep
-from medspeak.los import service as los
+from medspeak.services import stays as los
 
 router = APIRouter(tags=["length of stay"])
 

@@ -13,8 +13,8 @@ from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from medspeak.api.deps import Credentials, CredentialsDep, DbId
+from medspeak.services import triage
 from medspeak.store.db import is_lock_timeout
-from medspeak.triage import service as triage
 from medspeak.triage.inputs import TriageInputs
 
 router = APIRouter(tags=["triage"])

@@ -18,7 +18,7 @@ from typing import Any
 import procrastinate
 from sqlalchemy import select, update
 
-from medspeak.ingest.jobs import JobRunner
+from medspeak.services.reading import JobRunner
 from medspeak.store.db import Store, get_store
 from medspeak.store.models import IngestJob
 from medspeak.store.types import utcnow

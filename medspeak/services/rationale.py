@@ -19,7 +19,7 @@ from medspeak.errors import MedspeakError
 from medspeak.indexing.extract import NO_MODEL_NOTICE, ExtractionFailed, get_backend
 from medspeak.indexing.llm.answer import TruncatedAnswer
 from medspeak.indexing.llm.base import LLMUnavailable
-from medspeak.triage.service import TriageResult
+from medspeak.services.triage import TriageResult
 
 __all__ = ["RATIONALE_SCHEMA", "Rationale", "WordsModel", "language_model", "rationale_for", "ungrounded"]
 

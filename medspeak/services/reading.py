@@ -410,7 +410,7 @@ def _fact_row(doc: Document, fact: FactModel) -> Fact:
 
 
 class Runner(Protocol):
-    """Where reading jobs go: the in-process :class:`JobRunner`, or the task engine (``ingest.queue``)."""
+    """Where reading jobs go: the in-process :class:`JobRunner`, or the task engine (``services.reading_queue``)."""
 
     def submit(self, job_id: int, *, urgent: bool = True) -> None: ...
 
@@ -441,7 +441,7 @@ def _new_runner(store: Store) -> Runner:
     queue_url = store.settings.queue_url
     if not queue_url:
         return JobRunner(store, store.settings.ingest_workers)
-    from medspeak.ingest.queue import open_queue  # procrastinate is loaded only where it is used
+    from medspeak.services.reading_queue import open_queue  # procrastinate is loaded only where it is used
 
     return open_queue(queue_url, store)
 

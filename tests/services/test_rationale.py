@@ -11,8 +11,8 @@ import pytest
 
 from medspeak.indexing.extract import reset_backends
 from medspeak.indexing.llm.base import LLMUnavailable
-from medspeak.triage.rationale import RATIONALE_SCHEMA, Rationale, language_model, rationale_for
-from medspeak.triage.service import TriageResult, _result
+from medspeak.services.rationale import RATIONALE_SCHEMA, Rationale, language_model, rationale_for
+from medspeak.services.triage import TriageResult, _result
 from tests.indexing.test_llm_server import FakeServer, llm_server  # noqa: F401 - the fixture
 from tests.triage.conftest import HYPOXIC
 

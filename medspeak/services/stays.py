@@ -25,9 +25,9 @@ from medspeak.errors import NotFound, PermissionDenied, ValidationFailed
 from medspeak.los.artifact import DEFAULT_DIR, load_committed, read_metrics
 from medspeak.los.explain import Driver, drivers
 from medspeak.los.features import snapshot
-from medspeak.los.forecast import PlannedElectives, forecast_occupancy
 from medspeak.los.sources import from_store
 from medspeak.services.audited import audited
+from medspeak.services.beds import PlannedElectives, forecast_occupancy
 from medspeak.store.db import Store
 from medspeak.store.models import Assessment, Encounter, Patient
 from medspeak.store.types import utcnow
