@@ -13,9 +13,9 @@ from sqlalchemy import select
 from medspeak.auth.roles import SYSTEM, Actor, Permission
 from medspeak.demo.seed import SeedReport, reset_demo
 from medspeak.errors import PermissionDenied
-from medspeak.ingest.jobs import get_runner
 from medspeak.services.audited import audited, record_alone, require
 from medspeak.services.documents import queue_unread
+from medspeak.services.reading import get_runner
 from medspeak.store.db import Store
 from medspeak.store.models import Document, Encounter, Patient
 
