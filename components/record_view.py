@@ -19,6 +19,7 @@ import plotly.express as px
 import streamlit as st
 
 from components import document_viewer
+from components.i18n import N_, _
 from components.safe_text import md
 from medspeak.auth.roles import Actor, Permission
 from medspeak.errors import MedspeakError
@@ -32,8 +33,10 @@ from medspeak.store.db import Store
 
 _SELECTED = "record.selected"
 _FLASH = "record.flash"
-_DECISIONS = {"accepted": "Accept", "corrected": "Correct", "rejected": "Reject"}
-_VERIFICATION = {"confirmed": "present", "provisional": "possible", "refuted": "denied in the documents"}
+_DECISIONS = {"accepted": N_("Accept"), "corrected": N_("Correct"), "rejected": N_("Reject")}
+_SAVED = {"accepted": N_("Saved: accepted."), "corrected": N_("Saved: corrected."), "rejected": N_("Saved: rejected.")}
+_VERIFICATION = {"confirmed": N_("present"), "provisional": N_("possible"), "refuted": N_("denied in the documents")}
+_HISTORY = N_(" (history)")
 _BOOLEAN = frozenset({"as_needed", "nkda"})
 
 
@@ -79,7 +82,7 @@ _MED_GROUPS = (
 def _medications(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
     """Each order as written in plain words (never QD, U, trailing zeros), grouped by where it is taken."""
     if not rec.medications:
-        st.caption("No medication found in the documents.")
+        st.caption(_("No medication found in the documents."))
     for title, belongs in _MED_GROUPS:
         group = [m for m in rec.medications if belongs(m)]
         if not group:
@@ -107,7 +110,7 @@ def _medications(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
 
 def _problem_lines(lines: list[ProblemLine], items: dict[str, list[Source]], kind: str) -> None:
     for n, line in enumerate(lines):
-        status = _VERIFICATION.get(line.verification, line.verification) + (" (history)" if line.historical else "")
+        status = _(_VERIFICATION.get(line.verification, line.verification)) + (_(_HISTORY) if line.historical else "")
         note = status if kind != "refuted" else f":gray-badge[{status}]"
         if line.code:  # the official code beside the words, only where the match was confident
             note += f" :blue-badge[{'ICD-10-CM' if line.code[0].endswith('-cm') else 'CIM-10'} {line.code[1]}]"
@@ -116,38 +119,38 @@ def _problem_lines(lines: list[ProblemLine], items: dict[str, list[Source]], kin
 
 def _problems(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
     if not (rec.problems or rec.refuted or rec.family_history):
-        st.caption("No problem found in the documents.")
+        st.caption(_("No problem found in the documents."))
     _problem_lines(rec.problems, items, "problem")
     if rec.refuted:
-        st.markdown("**Denied** (stated as absent: not problems)")
+        st.markdown(_("**Denied** (stated as absent: not problems)"))
         _problem_lines(rec.refuted, items, "refuted")
     if rec.family_history:
-        st.markdown("**Family history**")
+        st.markdown(_("**Family history**"))
         _problem_lines(rec.family_history, items, "family")
     if rec.findings:
-        st.markdown("**Examination findings** (found or denied on examination: not the problem list)")
+        st.markdown(_("**Examination findings** (found or denied on examination: not the problem list)"))
         _problem_lines(rec.findings, items, "finding")
 
 
 def _allergies(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
     if rec.allergy_conflict:
-        st.warning("One document says no known drug allergy, another records an allergy: check with the patient.")
+        st.warning(_("One document says no known drug allergy, another records an allergy: check with the patient."))
     if rec.nkda:
         items["allergy:nkda"] = rec.nkda
         _link("No known drug allergies (NKDA)", "allergy:nkda", "record.allergy.nkda")
     for n, allergy in enumerate(rec.allergies):
-        reactions = md(", ".join(allergy.reactions)) or "reaction not stated"
+        reactions = md(", ".join(allergy.reactions)) or _("reaction not stated")
         item = f"allergy:{allergy.substance.lower()}"
         _row(items, item, allergy.sources, allergy.substance, f"record.allergy.{n}", reactions)
     if not (rec.nkda or rec.allergies):
-        st.caption("No allergy information in the documents.")
+        st.caption(_("No allergy information in the documents."))
 
 
-_DATE_LABELS = (("admission", "Admitted"), ("discharge", "Discharged"), ("visit", "Date"))
+_DATE_LABELS = (("admission", N_("Admitted")), ("discharge", N_("Discharged")), ("visit", N_("Date")))
 _PROCEDURE_STATUS = {
-    "completed": ":green-badge[done]",
-    "planned": ":blue-badge[planned]",
-    "not-done": ":gray-badge[not done]",
+    "completed": N_(":green-badge[done]"),
+    "planned": N_(":blue-badge[planned]"),
+    "not-done": N_(":gray-badge[not done]"),
 }
 
 
@@ -162,9 +165,9 @@ def _identity_warnings(rec: PatientRecord, items: dict[str, list[Source]]) -> No
 
 def _encounters(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
     if not (rec.encounters or rec.demographics):
-        st.caption("No visit information (dates, department, chief complaint) in the documents.")
+        st.caption(_("No visit information (dates, department, chief complaint) in the documents."))
     for n, line in enumerate(rec.encounters):
-        dates = " · ".join(f"{label} {value}" for key, label in _DATE_LABELS if (value := getattr(line, key)))
+        dates = " · ".join(f"{_(label)} {value}" for key, label in _DATE_LABELS if (value := getattr(line, key)))
         title = line.department or "Department not stated"
         st.markdown(
             f"**{document_viewer.markdown_safe(title)}** · {document_viewer.markdown_safe(dates) or 'dates not stated'}"
@@ -179,7 +182,7 @@ def _encounters(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
             items[item] = [source]
             _link(said if len(said) <= 80 else said[:77] + "…", item, f"record.encounter.{n}.{m}")
     if rec.demographics:
-        st.markdown("**The patient as the documents state them**")
+        st.markdown(_("**The patient as the documents state them**"))
         for n, demo in enumerate(rec.demographics):
             parts = [
                 f"{demo.age} years" if demo.age is not None else "",
@@ -192,15 +195,15 @@ def _encounters(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
 
 def _procedures(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
     if not rec.procedures:
-        st.caption("No procedure found in the documents.")
+        st.caption(_("No procedure found in the documents."))
     for n, proc in enumerate(rec.procedures):
-        status = md(_PROCEDURE_STATUS.get(proc.status, proc.status)) + (" (history)" if proc.historical else "")
+        status = md(_(_PROCEDURE_STATUS.get(proc.status, proc.status))) + (_(_HISTORY) if proc.historical else "")
         _row(items, f"procedure:{proc.text.lower()}", proc.sources, proc.text, f"record.procedure.{n}", status)
 
 
 def _follow_ups(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
     if not rec.follow_ups:
-        st.caption("No follow-up instruction found in the documents.")
+        st.caption(_("No follow-up instruction found in the documents."))
     for n, follow in enumerate(rec.follow_ups):
         when = " · ".join(p for p in (follow.with_whom, follow.interval) if p)
         note = document_viewer.markdown_safe(when) if when else ""
@@ -210,10 +213,10 @@ def _follow_ups(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
 
 def _timeline(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
     if not rec.timeline:
-        st.caption("No vital sign or laboratory value in the documents.")
+        st.caption(_("No vital sign or laboratory value in the documents."))
         return
     names = list(dict.fromkeys(f"{p.kind}: {p.name}" for p in rec.timeline))
-    chosen = st.selectbox("Measure", names, key="record.measure", format_func=lambda n: n.replace("_", " "))
+    chosen = st.selectbox(_("Measure"), names, key="record.measure", format_func=lambda n: n.replace("_", " "))
     points = [p for p in rec.timeline if f"{p.kind}: {p.name}" == chosen]
     unit = display_unit(next((p.unit for p in points if p.unit), ""))
     fig = px.line(
@@ -238,7 +241,7 @@ def _timeline(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
 
 def _fhir_download(store: Store, actor: Actor, patient_id: int) -> None:
     """Built on request (each export is audited), then offered for download."""
-    if st.button("Prepare FHIR export", icon=":material/output:", key="record.fhir_prepare"):
+    if st.button(_("Prepare FHIR export"), icon=":material/output:", key="record.fhir_prepare"):
         try:
             st.session_state["record.fhir"] = (patient_id, record.fhir_export(store, actor, patient_id))
         except MedspeakError as exc:
@@ -247,7 +250,7 @@ def _fhir_download(store: Store, actor: Actor, patient_id: int) -> None:
     if ready is not None and ready[0] == patient_id:
         export: record.FhirExport = ready[1]
         st.download_button(
-            f"Download FHIR R4 bundle ({export.resources} resources)",
+            _("Download FHIR R4 bundle ({resources} resources)").format(resources=export.resources),
             export.json,
             file_name=export.filename,
             mime="application/fhir+json",
@@ -258,17 +261,17 @@ def _fhir_download(store: Store, actor: Actor, patient_id: int) -> None:
 
 def _gold_download(store: Store, actor: Actor, patient_id: int) -> None:
     """The patient's fully reviewed documents in the evaluation's gold format (JSON lines)."""
-    if st.button("Export reviewed facts (gold)", icon=":material/fact_check:", key="record.gold_prepare"):
+    if st.button(_("Export reviewed facts (gold)"), icon=":material/fact_check:", key="record.gold_prepare"):
         try:
             lines = record.export_gold(store, actor, patient_id=patient_id)
         except MedspeakError as exc:
             st.error(str(exc))
             return
         if not lines:
-            st.info("No document of this patient has all its facts reviewed yet.")
+            st.info(_("No document of this patient has all its facts reviewed yet."))
             return
         st.download_button(
-            f"Download gold JSONL ({len(lines)} document(s))",
+            _("Download gold JSONL ({count} document(s))").format(count=len(lines)),
             record.gold_jsonl(lines),
             file_name=f"gold-patient-{patient_id}.jsonl",
             mime="application/jsonl",
@@ -286,13 +289,13 @@ def _evidence(store: Store, actor: Actor, items: dict[str, list[Source]]) -> Non
     item = st.session_state.get(_SELECTED)
     sources = items.get(item or "")
     if not sources:
-        st.info("Select a line to see the words it was read from.")
+        st.info(_("Select a line to see the words it was read from."))
         return
     key = f"record.source.{item}"
     if len(sources) == 1:
         source = sources[0]
     else:
-        source = st.radio("Mentions", sources, index=len(sources) - 1, format_func=_source_label, key=key)
+        source = st.radio(_("Mentions"), sources, index=len(sources) - 1, format_func=_source_label, key=key)
     try:
         detail = documents.document_detail(store, actor, source.document_id)
     except MedspeakError as exc:
@@ -326,17 +329,21 @@ def review_form(store: Store, actor: Actor, fact: FactView, *, key: str) -> None
     fields = record.CORRECTABLE.get(fact.category, ())
     current = {**fact.value, "assertion": fact.assertion}
     with st.form(key=f"{key}.form", border=True):
-        st.markdown(f"**Review** · now: {fact.review_status}")
+        st.markdown(_("**Review** · now: {review_status}").format(review_status=fact.review_status))
         decision = cast(
             record.Decision,
             st.radio(
-                "Decision", list(_DECISIONS), format_func=_DECISIONS.__getitem__, horizontal=True, key=f"{key}.decision"
+                _("Decision"),
+                list(_DECISIONS),
+                format_func={d: _(label) for d, label in _DECISIONS.items()}.__getitem__,
+                horizontal=True,
+                key=f"{key}.decision",
             ),
         )
-        with st.expander("Corrected values (for Correct)"):
+        with st.expander(_("Corrected values (for Correct)")):
             given = {name: _field_input(name, current.get(name), f"{key}.{name}") for name in fields}
-        reason = st.text_input("Reason (needed to correct or reject)", key=f"{key}.reason", max_chars=500)
-        submitted = st.form_submit_button("Save review", type="primary")
+        reason = st.text_input(_("Reason (needed to correct or reject)"), key=f"{key}.reason", max_chars=500)
+        submitted = st.form_submit_button(_("Save review"), type="primary")
     if not submitted:
         return
     changed = {
@@ -351,9 +358,7 @@ def review_form(store: Store, actor: Actor, fact: FactView, *, key: str) -> None
     except MedspeakError as exc:
         st.error(str(exc))
         return
-    st.session_state[_FLASH] = (
-        f"Saved: {_DECISIONS[decision].lower()}ed." if decision != "accepted" else "Saved: accepted."
-    )
+    st.session_state[_FLASH] = _(_SAVED[decision])
     st.rerun()
 
 
@@ -379,7 +384,7 @@ def show(store: Store, actor: Actor, patient_id: int, on_error: Callable[[str], 
     if st.session_state.get("record.patient_id") != patient_id:  # another patient: start with nothing chosen
         st.session_state["record.patient_id"] = patient_id
         st.session_state.pop(_SELECTED, None)
-    st.subheader("Record from documents")
+    st.subheader(_("Record from documents"))
     _flash()
     left_out = ", ".join(f"{n} {why}" for why, n in sorted(rec.left_out.items()))
     st.caption(
@@ -396,7 +401,15 @@ def show(store: Store, actor: Actor, patient_id: int, on_error: Callable[[str], 
     lists, evidence = st.columns([3, 2], gap="large")
     with lists:
         meds, problems, allergies, timeline, encounters, procedures, follow_ups = st.tabs(
-            ["Medications", "Problems", "Allergies", "Vitals and labs", "Encounters", "Procedures", "Follow-up"],
+            [
+                _("Medications"),
+                _("Problems"),
+                _("Allergies"),
+                _("Vitals and labs"),
+                _("Encounters"),
+                _("Procedures"),
+                _("Follow-up"),
+            ],
             key="record.tab",
             on_change="rerun",
         )
@@ -415,5 +428,5 @@ def show(store: Store, actor: Actor, patient_id: int, on_error: Callable[[str], 
         with follow_ups:
             _follow_ups(rec, items)
     with evidence, st.container(border=True):
-        st.markdown("**Evidence**")
+        st.markdown(_("**Evidence**"))
         _evidence(store, actor, items)

@@ -7,13 +7,20 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.i18n import N_, _
 from components.safe_text import md
 from medspeak.auth.roles import Actor
 from medspeak.services import documents
 from medspeak.store.db import Store
 
 _KEY = "documents.jobs"
-_STATUS = {"queued": "waiting", "running": "reading", "done": "read", "failed": "failed", "cancelled": "cancelled"}
+_STATUS = {
+    "queued": N_("waiting"),
+    "running": N_("reading"),
+    "done": N_("read"),
+    "failed": N_("failed"),
+    "cancelled": N_("cancelled"),
+}
 
 
 def track(job_id: int, name: str) -> None:
@@ -40,20 +47,20 @@ def show(store: Store, actor: Actor) -> None:
     if not jobs:
         return
     views = {v.id: v for v in documents.job_views(store, actor, [j["job_id"] for j in jobs])}
-    st.subheader("Reading")
+    st.subheader(_("Reading"))
     for job in jobs:
         view = views.get(job["job_id"])
         if view is None:
             continue
-        status = _STATUS.get(view.status, view.status)
+        status = _(_STATUS[view.status]) if view.status in _STATUS else view.status
         label = f"{md(job['name'])}: {status}, page {view.pages_done} of {view.pages_total}"
         cols = st.columns([6, 1])
         cols[0].progress(1.0 if view.status == "done" else view.fraction, text=label)
         if not view.finished:
             cols[1].button(
-                "Cancel", key=f"documents.cancel.{view.id}", on_click=documents.cancel, args=(store, actor, view.id)
+                _("Cancel"), key=f"documents.cancel.{view.id}", on_click=documents.cancel, args=(store, actor, view.id)
             )
-        elif view.status == "done" and cols[1].button("View", key=f"documents.view.{view.id}"):
+        elif view.status == "done" and cols[1].button(_("View"), key=f"documents.view.{view.id}"):
             _show_document(view.document_id)
         if view.message:
             (st.warning if view.status == "done" else st.error)(md(view.message))
@@ -62,6 +69,6 @@ def show(store: Store, actor: Actor) -> None:
     seen.update(v.id for v in views.values() if v.finished)
     if newly:  # show the document just read, below: that needs a run of the whole page
         _show_document(newly[-1].document_id)
-    if all(v.finished for v in views.values()) and st.button("Clear the list", key="documents.clear"):
+    if all(v.finished for v in views.values()) and st.button(_("Clear the list"), key="documents.clear"):
         st.session_state[_KEY] = []
         st.rerun()

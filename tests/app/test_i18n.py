@@ -57,11 +57,26 @@ def french(store: Store, actors: dict[str, Actor]) -> dict[str, Actor]:
     return actors
 
 
-# Pages whose every string is in the catalogue, with English words that must not show in French.
+# Every page of each role, with English words a French reader must not meet there.
 _PAGES = {
-    "clinician": {"home.py": ("Home", "Ward census", "Log out"), "demo.py": ("Upload a sample", "Open", "Log out")},
-    "bedmanager": {"home.py": ("Ward census",), "demo.py": ("Log in as",)},
-    "admin": {"home.py": ("In beds now",), "demo.py": ("Log in as",)},
+    "clinician": {
+        "home.py": ("Home", "Ward census", "Log out"),
+        "demo.py": ("Upload a sample", "Open"),
+        "patients.py": ("Search by name or MRN", "Register a patient"),
+        "documents.py": ("Upload and read", "Try a sample", "Attach to", "Documents of"),
+        "triage.py": ("Propose a level", "Chief complaint"),
+        "ed_queue.py": ("ED queue", "Waiting"),
+        "los.py": ("Expected discharge", "Patient in a bed", "History of updates"),
+        "beds.py": ("Patients likely to leave", "Discharges today"),
+    },
+    "bedmanager": {
+        "home.py": ("Ward census",),
+        "demo.py": ("Log in as",),
+        "patients.py": ("Search by name or MRN",),
+        "los.py": ("Expected discharge",),
+        "beds.py": ("Tomorrow (median)",),
+    },
+    "admin": {"home.py": ("In beds now",), "demo.py": ("Log in as",), "admin.py": ("Audit trail", "Users", "Outcome")},
 }
 
 
