@@ -8,7 +8,7 @@ export PYTHONPATH := $(CURDIR)
 # Tesseract is 4x slower on 2 cores without this.
 export OMP_THREAD_LIMIT := 1
 
-.PHONY: run test api lint typecheck pytest install install-dev system-deps secrets init clean lock test-variants messages
+.PHONY: run test api lint typecheck pytest install install-dev install-llm system-deps secrets init clean lock test-variants messages
 
 run: install system-deps secrets init ## Start the app on http://127.0.0.1:8501
 	$(PY) -m components.server --server.address 127.0.0.1 --server.port 8501
@@ -34,8 +34,15 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.lock
 	$(BIN)/pip install --disable-pip-version-check -q --require-hashes -r requirements-dev.lock
 	@touch $@
 
+# The optional local language model (torch, transformers, accelerate, bitsandbytes, llguidance: ~1 GB): not
+# installed by `make run` (the rules extractor needs none of it; see the README), by `make test` yes.
+$(VENV)/.installed-llm: $(VENV)/.installed requirements-llm.lock
+	$(BIN)/pip install --disable-pip-version-check -q --require-hashes -r requirements-llm.lock
+	@touch $@
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+install-llm: $(VENV)/.installed-llm ## The optional local language model stack (~1 GB), then `make run`
 
 system-deps: ## Tesseract OCR (English, French) when we can install it
 	@bash scripts/system-deps.sh
@@ -52,6 +59,7 @@ init: install secrets ## Migrate the database; demo users and data on first star
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check medspeak tests
+	$(BIN)/lint-imports --no-cache  # the floor plan: layers, no cycle, no training code in the runtime (pyproject.toml)
 
 typecheck: install-dev
 	$(BIN)/mypy medspeak
@@ -62,7 +70,7 @@ pytest: install-dev
 test-variants: install-dev ## The unit tests under other CPUs, thread counts, time zone, locale and date (one run each)
 	bash scripts/test-variants.sh
 
-lock: ## Refresh requirements.lock and requirements-dev.lock from the ranges in requirements*.txt
+lock: ## Refresh requirements.lock, requirements-llm.lock and requirements-dev.lock from the ranges in requirements*.txt
 	bash scripts/lock.sh
 
 messages: install ## Extract the interface's strings (babel.cfg) into the French catalogue; then translate its empty entries

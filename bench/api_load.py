@@ -31,6 +31,15 @@ Two HTTP clients drive the same schedules (``--client``):
 
 A status >= 400, a connection error or a timeout (30 s) counts as an error; the raw client then reconnects.
 
+Why a client of our own rather than locust, oha or wrk (issue 16, measured side by side on this 2-core
+machine, 2026-12-05, same server and shapes: 50 closed-loop clients, 10 s, twice each, alternating): locust
+2.47 with its fast client (``FastHttpUser``, geventhttpclient, ``wait_time = constant(0)``) spent 0.23-0.24 ms
+of CPU a ``/healthz`` request and 0.56-0.63 ms a triage, against 0.11 ms and 0.13-0.22 ms for the raw client:
+2-4x the CPU, taken from the server it measures on 2 shared cores. Its throughput figures were within the
+noise of the machine (healthz 1,301-1,522 vs 1,279-1,300/s; triage 252-334 vs 160-534/s at load averages
+3-5 from other work), and it has no paced shape that times latency from the scheduled send. oha and wrk are
+not installable here (no package index but PyPI). The raw client and its tests stay.
+
 Targets (issue 7, on 2 cores): triage p95 <= 50 ms and >= 300 requests/s at 50 clients with 0 errors;
 record p95 <= 100 ms. The load generator shares the machine with the server, so figures are a floor.
 

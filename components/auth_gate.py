@@ -1,7 +1,7 @@
 """The login gate: the login form, the session check on every run, and logout.
 
 Session-state keys owned here: ``auth.token``, ``auth.actor``, ``auth.name``,
-``auth.expires``, ``auth.notice``.
+``auth.expires``, ``auth.notice``, ``auth.cookie_ticket``, ``auth.cookie_for``.
 """
 
 from __future__ import annotations
@@ -10,14 +10,15 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from components import i18n, runtime
+from components import i18n, runtime, web_routes
 from components.i18n import N_, _
 from components.safe_text import md
 from components.session_cookie import SessionCookie
 from medspeak.auth import service as auth
 from medspeak.auth.roles import Actor
 from medspeak.config import DEFAULT_COOKIE_KEY
-from medspeak.errors import AccountLocked, InvalidCredentials, SessionInvalid
+from medspeak.errors import InvalidCredentials, LoginThrottled, SessionInvalid
+from medspeak.store.types import utcnow
 
 # The core's session messages, shown in the user's language (the core speaks English).
 _SESSION_MESSAGES = (
@@ -43,6 +44,8 @@ def _init_state() -> None:
         ("auth.name", ""),
         ("auth.expires", None),
         ("auth.notice", None),
+        ("auth.cookie_ticket", None),  # the one-time ticket the page's image hands to the server
+        ("auth.cookie_for", None),  # the session token the browser's cookie now holds ("" once cleared)
     ):
         st.session_state.setdefault(key, default)
 
@@ -52,14 +55,20 @@ def _cookie() -> SessionCookie:
     return SessionCookie(settings.cookie_name, settings.cookie_key.get_secret_value())
 
 
+def _client_address() -> str:
+    """The browser's address, for the login delays (behind a proxy, the proxy's: see the README)."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) and address else "unknown"
+
+
 def _submit_login() -> None:
     """Form callback: runs before the script, so the page renders already logged in."""
     username = st.session_state.get("auth.username", "")
     password = st.session_state.get("auth.password", "")
     st.session_state["auth.password"] = ""  # never keep the password in the session
     try:
-        result = auth.login(runtime.store(), username, password)
-    except (InvalidCredentials, AccountLocked) as exc:
+        result = auth.login(runtime.store(), username, password, source=_client_address())
+    except (InvalidCredentials, LoginThrottled) as exc:
         st.session_state["auth.notice"] = str(exc)
         return
     st.session_state.update(
@@ -103,7 +112,7 @@ def _login_form() -> None:
 def require_login() -> LoggedIn:
     """Return the logged-in user, or draw the login form and stop the run."""
     _init_state()
-    cookie = _cookie()  # renders the cookie component once per run
+    cookie = _cookie()
     token = st.session_state["auth.token"] or cookie.read_token()
     if token:
         try:
@@ -121,17 +130,28 @@ def require_login() -> LoggedIn:
 
 
 def _sync_cookie(cookie: SessionCookie, token: str | None) -> None:
-    """Make the browser's cookie match the session, on every run until it does.
+    """Make the browser's cookie match the session: the server sets it (``HttpOnly``), no script can.
 
-    The cookie is written by a browser-side component; a rerun that comes before the component has
-    run would lose a one-shot write, so the write is repeated until the browser reports the cookie.
+    A page run cannot send headers, so it draws an invisible image whose URL carries a one-time ticket;
+    the server answers the browser's request for it with ``Set-Cookie``. The image is drawn on every run
+    until the ticket is taken (a rerun may replace the page before the browser asked for it).
     """
-    expires = st.session_state["auth.expires"]
-    in_browser = cookie.browser_token()
-    if token is not None and expires is not None and in_browser != token:
-        cookie.write_token(token, expires)
-    elif token is None and in_browser is not None:
-        cookie.clear()
+    if st.session_state["auth.cookie_for"] is None:  # first run of this connection: what the browser sent
+        st.session_state["auth.cookie_for"] = cookie.read_token() or ""
+    ticket = st.session_state["auth.cookie_ticket"]
+    if ticket is not None and not web_routes.tickets.pending(ticket):
+        ticket = st.session_state["auth.cookie_ticket"] = None  # taken: the browser holds the cookie now
+    want = token or ""
+    if ticket is None and st.session_state["auth.cookie_for"] != want:
+        expires = st.session_state["auth.expires"]
+        if want and expires is None:
+            return  # a session found in the cookie: the browser already holds it
+        value = cookie.encode(want, expires) if want else ""
+        max_age = max(1, int((expires - utcnow()).total_seconds())) if want else 0
+        ticket = st.session_state["auth.cookie_ticket"] = web_routes.tickets.issue(value, max_age)
+        st.session_state["auth.cookie_for"] = want
+    if ticket is not None:
+        st.html(f'<img src="{web_routes.PREFIX}/cookie/{ticket}" alt="" width="1" height="1" style="opacity:0">')
 
 
 def _forget(notice: str | None = None) -> None:

@@ -6,12 +6,11 @@ they switch). Before login the login page offers the switch and ``?lang=fr`` cho
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
-from medspeak.auth.roles import Actor
 from medspeak.i18n import LANGUAGES, N_, normalise, translations
-from medspeak.services import users
-from medspeak.store.db import Store
 
 __all__ = ["N_", "_", "choose", "language", "load_for", "switch"]
 
@@ -30,11 +29,11 @@ def _(message: str) -> str:
     return translations(language()).gettext(message)
 
 
-def load_for(store: Store, actor: Actor) -> None:
-    """After a login: the user's saved language, once a session (their later switches are saved)."""
-    if st.session_state.get(_LOADED) != actor.user_id:
-        st.session_state[_KEY] = users.language_of(store, actor)
-        st.session_state[_LOADED] = actor.user_id
+def load_for(user_id: int | None, saved: Callable[[], str]) -> None:
+    """After a login: the user's saved language (``saved()``), once a session (their later switches are saved)."""
+    if st.session_state.get(_LOADED) != user_id:
+        st.session_state[_KEY] = normalise(saved())
+        st.session_state[_LOADED] = user_id
 
 
 def choose(key: str) -> str:
@@ -49,13 +48,13 @@ def choose(key: str) -> str:
     return current
 
 
-def switch(store: Store, actor: Actor) -> None:
-    """The sidebar's switch for a logged-in user: the choice is kept with their account."""
+def switch(save: Callable[[str], object]) -> None:
+    """The sidebar's switch for a logged-in user: ``save`` keeps the choice with their account."""
     current = language()
     chosen = st.sidebar.segmented_control(
         _("Language"), list(LANGUAGES), format_func=LANGUAGES.__getitem__, default=current, key="i18n.switch"
     )
     if chosen and chosen != current:
-        users.set_language(store, actor, chosen)
+        save(chosen)
         st.session_state[_KEY] = chosen
         st.rerun()

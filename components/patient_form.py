@@ -1,22 +1,28 @@
-"""Register a patient (clinicians): one form, used by the Patients and Documents pages."""
+"""Register a patient (clinicians): one form, used by the Patients and Documents pages.
+
+The form holds no store and no user: the page passes ``register`` (the patients service with the user's
+context), which checks the role and audits.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import streamlit as st
 
 from components.i18n import _
 from components.safe_text import md
-from medspeak.auth.roles import Actor
 from medspeak.errors import MedspeakError
-from medspeak.services import patients
 from medspeak.services.patients import PatientSummary
-from medspeak.store.db import Store
 
 
-def show(store: Store, actor: Actor, *, key: str) -> PatientSummary | None:
-    """Draw the form; return the patient when one was just registered."""
+def show(register: Callable[..., PatientSummary], *, key: str) -> PatientSummary | None:
+    """Draw the form; return the patient when one was just registered.
+
+    ``register(given_name=, family_name=, sex=, birth_date=, language=)`` registers the patient (it may
+    raise ``MedspeakError``: shown here).
+    """
     with st.form(key, clear_on_submit=True):
         c1, c2 = st.columns(2)
         given = c1.text_input(_("Given name"))
@@ -29,9 +35,7 @@ def show(store: Store, actor: Actor, *, key: str) -> PatientSummary | None:
         if not st.form_submit_button(_("Register")):
             return None
     try:
-        created = patients.register_patient(
-            store, actor, given_name=given, family_name=family, sex=sex, birth_date=born, language=language
-        )
+        created = register(given_name=given, family_name=family, sex=sex, birth_date=born, language=language)
     except MedspeakError as exc:
         st.error(str(exc))
         return None

@@ -10,22 +10,13 @@ import streamlit as st
 from components import tables
 from components.i18n import _
 from components.safe_text import md
-from medspeak.errors import MedspeakError
+from medspeak.clinical.vitals import TRIAGE_VITALS
 from medspeak.services.patients import DocumentSummary, EncounterSummary, PatientView
 
-OpenOriginal = Callable[[int], tuple[DocumentSummary, bytes]]
+OriginalUrl = Callable[[int], str]  # document id -> where the browser downloads its original
 
 _SEX = {"female": "F", "male": "M", "unknown": "?"}
-_VITALS = (
-    ("temperature_c", "Temp (°C)"),
-    ("heart_rate", "HR (/min)"),
-    ("respiratory_rate", "RR (/min)"),
-    ("spo2", "SpO2 (%)"),
-    ("systolic_bp", "SBP (mmHg)"),
-    ("diastolic_bp", "DBP (mmHg)"),
-    ("pain", "Pain (/10)"),
-    ("mental_status", "AVPU"),
-)
+_VITALS = (*((v.key, v.column_label) for v in TRIAGE_VITALS), ("mental_status", "AVPU"))
 
 
 def _encounters_frame(encounters: list[EncounterSummary]) -> pd.DataFrame:
@@ -61,29 +52,18 @@ def _latest_vitals(encounters: list[EncounterSummary]) -> None:
         col.metric(label, "missing" if value is None else str(value))
 
 
-def _originals(docs: list[DocumentSummary], open_original: OpenOriginal) -> None:
-    """Fetch one original on request (each fetch is audited), then offer it for download."""
+def _originals(docs: list[DocumentSummary], original_url: OriginalUrl) -> None:
+    """A link to the chosen original on the server's download route (this browser's session; audited)."""
     names = {d.id: f"{tables.kind_label(d.kind)} · {d.display_name}" for d in docs}
-    c1, c2 = st.columns([3, 1])
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
     chosen = c1.selectbox(
         _("Original document"), list(names), format_func=names.__getitem__, key="patient_view.original"
     )
-    if c2.button(_("Fetch original"), key="patient_view.fetch", icon=":material/download:") and chosen is not None:
-        try:
-            doc, content = open_original(chosen)
-        except MedspeakError as exc:
-            st.error(str(exc))
-        else:
-            st.download_button(
-                _("Download {display_name}").format(display_name=doc.display_name),
-                content,
-                file_name=doc.display_name,
-                mime=doc.media_type,
-                key="patient_view.download",
-            )
+    if chosen is not None:
+        c2.link_button(_("Download original"), original_url(chosen), icon=":material/download:")
 
 
-def show(view: PatientView, open_original: OpenOriginal | None = None) -> None:
+def show(view: PatientView, original_url: OriginalUrl | None = None) -> None:
     p = view.patient
     st.header(p.name)
     st.caption(
@@ -110,8 +90,8 @@ def show(view: PatientView, open_original: OpenOriginal | None = None) -> None:
             if text:
                 with st.expander(f"{tables.kind_label(doc.kind)} · {md(doc.display_name)}"):
                     st.text(text)
-        if view.documents and open_original is not None:
-            _originals(view.documents, open_original)
+        if view.documents and original_url is not None:
+            _originals(view.documents, original_url)
     if view.assessments is not None:
         st.subheader(_("Assessments"))
         tables.assessments(view.assessments)

@@ -5,31 +5,32 @@ complaint, and the patient as each document states them), procedures and follow-
 button); right: the chosen line's evidence (text highlighted, page framed) and the review of that
 fact. A document whose demographics contradict the patient on file raises a warning above the lists. ``review_form`` is
 also used on the Documents page. Session-state keys owned here: ``record.selected``,
-``record.patient_id``, ``record.tab``, ``record.source.*``, ``record.measure``, ``record.fhir``, ``record.flash``,
-``review.*``.
+``record.patient_id``, ``record.tab``, ``record.source.*``, ``record.measure``, ``record.flash``,
+``review.*``. The view holds no store and no user: the page passes ``RecordCalls``, the services bound to the
+user's context (each checks the role and audits).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import cast
+from typing import Any, cast
 
 import plotly.express as px
 import streamlit as st
+from PIL import Image
 
-from components import document_viewer
+from components import document_viewer, web_routes
 from components.i18n import N_, _
 from components.safe_text import md
-from medspeak.auth.roles import Actor, Permission
 from medspeak.errors import MedspeakError
 from medspeak.indexing.medication_text import SETTING_LABELS, order_text
 from medspeak.indexing.record import PatientRecord, ProblemLine, Source
 from medspeak.indexing.schema import Assertion
 from medspeak.indexing.units import display_unit, format_measure
-from medspeak.services import documents, record
-from medspeak.services.documents import FactView
-from medspeak.store.db import Store
+from medspeak.services import record
+from medspeak.services.documents import DocumentDetail, FactView
 
 _SELECTED = "record.selected"
 _FLASH = "record.flash"
@@ -38,6 +39,17 @@ _SAVED = {"accepted": N_("Saved: accepted."), "corrected": N_("Saved: corrected.
 _VERIFICATION = {"confirmed": N_("present"), "provisional": N_("possible"), "refuted": N_("denied in the documents")}
 _HISTORY = N_(" (history)")
 _BOOLEAN = frozenset({"as_needed", "nkda"})
+
+
+@dataclass(frozen=True)
+class RecordCalls:
+    """What the record view asks for, each a service bound to the user's context by the page."""
+
+    patient_record: Callable[[int], PatientRecord]  # patient id
+    export_gold: Callable[[int], list[dict[str, Any]]]  # patient id: its fully reviewed documents
+    document_detail: Callable[[int], DocumentDetail]  # document id
+    page_image: Callable[[int, int], Image.Image]  # document id, page number
+    review_fact: Callable[..., object] | None  # (fact id, decision, corrected=, reason=); None: may not review
 
 
 def _select(item: str) -> None:
@@ -239,44 +251,34 @@ def _timeline(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
         _link(label, item, f"record.point.{point.source.fact_id}.{point.name}")
 
 
-def _fhir_download(store: Store, actor: Actor, patient_id: int) -> None:
-    """Built on request (each export is audited), then offered for download."""
-    if st.button(_("Prepare FHIR export"), icon=":material/output:", key="record.fhir_prepare"):
-        try:
-            st.session_state["record.fhir"] = (patient_id, record.fhir_export(store, actor, patient_id))
-        except MedspeakError as exc:
-            st.error(str(exc))
-    ready = st.session_state.get("record.fhir")
-    if ready is not None and ready[0] == patient_id:
-        export: record.FhirExport = ready[1]
-        st.download_button(
-            _("Download FHIR R4 bundle ({resources} resources)").format(resources=export.resources),
-            export.json,
-            file_name=export.filename,
-            mime="application/fhir+json",
-            icon=":material/download:",
-            key="record.fhir_download",
-        )
+def _fhir_download(patient_id: int) -> None:
+    """A link to the server's export route: it answers only to this browser's session (each export audited).
+
+    Not ``st.download_button``: its file sits at a Streamlit media URL that anyone holding the URL can
+    fetch, without a cookie, while the button is on screen.
+    """
+    st.link_button(
+        _("Download FHIR R4 bundle"), web_routes.fhir_url(patient_id), icon=":material/download:", type="secondary"
+    )
+    st.caption(_("Built and validated when you click; the export is recorded in the audit trail."))
 
 
-def _gold_download(store: Store, actor: Actor, patient_id: int) -> None:
+def _gold_download(export_gold: Callable[[int], list[dict[str, Any]]], patient_id: int) -> None:
     """The patient's fully reviewed documents in the evaluation's gold format (JSON lines)."""
     if st.button(_("Export reviewed facts (gold)"), icon=":material/fact_check:", key="record.gold_prepare"):
         try:
-            lines = record.export_gold(store, actor, patient_id=patient_id)
+            lines = export_gold(patient_id)
         except MedspeakError as exc:
             st.error(str(exc))
             return
         if not lines:
             st.info(_("No document of this patient has all its facts reviewed yet."))
             return
-        st.download_button(
+        # A link to the server's route (this browser's session, audited), not a Streamlit media URL.
+        st.link_button(
             _("Download gold JSONL ({count} document(s))").format(count=len(lines)),
-            record.gold_jsonl(lines),
-            file_name=f"gold-patient-{patient_id}.jsonl",
-            mime="application/jsonl",
+            web_routes.gold_url(patient_id),
             icon=":material/download:",
-            key="record.gold_download",
         )
 
 
@@ -285,7 +287,7 @@ def _source_label(source: Source) -> str:
     return f"{source.date:%Y-%m-%d} · {md(source.document_name)} · “{md(words)}”"  # radio options render Markdown
 
 
-def _evidence(store: Store, actor: Actor, items: dict[str, list[Source]]) -> None:
+def _evidence(calls: RecordCalls, items: dict[str, list[Source]]) -> None:
     item = st.session_state.get(_SELECTED)
     sources = items.get(item or "")
     if not sources:
@@ -297,20 +299,18 @@ def _evidence(store: Store, actor: Actor, items: dict[str, list[Source]]) -> Non
     else:
         source = st.radio(_("Mentions"), sources, index=len(sources) - 1, format_func=_source_label, key=key)
     try:
-        detail = documents.document_detail(store, actor, source.document_id)
+        detail = calls.document_detail(source.document_id)
     except MedspeakError as exc:
         st.error(str(exc))
         return
-    document_viewer.show_evidence(
-        detail, source, lambda number: documents.page_image(store, actor, source.document_id, number)
-    )
+    document_viewer.show_evidence(detail, source, lambda number: calls.page_image(source.document_id, number))
     st.caption(
         f"Read by {source.extractor} · match {source.grounding} · confidence {source.confidence:.2f} · "
         f"review: {source.review_status}" + (f" by {source.reviewer}" if source.reviewer else "")
     )
     fact = next((f for f in detail.facts if f.id == source.fact_id), None)
-    if fact is not None and actor.can(Permission.WRITE_CLINICAL):
-        review_form(store, actor, fact, key=f"review.record.{fact.id}")
+    if fact is not None and calls.review_fact is not None:
+        review_form(calls.review_fact, fact, key=f"review.record.{fact.id}")
 
 
 def _field_input(name: str, current: object, key: str) -> object:
@@ -323,8 +323,9 @@ def _field_input(name: str, current: object, key: str) -> object:
     return st.text_input(label, value="" if current is None else str(current), key=key)
 
 
-def review_form(store: Store, actor: Actor, fact: FactView, *, key: str) -> None:
-    """Accept, correct or reject one fact, with a reason; the decision is stored and audited."""
+def review_form(review_fact: Callable[..., object], fact: FactView, *, key: str) -> None:
+    """Accept, correct or reject one fact, with a reason; ``review_fact(fact_id, decision, corrected=, reason=)``
+    stores and audits the decision."""
     _flash()
     fields = record.CORRECTABLE.get(fact.category, ())
     current = {**fact.value, "assertion": fact.assertion}
@@ -352,9 +353,7 @@ def review_form(store: Store, actor: Actor, fact: FactView, *, key: str) -> None
         if _changed(current.get(name), value)
     }
     try:
-        record.review_fact(
-            store, actor, fact.id, decision, corrected=changed if decision == "corrected" else None, reason=reason
-        )
+        review_fact(fact.id, decision, corrected=changed if decision == "corrected" else None, reason=reason)
     except MedspeakError as exc:
         st.error(str(exc))
         return
@@ -374,10 +373,10 @@ def _changed(before: object, after: object) -> bool:
     return ("" if before is None else str(before)) != str(after).strip()
 
 
-def show(store: Store, actor: Actor, patient_id: int, on_error: Callable[[str], object] = st.error) -> None:
+def show(calls: RecordCalls, patient_id: int, on_error: Callable[[str], object] = st.error) -> None:
     """The merged record of a patient (clinicians); bed managers and administrators never get here."""
     try:
-        rec = record.patient_record(store, actor, patient_id)
+        rec = calls.patient_record(patient_id)
     except MedspeakError as exc:
         on_error(str(exc))
         return
@@ -393,9 +392,9 @@ def show(store: Store, actor: Actor, patient_id: int, on_error: Callable[[str], 
     )
     fhir, gold = st.columns(2)
     with fhir:
-        _fhir_download(store, actor, patient_id)
+        _fhir_download(patient_id)
     with gold:
-        _gold_download(store, actor, patient_id)
+        _gold_download(calls.export_gold, patient_id)
     items: dict[str, list[Source]] = {}
     _identity_warnings(rec, items)
     lists, evidence = st.columns([3, 2], gap="large")
@@ -429,4 +428,4 @@ def show(store: Store, actor: Actor, patient_id: int, on_error: Callable[[str], 
             _follow_ups(rec, items)
     with evidence, st.container(border=True):
         st.markdown(_("**Evidence**"))
-        _evidence(store, actor, items)
+        _evidence(calls, items)

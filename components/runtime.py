@@ -48,6 +48,11 @@ def settings() -> Settings:
         raise  # unreachable: st.stop() raises
 
 
+def shared_store() -> Store:
+    """The shared store, for the server's own routes (no page to draw a message on: errors propagate)."""
+    return _store(get_settings().sqlalchemy_url)
+
+
 def store() -> Store:
     """The shared store; stops the page with a clear message when the database is unusable."""
     try:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 import streamlit as st
 
 from components.i18n import _, language
-from medspeak.demo.samples import Sample
+from medspeak.services.samples import Sample
 
 
 def show(samples: Sequence[Sample], *, patient_chosen: bool, upload: Callable[[str], None]) -> None:

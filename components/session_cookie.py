@@ -1,12 +1,12 @@
-"""The login cookie, built on streamlit-authenticator's cookie model, hardened.
+"""The login cookie: a signed, short-lived reference to a server-side session, set by the server.
 
-streamlit-authenticator signs ``{username, exp}``: anyone with the key can forge
-a login, and logout cannot revoke a copied cookie. Here the signed cookie only
-carries a random server-side session token (checked and revocable in the store),
-the key is random per install (production refuses the default), the cookie is
-SameSite=Strict, Secure whenever the app is reached over HTTPS (directly or behind a TLS proxy), and
-lives no longer than the server session. It is written by a browser-side component, so it cannot be
-HttpOnly: what it carries is only useful until logout or expiry, both revoked server-side.
+streamlit-authenticator's cookie signs ``{username, exp}``: anyone with the key can forge a login, and
+logout cannot revoke a copied cookie. Here the signed cookie only carries a random server-side session
+token (checked and revocable in the store), the key is random per install (production refuses the
+default), and the cookie lives no longer than the server session. It is set by the app's own server
+(``components.web_routes``) with ``HttpOnly; SameSite=Strict`` (``Secure`` whenever the app is reached
+over HTTPS, directly or behind a TLS proxy): no script in the page can read it, and the page reads it
+server-side from the request that opened the connection (``st.context.cookies``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from datetime import datetime
 
 import jwt
 import streamlit as st
-from streamlit_authenticator.models import CookieModel
+
+__all__ = ["SessionCookie", "served_over_https"]
 
 
 def served_over_https(url: str | None, headers: Mapping[str, str]) -> bool:
@@ -25,19 +26,19 @@ def served_over_https(url: str | None, headers: Mapping[str, str]) -> bool:
     return (url or "").lower().startswith("https://") or forwarded.split(",")[0].strip().lower() == "https"
 
 
-class SessionCookie(CookieModel):  # type: ignore[misc]
+class SessionCookie:
+    """Encode and decode the cookie's value (an HS256 JWT ``{sid, exp}`` under the install's key)."""
+
     def __init__(self, name: str, key: str) -> None:
-        super().__init__(cookie_name=name, cookie_key=key, cookie_expiry_days=1)
+        self.cookie_name = name
+        self.cookie_key = key
 
     def read_token(self) -> str | None:
         """The session token in the cookie the browser sent when this session connected."""
-        return self._decode(st.context.cookies.get(self.cookie_name))
+        return self.decode(st.context.cookies.get(self.cookie_name))
 
-    def browser_token(self) -> str | None:
-        """The session token in the browser's cookie now (as the cookie component last reported it)."""
-        return self._decode(self.cookie_manager.cookies.get(self.cookie_name))
-
-    def _decode(self, raw: str | None) -> str | None:
+    def decode(self, raw: str | None) -> str | None:
+        """The session token in a cookie value; ``None`` for a missing, forged or expired one."""
         if not raw:
             return None
         try:
@@ -47,15 +48,6 @@ class SessionCookie(CookieModel):  # type: ignore[misc]
         sid = payload.get("sid")
         return sid if isinstance(sid, str) else None
 
-    def write_token(self, token: str, expires_at: datetime) -> None:
-        value = jwt.encode({"sid": token, "exp": int(expires_at.timestamp())}, self.cookie_key, algorithm="HS256")
-        secure = served_over_https(st.context.url, dict(st.context.headers))
-        self.cookie_manager.set(
-            self.cookie_name, value, expires_at=expires_at, same_site="strict", secure=secure, key="auth.set"
-        )
-
-    def clear(self) -> None:
-        try:
-            self.cookie_manager.delete(self.cookie_name, key="auth.delete")
-        except KeyError:  # not set in this browser: nothing to delete
-            pass
+    def encode(self, token: str, expires_at: datetime) -> str:
+        """The cookie value for a session token, expiring with the session."""
+        return jwt.encode({"sid": token, "exp": int(expires_at.timestamp())}, self.cookie_key, algorithm="HS256")

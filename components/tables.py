@@ -46,7 +46,8 @@ def documents(docs: list[DocumentSummary], *, empty: str = N_("No documents yet.
     st.dataframe(
         pd.DataFrame(
             {
-                _("Received"): [d.created_at.strftime("%Y-%m-%d %H:%M") for d in docs],
+                _("Received"): [f"{d.received_on:%Y-%m-%d}" if d.received_on else "" for d in docs],
+                _("Uploaded"): [d.created_at.strftime("%Y-%m-%d %H:%M") for d in docs],
                 _("Document"): [d.display_name for d in docs],
                 _("Kind"): [kind_label(d.kind) for d in docs],
                 _("Language"): [(d.language or "").upper() for d in docs],

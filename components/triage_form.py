@@ -12,17 +12,22 @@ from typing import Any
 import streamlit as st
 
 from components.i18n import _
-from medspeak.triage.inputs import AVPU, TRANSPORT_MODES, TriageInputs
+from medspeak.clinical.vitals import AVPU, VitalSign, vital
+from medspeak.triage.inputs import TRANSPORT_MODES, TriageInputs
 from medspeak.triage.levels import LEVELS
 from medspeak.triage.plausibility import InputIssue
 
+
+def _field(spec: VitalSign) -> tuple[str, str, str]:
+    """(field, label, format) of a number input: the vitals spec's label, unit and decimals."""
+    return spec.key, spec.form_label, spec.number_format
+
+
+# Blood pressure is one text field (systolic/diastolic), below.
 _NUMBERS = (
-    ("temperature_c", "Temperature (°C)", "%.1f"),
-    ("heart_rate", "Heart rate (/min)", "%.0f"),
-    ("respiratory_rate", "Respiratory rate (/min)", "%.0f"),
-    ("spo2", "SpO2 (%)", "%.0f"),
+    *map(_field, map(vital, ("temperature_c", "heart_rate", "respiratory_rate", "spo2"))),
     ("age", "Age (years)", "%.0f"),
-    ("pain", "Pain (0-10)", "%.0f"),
+    _field(vital("pain")),
 )
 _INJURY = {"yes": True, "no": False}
 

@@ -15,7 +15,7 @@ import streamlit as st
 
 from components import shap_chart
 from components.i18n import _
-from medspeak.services import rationale
+from medspeak.services.rationale import Rationale
 from medspeak.services.triage import TriageResult
 from medspeak.triage.levels import LEVELS
 
@@ -128,16 +128,15 @@ def _inputs(result: TriageResult) -> None:
         st.caption(_("Model {model_version}").format(model_version=result.model_version))
 
 
-def _in_words(result: TriageResult) -> None:
+def _in_words(on_rationale: Callable[[], Rationale] | None, no_rationale: str | None) -> None:
     """An optional rationale from the indexing's language model, asked for after the level is final."""
     with st.expander(_("In words (language model, optional)")):
-        model, why_not = rationale.language_model()
-        if model is None:
-            st.caption(why_not or "No language model is set up.")
+        if on_rationale is None:
+            st.caption(no_rationale or "No language model is set up.")
             return
         if st.button(_("Write a rationale"), key="triage.rationale"):
             with st.spinner(_("The language model is writing...")):
-                words = rationale.rationale_for(result, model)
+                words = on_rationale()
             if words.text:
                 st.write(words.text)
                 st.caption(
@@ -149,8 +148,15 @@ def _in_words(result: TriageResult) -> None:
                 st.info(words.refused)
 
 
-def show(result: TriageResult, on_decide: Callable[[int, str], Any] | None = None) -> None:
-    """Draw the proposal; ``on_decide(level, reason)`` (the nurse's decision) is offered when it was stored."""
+def show(
+    result: TriageResult,
+    on_decide: Callable[[int, str], Any] | None = None,
+    on_rationale: Callable[[], Rationale] | None = None,
+    no_rationale: str | None = None,
+) -> None:
+    """Draw the proposal; ``on_decide(level, reason)`` (the nurse's decision) is offered when it was stored,
+    ``on_rationale()`` (words from a language model, through the audited service) when one is set up,
+    else ``no_rationale`` says why not."""
     left, right = st.columns(2)
     with left:
         _badge(result)
@@ -172,7 +178,7 @@ def show(result: TriageResult, on_decide: Callable[[int, str], Any] | None = Non
     _rules(result)
     st.subheader(_("Why"))
     shap_chart.show(result.points)
-    _in_words(result)
+    _in_words(on_rationale, no_rationale)
     _pathway(result)
     _inputs(result)
 

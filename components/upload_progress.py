@@ -1,17 +1,18 @@
 """Progress of the documents being read, refreshed every second, with cancel buttons.
 
 Session-state keys owned here: ``documents.jobs`` (list of {"job_id", "name"}), ``documents.finished``.
+The page passes the progress reader and the cancel call (the documents service with the user's context).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import streamlit as st
 
 from components.i18n import N_, _
 from components.safe_text import md
-from medspeak.auth.roles import Actor
-from medspeak.services import documents
-from medspeak.store.db import Store
+from medspeak.services.documents import JobView, UploadOutcome
 
 _KEY = "documents.jobs"
 _STATUS = {
@@ -27,7 +28,7 @@ def track(job_id: int, name: str) -> None:
     st.session_state.setdefault(_KEY, []).append({"job_id": job_id, "name": name})
 
 
-def follow(outcome: documents.UploadOutcome) -> None:
+def follow(outcome: UploadOutcome) -> None:
     """Track an upload being read, or show at once a file that needed no reading (already stored)."""
     if outcome.job_id is None:
         st.info(f"{md(outcome.display_name)}: {md(outcome.message)}")
@@ -42,11 +43,12 @@ def _show_document(document_id: int) -> None:
 
 
 @st.fragment(run_every=1.0)
-def show(store: Store, actor: Actor) -> None:
+def show(job_views: Callable[[list[int]], list[JobView]], on_cancel: Callable[[int], object]) -> None:
+    """The tracked jobs' progress from ``job_views(job_ids)``; a Cancel button calls ``on_cancel(job_id)``."""
     jobs = st.session_state.get(_KEY, [])
     if not jobs:
         return
-    views = {v.id: v for v in documents.job_views(store, actor, [j["job_id"] for j in jobs])}
+    views = {v.id: v for v in job_views([j["job_id"] for j in jobs])}
     st.subheader(_("Reading"))
     for job in jobs:
         view = views.get(job["job_id"])
@@ -57,9 +59,7 @@ def show(store: Store, actor: Actor) -> None:
         cols = st.columns([6, 1])
         cols[0].progress(1.0 if view.status == "done" else view.fraction, text=label)
         if not view.finished:
-            cols[1].button(
-                _("Cancel"), key=f"documents.cancel.{view.id}", on_click=documents.cancel, args=(store, actor, view.id)
-            )
+            cols[1].button(_("Cancel"), key=f"documents.cancel.{view.id}", on_click=on_cancel, args=(view.id,))
         elif view.status == "done" and cols[1].button(_("View"), key=f"documents.view.{view.id}"):
             _show_document(view.document_id)
         if view.message:

@@ -9,21 +9,19 @@ Examples::
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from medspeak.auth.roles import Role
+from medspeak.auth.roles import CLI, Role
 from medspeak.config import get_settings, reset_settings, secrets_file
 from medspeak.errors import MedspeakError
 from medspeak.store.db import Store, get_store
-from medspeak.triage import cli as triage_cli
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+from medspeak.triage.training import cli as triage_cli
 
 __all__ = ["app", "main"]
 
@@ -158,10 +156,10 @@ def audit_verify(
     ] = None,
 ) -> None:
     """Check every link of the audit trail (and that it holds each checkpoint); exit 1 when it was tampered with."""
-    from medspeak.services.audit_log import verify_store
+    from medspeak.services.audit_log import verify
 
     anchors = [line for path in checkpoint or [] for line in path.read_text().splitlines() if line.strip()]
-    report = verify_store(_store(), anchors)
+    report = verify(_store(), CLI, anchors)
     if report.ok:
         typer.echo(f"Audit chain OK: {report.checked} events verified.")
         return
@@ -180,26 +178,19 @@ def audit_checkpoint(
     ] = None,
 ) -> None:
     """Print (or append to --out) a signed checkpoint of the trail: `audit verify --checkpoint` detects cut rows."""
-    from medspeak.services.audit_log import checkpoint_of
+    from medspeak.services.audit_log import checkpoint
 
-    with _store().transaction() as db:
-        signed, last_id = checkpoint_of(db)
-        _audit_cli(db, "audit.checkpoint", f"checkpoint at event {last_id}")
+    signed = checkpoint(_store(), CLI)
     if out is None:
         typer.echo(signed)
     else:
         with out.open("a", encoding="utf-8") as handle:
             handle.write(signed + "\n")
-        typer.echo(f"Checkpoint at event {last_id} appended to {out}.", err=True)
+        typer.echo(f"Checkpoint at event {json.loads(signed)['last_id']} appended to {out}.", err=True)
 
 
-def _audit_cli(db: Session, action: str, detail: str) -> None:
-    """An administrative action taken from a shell, in the audit trail as the ``cli`` system user."""
-    from medspeak.store import audit
-
-    audit.record(db, username="cli", role="system", action=action, outcome="success", detail=detail)
-
-
+# Every command below acts through the services as the system actor (CLI): the same checks and audit rows as
+# an administrator's clicks, no SQL of its own.
 @users_app.command("add")
 def users_add(
     username: str,
@@ -207,32 +198,19 @@ def users_add(
     name: Annotated[str, typer.Option(help="Display name")] = "",
 ) -> None:
     """Create an account; its random password is printed once."""
-    from medspeak.auth.passwords import generate_password
-    from medspeak.services.users import add_user
+    from medspeak.services.users import create_user
 
-    store = _store()
-    password = generate_password()
-    with store.transaction() as db:
-        add_user(db, username, name or username, role.value, password)
-
-        _audit_cli(db, "user.create", f"role {role.value}")
-    typer.echo(f"{username.lower()} ({role.value}) password: {password}")
+    summary, password = create_user(_store(), CLI, username, name, role.value)
+    typer.echo(f"{summary.username} ({summary.role}) password: {password}")
 
 
 @users_app.command("unlock")
 def users_unlock(username: str) -> None:
     """Clear failed attempts and a lockout."""
-    from sqlalchemy import select
+    from medspeak.services.users import unlock
 
-    from medspeak.store.models import User
-
-    with _store().transaction() as db:
-        user = db.scalar(select(User).where(User.username == username.lower()))
-        if user is None:
-            raise MedspeakError(f"No user {username}.")
-        user.failed_attempts, user.locked_until = 0, None
-        _audit_cli(db, "user.unlock", f"user {user.id}")
-    typer.echo(f"{username} unlocked.")
+    summary = unlock(_store(), CLI, username)
+    typer.echo(f"{summary.username} unlocked.")
 
 
 apikey_app = typer.Typer(no_args_is_help=True, help="API keys of service accounts (shown once, stored hashed).")
@@ -246,11 +224,9 @@ def users_apikey_create(
     expires_days: Annotated[int | None, typer.Option(help="Expire after this many days (never by default)")] = None,
 ) -> None:
     """Create an API key; it is printed once and only its hash is kept."""
-    from medspeak.services.apikeys import add_key
+    from medspeak.services.apikeys import create_key
 
-    with _store().transaction() as db:
-        summary, key = add_key(db, username, name, expires_days=expires_days)
-        _audit_cli(db, "apikey.create", f"key {summary.id} ({summary.prefix}) for user {summary.username}")
+    summary, key = create_key(_store(), CLI, username, name, expires_days=expires_days)
     typer.echo(f"API key {summary.id} for {summary.username} ({summary.role}), shown once:\n{key}")
 
 
@@ -259,35 +235,26 @@ def users_apikey_revoke(
     key_id: Annotated[int, typer.Argument(help="The key's id (see `medspeak users apikey list`)")],
 ) -> None:
     """Revoke an API key at once; requests with it get 401."""
-    from medspeak.services.apikeys import revoke_key_unaudited
+    from medspeak.services.apikeys import revoke_key
 
-    with _store().transaction() as db:
-        summary = revoke_key_unaudited(db, key_id)
-        _audit_cli(db, "apikey.revoke", f"key {summary.id} ({summary.prefix}) of user {summary.username}")
+    summary = revoke_key(_store(), CLI, key_id)
     typer.echo(f"API key {summary.id} ({summary.prefix}...) of {summary.username} revoked.")
 
 
 @apikey_app.command("list")
 def users_apikey_list() -> None:
     """Every API key with its account, state and dates (never the keys)."""
-    from sqlalchemy import select
+    from medspeak.services.apikeys import list_keys
 
-    from medspeak.store.models import ApiKey
-    from medspeak.store.types import utcnow
-
-    with _store().transaction() as db:
-        rows = db.scalars(select(ApiKey).order_by(ApiKey.id)).all()
-        now = utcnow()
-        for k in rows:
-            expired = k.expires_at is not None and k.expires_at <= now
-            state = "revoked" if k.revoked_at else "expired" if expired else "active"
-            typer.echo(f"{k.id:>4}  {k.prefix}...  {k.user.username:<16} {state:<8} {k.name}")
+    for k in sorted(list_keys(_store(), CLI), key=lambda k: k.id):
+        state = "revoked" if k.revoked_at else "active" if k.active else "expired"
+        typer.echo(f"{k.id:>4}  {k.prefix}...  {k.username:<16} {state:<8} {k.name}")
 
 
 @train_app.command("los")
 def train_los(mimic: _MimicDir) -> None:
     """Train the length-of-stay model; writes models/los/ with its model card and manifest."""
-    from medspeak.los.cli import train_command
+    from medspeak.los.training.cli import train_command
 
     train_command(mimic)
 
@@ -295,7 +262,7 @@ def train_los(mimic: _MimicDir) -> None:
 @eval_app.command("los")
 def eval_los(mimic: _MimicDir, json_out: _Json = False) -> None:
     """Length of stay at admission on every admission of a MIMIC-IV folder."""
-    from medspeak.los.cli import eval_los_command
+    from medspeak.los.training.cli import eval_los_command
 
     eval_los_command(mimic, json_out)
 
@@ -303,7 +270,7 @@ def eval_los(mimic: _MimicDir, json_out: _Json = False) -> None:
 @eval_app.command("occupancy")
 def eval_occupancy(mimic: _MimicDir, json_out: _Json = False) -> None:
     """Back-test of the 14-day bed-occupancy forecast."""
-    from medspeak.los.cli import eval_occupancy_command
+    from medspeak.los.training.cli import eval_occupancy_command
 
     eval_occupancy_command(mimic, json_out)
 
@@ -365,7 +332,7 @@ def ocr(
 
     settings = get_settings()
     upload = validate_upload(
-        file.name, file.read_bytes(), max_bytes=settings.max_upload_mb * 2**20, max_pages=settings.max_pages
+        file.name, file.read_bytes(), max_bytes=settings.max_upload_bytes, max_pages=settings.max_pages
     )
     result = extract(upload, lambda: get_engine(engine), language=language, page_budget_s=settings.ocr_page_budget_s)
     if not json_out:

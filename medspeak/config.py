@@ -65,8 +65,13 @@ class Settings(BaseSettings):
     )
     cookie_name: str = "medspeak_session"
     session_ttl_minutes: int = Field(default=480, ge=5, le=24 * 60, description="A shift; then log in again")
-    lockout_threshold: int = Field(default=5, ge=1)
-    lockout_minutes: int = Field(default=15, ge=1)
+    lockout_threshold: int = Field(
+        default=5, ge=1, description="Failed logins of one username from one address before each try waits"
+    )
+    login_delay_seconds: int = Field(
+        default=30, ge=1, le=3600, description="The first wait; it doubles with each further failure"
+    )
+    lockout_minutes: int = Field(default=15, ge=1, description="The longest wait between two tries")
     file_store: Literal["disk", "database"] = Field(
         default="disk", description="Originals on the local disk (one machine) or in the database (every worker)"
     )
@@ -145,6 +150,11 @@ class Settings(BaseSettings):
     def sqlalchemy_url(self) -> str:
         """The database URL, SQLite under ``home`` by default."""
         return self.database_url or f"sqlite:///{self.home / 'medspeak.db'}"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """The upload limit in bytes (``max_upload_mb`` MiB): validation, the API's body limit, the CLI."""
+        return self.max_upload_mb * 2**20
 
     @property
     def documents_dir(self) -> Path:

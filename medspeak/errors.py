@@ -1,77 +1,202 @@
-"""Domain exceptions: each carries a message a clinician or an operator can act on."""
+"""Domain exceptions: each carries a message a clinician or an operator can act on.
+
+Every domain exception of the project lives here, with the HTTP status and error code the API
+answers it with (``http_status``, ``code``): the API reads them, it keeps no table of its own. An
+exception that is not a :class:`MedspeakError` is a fault of ours, never the client's: 500.
+"""
 
 from __future__ import annotations
 
+import logging
 import traceback
+from dataclasses import dataclass
+from typing import ClassVar
 
 __all__ = [
-    "AccountLocked",
     "BudgetExceeded",
     "Cancelled",
+    "ExportFailed",
+    "ExtractionFailed",
+    "ImplausibleInputs",
+    "IncompleteInputs",
     "IngestFailed",
+    "InputIssue",
     "InvalidCredentials",
+    "LLMUnavailable",
+    "LoginThrottled",
     "MedspeakError",
+    "ModelUnavailable",
     "NotFound",
     "PermissionDenied",
+    "ScrubTracebacks",
     "SessionInvalid",
     "StorageFull",
     "StoreUnavailable",
     "UploadRejected",
     "ValidationFailed",
+    "http_statuses",
     "safe_traceback",
 ]
 
 
 class MedspeakError(Exception):
-    """Base class; ``str(exc)`` is safe to show to the user (no PHI, no secrets)."""
+    """Base class; ``str(exc)`` is safe to show to the user (no PHI, no secrets).
+
+    ``http_status`` and ``code`` say how the API answers it; a subclass that sets neither is a 500.
+    """
+
+    http_status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
 
 
 class StoreUnavailable(MedspeakError):
     """The database cannot be opened or migrated."""
 
+    http_status, code = 503, "store_unavailable"
+
 
 class StorageFull(MedspeakError):
     """The disk holding the documents or the database is full: nothing was saved."""
+
+    http_status, code = 503, "storage_full"
 
 
 class InvalidCredentials(MedspeakError):
     """Wrong username or password (deliberately the same message for both)."""
 
+    http_status, code = 401, "invalid_credentials"
 
-class AccountLocked(MedspeakError):
-    """Too many failed attempts; the account is locked for a while."""
+
+class LoginThrottled(MedspeakError):
+    """Too many failed logins for this username from this address: wait ``retry_after`` seconds.
+
+    The same for an existing account and an unknown one, so that it tells a guesser nothing.
+    """
+
+    http_status, code = 429, "too_many_attempts"
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        wait = f"{retry_after} seconds" if retry_after < 120 else f"{-(-retry_after // 60)} minutes"
+        super().__init__(
+            f"Too many failed attempts for this username from this computer. Try again in {wait}, "
+            "or ask an administrator to unlock the account."
+        )
 
 
 class SessionInvalid(MedspeakError):
     """The session expired, was revoked by a logout, or never existed."""
 
+    http_status, code = 401, "not_authenticated"
+
 
 class PermissionDenied(MedspeakError):
     """The user's role does not allow this action."""
+
+    http_status, code = 403, "permission_denied"
 
 
 class NotFound(MedspeakError):
     """The patient, document or user does not exist."""
 
+    http_status, code = 404, "not_found"
+
 
 class ValidationFailed(MedspeakError):
     """Input the service refuses, with the reason."""
+
+    http_status, code = 422, "validation_failed"
+
+
+@dataclass(frozen=True, slots=True)
+class InputIssue:
+    """One implausible triage value; ``converted`` is set when a conversion is offered instead of a refusal."""
+
+    field: str
+    value: float
+    message: str
+    converted: float | None = None
+    conversion: str | None = None  # e.g. "°F → °C"
+
+
+class ImplausibleInputs(ValidationFailed):
+    """Some triage inputs are out of range; the issues say which, and which can be converted."""
+
+    def __init__(self, issues: list[InputIssue]) -> None:
+        self.issues = issues
+        super().__init__(" ".join(issue.message for issue in issues))
+
+
+class IncompleteInputs(ValidationFailed):
+    """Too little was recorded for a level: ``needed`` says what to record (in words a nurse reads)."""
+
+    def __init__(self, needed: list[str]) -> None:
+        self.needed = needed
+        super().__init__("Not enough recorded to propose a level. Please record " + ", ".join(needed) + ".")
 
 
 class UploadRejected(MedspeakError):
     """An uploaded file is refused (size, type, corruption, encryption, too many pages...)."""
 
+    http_status, code = 422, "upload_rejected"
+
 
 class IngestFailed(MedspeakError):
     """Text could not be obtained from a document or one of its pages."""
+
+    http_status, code = 422, "ingest_failed"
 
 
 class Cancelled(MedspeakError):
     """The user cancelled the job; nothing of it is kept."""
 
+    http_status, code = 409, "cancelled"
+
 
 class BudgetExceeded(MedspeakError):
     """Work on one document ran past its time budget; what was done before it is kept."""
+
+    http_status, code = 422, "budget_exceeded"
+
+
+class ModelUnavailable(MedspeakError):
+    """A model (triage or length of stay) is missing or its files do not match their manifest."""
+
+    http_status, code = 503, "model_unavailable"
+
+
+class ExtractionFailed(MedspeakError):
+    """Extraction could not run as asked (unknown or unavailable backend, unsupported language)."""
+
+    http_status, code = 503, "extraction_unavailable"
+
+
+class LLMUnavailable(MedspeakError):
+    """The language model cannot answer now (no model, server down or too slow); the rules take over."""
+
+    http_status, code = 503, "llm_unavailable"
+
+
+class ExportFailed(MedspeakError):
+    """The record could not be written as valid FHIR (a bug or corrupt data: nothing is exported).
+
+    A 500: the request was fine, the export is what failed.
+    """
+
+    code = "export_failed"
+
+
+def _subclasses(cls: type[MedspeakError]) -> list[type[MedspeakError]]:
+    found: list[type[MedspeakError]] = []
+    for sub in cls.__subclasses__():
+        found += [sub, *_subclasses(sub)]
+    return found
+
+
+def http_statuses() -> dict[str, tuple[int, str]]:
+    """The table the API answers by: exception name → (HTTP status, error code), for docs and tests."""
+    classes: list[type[MedspeakError]] = [MedspeakError, *_subclasses(MedspeakError)]
+    return {cls.__name__: (cls.http_status, cls.code) for cls in classes}
 
 
 def safe_traceback(exc: BaseException) -> str:
@@ -90,3 +215,19 @@ def safe_traceback(exc: BaseException) -> str:
         parts += [f"  at {f.filename}:{f.lineno} in {f.name}" for f in frames]
         current = current.__cause__ or current.__context__
     return "\n".join(parts)
+
+
+class ScrubTracebacks(logging.Filter):
+    """A log filter: an exception attached to a record is logged as :func:`safe_traceback`, not in full.
+
+    For the loggers the project does not write itself (uvicorn's, Streamlit's), which log a traceback
+    with the exception's message: a driver's SQL with bound values, a value that failed to parse.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            record.msg = f"{record.getMessage()}\n{safe_traceback(record.exc_info[1])}"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True

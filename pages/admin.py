@@ -50,7 +50,7 @@ with tab_users:
                 _("Name"): [u.display_name for u in accounts],
                 _("Role"): [u.role for u in accounts],
                 _("Active"): [u.is_active for u in accounts],
-                _("Locked"): [u.locked for u in accounts],
+                _("Logins delayed"): [u.locked for u in accounts],  # from some address (too many failures there)
                 _("Failed attempts"): [u.failed_attempts for u in accounts],
                 _("Created"): [u.created_at.strftime("%Y-%m-%d") for u in accounts],
             }

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+from functools import partial
+
 import streamlit as st
 
 from components import (
@@ -20,7 +23,7 @@ from components.i18n import _
 from components.safe_text import md
 from medspeak.errors import MedspeakError
 from medspeak.ingest.ocr import engine_statuses
-from medspeak.services import documents, patients, samples
+from medspeak.services import documents, patients, record, samples
 
 store, actor = runtime.store(), current_actor()
 settings = runtime.settings()
@@ -55,14 +58,23 @@ with st.container(border=True):
     else:
         st.query_params["patient"] = str(patient_id)  # the choice survives a reload
     with st.expander(_("New patient"), icon=":material/person_add:"):
-        created = patient_form.show(store, actor, key="documents.new_patient")
+        created = patient_form.show(partial(patients.register_patient, store, actor), key="documents.new_patient")
         if created is not None:
             patient_picker.choose("documents", created.id)  # the patient just registered is the one attached
             st.rerun()
-    c1, c2 = st.columns(2)
+    c1, c2, c3 = st.columns(3)
     # Labels drawn now, in this run's language (a format function may be called after the run, by tests).
     kinds = {k: tables.kind_label(k) for k in documents.DOCUMENT_KINDS}
     kind = c1.selectbox(_("Kind"), list(kinds), format_func=kinds.__getitem__, key="documents.kind")
+    received = c3.date_input(
+        _("Received on"),
+        value=None,
+        min_value=date(1900, 1, 1),
+        max_value=date.today(),
+        format="YYYY-MM-DD",
+        help=_("The day the hospital received it (a letter scanned later); leave empty when it is today's upload."),
+        key="documents.received",
+    )
     language = c2.selectbox(
         _("Language"),
         ["auto", "en", "fr"],
@@ -86,6 +98,7 @@ with st.container(border=True):
                     patient_id=patient_id,
                     kind=kind,
                     language=language,
+                    received=received if isinstance(received, date) else None,
                 )
             except MedspeakError as exc:
                 st.error(f"{md(file.name)}: {md(exc)}")
@@ -108,7 +121,7 @@ with st.container(border=True):
         + _("engine setting: {ocr_engine}").format(ocr_engine=settings.ocr_engine)
     )
 
-upload_progress.show(store, actor)
+upload_progress.show(partial(documents.job_views, store, actor), partial(documents.cancel, store, actor))
 
 if patient_id is None:
     st.subheader(_("Documents not linked to a patient"))
@@ -153,5 +166,7 @@ else:
         document_viewer.show(
             detail,
             lambda number: documents.page_image(store, actor, view_id, number),
-            review=lambda fact: record_view.review_form(store, actor, fact, key=f"review.documents.{fact.id}"),
+            review=lambda fact: record_view.review_form(
+                partial(record.review_fact, store, actor), fact, key=f"review.documents.{fact.id}"
+            ),
         )

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
-from components import patient_form, patient_view, record_view, runtime
+from components import patient_form, patient_view, record_view, runtime, web_routes
 from components.auth_gate import current_actor
 from components.i18n import _
 from medspeak.auth.roles import Permission
 from medspeak.errors import MedspeakError
-from medspeak.services import documents, patients
+from medspeak.services import documents, patients, record
 
 store, actor = runtime.store(), current_actor()
 st.session_state.setdefault("patients.selected_id", None)
@@ -57,16 +59,23 @@ if selected is None:
     _search()
     if actor.can(Permission.WRITE_CLINICAL):
         with st.expander(_("Register a patient"), icon=":material/person_add:"):
-            patient_form.show(store, actor, key="patients.register")
+            patient_form.show(partial(patients.register_patient, store, actor), key="patients.register")
 else:
     st.button(_("All patients"), icon=":material/arrow_back:", on_click=_close, key="patients.back")
     try:
         patient_view.show(
             patients.get_patient(store, actor, selected),
-            open_original=lambda doc_id: documents.read_original(store, actor, doc_id),
+            original_url=web_routes.original_url,
         )
     except MedspeakError as exc:
         st.error(str(exc))
     else:
         if actor.can(Permission.READ_CLINICAL):  # the service checks too; this only hides what would be refused
-            record_view.show(store, actor, selected)
+            calls = record_view.RecordCalls(
+                patient_record=partial(record.patient_record, store, actor),
+                export_gold=lambda pid: record.export_gold(store, actor, patient_id=pid),
+                document_detail=partial(documents.document_detail, store, actor),
+                page_image=partial(documents.page_image, store, actor),
+                review_fact=partial(record.review_fact, store, actor) if actor.can(Permission.WRITE_CLINICAL) else None,
+            )
+            record_view.show(calls, selected)

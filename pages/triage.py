@@ -9,7 +9,7 @@ from components import runtime, triage_form, triage_result
 from components.auth_gate import current_actor
 from components.i18n import _
 from medspeak.errors import MedspeakError
-from medspeak.services import patients
+from medspeak.services import patients, rationale
 from medspeak.services import triage as service
 from medspeak.triage.inputs import TriageInputs
 from medspeak.triage.plausibility import ImplausibleInputs
@@ -91,7 +91,13 @@ if result is not None:
                 )
             )
 
-    triage_result.show(result, on_decide=_decide if result.assessment_id else None)
+    model, no_model = rationale.language_model()
+    triage_result.show(
+        result,
+        on_decide=_decide if result.assessment_id else None,
+        on_rationale=None if model is None else lambda: rationale.write(store, actor, result, model),
+        no_rationale=no_model,
+    )
     if result.assessment_id is None:
         with st.expander(_("Save this triage to a patient"), expanded=True):
             query = st.text_input(_("Find the patient (name or MRN)"), key="triage.save_query")

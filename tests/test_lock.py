@@ -39,7 +39,12 @@ def _requirements(path: Path) -> list[Requirement]:
 
 
 @pytest.mark.parametrize(
-    ("source", "lock"), [("requirements.txt", "requirements.lock"), ("requirements-dev.txt", "requirements-dev.lock")]
+    ("source", "lock"),
+    [
+        ("requirements.txt", "requirements.lock"),
+        ("requirements-llm.txt", "requirements-llm.lock"),
+        ("requirements-dev.txt", "requirements-dev.lock"),
+    ],
 )
 def test_every_requirement_is_locked_inside_its_range(source: str, lock: str) -> None:
     pins = _pins(lock)
@@ -53,10 +58,19 @@ def test_every_requirement_is_locked_inside_its_range(source: str, lock: str) ->
         )
 
 
-def test_the_runtime_lock_is_the_dev_locks_runtime() -> None:
-    runtime, dev = _pins("requirements.lock"), _pins("requirements-dev.lock")
+@pytest.mark.parametrize("lock", ["requirements.lock", "requirements-llm.lock"])
+def test_the_runtime_locks_are_the_dev_locks_runtime(lock: str) -> None:
+    runtime, dev = _pins(lock), _pins("requirements-dev.lock")
     assert {name: dev.get(name) for name in runtime} == runtime  # `make test` tests what `make run` runs
 
 
+def test_the_llm_group_is_in_its_own_lock_only() -> None:
+    runtime, llm = _pins("requirements.lock"), _pins("requirements-llm.lock")
+    group = {canonicalize_name(r.name) for r in _requirements(ROOT / "requirements-llm.txt")}
+    assert group == {"torch", "transformers", "accelerate", "bitsandbytes", "llguidance"}
+    assert not group & set(runtime), "`make run` would install the optional LLM group"
+    assert group <= set(llm) and set(runtime) <= set(llm)
+
+
 def test_torch_is_the_cpu_build() -> None:
-    assert str(_pins("requirements.lock")["torch"]).endswith("+cpu")  # PyPI's plain 2.13.0 is a CUDA build of GBs
+    assert str(_pins("requirements-llm.lock")["torch"]).endswith("+cpu")  # PyPI's 2.13.0 is a CUDA build of GBs

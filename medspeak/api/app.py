@@ -27,10 +27,18 @@ from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from medspeak.api import errors
-from medspeak.api.headers import DOCS_CSS_URL, DOCS_JS_URL, SecurityHeaders
+from medspeak.api.headers import (
+    DOCS_ASSETS,
+    DOCS_CSS_URL,
+    DOCS_FAVICON_URL,
+    DOCS_JS_URL,
+    SecurityHeaders,
+    docs_assets_dir,
+)
 from medspeak.api.limits import BodySizeLimit, RateLimit
 from medspeak.api.logs import log_config
 from medspeak.api.routes import audit, auth, documents, health, los, patients, triage
@@ -73,7 +81,7 @@ def create_app(settings: Settings | None = None, *, processes: int = 1) -> FastA
         title="medspeak API",
         summary="Clinical decision support over the medspeak services: documents, patients, triage, stays, beds.",
         version="0.1.0",
-        docs_url=None,  # served below, with Swagger UI at a pinned version
+        docs_url=None,  # served below, with Swagger UI's files from this server
         redoc_url=None,
         responses={
             401: {"model": errors.ErrorBody, "description": "No, expired or revoked token or API key"},
@@ -81,13 +89,14 @@ def create_app(settings: Settings | None = None, *, processes: int = 1) -> FastA
             404: {"model": errors.ErrorBody, "description": "No such patient, stay, document or job"},
             422: {"model": errors.ErrorBody, "description": "Input refused, with the reason"},
             429: {"model": errors.ErrorBody, "description": "Too many requests; wait for Retry-After seconds"},
-            503: {"model": errors.ErrorBody, "description": "The database or a model is not available"},
+            500: {"model": errors.ErrorBody, "description": "A fault on our side; quote its correlation_id"},
+            503: {"model": errors.ErrorBody, "description": "The database, the disk or a model is not available"},
         },
     )
     app.state.settings = settings
     app.state.store = get_store(settings)
     errors.install(app)
-    app.add_middleware(BodySizeLimit, max_upload_bytes=settings.max_upload_mb * 2**20)
+    app.add_middleware(BodySizeLimit, max_upload_bytes=settings.max_upload_bytes)
     # Added last, so it runs first: a client over its limit costs no parsing.
     app.add_middleware(
         RateLimit,
@@ -106,8 +115,11 @@ def create_app(settings: Settings | None = None, *, processes: int = 1) -> FastA
             title="medspeak API",
             swagger_js_url=DOCS_JS_URL,
             swagger_css_url=DOCS_CSS_URL,
+            swagger_favicon_url=DOCS_FAVICON_URL,
             oauth2_redirect_url="/docs/oauth2-redirect",
         )
+
+    app.mount(DOCS_ASSETS, StaticFiles(directory=docs_assets_dir()), name="docs-assets")
 
     @app.get("/docs/oauth2-redirect", include_in_schema=False)
     async def docs_redirect() -> HTMLResponse:
@@ -223,6 +235,13 @@ def _serve_balanced(config: Any, host: str, port: int) -> None:
     """uvicorn's supervisor (signals, health checks, restarts), each worker on a ``SO_REUSEPORT`` socket of its own.
 
     A worker restarted after a crash listens on all the sockets: still served, if less evenly.
+
+    Kept, with its measured reason (``reuse_port_sockets``: 164 triage requests/s with one shared socket,
+    330-390 with one socket a process). gunicorn's ``--reuse-port`` does not give that: its arbiter binds the
+    listeners once and every worker inherits the same socket (the option only lets a second gunicorn bind
+    the port). N plain uvicorn processes (``uvicorn --fd``) would need a supervisor of our own for signals and
+    restarts, which is what this reuses. The one method overridden is checked against uvicorn's own by
+    ``tests/api/test_serving.py``, so an uvicorn release that changes it fails a test, not a deployment.
     """
     from uvicorn.supervisors.multiprocess import Multiprocess, Process
 

@@ -31,6 +31,7 @@ __all__ = [
     "SessionRef",
     "SettingsDep",
     "StoreDep",
+    "credentials_of",
 ]
 
 MAX_ID: Final = 2**31 - 1  # PostgreSQL INTEGER: a larger id can name no row, and would crash the driver
@@ -107,6 +108,12 @@ async def get_credentials(store: StoreDep, settings: SettingsDep, token: BearerD
     if looks_like_key(token):
         return Credentials(store, None, token or "")
     return Credentials(store, tokens.session_ref(settings, token), None)
+
+
+async def credentials_of(request: Request) -> Credentials:
+    """The request's credential outside dependency injection (an error handler asking who met a failure)."""
+    store, settings = await get_store(request), await get_settings(request)
+    return await get_credentials(store, settings, await _bearer(request), await _api_key(request))
 
 
 CredentialsDep = Annotated[Credentials, Depends(get_credentials)]

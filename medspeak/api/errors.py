@@ -1,12 +1,16 @@
-"""One error body for every failure: ``{"error": {"code", "message"}}``.
+"""One error body for every failure: ``{"error": {"code", "message"[, "correlation_id"]}}``.
 
-Domain exceptions carry messages safe to show (no PHI, no secrets); anything else becomes a
-generic 500 whose detail stays in the log: where it failed, not the message (which may quote data).
+Domain exceptions carry messages safe to show (no PHI, no secrets) and their own HTTP status
+(``medspeak.errors``); anything else is a fault of ours: a 500. Every 5xx gets a correlation id, in the
+body, the ``X-Correlation-Id`` header and the log line, whose detail is where it failed (types, files,
+lines), never a message (which may quote data); and an audit row (outcome ``error``) when the request
+carried a valid credential.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Mapping
 from typing import Final
 
@@ -15,44 +19,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DataError, OperationalError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from medspeak.errors import (
-    AccountLocked,
-    IngestFailed,
-    InvalidCredentials,
-    MedspeakError,
-    NotFound,
-    PermissionDenied,
-    SessionInvalid,
-    StorageFull,
-    StoreUnavailable,
-    UploadRejected,
-    ValidationFailed,
-    safe_traceback,
-)
-from medspeak.los.artifact import ModelUnavailable as LosModelUnavailable
-from medspeak.triage.model import ModelUnavailable as TriageModelUnavailable
+from medspeak.api import deps
+from medspeak.auth.roles import Actor
+from medspeak.errors import LoginThrottled, MedspeakError, safe_traceback
+from medspeak.services import audit_log
 
 __all__ = ["ErrorBody", "ErrorDetail", "error_response", "install"]
 
 _log = logging.getLogger(__name__)
 
-# Most specific first: the first class an exception is an instance of decides.
-_STATUS: Final[tuple[tuple[type[MedspeakError], int, str], ...]] = (
-    (AccountLocked, 423, "account_locked"),
-    (InvalidCredentials, 401, "invalid_credentials"),
-    (SessionInvalid, 401, "not_authenticated"),
-    (PermissionDenied, 403, "permission_denied"),
-    (NotFound, 404, "not_found"),
-    (UploadRejected, 422, "upload_rejected"),
-    (ValidationFailed, 422, "validation_failed"),
-    (IngestFailed, 422, "ingest_failed"),
-    (StorageFull, 503, "storage_full"),
-    (StoreUnavailable, 503, "store_unavailable"),
-    (LosModelUnavailable, 503, "model_unavailable"),
-    (TriageModelUnavailable, 503, "model_unavailable"),
-)
 _HTTP_CODES: Final = {
     401: "not_authenticated",
     404: "not_found",
@@ -65,6 +43,7 @@ _HTTP_CODES: Final = {
 class ErrorDetail(BaseModel):
     code: str
     message: str
+    correlation_id: str | None = None  # 5xx only: quote it to an administrator; the log line carries it
 
 
 class ErrorBody(BaseModel):
@@ -73,21 +52,84 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-def error_response(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    correlation_id: str | None = None,
+) -> JSONResponse:
     """A JSON error response with the house body."""
-    body = ErrorBody(error=ErrorDetail(code=code, message=message))
-    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+    body = ErrorBody(error=ErrorDetail(code=code, message=message, correlation_id=correlation_id))
+    if correlation_id is not None:
+        headers = {**(headers or {}), "X-Correlation-Id": correlation_id}
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
+
+
+def _where(request: Request) -> str:
+    """Method and route template (``GET /patients/{patient_id}``): the ids stay out, and no query string."""
+    route = request.scope.get("route")
+    return f"{request.method} {getattr(route, 'path', None) or request.url.path}"
+
+
+async def _credentials(request: Request) -> deps.Credentials | None:
+    try:
+        return await deps.credentials_of(request)
+    except Exception:  # noqa: BLE001 - no credential, or a forged or expired one: nobody to attribute it to
+        return None
+
+
+def _audit_failure(request: Request, credentials: deps.Credentials | None, correlation_id: str, error: str) -> None:
+    """An audit row for a failure met by a known actor (a store lookup and a write: call it off the event loop)."""
+    if credentials is None:
+        return
+    try:
+        actor: Actor = credentials.actor()
+    except MedspeakError:  # the session ended or the key was revoked: nobody to attribute it to
+        return
+    try:
+        audit_log.record_error(credentials.store, actor, _where(request), correlation_id, error)
+    except Exception as exc:  # noqa: BLE001 - the store may be what failed (full disk): the log line stays
+        _log.error("audit row for failure %s not written:\n%s", correlation_id, safe_traceback(exc))
+
+
+async def _server_fault(
+    request: Request,
+    exc: Exception,
+    status: int,
+    code: str,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """A 5xx: a correlation id in the answer, the log line and an audit row; no message of the exception."""
+    correlation_id = uuid.uuid4().hex
+    _log.error(
+        "API request %s failed: %s, answered %d %s [correlation %s]\n%s",
+        _where(request),
+        type(exc).__qualname__,
+        status,
+        code,
+        correlation_id,
+        safe_traceback(exc),
+    )
+    await run_in_threadpool(_audit_failure, request, await _credentials(request), correlation_id, code)
+    return error_response(
+        status, code, f"{message} Reference: {correlation_id}.", headers, correlation_id=correlation_id
+    )
 
 
 def _bearer_challenge(status: int) -> dict[str, str] | None:
     return {"WWW-Authenticate": "Bearer"} if status == 401 else None
 
 
-async def _domain(_: Request, exc: Exception) -> JSONResponse:
-    for cls, status, code in _STATUS:
-        if isinstance(exc, cls):
-            return error_response(status, code, str(exc), _bearer_challenge(status))
-    return error_response(400, "refused", str(exc))
+async def _domain(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, MedspeakError)  # noqa: S101 - registered for this class only
+    if exc.http_status >= 500:  # a fault on our side: traced and audited
+        return await _server_fault(request, exc, exc.http_status, exc.code, str(exc))
+    headers = _bearer_challenge(exc.http_status)
+    if isinstance(exc, LoginThrottled):
+        headers = {"Retry-After": str(exc.retry_after)}
+    return error_response(exc.http_status, exc.code, str(exc), headers)
 
 
 async def _http(_: Request, exc: Exception) -> JSONResponse:
@@ -112,24 +154,29 @@ async def _out_of_range(_: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "validation_failed", "A number in the request is out of range.")
 
 
-async def _database(_: Request, exc: Exception) -> JSONResponse:
-    # The driver's text may quote SQL and values: it goes to the log, never to the client.
+async def _database(request: Request, exc: Exception) -> JSONResponse:
+    # The driver's text may quote SQL and values: it is read for its kind here, and goes nowhere.
     reason = str(getattr(exc, "orig", exc)).lower()
-    _log.error("API request failed in the database:\n%s", safe_traceback(exc))
     if "full" in reason or "no space" in reason:  # SQLite "database or disk is full"; PostgreSQL "No space left"
-        return error_response(
-            503, "storage_full", "The database is full: nothing was saved. Ask an administrator to free disk space."
+        return await _server_fault(
+            request,
+            exc,
+            503,
+            "storage_full",
+            "The database is full: nothing was saved. Ask an administrator to free disk space.",
         )
     if "locked" in reason or "busy" in reason:
-        return error_response(
-            503, "database_busy", "The database is busy; nothing was saved. Retry shortly.", {"Retry-After": "2"}
-        )
-    return error_response(503, "store_unavailable", "The database is not available; nothing was saved.")
+        return await _server_fault(
+            request, exc, 503, "database_busy", "The database is busy; nothing was saved. Retry shortly.",
+            {"Retry-After": "2"},
+        )  # fmt: skip
+    return await _server_fault(
+        request, exc, 503, "store_unavailable", "The database is not available; nothing was saved."
+    )
 
 
-async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-    _log.error("API request failed:\n%s", safe_traceback(exc))
-    return error_response(500, "internal_error", "Internal error; it was logged.")
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    return await _server_fault(request, exc, 500, "internal_error", "Internal error; it was logged.")
 
 
 def install(app: FastAPI) -> None:

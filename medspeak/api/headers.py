@@ -1,25 +1,40 @@
 """Security headers on every API response, and ``no-store``: responses carry patient data.
 
-The OpenAPI page (``/docs``) loads Swagger UI from a CDN at a pinned version; its policy allows that
-host and nothing else. References: OWASP Secure Headers Project, RFC 9111 (``no-store``).
+The OpenAPI page (``/docs``) loads Swagger UI from this server (``/docs/assets``, the files that the
+``fastapi-offline`` package ships), never from a CDN: its policy allows this origin and nothing else.
+References: OWASP Secure Headers Project, RFC 9111 (``no-store``).
 """
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
 from typing import Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["DOCS_CSS_URL", "DOCS_JS_URL", "SecurityHeaders"]
+__all__ = ["DOCS_ASSETS", "DOCS_CSS_URL", "DOCS_FAVICON_URL", "DOCS_JS_URL", "SecurityHeaders", "docs_assets_dir"]
 
-_SWAGGER: Final = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.17.14"  # pinned: a moving "@5" runs any release
-DOCS_JS_URL: Final = f"{_SWAGGER}/swagger-ui-bundle.js"
-DOCS_CSS_URL: Final = f"{_SWAGGER}/swagger-ui.css"
+DOCS_ASSETS: Final = "/docs/assets"
+DOCS_JS_URL: Final = f"{DOCS_ASSETS}/swagger-ui-bundle.js"
+DOCS_CSS_URL: Final = f"{DOCS_ASSETS}/swagger-ui.css"
+DOCS_FAVICON_URL: Final = f"{DOCS_ASSETS}/favicon.png"
 _API_POLICY: Final = b"default-src 'none'; frame-ancestors 'none'"
+# 'unsafe-inline' for scripts: FastAPI's Swagger page starts the UI from an inline script.
 _DOCS_POLICY: Final = (
-    b"default-src 'none'; script-src https://cdn.jsdelivr.net 'unsafe-inline'; style-src https://cdn.jsdelivr.net; "
-    b"img-src data: https://fastapi.tiangolo.com; connect-src 'self'; frame-ancestors 'none'"
+    b"default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self'; img-src 'self' data:; "
+    b"connect-src 'self'; frame-ancestors 'none'"
 )
+
+
+def docs_assets_dir() -> Path:
+    """Swagger UI's files as installed with ``fastapi-offline`` (MIT; Swagger UI 5, for OpenAPI 3.1)."""
+    spec = importlib.util.find_spec("fastapi_offline")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("fastapi-offline is not installed: the API's /docs page needs its files")
+    return Path(spec.origin).parent / "static"
+
+
 _COMMON: Final = [
     (b"cache-control", b"no-store"),
     (b"x-content-type-options", b"nosniff"),

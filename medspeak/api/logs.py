@@ -12,6 +12,8 @@ from typing import Any, Final
 
 from uvicorn.config import LOGGING_CONFIG
 
+from medspeak.errors import ScrubTracebacks
+
 __all__ = ["DropQueryString", "log_config"]
 
 _PATH_ARG: Final = 2  # uvicorn: (client_addr, method, path_with_query, http_version, status)
@@ -33,5 +35,7 @@ def log_config() -> dict[str, Any]:
     """uvicorn's logging configuration with the access log's query strings dropped."""
     config = copy.deepcopy(LOGGING_CONFIG)
     config.setdefault("filters", {})["drop_query"] = {"()": DropQueryString}
-    config["handlers"]["access"]["filters"] = ["drop_query"]
+    config["filters"]["scrub"] = {"()": ScrubTracebacks}  # Starlette re-raises a 500's exception to uvicorn
+    config["handlers"]["access"]["filters"] = ["drop_query", "scrub"]
+    config["handlers"]["default"]["filters"] = ["scrub"]
     return config

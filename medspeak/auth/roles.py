@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["ROLE_PERMISSIONS", "Actor", "Permission", "Role", "has_permission"]
+__all__ = ["CLI", "ROLE_PERMISSIONS", "SYSTEM", "SYSTEM_PERMISSIONS", "Actor", "Permission", "Role", "has_permission"]
 
 
 class Role(StrEnum):
@@ -37,6 +37,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 
+# The system actor (no account: first start, seeding, the shell's `medspeak` commands) administers: accounts,
+# keys and the audit trail, never patient data. "system" is not a Role, so no account can be given it.
+SYSTEM_ROLE = "system"
+SYSTEM_PERMISSIONS: frozenset[Permission] = frozenset({Permission.MANAGE_USERS, Permission.READ_AUDIT})
+
+
 def has_permission(role: str, permission: Permission) -> bool:
     """Whether ``role`` grants ``permission``; an unknown role grants nothing."""
     try:
@@ -53,8 +59,17 @@ class Actor:
     username: str
     role: str
 
+    @property
+    def is_system(self) -> bool:
+        """No account behind it: built in code, never from a session or a key (those always carry a user id)."""
+        return self.user_id is None and self.role == SYSTEM_ROLE
+
     def can(self, permission: Permission) -> bool:
+        if self.is_system:
+            return permission in SYSTEM_PERMISSIONS
         return has_permission(self.role, permission)
 
 
-SYSTEM = Actor(user_id=None, username="system", role="system")
+SYSTEM = Actor(user_id=None, username="system", role=SYSTEM_ROLE)
+# The system actor as the shell's `medspeak users/audit ...` commands: their rows say "cli" in the trail.
+CLI = Actor(user_id=None, username="cli", role=SYSTEM_ROLE)

@@ -3,31 +3,36 @@
 - Passwords are bcrypt hashes in the ``users`` table (never a YAML file).
 - A login creates a server-side session; the browser holds only a random token
   whose SHA-256 is the session id. Logout revokes it: a copied cookie is useless.
-- Five failed attempts lock the account for fifteen minutes (settings), whatever
-  the client; every attempt is audited, without the password.
+- Failed logins slow down one (username, client address) pair with a doubling delay
+  (settings), never the account for everyone; every attempt is audited, without the password.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, inspect, select, update
 from sqlalchemy.orm import Session
 
 from medspeak.auth.passwords import verify_password
 from medspeak.auth.roles import Actor
-from medspeak.errors import AccountLocked, InvalidCredentials, SessionInvalid
+from medspeak.config import Settings
+from medspeak.errors import InvalidCredentials, LoginThrottled, SessionInvalid
 from medspeak.store import audit
 from medspeak.store.db import Store
-from medspeak.store.models import AuthSession, User
+from medspeak.store.models import AuthSession, LoginThrottle, User
 from medspeak.store.types import utcnow
 
 __all__ = [
     "LoginResult",
+    "account_fingerprint",
+    "clear_throttles",
+    "is_throttled",
     "login",
     "logout",
     "logout_ref",
@@ -38,6 +43,7 @@ __all__ = [
 ]
 
 _WRONG = "Wrong username or password."
+_FORGET_AFTER = timedelta(days=1)  # a pair's failures older than this no longer count
 # Checked on every page run and API request: one statement, built once (SQLAlchemy reuses its compiled
 # form), columns only (no ORM objects to build): ~0.3 ms instead of ~0.6 ms.
 _SESSION = (
@@ -80,79 +86,118 @@ def session_ref(token: str) -> str:
 _token_id = session_ref
 
 
+def _fingerprint(db: Session, purpose: bytes, *parts: str) -> str:
+    """A keyed digest (HMAC under the audit key) of what was typed: comparable, not readable."""
+    message = purpose + b"\0" + b"\0".join(p.encode("utf-8") for p in parts)
+    return hmac.new(audit.session_key(db), message, hashlib.sha256).hexdigest()
+
+
 def _unknown_fingerprint(db: Session, username: str) -> str:
     """``unknown:`` and 16 hex of an HMAC of the username under the audit key: comparable, not readable."""
-    digest = hmac.new(audit.session_key(db), b"unknown username\0" + username.encode("utf-8"), hashlib.sha256)
-    return "unknown:" + digest.hexdigest()[:16]
+    return "unknown:" + _fingerprint(db, b"unknown username", username)[:16]
 
 
-def login(store: Store, username: str, password: str) -> LoginResult:
+def account_fingerprint(db: Session, username: str) -> str:
+    """What :class:`LoginThrottle` rows of a username share, whatever the address (for an unlock)."""
+    return _fingerprint(db, b"throttle account", username.strip().lower())
+
+
+def clear_throttles(db: Session, username: str) -> None:
+    """Lift every address's wait for a username (an administrator's unlock, a password reset)."""
+    db.execute(delete(LoginThrottle).where(LoginThrottle.account == account_fingerprint(db, username)))
+
+
+def is_throttled(db: Session, username: str) -> bool:
+    """Whether some address must wait before trying this username again."""
+    stmt = select(LoginThrottle.key).where(
+        LoginThrottle.account == account_fingerprint(db, username), LoginThrottle.blocked_until > utcnow()
+    )
+    return db.scalar(stmt.limit(1)) is not None
+
+
+def _throttle(db: Session, username: str, source: str, now: datetime) -> LoginThrottle:
+    """The pair's row (a new one unsaved), its count forgotten after a day without failure."""
+    key = _fingerprint(db, b"throttle pair", username, source)
+    row = db.get(LoginThrottle, key)
+    if row is None:
+        # Not added to the session: only a failure stores it.
+        row = LoginThrottle(key=key, account=account_fingerprint(db, username), failures=0, last_failure_at=now)
+    elif now - row.last_failure_at > _FORGET_AFTER:
+        row.failures, row.blocked_until = 0, None
+    return row
+
+
+def _wait_after(failures: int, settings: Settings) -> timedelta | None:
+    """No wait below the threshold; then the first delay, doubled with each further failure, up to the cap."""
+    if failures < settings.lockout_threshold:
+        return None
+    doublings = min(failures - settings.lockout_threshold, 30)  # 2**30 s is past any cap: no overflow
+    seconds = min(settings.login_delay_seconds * 2**doublings, settings.lockout_minutes * 60)
+    return timedelta(seconds=seconds)
+
+
+def login(store: Store, username: str, password: str, *, source: str = "unknown") -> LoginResult:
     """Check a password and open a session.
+
+    Failures are counted per (typed username, client address) pair: past ``lockout_threshold`` of them,
+    that pair waits ``login_delay_seconds``, doubled with each further failure up to ``lockout_minutes``
+    (OWASP Authentication Cheat Sheet, NIST SP 800-63B 5.2.2). A guesser slows down only themself: the
+    account stays open from every other address, and an unknown username is slowed exactly like a known
+    one, so the answers tell nothing about which accounts exist.
+
+    Args:
+        source: the client's address (the API's peer, the app's browser); pairs are stored as fingerprints.
 
     Raises:
         InvalidCredentials: unknown user, wrong password or disabled account (one message for all).
-        AccountLocked: too many failures; says for how long.
+        LoginThrottled: this username failed too often from this address; says how long to wait.
     """
     settings = store.settings
     username = username.strip().lower()
     now = utcnow()
     with store.transaction() as db:
         user = db.scalar(select(User).where(User.username == username))
-        ok = verify_password(password, user.password_hash if user else None)
-        if user is None or not user.is_active:
+        # Never what was typed for an unknown account (often a password typed in the wrong field, or text
+        # planted for the admin's spreadsheet): a keyed fingerprint still links repeated attempts.
+        audit_name = user.username if user is not None else _unknown_fingerprint(db, username)
+        audit_role = user.role if user is not None else "-"
+        throttle = _throttle(db, username, source, now)
+        waiting = throttle.blocked_until is not None and throttle.blocked_until > now
+        # One bcrypt check whether the account exists or not (no timing oracle); none while the pair waits.
+        ok = not waiting and verify_password(password, user.password_hash if user else None)
+        if throttle.blocked_until is not None and waiting:
+            wait = max(1, math.ceil((throttle.blocked_until - now).total_seconds()))
             audit.record(
-                db,
-                # Never what was typed for an unknown account (often a password typed in the wrong field, or
-                # text planted for the admin's spreadsheet): a keyed fingerprint still links repeated attempts.
-                username=username if user is not None else _unknown_fingerprint(db, username),
-                role="-",
-                action="auth.login",
-                outcome="failure",
-                detail="unknown or disabled account",
-            )
-            raise_after_commit: Exception = InvalidCredentials(_WRONG)
-        elif user.locked_until is not None and user.locked_until > now and not ok:
-            # Locked, wrong password: the answer of an unknown account, so that a guesser learns neither that
-            # the account exists nor that it is locked (423 for any password told both).
-            audit.record(
-                db, username=user.username, role=user.role, action="auth.login", outcome="denied",
-                detail="account locked; wrong password",
+                db, username=audit_name, role=audit_role, action="auth.login", outcome="denied",
+                detail=f"throttled: {throttle.failures} failures from this address, {wait} s to wait",
             )  # fmt: skip
-            raise_after_commit = InvalidCredentials(_WRONG)
-        elif user.locked_until is not None and user.locked_until > now:
-            minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+            raise_after_commit: Exception = LoginThrottled(wait)
+        elif user is None or not user.is_active or not ok:
+            throttle.failures += 1
+            throttle.last_failure_at = now
+            db.add(throttle)
+            wait_for = _wait_after(throttle.failures, settings)
+            throttle.blocked_until = now + wait_for if wait_for is not None else None
+            reason = "unknown or disabled account" if user is None or not user.is_active else "wrong password"
+            detail = f"{reason} ({throttle.failures} from this address)"
+            if wait_for is not None:
+                detail += f"; next try in {int(wait_for.total_seconds())} s"
+            if user is not None:
+                user.failed_attempts += 1
             audit.record(
-                db,
-                username=user.username,
-                role=user.role,
-                action="auth.login",
-                outcome="denied",
-                detail="account locked",
-            )
-            raise_after_commit = AccountLocked(
-                f"This account is locked after too many failed attempts. Try again in {minutes} minute(s) "
-                "or ask an administrator."
-            )
-        elif not ok:
-            user.failed_attempts += 1
-            detail = f"wrong password ({user.failed_attempts}/{settings.lockout_threshold})"
-            if user.failed_attempts >= settings.lockout_threshold:
-                user.locked_until = now + timedelta(minutes=settings.lockout_minutes)
-                user.failed_attempts = 0
-                detail += "; account locked"
-            audit.record(
-                db, username=user.username, role=user.role, action="auth.login", outcome="failure", detail=detail
+                db, username=audit_name, role=audit_role, action="auth.login", outcome="failure", detail=detail
             )
             raise_after_commit = InvalidCredentials(_WRONG)
         else:
+            if inspect(throttle).persistent:
+                db.delete(throttle)
             user.failed_attempts = 0
-            user.locked_until = None
             token = secrets.token_urlsafe(32)
             expires = now + timedelta(minutes=settings.session_ttl_minutes)
             db.add(AuthSession(id=_token_id(token), user_id=user.id, created_at=now, expires_at=expires))
             audit.record(db, username=user.username, role=user.role, action="auth.login", outcome="success")
             return LoginResult(token, Actor(user.id, user.username, user.role), user.display_name, expires)
-    raise raise_after_commit  # after the commit: failures and lockouts are kept
+    raise raise_after_commit  # after the commit: failures and delays are kept
 
 
 def resolve_session(store: Store, token: str | None) -> tuple[Actor, str]:

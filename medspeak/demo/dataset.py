@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from medspeak.clinical.patients import age_on
+
 __all__ = ["DemoDataset", "DemoDocument", "DemoEncounter", "DemoPatient", "DemoWard"]
 
 
@@ -36,8 +38,7 @@ class DemoPatient:
 
     def age_on(self, day: date) -> int:
         """Age in whole years on ``day``."""
-        before_birthday = (day.month, day.day) < (self.birth_date.month, self.birth_date.day)
-        return day.year - self.birth_date.year - int(before_birthday)
+        return age_on(self.birth_date, day)
 
 
 @dataclass(frozen=True)

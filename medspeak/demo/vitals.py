@@ -11,22 +11,15 @@ from __future__ import annotations
 import random
 from typing import Any, Final
 
+from medspeak.clinical.vitals import AVPU, TRIAGE_VITALS
 from medspeak.demo.calibration import MENTAL_STATUS_SHARE, VITALS_LEVEL_1, VITALS_LEVELS_2_TO_5
 from medspeak.demo.reasons import Reason
 
 __all__ = ["MENTAL_STATUSES", "VITAL_KEYS", "sample_vitals"]
 
-VITAL_KEYS: Final = (
-    "temperature_c",
-    "heart_rate",
-    "respiratory_rate",
-    "spo2",
-    "systolic_bp",
-    "diastolic_bp",
-    "pain",
-    "mental_status",
-)
-MENTAL_STATUSES: Final = ("alert", "verbal", "pain", "unresponsive")
+# What a visit's vitals hold: the signs a triage nurse records, then AVPU.
+VITAL_KEYS: Final = (*(v.key for v in TRIAGE_VITALS), "mental_status")
+MENTAL_STATUSES: Final = AVPU
 _MISSING_SHARE: Final = 0.05
 _PULSE_RATIO: Final = (0.63, 0.06)  # diastolic / systolic; KTAS medians give 80/130 and 67.5/89.5
 # What a living adult can show, then the ranges that keep a patient at levels 3 and 4-5: a value

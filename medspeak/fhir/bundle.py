@@ -23,7 +23,7 @@ from typing import Any, Final
 from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError
 
-from medspeak.errors import MedspeakError
+from medspeak.errors import ExportFailed
 from medspeak.fhir import codes
 from medspeak.indexing.coding import ATC
 from medspeak.indexing.medication_text import SETTING_LABELS, frequency_words, order_text
@@ -67,10 +67,6 @@ _MEDICATION_CATEGORIES: Final = {
     "admission": ("community", "Community"),
 }
 _NKDA: Final = {"system": codes.SNOMED, "code": "409137002", "display": "No known drug allergy"}
-
-
-class ExportFailed(MedspeakError):
-    """The record could not be written as valid FHIR (a bug or corrupt data: nothing is exported)."""
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,11 @@ from typing import Protocol
 from pydantic import BaseModel, Field, ValidationError
 
 from medspeak.config import Settings
-from medspeak.errors import MedspeakError
+from medspeak.errors import ExtractionFailed
 from medspeak.indexing.grounding import ground_facts
 from medspeak.indexing.llm.base import LLMResult, LLMUnavailable
 from medspeak.indexing.llm.hybrid import cross_check, reject_inconsistent, reject_instructions
-from medspeak.indexing.llm.local import LocalLLMBackend, resolve_model
+from medspeak.indexing.llm.local import LocalLLMBackend, llm_packages_installed, resolve_model
 from medspeak.indexing.llm.server import ServerBackend
 from medspeak.indexing.rules.backend import RulesBackend
 from medspeak.indexing.rules.lexicon import LANGUAGES, detect_language
@@ -34,10 +34,6 @@ __all__ = ["Backend", "ExtractionFailed", "ExtractionOutput", "extract_facts", "
 
 BACKENDS = ("auto", "transformers", "openai", "rules")
 NO_MODEL_NOTICE = "No language-model backend is available: facts come from the rules."
-
-
-class ExtractionFailed(MedspeakError):
-    """Extraction could not run as asked (unknown or unavailable backend, unsupported language)."""
 
 
 class Backend(Protocol):
@@ -102,6 +98,8 @@ def reset_backends() -> None:
 
 
 def _cuda_available() -> bool:
+    if not llm_packages_installed(("torch",)):  # the optional LLM group is not installed: no local model
+        return False
     import torch
 
     return bool(torch.cuda.is_available())
@@ -147,7 +145,9 @@ def get_backend(name: str | None = None) -> tuple[Backend, list[str]]:
         return _server(settings), []
     notices = []
     if resolve_model(settings.llm_model) is not None:
-        if not _cuda_available():  # a 7B model on CPU takes minutes a document: not an automatic choice
+        if not llm_packages_installed():
+            notices.append("The local language model needs the optional LLM packages (make install-llm).")
+        elif not _cuda_available():  # a 7B model on CPU takes minutes a document: not an automatic choice
             notices.append("The local language model needs a CUDA device; none was found.")
         elif (reason := _local(settings).unavailable_reason()) is None:
             return _local(settings), []

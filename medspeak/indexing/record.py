@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from medspeak.clinical.patients import age_on
 from medspeak.indexing import coding
 from medspeak.indexing.rules.lexicon import drug_names
 from medspeak.indexing.rules.medications import normalize_strength
@@ -406,11 +407,6 @@ def _demographics(fact: RecordFact) -> DemographicsLine:
         birth_date_text=_str(fact.value.get("birth_date_text")),
         source=fact.source,
     )
-
-
-def age_on(birth_date: date, day: date) -> int:
-    """Age in whole years on ``day``."""
-    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
 def _identity_warnings(

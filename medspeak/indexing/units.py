@@ -5,6 +5,8 @@ Reference: UCUM (https://ucum.org/ucum) for the codes; the displays follow commo
 
 from __future__ import annotations
 
+from medspeak.clinical.vitals import VITALS
+
 __all__ = ["display_unit", "format_measure"]
 
 _DISPLAY = {
@@ -26,8 +28,8 @@ _DISPLAY = {
     "U/L": "units/L",
 }
 _NO_SPACE = frozenset({"%", "/10", "/min"})
-_ONE_DECIMAL = frozenset({"temperature"})  # °C or °F to one decimal
-_WHOLE = frozenset({"spo2", "heart_rate", "respiratory_rate", "systolic_bp", "diastolic_bp", "pain"})
+# Decimals of each vital as the spec shows it (a temperature to one, °C or °F; counts whole); a weight as written.
+_DECIMALS = {v.fact_type: v.decimals for v in VITALS if v.key != "weight"}
 
 
 def display_unit(code: str | None) -> str:
@@ -40,9 +42,9 @@ def display_unit(code: str | None) -> str:
 def format_measure(value: float, unit: str | None, name: str = "") -> str:
     """``37.4 °C``, ``98%``, ``143 mmHg``, ``8/10``: whole counts whole, temperatures to one decimal."""
     key = name.lower().replace(" ", "_")
-    if key in _ONE_DECIMAL:
-        number = f"{value:.1f}"
-    elif key in _WHOLE or float(value).is_integer():
+    if _DECIMALS.get(key):
+        number = f"{value:.{_DECIMALS[key]}f}"
+    elif key in _DECIMALS or float(value).is_integer():
         number = f"{round(value):d}"
     else:
         number = f"{value:g}"

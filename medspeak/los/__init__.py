@@ -4,5 +4,5 @@
 project's generator, the store); ``features`` turns it into what is known at a moment of the stay;
 ``model`` is the quantile gradient boosting with its preprocessing; ``occupancy`` the census
 forecast. The audited calls the pages use are ``medspeak.services.stays`` and ``medspeak.services.beds``;
-``cli`` holds the train and eval commands.
+training, the model card and the back-test live in ``training`` (the CLI's only).
 """

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 
-from medspeak.errors import MedspeakError
+from medspeak.errors import ModelUnavailable
 from medspeak.los.admissions import Admission
 from medspeak.los.model import LosModel
 
@@ -32,10 +32,6 @@ __all__ = [
 DEFAULT_DIR: Final = Path(__file__).resolve().parents[2] / "models" / "los"
 MANIFEST_FILE: Final = "MANIFEST.sha256"
 METRICS_FILE: Final = "metrics.json"
-
-
-class ModelUnavailable(MedspeakError):
-    """The length-of-stay model is missing or altered; run ``medspeak train los``."""
 
 
 def sha256_of(path: Path) -> str:

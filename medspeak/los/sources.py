@@ -1,4 +1,4 @@
-"""Admissions from the project's own data: the demo generator's dataset and the store's rows.
+"""Admissions from the store's rows (the demo generator's dataset: ``medspeak.los.training.demo``).
 
 Both map to ``Admission`` the same way: the emergency visit that ends when a stay begins gives the
 ED time; the patient's finished stays that ended before give the history; documents on file give
@@ -16,11 +16,10 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from medspeak.demo.dataset import DemoDataset
 from medspeak.los.admissions import Admission, PriorStay, Report
 from medspeak.store.models import Document, Encounter, Patient
 
-__all__ = ["from_demo", "from_store"]
+__all__ = ["from_store"]
 
 _ED_LINK: Final = timedelta(minutes=5)  # an ED visit ending this close to the admission led to it
 
@@ -63,29 +62,6 @@ def _admission(
         ),
         reports=tuple(sorted((r for r in reports if r.at >= start - timedelta(days=1)), key=lambda r: r.at)),
     )
-
-
-def from_demo(dataset: DemoDataset) -> list[Admission]:
-    """Every inpatient stay of a generated dataset (finished or not), keyed by encounter key, grouped by MRN."""
-    people = {p.mrn: (p.sex, p.birth_date) for p in dataset.patients}
-    history: dict[str, list[tuple[str, datetime, datetime | None]]] = defaultdict(list)
-    for e in dataset.encounters:
-        history[e.mrn].append((e.kind, e.started_at, e.ended_at))
-    reports: dict[str, list[Report]] = defaultdict(list)
-    for d in dataset.documents:
-        reports[d.mrn].append(Report(d.created_at, d.text))
-    return [
-        _admission(
-            e.key,
-            e.mrn,
-            (e.started_at, e.ended_at, e.ward_code, e.details),
-            people[e.mrn],
-            history[e.mrn],
-            reports[e.mrn],
-        )
-        for e in dataset.encounters
-        if e.kind == "inpatient"
-    ]
 
 
 def from_store(db: Session, encounters: Sequence[Encounter]) -> list[Admission]:

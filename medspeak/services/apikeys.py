@@ -35,7 +35,6 @@ __all__ = [
     "looks_like_key",
     "resolve_key",
     "revoke_key",
-    "revoke_key_unaudited",
 ]
 
 KEY_PREFIX: Final = "msk_"
@@ -137,11 +136,6 @@ def revoke_key(store: Store, actor: Actor, key_id: int) -> ApiKeySummary:
         summary = _revoke(call.db, key_id)
         call.detail = f"key {summary.id} ({summary.prefix}) of user {summary.username}"
         return summary
-
-
-def revoke_key_unaudited(db: Session, key_id: int) -> ApiKeySummary:
-    """Revoke without an actor (CLI, which writes its own audit row in the same transaction)."""
-    return _revoke(db, key_id)
 
 
 def list_keys(store: Store, actor: Actor, *, username: str | None = None) -> list[ApiKeySummary]:

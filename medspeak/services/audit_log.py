@@ -25,6 +25,7 @@ __all__ = [
     "checkpoint_of",
     "events_csv",
     "list_events",
+    "record_error",
     "record_page_denied",
     "verify",
     "verify_store",
@@ -53,6 +54,19 @@ class AuditRow:
 def record_page_denied(store: Store, actor: Actor, page: str) -> None:
     """Audit an attempt to open a page the actor's role does not include (``page.open``, denied)."""
     record_alone(store, actor, "page.open", "denied", detail=f"page {page[:60]}: role {actor.role}")
+
+
+def record_error(
+    store: Store, actor: Actor, where: str, correlation_id: str, error: str, action: str = "api.error"
+) -> None:
+    """Audit a request that failed on our side (outcome ``error``), with the id its log line carries.
+
+    Args:
+        where: the request's method and route template (``GET /patients/{patient_id}/fhir``): ids, no data.
+        correlation_id: the id in the user's error message and in the log line, to join the three.
+        error: the exception's type name or error code; never its message (it may quote patient data).
+    """
+    record_alone(store, actor, action, "error", detail=f"{where[:120]}: {error[:60]}; correlation {correlation_id}")
 
 
 def list_events(

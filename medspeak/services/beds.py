@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from medspeak.auth.roles import Actor, Permission
+from medspeak.clinical.patients import display_name
 from medspeak.errors import ValidationFailed
 from medspeak.los.artifact import DEFAULT_DIR, load_committed
 from medspeak.los.distribution import StayDistribution
@@ -236,7 +237,7 @@ def _likely_discharges(
         LikelyDischarge(
             patient_id=e.patient_id,
             mrn=people[e.patient_id].mrn,
-            name=f"{people[e.patient_id].family_name.upper()}, {people[e.patient_id].given_name}",
+            name=display_name(people[e.patient_id].family_name, people[e.patient_id].given_name),
             ward_code=codes.get(e.ward_id or -1, "?"),
             p_today=float(1 - still[0, i]),
             p_by_tomorrow=float(1 - still[1, i]),

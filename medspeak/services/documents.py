@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date
-from typing import Literal
+from datetime import date, timedelta
+from typing import Final, Literal
 
 from PIL import Image
 from sqlalchemy import select, update
@@ -142,23 +142,42 @@ def upload(
     """
     if kind not in DOCUMENT_KINDS:
         raise ValidationFailed(f"Unknown document kind {kind!r}.")
+    check_received(received)
     settings = store.settings
     require(store, actor, "document.upload", Permission.WRITE_CLINICAL)
     try:
-        checked = validate_upload(
-            filename, content, max_bytes=settings.max_upload_mb * 2**20, max_pages=settings.max_pages
-        )
+        checked = validate_upload(filename, content, max_bytes=settings.max_upload_bytes, max_pages=settings.max_pages)
     except UploadRejected as exc:
         record_alone(store, actor, "document.upload", "failure", patient_id=patient_id, detail=f"rejected: {exc}")
         raise
     try:
-        outcome = _record_upload(store, actor, checked, patient_id, kind, language)
+        outcome = _record_upload(store, actor, checked, patient_id, kind, language, received)
     except BaseException:
         _discard_orphan(store, checked.sha256, f"{checked.sha256[:2]}/{checked.sha256}.{checked.extension}")
         raise
     if outcome.job_id is not None:
         get_runner(store).submit(outcome.job_id, urgent=not backlog)  # after the commit: the worker must see the rows
     return outcome
+
+
+_OLDEST_RECEIVED: Final = date(1900, 1, 1)
+
+
+def check_received(received: date | None, today: date | None = None) -> None:
+    """A received date is a day the hospital already had the document: not in the future, not before 1900.
+
+    ``today`` defaults to the machine's date; a day of slack covers a sender a time zone ahead.
+
+    Raises:
+        ValidationFailed: the date is in the future or implausibly old.
+    """
+    if received is None:
+        return
+    today = today or date.today()
+    if received > today + timedelta(days=1):
+        raise ValidationFailed(f"The received date {received:%Y-%m-%d} is in the future.")
+    if received < _OLDEST_RECEIVED:
+        raise ValidationFailed(f"The received date {received:%Y-%m-%d} is before 1900: check the year.")
 
 
 def _discard_orphan(store: Store, sha256: str, key: str) -> None:
@@ -180,6 +199,7 @@ def _record_upload(
     patient_id: int | None,
     kind: str,
     language: Language,
+    received: date | None,
 ) -> UploadOutcome:
     settings = store.settings
     with audited(store, actor, "document.upload", Permission.WRITE_CLINICAL, patient_id=patient_id) as call:
@@ -209,6 +229,7 @@ def _record_upload(
             status="queued",
             page_count=checked.page_count,
             uploaded_by=actor.user_id,
+            received_on=received,
             duplicate_of_id=same[0].id if same else None,
         )
         call.db.add(doc)

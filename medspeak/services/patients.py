@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from medspeak.auth.roles import Actor, Permission
+from medspeak.clinical.patients import age_on, display_name
 from medspeak.errors import NotFound, ValidationFailed
 from medspeak.services.audited import audited
 from medspeak.store.db import Store
@@ -79,9 +80,10 @@ class DocumentSummary:
     language: str | None
     status: str
     page_count: int | None
-    created_at: datetime
+    created_at: datetime  # uploaded
     patient_name: str | None = None  # "FAMILY, Given", for lists that span patients
     patient_mrn: str | None = None
+    received_on: date | None = None  # the day the hospital received it, when the uploader gave it
 
 
 @dataclass(frozen=True)
@@ -140,10 +142,6 @@ class PatientView:
     document_texts: dict[int, str] = field(default_factory=dict)
 
 
-def age_on(birth: date, on: date) -> int:
-    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
-
-
 def _current_ward(patient: Patient) -> str | None:
     for enc in patient.encounters:
         if enc.kind == "inpatient" and enc.ended_at is None and enc.ward is not None:
@@ -152,7 +150,7 @@ def _current_ward(patient: Patient) -> str | None:
 
 
 def _display_name(patient: Patient) -> str:
-    return f"{patient.family_name.upper()}, {patient.given_name}"
+    return display_name(patient.family_name, patient.given_name)
 
 
 def _summary(patient: Patient) -> PatientSummary:
@@ -180,6 +178,7 @@ def document_summary(doc: Document) -> DocumentSummary:
         doc.created_at,
         _display_name(doc.patient) if doc.patient is not None else None,
         doc.patient.mrn if doc.patient is not None else None,
+        doc.received_on,
     )
 
 
@@ -338,7 +337,7 @@ def register_patient(
         return PatientSummary(
             patient.id,
             mrn,
-            f"{patient.family_name.upper()}, {patient.given_name}",
+            display_name(patient.family_name, patient.given_name),
             sex,
             birth_date,
             age_on(birth_date, date.today()),

@@ -6,6 +6,10 @@ strongest SHAP drivers) and nothing else, and it changes nothing in the proposal
 inputs: an answer that names another level, or a number that is not among the facts it was given, is
 refused and not shown. Without a model (no local folder with CUDA, no server), there is none, and the
 page says why.
+
+The facts are the patient's inputs and they may leave the process (a language-model server), so the
+pages and the API ask through ``write``: clinical access is checked first and every request leaves an
+audit row (who, which patient, which model, shown or refused), never the inputs themselves.
 """
 
 from __future__ import annotations
@@ -15,13 +19,27 @@ import re
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
-from medspeak.errors import MedspeakError
+from medspeak.auth.roles import Actor, Permission
+from medspeak.errors import MedspeakError, PermissionDenied
 from medspeak.indexing.extract import NO_MODEL_NOTICE, ExtractionFailed, get_backend
 from medspeak.indexing.llm.answer import TruncatedAnswer
 from medspeak.indexing.llm.base import LLMUnavailable
+from medspeak.services.audited import record_alone
 from medspeak.services.triage import TriageResult
+from medspeak.store.db import Store
 
-__all__ = ["RATIONALE_SCHEMA", "Rationale", "WordsModel", "language_model", "rationale_for", "ungrounded"]
+__all__ = [
+    "ACTION",
+    "RATIONALE_SCHEMA",
+    "Rationale",
+    "WordsModel",
+    "language_model",
+    "rationale_for",
+    "ungrounded",
+    "write",
+]
+
+ACTION: Final = "triage.rationale"
 
 MAX_CHARS: Final = 400
 MAX_TOKENS: Final = 160
@@ -130,3 +148,30 @@ def rationale_for(result: TriageResult, model: WordsModel) -> Rationale:
     if problem := ungrounded(text, facts, result.level.number):
         return Rationale(None, model.name, problem)
     return Rationale(text[:MAX_CHARS], model.name)
+
+
+def write(store: Store, actor: Actor, result: TriageResult, model: WordsModel) -> Rationale:
+    """Ask ``model`` for a rationale of ``result`` for ``actor``: checked first, audited after, inputs kept out.
+
+    Not inside ``audited``: that holds a write transaction (SQLite's lock) for the whole block, and a
+    server's answer takes seconds; the check comes before anything is sent, and the row is written
+    once the answer is in, in a transaction of its own, as ``audited`` does for denials and failures.
+
+    Raises:
+        PermissionDenied: the actor's role lacks clinical access (audited; nothing is sent).
+    """
+    if not actor.can(Permission.READ_CLINICAL):
+        detail = f"role {actor.role} lacks {Permission.READ_CLINICAL.value}"
+        record_alone(store, actor, ACTION, "denied", patient_id=result.patient_id, detail=detail)
+        raise PermissionDenied(f"Your role ({actor.role}) does not allow this ({ACTION}).")
+    try:
+        words = rationale_for(result, model)
+    except Exception as exc:
+        # the type only: a message may quote patient data
+        record_alone(
+            store, actor, ACTION, "failure", patient_id=result.patient_id, detail=f"unexpected {type(exc).__name__}"
+        )
+        raise
+    outcome = "words shown" if words.text else "words refused"
+    record_alone(store, actor, ACTION, "success", patient_id=result.patient_id, detail=f"model {model.name}: {outcome}")
+    return words

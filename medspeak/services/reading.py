@@ -15,6 +15,7 @@ import logging
 import queue
 import threading
 import time
+import uuid
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -236,8 +237,16 @@ class JobRunner:
             self._finish(job_id, "failed", str(exc), None)
         except Exception as exc:  # a bug must not kill the worker: record it, keep serving
             # The shape of the failure only: an exception's message may quote the document's text.
-            _log.error("ingest job %s crashed:\n%s", job_id, safe_traceback(exc))
-            self._finish(job_id, "failed", "Internal error while reading the document; it was logged.", None)
+            reference = uuid.uuid4().hex  # in the user's message, the log line and the audit row
+            _log.error(
+                "ingest job %s crashed: %s [correlation %s]\n%s",
+                job_id,
+                type(exc).__qualname__,
+                reference,
+                safe_traceback(exc),
+            )
+            crash_message = f"Internal error while reading the document; it was logged. Reference: {reference}."
+            self._finish(job_id, "failed", crash_message, None, error_reference=reference)
         else:
             failed = result.failed_pages
             message = f"Pages {', '.join(map(str, failed))} could not be read." if failed else None
@@ -257,9 +266,7 @@ class JobRunner:
             return twin
         settings = self.store.settings
         content = open_storage(self.store).read(key)
-        upload = validate_upload(
-            display, content, max_bytes=settings.max_upload_mb * 2**20, max_pages=settings.max_pages
-        )
+        upload = validate_upload(display, content, max_bytes=settings.max_upload_bytes, max_pages=settings.max_pages)
         cancel = threading.Event()
 
         def progress(done: int, total: int) -> None:
@@ -322,6 +329,8 @@ class JobRunner:
         message: str | None,
         result: ExtractionResult | None,
         facts: ExtractionOutput | None = None,
+        *,
+        error_reference: str | None = None,
     ) -> None:
         with self.store.transaction() as db:
             job = db.get_one(IngestJob, job_id)
@@ -359,10 +368,11 @@ class JobRunner:
                 username=user.username if user else "system",
                 role=user.role if user else "system",
                 action="document.ingest",
-                outcome="success" if status == "done" else "failure",
+                outcome="success" if status == "done" else "error" if error_reference else "failure",
                 patient_id=doc.patient_id,
                 document_id=doc.id,
-                detail=f"{status}; {job.pages_done}/{job.pages_total} pages",
+                detail=f"{status}; {job.pages_done}/{job.pages_total} pages"
+                + (f"; internal error, correlation {error_reference}" if error_reference else ""),
             )
 
 

@@ -17,7 +17,7 @@ from medspeak.store.db import Store
 from medspeak.store.models import Patient
 from medspeak.store.types import utcnow
 
-__all__ = ["SAMPLES", "Sample", "upload_sample"]
+__all__ = ["SAMPLES", "Sample", "upload_sample"]  # the samples themselves: medspeak.demo.samples
 
 
 def upload_sample(

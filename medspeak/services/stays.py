@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from medspeak.auth.roles import Actor, Permission
+from medspeak.clinical.patients import display_name
 from medspeak.errors import NotFound, PermissionDenied, ValidationFailed
 from medspeak.los.artifact import DEFAULT_DIR, load_committed, read_metrics
 from medspeak.los.explain import Driver, drivers
@@ -197,7 +198,7 @@ def current_stays(store: Store, actor: Actor) -> list[StayRef]:
             StayRef(
                 e.id,
                 p.id,
-                f"{p.family_name.upper()}, {p.given_name}",
+                display_name(p.family_name, p.given_name),
                 p.mrn,
                 e.ward.name if e.ward else "-",
                 e.started_at,

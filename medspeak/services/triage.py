@@ -18,9 +18,10 @@ import numpy.typing as npt
 from sqlalchemy import or_, select
 
 from medspeak.auth.roles import Actor, Permission
-from medspeak.errors import NotFound, ValidationFailed
+from medspeak.clinical.patients import age_on, display_name
+from medspeak.clinical.vitals import TRIAGE_VITALS, vital
+from medspeak.errors import IncompleteInputs, NotFound, ValidationFailed
 from medspeak.services.audited import audited
-from medspeak.services.patients import age_on
 from medspeak.store.db import Store
 from medspeak.store.models import Assessment, Encounter, Patient
 from medspeak.store.types import utcnow
@@ -58,20 +59,9 @@ _VITALS: Final = ("heart_rate", "respiratory_rate", "systolic_bp", "spo2", "temp
 _MIN_VITALS: Final = 3
 _WORDS: Final = {
     "chief_complaint": "the chief complaint",
-    "heart_rate": "heart rate",
-    "respiratory_rate": "respiratory rate",
-    "systolic_bp": "blood pressure",
-    "spo2": "SpO2",
-    "temperature_c": "temperature",
+    **{key: vital(key).words for key in _VITALS},
+    "systolic_bp": "blood pressure",  # entered as one systolic/diastolic field
 }
-
-
-class IncompleteInputs(ValidationFailed):
-    """Too little was recorded for a level: ``needed`` says what to record (in words a nurse reads)."""
-
-    def __init__(self, needed: list[str]) -> None:
-        self.needed = needed
-        super().__init__("Not enough recorded to propose a level. Please record " + ", ".join(needed) + ".")
 
 
 @dataclass(frozen=True)
@@ -414,7 +404,7 @@ def patient_label(store: Store, actor: Actor, patient_id: int) -> str:
         if patient is None:
             raise NotFound(f"No patient with id {patient_id}.")
         age = age_on(patient.birth_date, date.today())
-        return f"{patient.family_name.upper()}, {patient.given_name} · MRN {patient.mrn} · {age} years"
+        return f"{display_name(patient.family_name, patient.given_name)} · MRN {patient.mrn} · {age} years"
 
 
 def override(store: Store, actor: Actor, assessment_id: int, level: int, reason: str) -> dict[str, Any]:
@@ -459,14 +449,10 @@ def prefill(store: Store, actor: Actor, patient_id: int) -> tuple[TriageInputs, 
         visits = [e for e in patient.encounters if e.vitals or e.chief_complaint]
         latest = max(visits, key=lambda e: e.started_at, default=None)
         vitals: dict[str, Any] = dict(latest.vitals or {}) if latest else {}
-        values: dict[str, Any] = {
-            key: vitals.get(key)
-            for key in ("temperature_c", "heart_rate", "respiratory_rate", "spo2", "systolic_bp", "diastolic_bp")
-        }
+        values: dict[str, Any] = {v.key: vitals.get(v.key) for v in TRIAGE_VITALS}
         values.update(
             age=float(age_on(patient.birth_date, date.today())),
             sex=patient.sex if patient.sex in ("female", "male") else None,
-            pain=vitals.get("pain"),
             mental_status=vitals.get("mental_status"),
             chief_complaint=latest.chief_complaint if latest else None,
             transport_mode=latest.arrival_mode if latest and latest.kind == "emergency" else None,
@@ -507,7 +493,7 @@ def queue(store: Store, actor: Actor, now: datetime | None = None) -> list[Queue
                     patient.id,
                     enc.id,
                     patient.mrn,
-                    f"{patient.family_name.upper()}, {patient.given_name}",
+                    display_name(patient.family_name, patient.given_name),
                     enc.started_at,
                     waiting,
                     level,

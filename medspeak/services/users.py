@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from medspeak.auth.passwords import generate_password, hash_password
 from medspeak.auth.roles import Actor, Permission, Role
-from medspeak.auth.service import revoke_user_sessions
+from medspeak.auth.service import clear_throttles, is_throttled, revoke_user_sessions
 from medspeak.errors import NotFound, ValidationFailed
 from medspeak.i18n import LANGUAGES, normalise
 from medspeak.services.audited import audited
@@ -50,8 +50,8 @@ class UserSummary:
     created_at: datetime
 
 
-def _summary(user: User) -> UserSummary:
-    locked = user.locked_until is not None and user.locked_until > utcnow()
+def _summary(db: Session, user: User) -> UserSummary:
+    locked = is_throttled(db, user.username)  # some address must wait before trying this account again
     return UserSummary(
         user.id,
         user.username,
@@ -64,7 +64,13 @@ def _summary(user: User) -> UserSummary:
     )
 
 
-def _user(db: Session, user_id: int) -> User:
+def _user(db: Session, user_id: int | str) -> User:
+    """The account of an id, or of a username."""
+    if isinstance(user_id, str):
+        user = db.scalar(select(User).where(User.username == user_id.strip().lower()))
+        if user is None:
+            raise NotFound(f"No user {user_id.strip().lower()!r}.")
+        return user
     user = db.get(User, user_id)
     if user is None:
         raise NotFound(f"No user with id {user_id}.")
@@ -93,7 +99,7 @@ def add_user(db: Session, username: str, display_name: str, role: str, password:
 
 def list_users(store: Store, actor: Actor) -> list[UserSummary]:
     with audited(store, actor, "user.list", Permission.MANAGE_USERS) as call:
-        return [_summary(u) for u in call.db.scalars(select(User).order_by(User.username))]
+        return [_summary(call.db, u) for u in call.db.scalars(select(User).order_by(User.username))]
 
 
 def create_user(
@@ -102,9 +108,9 @@ def create_user(
     """Create an account; returns it and its password (generated when not given, shown once)."""
     password = password or generate_password()
     with audited(store, actor, "user.create", Permission.MANAGE_USERS) as call:
-        user = add_user(call.db, username, display_name, role, password)
+        user = add_user(call.db, username, display_name or username, role, password)
         call.detail = f"user {user.id} role {role}"
-        return _summary(user), password
+        return _summary(call.db, user), password
 
 
 def set_role(store: Store, actor: Actor, user_id: int, role: str) -> UserSummary:
@@ -117,7 +123,7 @@ def set_role(store: Store, actor: Actor, user_id: int, role: str) -> UserSummary
         user.role = role
         revoke_user_sessions(call.db, user.id)
         call.detail = f"user {user.id} role {role}"
-        return _summary(user)
+        return _summary(call.db, user)
 
 
 def set_active(store: Store, actor: Actor, user_id: int, active: bool) -> UserSummary:
@@ -129,7 +135,7 @@ def set_active(store: Store, actor: Actor, user_id: int, active: bool) -> UserSu
         if not active:
             revoke_user_sessions(call.db, user.id)
         call.detail = f"user {user.id} active={active}"
-        return _summary(user)
+        return _summary(call.db, user)
 
 
 def reset_password(store: Store, actor: Actor, user_id: int, password: str | None = None) -> str:
@@ -140,17 +146,20 @@ def reset_password(store: Store, actor: Actor, user_id: int, password: str | Non
         user.password_hash = hash_password(password)
         user.password_changed_at = utcnow()
         user.failed_attempts, user.locked_until = 0, None
+        clear_throttles(call.db, user.username)
         revoke_user_sessions(call.db, user.id)
         call.detail = f"user {user.id}"
         return password
 
 
-def unlock(store: Store, actor: Actor, user_id: int) -> UserSummary:
+def unlock(store: Store, actor: Actor, user_id: int | str) -> UserSummary:
+    """Clear failed attempts and a lockout; ``user_id`` may be the username (the CLI's way to name one)."""
     with audited(store, actor, "user.unlock", Permission.MANAGE_USERS) as call:
         user = _user(call.db, user_id)
         user.failed_attempts, user.locked_until = 0, None
+        clear_throttles(call.db, user.username)
         call.detail = f"user {user.id}"
-        return _summary(user)
+        return _summary(call.db, user)
 
 
 def language_of(store: Store, actor: Actor) -> str:

@@ -77,6 +77,23 @@ class User(Base):
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")  # the interface's
 
 
+class LoginThrottle(Base):
+    """Failed logins of one (typed username, client address) pair, and until when it must wait.
+
+    Both are kept as keyed fingerprints (HMAC under the audit key): what was typed as a username is often a
+    password, and an address is personal data. ``account`` fingerprints the username alone, so that an
+    administrator's unlock lifts every address's delay for it.
+    """
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account: Mapped[str] = mapped_column(String(64), index=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    blocked_until: Mapped[datetime | None]
+    last_failure_at: Mapped[datetime]
+
+
 class AuthSession(Base):
     """A server-side login session; the cookie carries only a token whose hash is the id."""
 
@@ -175,7 +192,9 @@ class Document(Base):
     page_count: Mapped[int | None] = mapped_column(Integer)
     text: Mapped[str | None] = mapped_column(Text)
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # uploaded
+    # The day the hospital received it (a letter scanned a week later), when the uploader gave it.
+    received_on: Mapped[date | None] = mapped_column(Date)
     # The same file uploaded again (for another patient, say): it shares the stored original.
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="SET NULL"))
 

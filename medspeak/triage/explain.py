@@ -16,6 +16,7 @@ import numpy.typing as npt
 import shap
 import xgboost as xgb
 
+from medspeak.clinical.vitals import TRIAGE_VITALS
 from medspeak.triage.features import Feature
 from medspeak.triage.model import TriageModel
 
@@ -124,15 +125,9 @@ _STEPS: Final = 32  # midpoint rule along the straight path: the points add up t
 MIN_POINTS: Final = 1.0  # a driver that moves P(level 1-2) by less than one percentage point is not shown
 MAX_DRIVERS: Final = 6
 _SECTIONS: Final = {
-    "temperature_c": "vitals",
-    "heart_rate": "vitals",
-    "respiratory_rate": "vitals",
-    "spo2": "vitals",
-    "systolic_bp": "vitals",
-    "diastolic_bp": "vitals",
+    **dict.fromkeys((v.key for v in TRIAGE_VITALS), "vitals"),
     "shock_index": "vitals",
     "mental_status": "vitals",
-    "pain": "vitals",
     "chief_complaint": "complaint",
     "injury": "complaint",
     "age": "age and sex",

@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd  # no stubs in the pinned set
 
+from medspeak.clinical.vitals import vital
 from medspeak.triage.complaints import ComplaintMatcher
 from medspeak.triage.inputs import AVPU, TRANSPORT_MODES, Columns, TriageInputs, columns_of
 
@@ -36,16 +37,9 @@ INPUT_COLUMNS: Final = (
     "immunocompromised",  # read by a safety rule only, never a feature
 )
 # Numeric inputs used as they are: (column, label, unit).
-_NUMERIC: Final = (
-    ("age", "Age", "years"),
-    ("pain", "Pain", "/10"),
-    ("temperature_c", "Temperature", "°C"),
-    ("heart_rate", "Heart rate", "/min"),
-    ("respiratory_rate", "Respiratory rate", "/min"),
-    ("spo2", "SpO2", "%"),
-    ("systolic_bp", "Systolic BP", "mmHg"),
-    ("diastolic_bp", "Diastolic BP", "mmHg"),
-)
+# Their order is the trained model's column order; label and unit from the vitals spec.
+_NUMERIC_ORDER: Final = ("pain", *INPUT_COLUMNS[:6])  # pain, then temperature ... diastolic BP
+_NUMERIC: Final = (("age", "Age", "years"), *((v.key, v.label, v.unit) for v in map(vital, _NUMERIC_ORDER)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd  # no stubs in the pinned set
 
+from medspeak.clinical.vitals import AVPU
 from medspeak.errors import ValidationFailed
 
 __all__ = [
@@ -29,7 +30,6 @@ __all__ = [
     "parse_blood_pressure",
 ]
 
-AVPU: Final = ("alert", "verbal", "pain", "unresponsive")
 # The KTAS arrival modes (codes 1-4, 5-7 grouped as "other"), in words.
 TRANSPORT_MODES: Final = ("walk-in", "public ambulance", "private vehicle", "private ambulance", "other")
 _TRANSPORT_ALIASES: Final = {"ambulance": "public ambulance", "walking": "walk-in", "walk": "walk-in"}

@@ -27,26 +27,64 @@ import numpy.typing as npt
 import pandas as pd  # no stubs in the pinned set
 import xgboost as xgb
 
-from medspeak.errors import MedspeakError
+from medspeak.errors import ModelUnavailable
 from medspeak.triage.complaints import PATHWAYS_FILE, matcher
 from medspeak.triage.features import FeatureSpace
 from medspeak.triage.inputs import TriageInputs, columns_of
 from medspeak.triage.rules import RULES_FILE, FiredRule, apply_caps, load_rules
 from medspeak.triage.treeshap import TreeTable, TreeTooDeep
 
-__all__ = ["MODEL_DIR", "ModelUnavailable", "Scored", "TriageModel", "sha256_file"]
+__all__ = [
+    "DATA_FILES",
+    "MANIFEST_FILE",
+    "MODEL_DIR",
+    "ModelUnavailable",
+    "Scored",
+    "TriageModel",
+    "sha256_file",
+    "verify",
+]
 
 MODEL_DIR: Final = Path(__file__).resolve().parents[2] / "models" / "triage"
 N_LEVELS: Final = 5
 _TABLE_MAX_ROWS: Final = 16  # up to this many rows the table predicts faster than XGBoost; beyond, XGBoost
 
 
-class ModelUnavailable(MedspeakError):
-    """The triage artifact is missing or does not match the code's data files."""
-
-
 def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+MANIFEST_FILE: Final = "manifest.json"
+# The manifest names the code's data files by their path in the repository, the artifact's by file name.
+DATA_FILES: Final = {
+    "medspeak/triage/data/pathways.json": PATHWAYS_FILE,
+    "medspeak/triage/data/safety_rules.json": RULES_FILE,
+}
+
+
+def verify(folder: Path) -> None:
+    """Check every file the manifest lists against its SHA-256 (model, card, calibration plot, data files).
+
+    Raises:
+        ModelUnavailable: no manifest, the model files are not all in it, or a file is missing or altered.
+    """
+    path = folder / MANIFEST_FILE
+    if not path.exists():
+        raise ModelUnavailable(f"The triage model in {folder} has no {MANIFEST_FILE}: its files cannot be verified.")
+    try:
+        digests = dict(json.loads(path.read_text(encoding="utf-8"))["sha256"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ModelUnavailable(f"The triage manifest {path} is unreadable: its files cannot be verified.") from exc
+    missing = {"model.json", "model.ubj"} - set(digests)
+    if missing:
+        raise ModelUnavailable(f"The triage manifest {path} does not list {', '.join(sorted(missing))}.")
+    for name, digest in digests.items():
+        file = DATA_FILES.get(name, folder / name)
+        if not file.is_file() or sha256_file(file) != digest:
+            raise ModelUnavailable(
+                f"The triage model file {name} is missing or altered since training (SHA-256 differs from "
+                f"{MANIFEST_FILE}): it is refused; restore it or retrain the model."
+            )
 
 
 @dataclass(frozen=True)
@@ -84,11 +122,13 @@ class TriageModel:
         """Load the committed artifact.
 
         Raises:
-            ModelUnavailable: no artifact, or the pathways/rules files changed since training.
+            ModelUnavailable: no artifact, a file missing or altered since its manifest was written, or the
+                pathways/rules files changed since training.
         """
         meta_file, model_file = folder / "model.json", folder / "model.ubj"
         if not meta_file.exists() or not model_file.exists():
             raise ModelUnavailable(f"No triage model in {folder}: run `medspeak train triage --data <KTAS CSV>`.")
+        verify(folder)
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
         if meta["pathways_sha256"] != sha256_file(PATHWAYS_FILE) or meta["rules_sha256"] != sha256_file(RULES_FILE):
             raise ModelUnavailable("The complaint pathways or safety rules changed since training: retrain the model.")

@@ -12,29 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from medspeak.errors import ValidationFailed
+from medspeak.clinical.vitals import TRIAGE_VITALS
+from medspeak.errors import ImplausibleInputs, InputIssue, ValidationFailed
 from medspeak.triage.inputs import TriageInputs
 
 __all__ = ["ImplausibleInputs", "InputIssue", "apply_conversion", "check_inputs"]
-
-
-@dataclass(frozen=True, slots=True)
-class InputIssue:
-    """One implausible value; ``converted`` is set when a conversion is offered instead of a refusal."""
-
-    field: str
-    value: float
-    message: str
-    converted: float | None = None
-    conversion: str | None = None  # e.g. "°F → °C"
-
-
-class ImplausibleInputs(ValidationFailed):
-    """Some inputs are out of range; the issues say which, and which can be converted."""
-
-    def __init__(self, issues: list[InputIssue]) -> None:
-        self.issues = issues
-        super().__init__(" ".join(issue.message for issue in issues))
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,21 +29,22 @@ class _Range:
     conversion: tuple[str, Callable[[float], float], float, float] | None = None
 
 
-# Limits of what a living adult shows at triage (beyond them the value is an error or an arrest);
-# chosen wider than any KTAS record so that a real extreme is never refused.
-_RANGES: Final[dict[str, _Range]] = {
-    "temperature_c": _Range(
-        "Temperature", "°C", 25.0, 45.0, ("°F → °C", lambda f: round((f - 32) * 5 / 9, 1), 77.0, 113.0)
-    ),
-    "heart_rate": _Range("Heart rate", "/min", 0, 250),  # 0: no pulse (the no_pulse rule: level 1)
-    "respiratory_rate": _Range("Respiratory rate", "/min", 4, 70),
-    # Some monitors export SpO2 as a fraction (0.94).
-    "spo2": _Range("SpO2", "%", 20, 100, ("fraction → %", lambda x: round(x * 100, 1), 0.4, 1.0)),
+# The common slips a conversion is offered for: (name, function, range of raw values where it applies).
+_CONVERSIONS: Final[dict[str, tuple[str, Callable[[float], float], float, float]]] = {
+    "temperature_c": ("°F → °C", lambda f: round((f - 32) * 5 / 9, 1), 77.0, 113.0),
+    "spo2": ("fraction → %", lambda x: round(x * 100, 1), 0.4, 1.0),  # some monitors export 0.94
     # kPa is still read on some European devices: 16/10 kPa is 120/75 mmHg.
-    "systolic_bp": _Range("Systolic BP", "mmHg", 40, 300, ("kPa → mmHg", lambda k: round(k * 7.50062), 5.0, 40.0)),
-    "diastolic_bp": _Range("Diastolic BP", "mmHg", 15, 200, ("kPa → mmHg", lambda k: round(k * 7.50062), 2.0, 26.6)),
+    "systolic_bp": ("kPa → mmHg", lambda k: round(k * 7.50062), 5.0, 40.0),
+    "diastolic_bp": ("kPa → mmHg", lambda k: round(k * 7.50062), 2.0, 26.6),
+}
+# The plausible ranges of the vitals spec (medspeak/clinical/vitals.py: what a living adult shows; beyond,
+# a slip or an arrest; 0/min heart rate is no pulse, the no_pulse rule's level 1), and the age.
+_RANGES: Final[dict[str, _Range]] = {
+    **{
+        v.key: _Range(v.label, v.unit, v.plausible.low, v.plausible.high, _CONVERSIONS.get(v.key))
+        for v in TRIAGE_VITALS
+    },
     "age": _Range("Age", "years", 0, 120),
-    "pain": _Range("Pain", "/10", 0, 10),
 }
 
 

@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd  # no stubs in the pinned set
 
+from medspeak.clinical.vitals import TRIAGE_VITALS
 from medspeak.triage.inputs import Columns, TriageInputs, columns_of
 
 __all__ = ["RULES_FILE", "Condition", "FiredRule", "SafetyRule", "apply_caps", "load_rules"]
@@ -38,13 +39,7 @@ _OPS: Final[dict[str, Callable[[Any, Any], Any]]] = {
 
 _EFFECTS: Final = ("level", "alert")
 _WORDS: Final = {
-    "temperature_c": ("temperature", "°C"),
-    "heart_rate": ("heart rate", "/min"),
-    "respiratory_rate": ("respiratory rate", "/min"),
-    "spo2": ("SpO2", "%"),
-    "systolic_bp": ("systolic BP", "mmHg"),
-    "diastolic_bp": ("diastolic BP", "mmHg"),
-    "pain": ("pain", "/10"),
+    **{v.key: (v.words, v.unit) for v in TRIAGE_VITALS},
     "age": ("age", "years"),
     "mental_status": ("AVPU", ""),
     "immunocompromised": ("immunocompromised", ""),

@@ -14,7 +14,7 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from medspeak.store.db import Store
 from tests.conftest import PASSWORD
@@ -40,6 +40,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/healthz"): Rule(lambda c, h, s: c.get("/healthz", headers=h), 200, {}),
     ("GET", "/docs"): Rule(lambda c, h, s: c.get("/docs", headers=h), 200, {}),
     ("GET", "/docs/oauth2-redirect"): Rule(lambda c, h, s: c.get("/docs/oauth2-redirect", headers=h), 200, {}),
+    # Swagger UI's own files (public code, no data), served so that /docs needs no CDN.
+    ("GET", "/docs/assets"): Rule(lambda c, h, s: c.get("/docs/assets/swagger-ui.css", headers=h), 200, {}),
     ("GET", "/openapi.json"): Rule(lambda c, h, s: c.get("/openapi.json", headers=h), 200, {}),
     ("POST", "/token"): Rule(
         lambda c, h, s: c.post("/token", data={"username": "clinician", "password": PASSWORD}), 200, {}
@@ -121,6 +123,8 @@ def _walk(routes: list[BaseRoute], prefix: str, found: set[tuple[str, str]]) -> 
     for route in routes:
         if isinstance(route, APIRoute | Route):
             found |= {(m, prefix + route.path) for m in route.methods or () if m != "HEAD"}
+        elif isinstance(route, Mount) and route.name == "docs-assets":  # static files: GET only
+            found.add(("GET", prefix + route.path))
         elif hasattr(route, "original_router"):  # FastAPI >= 0.16x keeps included routers as branches
             context = getattr(route, "include_context", None)
             _walk(route.original_router.routes, prefix + getattr(context, "prefix", ""), found)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,9 +12,11 @@ from sqlalchemy import func, select
 
 from medspeak.api import create_app
 from medspeak.auth.roles import Actor
+from medspeak.errors import ValidationFailed
+from medspeak.services.documents import check_received
 from medspeak.store.db import Store
 from medspeak.store.models import Document
-from tests.support.api import count_events
+from tests.support.api import Seeded, count_events
 
 Login = Callable[[str], dict[str, str]]
 _PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -92,3 +95,43 @@ def test_unknown_patient_or_kind_is_a_422(client: TestClient, login: Login) -> N
     assert r.status_code == 422 and "999" in r.json()["error"]["message"]
     r = client.post("/documents", headers=headers, files={"file": ("a.txt", b"note")}, data={"kind": "poem"})
     assert r.status_code == 422 and r.json()["error"]["code"] == "validation_failed"
+
+
+def test_the_received_date_given_at_upload_is_kept_and_listed(
+    client: TestClient, store: Store, login: Login, seeded: Seeded
+) -> None:
+    headers = login("clinician")
+    letter = b"Referral letter.\nPlease see this patient for chest pain.\n"
+    data = {"patient_id": str(seeded.patient_id), "kind": "other", "received": "2026-11-28"}
+    r = client.post("/documents", headers=headers, files={"file": ("referral.txt", letter)}, data=data)
+    assert r.status_code == 202, r.text
+    record = client.get(f"/patients/{seeded.patient_id}/record", headers=headers).json()
+    listed = {d["id"]: d for d in record["documents"]}[r.json()["document_id"]]
+    assert listed["received_on"] == "2026-11-28"
+    with store.transaction() as db:
+        assert db.get(Document, r.json()["document_id"]).received_on == date(2026, 11, 28)  # type: ignore[union-attr]
+    other = client.post("/documents", headers=headers, files={"file": ("b.txt", b"Another letter.\n")})
+    assert other.status_code == 202, other.text
+    with store.transaction() as db:
+        assert db.get(Document, other.json()["document_id"]).received_on is None  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("received", "words"), [("2999-01-01", "is in the future"), ("1850-03-01", "before 1900"), ("28/11/2026", "date")]
+)
+def test_an_impossible_received_date_is_refused_and_nothing_is_stored(
+    client: TestClient, store: Store, login: Login, received: str, words: str
+) -> None:
+    r = client.post(
+        "/documents", headers=login("clinician"), files={"file": ("a.txt", b"A letter.\n")}, data={"received": received}
+    )
+    assert r.status_code == 422, r.text
+    assert words in r.json()["error"]["message"]
+    assert _documents(store) == 0 and _stored_files(store) == []
+
+
+def test_the_received_date_is_checked_against_the_day_given() -> None:
+    today = date(2026, 12, 5)
+    check_received(date(2026, 12, 6), today)  # a sender a time zone ahead
+    with pytest.raises(ValidationFailed, match="2026-12-07 is in the future"):
+        check_received(date(2026, 12, 7), today)

@@ -117,4 +117,4 @@ def test_the_servers_access_log_drops_query_strings() -> None:
     assert DropQueryString().filter(record)
     line = record.getMessage()
     assert _FAMILY not in line and "GET /patients?[query omitted] HTTP/1.1" in line
-    assert log_config()["handlers"]["access"]["filters"] == ["drop_query"]
+    assert "drop_query" in log_config()["handlers"]["access"]["filters"]

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx2
 import psutil
 import pytest
+import uvicorn
 import uvicorn.importer
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -204,3 +205,17 @@ def test_server_processes_each_get_a_share_of_new_connections() -> None:
     finally:
         for sock in [*clients, *listeners]:
             sock.close()
+
+
+def test_the_supervisor_override_still_matches_uvicorns_method() -> None:
+    """_serve_balanced overrides one method of uvicorn's (private) supervisor: the one it replaces must still
+    start ``Process(config, sockets)`` workers into ``self.processes``, or the override is wrong."""
+    import inspect
+
+    from uvicorn.supervisors.multiprocess import Multiprocess, Process
+
+    upstream = inspect.getsource(Multiprocess.init_processes)
+    assert "Process(self.config, self.sockets)" in upstream and "self.processes.append(process)" in upstream
+    assert list(inspect.signature(Process.__init__).parameters) == ["self", "config", "sockets"]
+    config = uvicorn.Config("medspeak.api.app:served_app", factory=True, workers=2)
+    assert {"processes", "sockets"} <= set(vars(Multiprocess(config, [])))

@@ -95,5 +95,11 @@ def test_a_full_disk_is_a_503_storage_full_and_nothing_is_kept(
     )
     assert r.status_code == 503, r.text
     assert r.json()["error"]["code"] == "storage_full"
+    # Before: no audit row said who met it; now one names the clinician and the id the log line carries.
+    from medspeak.store.models import AuditEvent
+
+    with store.read() as db:  # type: ignore[attr-defined]
+        details = db.scalars(select(AuditEvent.detail).where(AuditEvent.outcome == "error")).all()
+    assert any(r.json()["error"]["correlation_id"] in d and "POST /documents" in d for d in details), details
     with store.read() as db:  # type: ignore[attr-defined]
         assert db.scalar(select(func.count(Document.id))) == before

@@ -100,11 +100,12 @@ def _switch_page(username: str) -> None:
 
     from components import i18n, runtime
     from components.i18n import _
+    from medspeak.services import users
     from medspeak.services.record import actor_for
 
     actor = actor_for(runtime.store(), username)
-    i18n.load_for(runtime.store(), actor)
-    i18n.switch(runtime.store(), actor)
+    i18n.load_for(actor.user_id, lambda: users.language_of(runtime.store(), actor))
+    i18n.switch(lambda chosen: users.set_language(runtime.store(), actor, chosen))
     st.title(_("Home"))
 
 

@@ -31,11 +31,11 @@ def test_wrong_password_is_refused_with_a_clear_message(app: AppTest, login: Cal
     assert at.text_input(key="auth.password").value == ""  # the password is not kept
 
 
-def test_locked_account_says_so(app: AppTest, login: Callable[..., AppTest]) -> None:
+def test_repeated_failures_say_how_long_to_wait(app: AppTest, login: Callable[..., AppTest]) -> None:
     for _ in range(5):
         at = login("clinician", "not the right password")
     at = login("clinician")
-    assert "locked" in at.error[0].value
+    assert "Too many failed attempts" in at.error[0].value and "Try again in 30 seconds" in at.error[0].value
 
 
 @pytest.mark.parametrize(

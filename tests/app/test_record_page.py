@@ -64,13 +64,14 @@ def test_a_clinician_rejects_a_fact_and_the_record_drops_it(
     assert "Left out: 1 rejected." in " ".join(c.value for c in at.caption)
 
 
-def test_the_fhir_bundle_is_prepared_on_request(seeded: SeededRecord, login: Callable[..., AppTest]) -> None:
+def test_the_fhir_bundle_is_offered_through_the_authenticated_route(
+    seeded: SeededRecord, login: Callable[..., AppTest]
+) -> None:
+    # Before: a download button, whose file sat at a Streamlit media URL anyone could fetch without a cookie.
     at = _open_patient(login("clinician"), seeded.patient_id)
     assert not at.get("download_button")
-    at.button(key="record.fhir_prepare").click().run()
-    assert not at.exception and not at.error
-    (download,) = at.get("download_button")
-    assert "Download FHIR R4 bundle" in download.proto.label
+    (link,) = [b for b in at.get("link_button") if "FHIR" in b.proto.label]
+    assert link.proto.url == f"/_medspeak/fhir/{seeded.patient_id}"
 
 
 def test_a_bed_manager_sees_the_stays_but_no_record(seeded: SeededRecord, login: Callable[..., AppTest]) -> None:
@@ -118,8 +119,10 @@ def test_reviewed_documents_are_offered_as_gold(
     for fid in fact_ids(store, seeded.prescription_id):
         record.review_fact(store, actors["clinician"], fid, "accepted")
     at.button(key="record.gold_prepare").click().run()
-    (download,) = at.get("download_button")
-    assert "Download gold JSONL (1 document(s))" in download.proto.label
+    assert not at.get("download_button")  # before: a Streamlit media URL that answered without a cookie
+    (link,) = [b for b in at.get("link_button") if "gold" in b.proto.label]
+    assert "Download gold JSONL (1 document(s))" in link.proto.label
+    assert link.proto.url == f"/_medspeak/gold/{seeded.patient_id}"
 
 
 def test_a_misfiled_document_raises_a_visible_warning_and_visit_tabs_link_to_evidence(

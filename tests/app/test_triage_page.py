@@ -1,7 +1,9 @@
 """The triage and ED queue pages, driven headless with a clinician in the session."""
 
+import json
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
@@ -9,8 +11,9 @@ from streamlit.testing.v1 import AppTest
 from medspeak.auth.roles import Actor
 from medspeak.services import patients
 from medspeak.store.db import Store
-from medspeak.store.models import Assessment, Encounter
+from medspeak.store.models import Assessment, AuditEvent, Encounter
 from medspeak.store.types import utcnow
+from tests.indexing.test_llm_server import FakeServer, llm_server  # noqa: F401 - the fixture
 from tests.support.pages import page
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -239,3 +242,33 @@ def test_a_febrile_immunocompromised_patient_is_level_2_with_the_rule(store: Sto
     badge = " ".join(m.value for m in at.markdown)
     assert "Level 1" in badge or "Level 2" in badge
     assert any("Fever with immunosuppression" in w.value and "level 2 at most" in w.value for w in at.warning)
+
+
+def test_the_rationale_button_sends_the_inputs_only_through_the_audited_service(
+    store: Store,
+    actors: dict[str, Actor],
+    llm_server: FakeServer,  # noqa: F811
+) -> None:
+    def reply(request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        facts = json.loads(request["messages"][1]["content"].split("\n", 1)[1])
+        level, spo2 = facts["proposed_level"]["number"], facts["inputs_recorded"]["spo2"]
+        content = json.dumps({"rationale": f"Level {level}: an oxygen saturation of {spo2:g} % calls for it."})
+        choice = {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+        return 200, {"id": "c1", "object": "chat.completion", "model": "tiny", "choices": [choice]}
+
+    llm_server.reply = reply
+    at = page("triage.py", actors["clinician"]).run()
+    _fill(at, spo2=86.0, heart_rate=120.0, respiratory_rate=28.0, chief_complaint="dyspnea")
+    at.button(key="triage.submit").click().run()
+    at.button(key="triage.rationale").click().run()
+    assert not at.exception
+    assert any("an oxygen saturation of 86 % calls for it" in m.value for m in at.markdown)
+    assert len(llm_server.requests) == 1
+    with store.read() as db:
+        rows = db.execute(
+            select(AuditEvent.username, AuditEvent.outcome, AuditEvent.detail).where(
+                AuditEvent.action == "triage.rationale"
+            )
+        ).all()
+    assert [(r.username, r.outcome) for r in rows] == [("clinician", "success")]  # who sent inputs where
+    assert "dyspnea" not in rows[0].detail and "86" not in rows[0].detail

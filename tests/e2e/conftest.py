@@ -71,7 +71,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
 
 
 def wait_for_session_cookie(page: Page) -> None:
-    """The login cookie is written by a browser-side component a moment after the login itself."""
+    """The server sets the login cookie (HttpOnly) when the page's image asks for it, a moment after the login."""
     for _ in range(100):
         if any(c["name"] == "medspeak_session" for c in page.context.cookies()):
             return

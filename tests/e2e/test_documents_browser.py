@@ -19,13 +19,29 @@ from tests.e2e.conftest import attach_file, choose_option, first_patient, log_in
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.flaky(reruns=1, reruns_delay=2)]
 
 
-def _document_patient(db: Path, display_name: str) -> int | None:
+def _latest_document(db: Path, display_name: str, column: str) -> object:
+    """``column`` of the latest document stored under ``display_name``."""
     with sqlite3.connect(db) as conn:
         row = conn.execute(
-            "SELECT patient_id FROM documents WHERE display_name = ? ORDER BY id DESC LIMIT 1", (display_name,)
+            f"SELECT {column} FROM documents WHERE display_name = ? ORDER BY id DESC LIMIT 1",  # noqa: S608 - our own column names
+            (display_name,),
         ).fetchone()
     assert row is not None, f"{display_name} was not stored"
-    return None if row[0] is None else int(row[0])
+    return row[0]
+
+
+def _document_patient(db: Path, display_name: str) -> int | None:
+    patient_id = _latest_document(db, display_name, "patient_id")
+    return None if patient_id is None else int(str(patient_id))
+
+
+def _open_documents(page: Page, server: tuple[str, dict[str, str], Path]) -> None:
+    from playwright.sync_api import expect
+
+    url, creds, _ = server
+    log_in(page, url, "clinician", creds["clinician"])
+    page.get_by_role("link", name="Documents").click()
+    expect(page.get_by_role("heading", name="Documents", exact=True)).to_be_visible()
 
 
 def test_a_new_patient_is_attached_and_a_document_is_moved_to_the_right_one(
@@ -33,15 +49,13 @@ def test_a_new_patient_is_attached_and_a_document_is_moved_to_the_right_one(
 ) -> None:
     from playwright.sync_api import expect
 
-    url, creds, db = server
+    db = server[2]
     other_id, other_mrn, other_family = first_patient(db)
     letter = tmp_path / "referral-quarrie.txt"
     letter.write_text("Referral letter\nChest pain since this morning.\n")
     page = open_page(1400, 1100)
     try:
-        log_in(page, url, "clinician", creds["clinician"])
-        page.get_by_role("link", name="Documents").click()
-        expect(page.get_by_role("heading", name="Documents", exact=True)).to_be_visible()
+        _open_documents(page, server)
 
         page.get_by_text("New patient", exact=True).click()
         page.get_by_role("textbox", name="Given name").fill("Nina")
@@ -80,3 +94,29 @@ def test_a_new_patient_is_attached_and_a_document_is_moved_to_the_right_one(
         assert _document_patient(db, letter.name) == other_id
     finally:
         page.screenshot(path=str(tmp_path / "documents-link.png"), full_page=True)
+
+
+def test_the_received_date_typed_at_upload_is_stored_with_the_document(
+    server: tuple[str, dict[str, str], Path], tmp_path: Path, open_page: Callable[[int, int], Page]
+) -> None:
+    from playwright.sync_api import expect
+
+    letter = tmp_path / "faxed-referral.txt"
+    letter.write_text("Referral letter\nBreathless on exertion for two weeks.\n")
+    page = open_page(1400, 1100)
+    try:
+        _open_documents(page, server)
+        received = page.get_by_test_id("stDateInput").filter(has_text="Received on").locator("input")
+        received.fill("2026-11-28")
+        received.press("Enter")
+        page.get_by_role("heading", name="Upload", exact=True).click()  # close the calendar
+        expect(received).to_have_value("2026-11-28")
+        attach_file(page, letter)
+        page.get_by_role("button", name="Upload and read").click()
+        expect(page.get_by_role("combobox", name="Document", exact=True)).to_have_value(
+            re.compile(r"faxed-referral\.txt")
+        )
+        # was dropped: the page had no field and the service no column
+        assert _latest_document(server[2], letter.name, "received_on") == "2026-11-28"
+    finally:
+        page.screenshot(path=str(tmp_path / "documents-received.png"), full_page=True)

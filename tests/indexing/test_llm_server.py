@@ -23,7 +23,7 @@ from medspeak.indexing import extract_facts
 from medspeak.indexing.evaluation import eval_extraction_command
 from medspeak.indexing.extract import ExtractionFailed, reset_backends
 from medspeak.indexing.llm import output_schema, server
-from medspeak.indexing.llm.prompt import SYSTEM_PROMPT
+from medspeak.indexing.llm.prompt import SYSTEM_PROMPT, Chunk
 from medspeak.indexing.schema import Medication, Problem
 
 DOCUMENT = "Medications: Metoprolol 25 mg PO twice daily.\nAssessment: Denies chest pain. Stable.\n"
@@ -199,6 +199,25 @@ def test_a_server_error_falls_back_to_the_rules_with_a_notice(llm_server: FakeSe
     assert [f.normalized_name for f in output.facts if isinstance(f, Medication)] == ["metoprolol"]
     assert len(output.notices) == 1 and "HTTP 500" in output.notices[0] and "rules" in output.notices[0]
     assert len(llm_server.requests) == 3  # the first try and two retries
+
+
+def test_retries_back_off_exponentially_then_the_backend_cools_down(
+    llm_server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+    monkeypatch.setattr(server, "_BACKOFF_S", 0.5)
+    monkeypatch.setattr(server, "_sleep", waits.append)
+    llm_server.reply = lambda request: (503, {"error": "loading"})
+    backend = server.ServerBackend(llm_server.url, model="m")
+    try:
+        with pytest.raises(server.LLMUnavailable, match=r"failed 3 time\(s\): HTTP 503"):
+            backend.generate(Chunk(0, DOCUMENT))
+        assert waits == [0.5, 1.0]
+        with pytest.raises(server.LLMUnavailable, match="failed less than 30 s ago"):
+            backend.run(DOCUMENT, "en")  # cooling down: not asked again
+        assert len(llm_server.requests) == 3
+    finally:
+        backend.close()
 
 
 def test_a_slow_server_times_out_and_is_then_skipped_for_a_while(

@@ -6,7 +6,6 @@ The reports here are made up for the tests (never MTSamples text).
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from medspeak.ingest.evaluation import (
     render_pages,
 )
 from medspeak.ingest.ocr import get_engine
+from medspeak.ingest.ocr.tesseract import in_process_available
 from medspeak.ingest.pipeline import ocr_image
 from medspeak.ingest.types import Word
 
@@ -39,7 +39,7 @@ REPORTS = [
     "REASON FOR VISIT:, Follow-up of type 2 diabetes.,ASSESSMENT:, HbA1c 7.2 %, down from 8.1 %. Feet "
     "examined: no ulcer. Metformin 1000 mg twice daily, unchanged.",
 ]
-_TESSERACT = shutil.which("tesseract") is not None
+_TESSERACT = in_process_available()
 _EXPECTED_KEYS = {"engine", "pages", "cer_clean", "cer_degraded", "wer_degraded", "pages_per_s"}
 
 

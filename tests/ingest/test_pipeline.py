@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import shutil
 import threading
 
 import pytest
@@ -20,7 +19,7 @@ from medspeak.ingest.validate import validate_upload
 from tests.ingest import corpus
 from tests.support.ocr import SlowEngine, marked_tiff
 
-needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract-ocr is not installed")
+needs_tesseract = pytest.mark.skipif(not in_process_available(), reason="tesserocr or the models are not installed")
 PRESCRIPTION = "Prescription\nAmoxicillin 500 mg PO three times daily for 7 days\nParacetamol 1 g PO every 6 hours"
 
 
@@ -199,21 +198,10 @@ def test_a_page_over_its_budget_fails_alone_with_the_reason() -> None:
     assert "over the page budget of 0.5 s" in (result.pages[1].error or "")
 
 
-_BACKENDS = [
-    pytest.param(False, id="command-line"),
-    pytest.param(
-        True,
-        id="in-process",
-        marks=pytest.mark.skipif(not in_process_available(), reason="tesserocr is not installed"),
-    ),
-]
-
-
 @needs_tesseract
-@pytest.mark.parametrize("in_process", _BACKENDS)
-def test_both_ways_of_running_tesseract_read_a_scan_with_boxes(in_process: bool) -> None:
+def test_tesseract_reads_a_scan_with_boxes() -> None:
     image = Image.open(io.BytesIO(render_scan(PRESCRIPTION, 2)))
-    words = TesseractEngine(in_process=in_process).recognize(image, language="en", timeout_s=60)
+    words = TesseractEngine().recognize(image, language="en", timeout_s=60)
     text = words_to_text(words)
     assert "Amoxicillin 500 mg PO three times daily" in text and "Paracetamol 1 g" in text
     assert all(0 <= w.x0 < w.x1 <= 1 and 0 <= w.y0 < w.y1 <= 1 and 0 <= w.conf <= 100 for w in words)
@@ -221,12 +209,21 @@ def test_both_ways_of_running_tesseract_read_a_scan_with_boxes(in_process: bool)
 
 
 @needs_tesseract
-@pytest.mark.parametrize("in_process", _BACKENDS)
-def test_tesseract_stops_at_the_page_budget(in_process: bool) -> None:
+def test_tesseract_stops_at_the_page_budget() -> None:
     image = Image.open(io.BytesIO(render_scan(PRESCRIPTION * 8, 3)))
     with pytest.raises(IngestFailed, match="longer than the page budget"):
-        TesseractEngine(in_process=in_process).recognize(image, language="en", timeout_s=0.05)
-    assert TesseractEngine(in_process=in_process).recognize(image, language="en", timeout_s=60)  # and recovers
+        TesseractEngine().recognize(image, language="en", timeout_s=0.05)
+    assert TesseractEngine().recognize(image, language="en", timeout_s=60)  # and recovers
+
+
+def test_tesseract_without_its_models_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    from medspeak.ingest.ocr import tesseract
+
+    monkeypatch.setattr(tesseract, "_tessdata", lambda: None)
+    status = TesseractEngine.status()
+    assert not status.available and "apt-get install tesseract-ocr-eng" in status.detail
+    with pytest.raises(IngestFailed, match="Tesseract is not installed"):
+        TesseractEngine().recognize(Image.new("L", (10, 10), 255), language="en", timeout_s=1)
 
 
 def test_tesseract_tsv_becomes_words_with_boxes_and_lines() -> None:

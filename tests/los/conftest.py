@@ -11,8 +11,8 @@ from medspeak.demo.generator import generate
 from medspeak.los.admissions import Admission
 from medspeak.los.artifact import write_manifest
 from medspeak.los.model import Hyper
-from medspeak.los.sources import from_demo
 from medspeak.los.training import fit_calibrated
+from medspeak.los.training.demo import from_demo
 from medspeak.store.db import Store
 from medspeak.store.models import Document, Encounter, Patient, Ward
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from medspeak.los import artifact
-from medspeak.los.cli import eval_los_command, eval_occupancy_command
-from medspeak.los.modelcard import write_model_card
+from medspeak.los.training.cli import eval_los_command, eval_occupancy_command
+from medspeak.los.training.modelcard import write_model_card
 
 MIMIC = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mimic_iv_demo"
 

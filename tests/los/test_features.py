@@ -9,7 +9,7 @@ from pathlib import Path
 
 from medspeak.los.admissions import Admission, Report
 from medspeak.los.features import CATEGORICAL, FORBIDDEN, NUMERIC, snapshot
-from medspeak.los.mimic import load_mimic
+from medspeak.los.training.mimic import load_mimic
 
 
 def _admission() -> Admission:

@@ -11,9 +11,9 @@ import pytest
 from medspeak.errors import ValidationFailed
 from medspeak.los import artifact
 from medspeak.los.admissions import Admission
-from medspeak.los.cli import _committed_cv
 from medspeak.los.features import snapshot
 from medspeak.los.training import CrossValidation, cross_validate, fit_calibrated, metrics
+from medspeak.los.training.cli import _committed_cv
 from tests.los.conftest import FAST
 
 

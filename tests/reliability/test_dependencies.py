@@ -38,9 +38,9 @@ def _finished_job(client: TestClient, headers: dict[str, str], job_id: int, time
 def test_a_scan_without_an_ocr_engine_fails_its_job_with_the_fix(
     client: TestClient, store: Store, login: Login, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    empty = tmp_path / "empty-bin"
-    empty.mkdir()
-    monkeypatch.setenv("PATH", str(empty))  # as on a server where tesseract-ocr was never installed
+    from medspeak.ingest.ocr import tesseract
+
+    monkeypatch.setattr(tesseract, "_tessdata", lambda: None)  # as on a server where its models were never installed
     monkeypatch.setattr(store, "settings", store.settings.model_copy(update={"ocr_engine": "tesseract"}))
     headers = login("clinician")
     r = client.post("/documents", headers=headers, files={"file": ("scan.png", corpus.png(400, 200))})

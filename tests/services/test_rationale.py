@@ -5,14 +5,22 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
+from datetime import date
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from medspeak.auth.roles import Actor
+from medspeak.errors import PermissionDenied
 from medspeak.indexing.extract import reset_backends
 from medspeak.indexing.llm.base import LLMUnavailable
+from medspeak.services import patients, rationale
 from medspeak.services.rationale import RATIONALE_SCHEMA, Rationale, language_model, rationale_for
 from medspeak.services.triage import TriageResult, _result
+from medspeak.store.db import Store
+from medspeak.store.models import AuditEvent
 from tests.indexing.test_llm_server import FakeServer, llm_server  # noqa: F401 - the fixture
 from tests.triage.conftest import HYPOXIC
 
@@ -100,3 +108,48 @@ def test_through_an_openai_compatible_server(hypoxic: TriageResult, llm_server: 
     sent = llm_server.requests[-1]
     assert sent["response_format"]["json_schema"]["schema"] == RATIONALE_SCHEMA
     assert sent["messages"][0]["role"] == "system"
+
+
+def _rationale_rows(store: Store) -> list[Any]:
+    with store.read() as db:
+        return list(
+            db.execute(
+                select(AuditEvent.username, AuditEvent.outcome, AuditEvent.patient_id, AuditEvent.detail)
+                .where(AuditEvent.action == "triage.rationale")
+                .order_by(AuditEvent.id)
+            ).all()
+        )
+
+
+def test_writing_a_rationale_is_checked_and_audited_without_patient_data(
+    store: Store, actors: dict[str, Actor], hypoxic: TriageResult
+) -> None:
+    clinician = actors["clinician"]
+    pid = patients.register_patient(
+        store, clinician, given_name="Ola", family_name="Berg", sex="female", birth_date=date(1952, 4, 4)
+    ).id
+    saved = replace(hypoxic, patient_id=pid)
+    text = f"Level {saved.level.number}: an oxygen saturation of {saved.inputs.spo2:g} % calls for it."
+    words = rationale.write(store, clinician, saved, Scripted(_words(text)))
+    assert words == Rationale(text, "scripted")
+    refused = rationale.write(store, clinician, saved, Scripted(_words("A heart rate of 190 is alarming.")))
+    assert refused.text is None
+    rows = _rationale_rows(store)
+    assert [(r.username, r.outcome, r.patient_id) for r in rows] == [
+        ("clinician", "success", pid),
+        ("clinician", "success", pid),
+    ]
+    assert "scripted" in rows[0].detail and "shown" in rows[0].detail and "refused" in rows[1].detail
+    for row in rows:  # the trail says who sent what kind of data where, never the data itself
+        assert "86" not in row.detail and "oxygen" not in row.detail.lower() and "190" not in row.detail
+
+
+@pytest.mark.parametrize("role", ["bed_manager", "admin"])
+def test_a_role_without_clinical_access_sends_nothing_to_the_model(
+    store: Store, actors: dict[str, Actor], hypoxic: TriageResult, role: str
+) -> None:
+    model = Scripted(_words("never asked"))
+    with pytest.raises(PermissionDenied):
+        rationale.write(store, actors[role], hypoxic, model)
+    assert model.asked == []  # the patient's inputs never left the server
+    assert [(r.username, r.outcome) for r in _rationale_rows(store)] == [(actors[role].username, "denied")]

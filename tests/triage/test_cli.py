@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from medspeak.triage.cli import app
 from medspeak.triage.model import MODEL_DIR
+from medspeak.triage.training.cli import app
 
 KTAS = Path(__file__).resolve().parents[3] / "shared" / "data" / "ktas" / "ktas_train.csv"
 _KEYS = {
@@ -90,7 +90,7 @@ def test_training_reproduces_the_committed_artifact(tmp_path: Path) -> None:
 
 
 def test_the_cli_names_the_same_artifact_folder_as_the_model() -> None:
-    from medspeak.triage import cli
+    from medspeak.triage.training import cli
 
     assert cli.MODEL_DIR == MODEL_DIR
 

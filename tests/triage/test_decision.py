@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from medspeak.triage import train
 from medspeak.triage.model import MODEL_DIR
+from medspeak.triage.training import train
 
 
 def _scores(

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from medspeak.triage.metrics import agreement, bootstrap_ci, expected_calibration_error, second_reader_figures
+from medspeak.triage.training.metrics import agreement, bootstrap_ci, expected_calibration_error, second_reader_figures
 
 
 def test_under_and_critical_under_triage_follow_the_issue_definitions() -> None:
@@ -37,7 +37,7 @@ def test_second_reader_counts_caught_nurse_under_triage() -> None:
 
 
 def test_critical_alert_figures_are_sensitivity_on_level_1_2_and_the_share_alerted() -> None:
-    from medspeak.triage.metrics import critical_alert_figures
+    from medspeak.triage.training.metrics import critical_alert_figures
 
     expert = np.array([1, 2, 2, 3, 4])
     figures = critical_alert_figures(expert, np.array([True, True, False, True, False]))
@@ -51,7 +51,7 @@ def test_bootstrap_interval_contains_the_estimate() -> None:
 
 
 def test_ece_noise_floor_is_what_a_calibrated_model_shows_on_a_small_sample() -> None:
-    from medspeak.triage.metrics import ece_noise_floor
+    from medspeak.triage.training.metrics import ece_noise_floor
 
     rng = np.random.default_rng(1)
     probs = rng.dirichlet(np.ones(5) * 0.7, size=200)

@@ -8,6 +8,7 @@ import pytest
 from medspeak.triage.features import inputs_frame
 from medspeak.triage.inputs import TriageInputs
 from medspeak.triage.model import MODEL_DIR, ModelUnavailable, TriageModel
+from medspeak.triage.training.card import write_manifest
 from tests.triage.conftest import HYPOXIC, SPRAIN
 
 
@@ -67,7 +68,8 @@ def test_a_model_trained_with_other_rules_refuses_to_load(tmp_path: Path) -> Non
     meta = json.loads((folder / "model.json").read_text())
     meta["rules_sha256"] = "0" * 64
     (folder / "model.json").write_text(json.dumps(meta))
-    with pytest.raises(ModelUnavailable, match="retrain"):
+    write_manifest(folder)  # a consistent artifact, trained against other rules
+    with pytest.raises(ModelUnavailable, match="safety rules changed since training: retrain"):
         TriageModel.load(folder)
     with pytest.raises(ModelUnavailable, match="medspeak train triage"):
         TriageModel.load(tmp_path / "absent")
@@ -78,3 +80,33 @@ def test_the_second_reader_flags_a_nurse_who_under_triages_a_hypoxic_patient(eng
     scored = model.score(inputs_frame([HYPOXIC, SPRAIN]))
     flags = model.second_reader(scored, [4, 4])
     assert flags.tolist() == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("name", "tamper"),
+    [
+        ("model.ubj", lambda data: data[:-1] + bytes([data[-1] ^ 1])),  # one bit of one tree
+        ("model.json", lambda data: data.replace(b'"alert_threshold": 0.', b'"alert_threshold": 0.9', 1)),
+        ("MODEL_CARD.md", lambda data: data + b"\nAll subgroups perfect.\n"),
+    ],
+)
+def test_a_tampered_artifact_file_is_refused_at_load(tmp_path: Path, name: str, tamper) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "triage"
+    shutil.copytree(MODEL_DIR, folder)
+    TriageModel.load(folder)  # the untouched copy loads
+    original = (folder / name).read_bytes()
+    (folder / name).write_bytes(tamper(original))
+    assert (folder / name).read_bytes() != original
+    with pytest.raises(ModelUnavailable, match=f"{name} is missing or altered since training"):
+        TriageModel.load(folder)
+
+
+def test_an_artifact_without_its_manifest_or_a_listed_file_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "triage"
+    shutil.copytree(MODEL_DIR, folder)
+    (folder / "calibration.png").unlink()
+    with pytest.raises(ModelUnavailable, match="calibration.png is missing or altered"):
+        TriageModel.load(folder)
+    (folder / "manifest.json").unlink()
+    with pytest.raises(ModelUnavailable, match="no manifest.json: its files cannot be verified"):
+        TriageModel.load(folder)

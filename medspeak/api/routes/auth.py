@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
@@ -21,9 +21,13 @@ class TokenOut(BaseModel):
 
 
 @router.post("/token")
-def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], store: StoreDep, settings: SettingsDep) -> TokenOut:
-    """Log in with a username and password; the same accounts, roles and lockout as the app."""
-    result = auth.login(store, form.username, form.password)
+def token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, store: StoreDep, settings: SettingsDep
+) -> TokenOut:
+    """Log in with a username and password; the same accounts, roles and login delays as the app."""
+    # The peer's address (behind a proxy, run uvicorn with --proxy-headers so that this is the client's).
+    source = request.client.host if request.client is not None else "unknown"
+    result = auth.login(store, form.username, form.password, source=source)
     access, ttl = tokens.issue(
         settings, username=result.actor.username, session_ref=result.ref, session_expires=result.expires_at
     )

@@ -77,7 +77,9 @@ def upload_document(
     patient_id: Annotated[DbId | None, Form()] = None,
     kind: Annotated[str, Form()] = "other",
     language: Annotated[Language, Form()] = "auto",
-    received: Annotated[date | None, Form()] = None,
+    received: Annotated[
+        date | None, Form(description="The day the hospital received it (YYYY-MM-DD), shown where documents are listed")
+    ] = None,
 ) -> UploadOut:
     """Upload a PDF, image, DOCX or text file; it is checked, stored, and read in the background.
 

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from medspeak.api.deps import Credentials, CredentialsDep, CurrentActor, DbId, StoreDep
@@ -66,7 +66,8 @@ class DocumentOut(BaseModel):
     language: str | None
     status: str
     page_count: int | None
-    created_at: datetime
+    created_at: datetime = Field(description="When it was uploaded")
+    received_on: date | None = Field(description="The day the hospital received it, as given at upload")
 
 
 class AssessmentOut(BaseModel):

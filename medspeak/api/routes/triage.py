@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from medspeak.api.deps import Credentials, CredentialsDep, DbId
+from medspeak.clinical.vitals import Avpu, vital
 from medspeak.services import triage
 from medspeak.store.db import is_lock_timeout
 from medspeak.triage.inputs import TriageInputs
@@ -24,18 +25,18 @@ _LOCK_WAIT_ON_LOOP_MS: Final = 20  # SQLite's busy handler: sleeps of 1, 2, 5, 1
 class TriageIn(BaseModel):
     """What the triage nurse records; every vital may be missing. Units: °C, /min, %, mmHg, NRS 0-10, years."""
 
-    temperature_c: float | None = None
-    heart_rate: float | None = None
-    respiratory_rate: float | None = None
-    spo2: float | None = None
-    systolic_bp: float | None = None
-    diastolic_bp: float | None = None
+    temperature_c: float | None = Field(default=None, description=vital("temperature_c").describe())
+    heart_rate: float | None = Field(default=None, description=vital("heart_rate").describe())
+    respiratory_rate: float | None = Field(default=None, description=vital("respiratory_rate").describe())
+    spo2: float | None = Field(default=None, description=vital("spo2").describe())
+    systolic_bp: float | None = Field(default=None, description=vital("systolic_bp").describe())
+    diastolic_bp: float | None = Field(default=None, description=vital("diastolic_bp").describe())
     transport_mode: str | None = Field(default=None, description="walk-in, public ambulance, private vehicle, ...")
     age: float | None = None
     sex: Literal["female", "male"] | None = None
     chief_complaint: str | None = Field(default=None, max_length=200)
-    mental_status: Literal["alert", "verbal", "pain", "unresponsive"] | None = None
-    pain: float | None = None
+    mental_status: Avpu | None = Field(default=None, description="AVPU: alert, verbal, pain, unresponsive")
+    pain: float | None = Field(default=None, description=vital("pain").describe())
     injury: bool | None = None
     immunocompromised: bool | None = Field(
         default=None, description="chemotherapy, transplant, neutropenia, long-term steroids (a safety rule reads it)"

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from medspeak.errors import MedspeakError
+from medspeak.errors import LLMUnavailable
 from medspeak.indexing.llm.answer import TruncatedAnswer, parse_answer
 from medspeak.indexing.llm.chunks import chunk_document, split_chunk
 from medspeak.indexing.llm.prompt import Chunk, to_facts
@@ -20,10 +20,6 @@ _MIN_SPLIT_CHARS = 400  # shorter chunks are not split further: the budget, not 
 
 # One request: the answer text and each fact's confidence (None when the model gave no probabilities).
 Generate = Callable[[Chunk], tuple[str, list[float] | None]]
-
-
-class LLMUnavailable(MedspeakError):
-    """The language model cannot answer now (no model, server down or too slow); the rules take over."""
 
 
 @dataclass

@@ -33,20 +33,43 @@ from medspeak.indexing.llm.chunks import DEFAULT_CHUNK_CHARS
 from medspeak.indexing.llm.prompt import Chunk, chat_messages, output_schema, render_chatml
 from medspeak.indexing.schema import Fact
 
-__all__ = ["DEFAULT_MODEL", "LocalLLMBackend", "resolve_model"]
+__all__ = ["DEFAULT_MODEL", "LLM_PACKAGES", "LocalLLMBackend", "llm_packages_installed", "resolve_model"]
 
 DEFAULT_MODEL = "teknium/OpenHermes-2.5-Mistral-7B"
+
+
+# The optional install group (requirements-llm.txt, `pip install .[llm]`, `make install-llm`): ~1 GB that
+# only the local language model needs; the app, the API and the rules extractor run without it.
+LLM_PACKAGES = ("torch", "transformers", "accelerate", "bitsandbytes", "llguidance")
+
+
+def llm_packages_installed(names: tuple[str, ...] = ("torch", "transformers", "llguidance")) -> bool:
+    """Whether the packages the local model needs can be imported (checked without importing them)."""
+    return not _missing(names)
+
+
+def _missing(names: tuple[str, ...] | list[str]) -> list[str]:
+    missing = []
+    for name in names:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):  # an import hook refuses it, or a half-removed install
+            found = False
+        if not found:
+            missing.append(name)
+    return missing
 
 
 def resolve_model(name: str) -> Path | None:
     """The local folder of model ``name`` (a folder, or a model id already cached), else ``None``.
 
-    Never touches the network: a model id is only looked up in the local Hugging Face cache.
+    Never touches the network: a model id is only looked up in the local Hugging Face cache (whose reader
+    comes with the optional LLM packages: without them, only a folder is found).
     """
     path = Path(name).expanduser()
     if path.is_dir():
         return path if (path / "config.json").is_file() else None
-    if re.fullmatch(r"[\w.-]+/[\w.-]+", name):
+    if re.fullmatch(r"[\w.-]+/[\w.-]+", name) and llm_packages_installed():
         from huggingface_hub import try_to_load_from_cache
 
         found = try_to_load_from_cache(name, "config.json")
@@ -108,8 +131,9 @@ class LocalLLMBackend:
         needed = ["torch", "transformers", "llguidance"]
         if self.quantize:
             needed += ["bitsandbytes", "accelerate"]
-        missing = [m for m in needed if importlib.util.find_spec(m) is None]
-        return f"missing package(s) {', '.join(missing)}" if missing else None
+        if missing := _missing(needed):
+            return f"missing package(s) {', '.join(missing)}: install the LLM group (make install-llm)"
+        return None
 
     def available(self) -> bool:
         return self.unavailable_reason() is None

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from medspeak.clinical.vitals import RECORD_TYPES
 from medspeak.indexing.rules.dates import parse_date
 from medspeak.indexing.rules.lexicon import drug_names
 from medspeak.indexing.rules.medications import normalize_strength, parse_attributes
@@ -45,17 +46,7 @@ __all__ = ["Chunk", "chat_messages", "output_schema", "render_chatml", "to_facts
 MAX_EVIDENCE_CHARS = 200  # one sentence or list line; a longer quote is not pointing at anything
 MAX_VALUE_CHARS = 80  # names, strengths, frequencies
 _NUMBER_PATTERN = r"^-?[0-9]{1,5}([.,][0-9]{1,3})?$"
-VITAL_TYPES = (
-    "systolic_bp",
-    "diastolic_bp",
-    "heart_rate",
-    "respiratory_rate",
-    "temperature",
-    "spo2",
-    "weight",
-    "height",
-    "pain",
-)
+VITAL_TYPES = RECORD_TYPES  # the vitals spec's fact types
 
 
 @dataclass(frozen=True)

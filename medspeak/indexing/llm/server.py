@@ -3,7 +3,7 @@
 ``MEDSPEAK_LLM_URL`` is the server's base (``http://gpu-host:8000`` or ``.../v1``) or its full
 ``.../chat/completions`` address: vLLM, llama.cpp's ``llama-server`` and TGI all speak it. The answer
 is constrained by ``response_format`` (``json_schema``, strict) and token log-probabilities are asked
-for to score each fact. Timeouts, connection errors, 429 and 5xx are retried with a short backoff;
+for to score each fact. Timeouts, connection errors, 429 and 5xx are retried with a short backoff (tenacity);
 then ``LLMUnavailable`` is raised, the caller falls back to the rules with a notice, and the backend
 stays down for ``_COOL_DOWN_S`` so a dead server does not cost every document its timeouts.
 """
@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 import httpx2 as httpx
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from medspeak.indexing.llm.answer import TruncatedAnswer, item_confidences
 from medspeak.indexing.llm.base import LLMResult, LLMUnavailable, run_chunks
@@ -29,6 +30,13 @@ _BACKOFF_S = 0.5  # doubled at each retry: 0.5 s, 1 s
 _COOL_DOWN_S = 30.0  # after a failure, documents go straight to the rules for this long
 _PROBE_TIMEOUT_S = 3.0  # "does the server answer?" must not hold a page up
 _PROBE_TTL_S = 30.0  # auto mode asks once per document: the answer is kept this long
+
+
+_sleep = time.sleep
+
+
+class _Retryable(Exception):
+    """A timeout, a lost connection, 429 or 5xx: worth another try."""
 
 
 class ServerBackend:
@@ -121,33 +129,47 @@ class ServerBackend:
         return self.model
 
     def _post(self, body: dict[str, Any]) -> dict[str, Any]:
-        """One chat completion, retried on timeouts, connection errors, 429 and 5xx."""
-        reason = "no attempt"
-        for attempt in range(self.retries + 1):
-            if attempt:
-                time.sleep(_BACKOFF_S * 2 ** (attempt - 1))
-            try:
-                with self._slots:  # held for the request only, not the backoff: a waiting chunk takes the slot
-                    response = self._client.post(f"{self.base_url}/chat/completions", json=body)
-            except httpx.TimeoutException:
-                reason = f"no answer within {self.timeout_s:g} s"
-                continue
-            except httpx.HTTPError as exc:
-                reason = f"connection failed ({type(exc).__name__})"
-                continue
-            if response.status_code in _RETRY_STATUS:
-                reason = f"HTTP {response.status_code}"
-                continue
-            if response.status_code >= 400:
-                raise LLMUnavailable(f"the server at {self.url} refused the request (HTTP {response.status_code})")
-            try:
-                payload: dict[str, Any] = response.json()
-            except ValueError as exc:
-                raise LLMUnavailable(f"the server at {self.url} answered something other than JSON") from exc
-            return payload
-        with self._lock:
-            self._down_until = time.monotonic() + _COOL_DOWN_S
-        raise LLMUnavailable(f"the server at {self.url} failed {self.retries + 1} time(s): {reason}")
+        """One chat completion, retried (tenacity: exponential backoff) on timeouts, connection errors, 429, 5xx.
+
+        After the last try the backend cools down: documents go to the rules for ``_COOL_DOWN_S``. The
+        cool-down stays hand-written (one timestamp under a lock): a circuit-breaker package (pybreaker)
+        would add a dependency and a state machine for those three lines.
+        """
+        retrying = Retrying(
+            stop=stop_after_attempt(self.retries + 1),
+            wait=wait_exponential(multiplier=_BACKOFF_S),  # 0.5 s, then 1 s
+            retry=retry_if_exception_type(_Retryable),
+            reraise=True,
+            sleep=lambda seconds: _sleep(seconds),  # looked up at each wait: tests replace it
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    return self._post_once(body)
+        except _Retryable as exc:
+            with self._lock:
+                self._down_until = time.monotonic() + _COOL_DOWN_S
+            raise LLMUnavailable(f"the server at {self.url} failed {self.retries + 1} time(s): {exc}") from None
+        raise LLMUnavailable(f"the server at {self.url} was not asked")  # no attempt: retries < 0
+
+    def _post_once(self, body: dict[str, Any]) -> dict[str, Any]:
+        """One try. Raises ``_Retryable`` for what another try may mend, ``LLMUnavailable`` for the rest."""
+        try:
+            with self._slots:  # held for the request only, not the backoff: a waiting chunk takes the slot
+                response = self._client.post(f"{self.base_url}/chat/completions", json=body)
+        except httpx.TimeoutException:
+            raise _Retryable(f"no answer within {self.timeout_s:g} s") from None
+        except httpx.HTTPError as exc:
+            raise _Retryable(f"connection failed ({type(exc).__name__})") from None
+        if response.status_code in _RETRY_STATUS:
+            raise _Retryable(f"HTTP {response.status_code}")
+        if response.status_code >= 400:
+            raise LLMUnavailable(f"the server at {self.url} refused the request (HTTP {response.status_code})")
+        try:
+            payload: dict[str, Any] = response.json()
+        except ValueError as exc:
+            raise LLMUnavailable(f"the server at {self.url} answered something other than JSON") from exc
+        return payload
 
     def _answer(self, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """The text of the server's chat completion for ``body``, and its choice.

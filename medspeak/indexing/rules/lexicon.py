@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import bz2
+import gzip
 import importlib.util
 import json
-import pickle
 import re
 import unicodedata
 from bisect import bisect_left
@@ -89,7 +88,6 @@ def phrase_pattern(phrases: list[str] | tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w-])(?:{body})(?![\w])", re.IGNORECASE)
 
 
-_PACKAGED = "drug_ner_dictionary.pkl.bz2"
 _WORD = re.compile(r"\w[\w'’]*(?:[-+]\w[\w'’]*)*")
 _MAX_DRUG_WORDS = 5
 # a release or strength suffix written in capitals after a brand: part of the product's name ("Bactrim DS")
@@ -103,27 +101,22 @@ _ELISION = re.compile(r"(?:[dlnsjmc]|qu)['’](?=\w)", re.IGNORECASE)  # French 
 def drug_lexicon() -> dict[str, str]:
     """Drug names (lower case) → ingredient, from ``drug-named-entity-recognition`` and our curated lists.
 
-    The package (MIT, Fast Data Science; DrugBank, MeSH and NHS names) ships its dictionary inside the
-    wheel: ~100,000 generic and brand names, loaded offline in about 2 s on first use. Our curated
-    ``drugs.json`` names win where both have a name (``synthroid`` → levothyroxine, not thyroxine);
-    names in ``not_drugs`` (recreational substances, words that are not medication statements) are dropped.
-    Without the package the curated names alone are used.
+    The package's (MIT, Fast Data Science; DrugBank, MeSH and NHS names) ~107,000 generic and brand names,
+    converted once into ``data/drug_ner/variants.json.gz`` with its licence (scripts/convert_drug_lexicon.py):
+    the package is not a dependency, because its import unpickles ``~/.omop_cache.pkl`` from the user's home
+    (code execution from a file any process of the user may write) and its own data file is a private
+    pickle. Our curated ``drugs.json`` names win where both have a name (``synthroid`` → levothyroxine, not
+    thyroxine); names in ``not_drugs`` (recreational substances, words that are not medication statements)
+    are dropped.
     """
     names: dict[str, str] = {}
-    spec = importlib.util.find_spec("drug_named_entity_recognition")  # located, not imported: its import is slow
-    packaged = (
-        Path(spec.submodule_search_locations[0]) / _PACKAGED if spec and spec.submodule_search_locations else None
-    )
-    variants: dict[str, list[str]] = {}
-    if packaged is not None and packaged.is_file():  # optional at run time: the curated lexicon still works
-        with bz2.open(packaged, "rb") as data:
-            # the installed package's own data file, the one its import loads: trusted like its code
-            variants = pickle.load(data)["drug_variant_to_canonical"]  # noqa: S301
+    packaged = resources.files("medspeak.indexing.rules") / "data" / "drug_ner" / "variants.json.gz"
+    variants: dict[str, str] = json.loads(gzip.decompress(packaged.read_bytes()))
     common = _common_words()
-    for variant, canonicals in variants.items():
+    for variant, canonical in variants.items():
         first = variant.split(" ", 1)[0]
-        if canonicals and len(variant) > 2 and first not in common:  # "at 10" is a brand, and also two words
-            names[variant.lower()] = str(canonicals[0]).lower()
+        if len(variant) > 2 and first not in common:  # "at 10" is a brand, and also two words
+            names[variant.lower()] = canonical.lower()
     names.update(drug_names())
     for name, ingredient in _french_market_names().items():
         names.setdefault(name, names.get(ingredient, ingredient))

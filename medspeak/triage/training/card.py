@@ -15,14 +15,14 @@ import numpy.typing as npt
 
 from medspeak.triage.explain import Explainer
 from medspeak.triage.ktas import LEAKAGE_COLUMNS, KtasData
-from medspeak.triage.metrics import (
+from medspeak.triage.model import DATA_FILES, MANIFEST_FILE, TriageModel, sha256_file
+from medspeak.triage.training.metrics import (
     agreement,
     bootstrap_ci,
     critical_alert_figures,
     ece_noise_floor,
     second_reader_figures,
 )
-from medspeak.triage.model import TriageModel, sha256_file
 
 __all__ = ["write_card", "write_manifest"]
 
@@ -32,7 +32,13 @@ _HEADLINE_BOOT: Final = 500  # resamples for the headline intervals (each recomp
 
 
 def _calibration_plot(probabilities: npt.NDArray[np.float64], expert: npt.NDArray[np.int_], path: Path) -> None:
-    """Reliability diagram of the top-level probability, drawn with Pillow (no plotting stack to install)."""
+    """Reliability diagram of the top-level probability, drawn with Pillow.
+
+    Kept hand-drawn, measured: plotly (the app's interactive charts) writes a PNG only through kaleido 1.x,
+    which drives a headless Chrome: training would then need a browser (Debian's chromium, ~250 MB) for
+    one 480-pixel diagram that Pillow, already a dependency, draws in 44 ms of CPU (2,000 patients). The
+    PNG is part of the hashed artifact (manifest.json), written once at training.
+    """
     from PIL import Image, ImageDraw
 
     size, pad = 480, 60
@@ -321,11 +327,7 @@ def write_card(model: TriageModel, holdout: KtasData, folder: Path, data_name: s
 
 def write_manifest(folder: Path) -> dict[str, str]:
     """SHA-256 of every artifact file and of the data files the features depend on."""
-    from medspeak.triage.complaints import PATHWAYS_FILE
-    from medspeak.triage.rules import RULES_FILE
-
-    files = {p.name: sha256_file(p) for p in sorted(folder.iterdir()) if p.name != "manifest.json"}
-    files["medspeak/triage/data/pathways.json"] = sha256_file(PATHWAYS_FILE)
-    files["medspeak/triage/data/safety_rules.json"] = sha256_file(RULES_FILE)
-    (folder / "manifest.json").write_text(json.dumps({"sha256": files}, indent=2) + "\n", encoding="utf-8")
+    files = {p.name: sha256_file(p) for p in sorted(folder.iterdir()) if p.name != MANIFEST_FILE}
+    files.update({name: sha256_file(path) for name, path in DATA_FILES.items()})
+    (folder / MANIFEST_FILE).write_text(json.dumps({"sha256": files}, indent=2) + "\n", encoding="utf-8")
     return files

@@ -3,6 +3,10 @@
 Each finished stay gives up to three training snapshots (at admission, after 1 and after 3 days,
 while the patient is still in): the model learns how the remaining stay depends on the time
 already spent and on the reports written so far. Evaluation is at admission only, as the issue asks.
+
+This package is training and evaluation only (``cli`` the train and eval commands, ``mimic`` the MIMIC-IV
+reader, ``demo`` the generator's admissions, ``backtest`` the census back-test, ``modelcard``): the app,
+the API and the services never import it (tests/test_architecture.py).
 """
 
 from __future__ import annotations

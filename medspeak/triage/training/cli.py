@@ -1,7 +1,7 @@
 """``medspeak train triage`` and ``medspeak eval triage``.
 
 Wired into ``medspeak/cli.py`` through ``train_command`` and ``eval_command``; ``app`` runs them alone
-(``python -m medspeak.triage.cli train --data FILE``).
+(``python -m medspeak.triage.training.cli train --data FILE``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import typer
 
 # The same folder as ``medspeak.triage.model.MODEL_DIR``, named here so that ``medspeak --help`` does not
 # import xgboost, pandas and scikit-learn.
-MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "triage"
+MODEL_DIR = Path(__file__).resolve().parents[3] / "models" / "triage"
 
 __all__ = ["app", "eval_command", "train_command"]
 
@@ -26,9 +26,9 @@ DataOption = Annotated[Path, typer.Option("--data", help="CSV in the KTAS format
 @app.command("train")
 def train_command(data: DataOption, out: Annotated[Path, typer.Option(help="Artifact folder")] = MODEL_DIR) -> None:
     """Train on a KTAS CSV; write the artifact, model card, calibration plot and manifest."""
-    from medspeak.triage.card import write_card, write_manifest
     from medspeak.triage.ktas import read_ktas
-    from medspeak.triage.train import holdout_part, train
+    from medspeak.triage.training.card import write_card, write_manifest
+    from medspeak.triage.training.train import holdout_part, train
 
     result = train(data)
     result.model.save(out)
@@ -61,7 +61,7 @@ def eval_command(
     from medspeak.errors import ValidationFailed
     from medspeak.triage.ktas import read_ktas
     from medspeak.triage.model import TriageModel, sha256_file
-    from medspeak.triage.train import evaluate, holdout_part, split
+    from medspeak.triage.training.train import evaluate, holdout_part, split
 
     model, records = TriageModel.load(model_dir), read_ktas(data)
     if holdout:

@@ -26,9 +26,9 @@ from medspeak.triage.complaints import PATHWAYS_FILE, matcher
 from medspeak.triage.features import FeatureSpace
 from medspeak.triage.inputs import columns_of
 from medspeak.triage.ktas import KtasData, read_ktas
-from medspeak.triage.metrics import agreement, critical_alert_figures, second_reader_figures
 from medspeak.triage.model import TriageModel, sha256_file, softmax
 from medspeak.triage.rules import RULES_FILE, apply_caps, load_rules
+from medspeak.triage.training.metrics import agreement, critical_alert_figures, second_reader_figures
 
 __all__ = ["PARAMS", "TrainingResult", "evaluate", "holdout_part", "split", "train"]
 

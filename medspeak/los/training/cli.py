@@ -20,11 +20,11 @@ import typer
 from medspeak.errors import ValidationFailed
 from medspeak.los import artifact
 from medspeak.los.admissions import Admission
-from medspeak.los.backtest import BacktestResult, backtest
 from medspeak.los.features import snapshot
-from medspeak.los.mimic import load_mimic
-from medspeak.los.modelcard import write_model_card
 from medspeak.los.training import CrossValidation, LosMetrics, cross_validate, fit_calibrated, metrics
+from medspeak.los.training.backtest import BacktestResult, backtest
+from medspeak.los.training.mimic import load_mimic
+from medspeak.los.training.modelcard import write_model_card
 
 __all__ = ["eval_los_command", "eval_occupancy_command", "synthetic_figures", "train_command"]
 
@@ -37,7 +37,7 @@ _SYNTHETIC_NOW: Final = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)  # fixed: the s
 def synthetic_figures(n_patients: int = _SYNTHETIC_PATIENTS, seed: int = _SYNTHETIC_SEED) -> dict[str, Any]:
     """Grouped cross-validation of the same pipeline on the project's generator (finished stays)."""
     from medspeak.demo.generator import generate
-    from medspeak.los.sources import from_demo
+    from medspeak.los.training.demo import from_demo
 
     admissions = from_demo(generate(seed, n_patients, _SYNTHETIC_NOW))
     cv = cross_validate(admissions)
