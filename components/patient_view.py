@@ -22,7 +22,7 @@ _VITALS = (*((v.key, v.column_label) for v in TRIAGE_VITALS), ("mental_status", 
 def _encounters_frame(encounters: list[EncounterSummary]) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            _("Type"): ["ED visit" if e.kind == "emergency" else "Admission" for e in encounters],
+            _("Type"): [_("ED visit") if e.kind == "emergency" else _("Admission") for e in encounters],
             _("Start"): [e.started_at.strftime("%Y-%m-%d %H:%M") for e in encounters],
             _("End"): [e.ended_at.strftime("%Y-%m-%d %H:%M") if e.ended_at else "ongoing" for e in encounters],
             _("Ward"): [e.ward or "" for e in encounters],
@@ -42,7 +42,7 @@ def _latest_vitals(encounters: list[EncounterSummary]) -> None:
     visit = next((e for e in encounters if e.vitals), None)
     if visit is None or visit.vitals is None:
         return
-    where = "ED visit" if visit.kind == "emergency" else "admission"
+    where = _("ED visit") if visit.kind == "emergency" else _("admission")
     st.markdown(
         _("**Latest vitals** ({where}, {started_at:%Y-%m-%d %H:%M})").format(where=where, started_at=visit.started_at)
     )
@@ -73,7 +73,7 @@ def show(view: PatientView, original_url: OriginalUrl | None = None) -> None:
             age=p.age,
             birth_date=p.birth_date,
             language=view.language.upper(),
-            value="in " + p.current_ward if p.current_ward else "not in a bed",
+            value=_("in {ward}").format(ward=p.current_ward) if p.current_ward else _("not in a bed"),
         )
     )
     _latest_vitals(view.encounters)

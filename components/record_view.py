@@ -65,9 +65,9 @@ def _sources_caption(sources: list[Source]) -> str:
     docs = len({s.document_id for s in sources})
     reviewed = sum(s.review_status in ("accepted", "corrected") for s in sources)
     return (
-        f"{docs} document(s) · last {max(s.date for s in sources):%Y-%m-%d}"
-        + (f" · {reviewed} reviewed" if reviewed else "")
-        + ("" if docs == 1 else f" · {len(sources)} mentions")
+        _("{docs} document(s) · last {last:%Y-%m-%d}").format(docs=docs, last=max(s.date for s in sources))
+        + (" · " + _("{reviewed} reviewed").format(reviewed=reviewed) if reviewed else "")
+        + ("" if docs == 1 else " · " + _("{count} mentions").format(count=len(sources)))
     )
 
 
@@ -85,9 +85,9 @@ def _row(
 
 
 _MED_GROUPS = (
-    ("Current and discharge", lambda m: m.status == "active" and not m.inpatient_only),
-    ("Given in hospital only", lambda m: m.status == "active" and m.inpatient_only),
-    ("Stopped", lambda m: m.status != "active"),
+    (N_("Current and discharge"), lambda m: m.status == "active" and not m.inpatient_only),
+    (N_("Given in hospital only"), lambda m: m.status == "active" and m.inpatient_only),
+    (N_("Stopped"), lambda m: m.status != "active"),
 )
 
 
@@ -99,15 +99,15 @@ def _medications(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
         group = [m for m in rec.medications if belongs(m)]
         if not group:
             continue
-        st.markdown(f"**{title}**")
+        st.markdown(f"**{_(title)}**")
         for med in group:
-            badges = [":green-badge[active]" if med.status == "active" else ":gray-badge[stopped]"]
+            badges = [_(":green-badge[active]") if med.status == "active" else _(":gray-badge[stopped]")]
             if med.setting:
                 badges.append(f":blue-badge[{SETTING_LABELS.get(med.setting, med.setting)}]")
             if med.as_needed:
-                badges.append(":violet-badge[as needed]")
+                badges.append(_(":violet-badge[as needed]"))
             if med.changed:
-                badges.append(":orange-badge[strength differs between documents]")
+                badges.append(_(":orange-badge[strength differs between documents]"))
             if med.atc:
                 badges.append(f":blue-badge[ATC {md(med.atc)}]")
             _row(
@@ -149,7 +149,7 @@ def _allergies(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
         st.warning(_("One document says no known drug allergy, another records an allergy: check with the patient."))
     if rec.nkda:
         items["allergy:nkda"] = rec.nkda
-        _link("No known drug allergies (NKDA)", "allergy:nkda", "record.allergy.nkda")
+        _link(_("No known drug allergies (NKDA)"), "allergy:nkda", "record.allergy.nkda")
     for n, allergy in enumerate(rec.allergies):
         reactions = md(", ".join(allergy.reactions)) or _("reaction not stated")
         item = f"allergy:{allergy.substance.lower()}"
@@ -172,7 +172,7 @@ def _identity_warnings(rec: PatientRecord, items: dict[str, list[Source]]) -> No
         st.error(document_viewer.markdown_safe(warning.message), icon=":material/person_alert:")
         item = f"identity:{warning.source.fact_id}"
         items[item] = [warning.source]
-        _link(f"See the words in {warning.document_name}", item, f"record.identity.{n}")
+        _link(_("See the words in {document}").format(document=warning.document_name), item, f"record.identity.{n}")
 
 
 def _encounters(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
@@ -180,13 +180,14 @@ def _encounters(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
         st.caption(_("No visit information (dates, department, chief complaint) in the documents."))
     for n, line in enumerate(rec.encounters):
         dates = " · ".join(f"{_(label)} {value}" for key, label in _DATE_LABELS if (value := getattr(line, key)))
-        title = line.department or "Department not stated"
+        title = line.department or _("Department not stated")
         st.markdown(
-            f"**{document_viewer.markdown_safe(title)}** · {document_viewer.markdown_safe(dates) or 'dates not stated'}"
+            f"**{document_viewer.markdown_safe(title)}** · "
+            f"{document_viewer.markdown_safe(dates) or _('dates not stated')}"
         )
         if line.chief_complaints:
             st.markdown(
-                "Chief complaint: " + "; ".join(document_viewer.markdown_safe(c) for c in line.chief_complaints)
+                _("Chief complaint:") + " " + "; ".join(document_viewer.markdown_safe(c) for c in line.chief_complaints)
             )
         st.caption(line.document_name)
         for m, (said, source) in enumerate(line.statements):

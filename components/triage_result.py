@@ -91,7 +91,11 @@ def _rules(result: TriageResult) -> None:
         st.write(_("No safety rule fired."))
         return
     for rule in result.rules_fired:
-        effect = f"level {rule.level} at most" if rule.effect == "level" else "raises the critical alert"
+        effect = (
+            _("level {level} at most").format(level=rule.level)
+            if rule.effect == "level"
+            else _("raises the critical alert")
+        )
         st.warning(
             _("**{name}** → {effect} ({threshold}). Source: {source}").format(
                 name=rule.name, effect=effect, threshold=rule.threshold, source=rule.source
@@ -132,7 +136,7 @@ def _in_words(on_rationale: Callable[[], Rationale] | None, no_rationale: str | 
     """An optional rationale from the indexing's language model, asked for after the level is final."""
     with st.expander(_("In words (language model, optional)")):
         if on_rationale is None:
-            st.caption(no_rationale or "No language model is set up.")
+            st.caption(no_rationale or _("No language model is set up."))
             return
         if st.button(_("Write a rationale"), key="triage.rationale"):
             with st.spinner(_("The language model is writing...")):

@@ -55,7 +55,9 @@ def show(job_views: Callable[[list[int]], list[JobView]], on_cancel: Callable[[i
         if view is None:
             continue
         status = _(_STATUS[view.status]) if view.status in _STATUS else view.status
-        label = f"{md(job['name'])}: {status}, page {view.pages_done} of {view.pages_total}"
+        label = _("{name}: {status}, page {done} of {total}").format(
+            name=md(job["name"]), status=status, done=view.pages_done, total=view.pages_total
+        )
         cols = st.columns([6, 1])
         cols[0].progress(1.0 if view.status == "done" else view.fraction, text=label)
         if not view.finished:
