@@ -146,12 +146,12 @@ def backtest(figures: dict[str, Any]) -> None:
     )
     cols[3].metric(_("Stays inside P10-P90"), f"{los['coverage_80']:.0%}", help=_("Target 75-85 %"))
     horizon = list(range(1, len(occ["mae_by_horizon"]) + 1))
-    fig = go.Figure(go.Bar(x=horizon, y=occ["mae_by_horizon"], name="error (beds)"))
+    fig = go.Figure(go.Bar(x=horizon, y=occ["mae_by_horizon"], name=_("error (beds)")))
     fig.update_layout(
-        title="Back-test: census error by days ahead",
+        title=_("Back-test: census error by days ahead"),
         height=260,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        xaxis={"title": "days ahead"},
+        xaxis={"title": _("days ahead")},
     )
     st.plotly_chart(fig, key="beds.backtest", config={"displayModeBar": False})
     st.caption(

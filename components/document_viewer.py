@@ -148,7 +148,8 @@ def show_evidence(detail: DocumentDetail, evidence: Evidence, page_image: PageIm
     """One fact's evidence: its words highlighted in the text and framed on the page image."""
     doc = detail.summary
     st.caption(
-        f"{doc.display_name} · {doc.kind.replace('_', ' ')}" + (f" · page {evidence.page}" if evidence.page else "")
+        f"{doc.display_name} · {doc.kind.replace('_', ' ')}"
+        + (" · " + _("page {number}").format(number=evidence.page) if evidence.page else "")
     )
     highlight_text(detail.text, evidence)
     if not detail.has_image or evidence.page is None:
@@ -193,7 +194,9 @@ def show(detail: DocumentDetail, page_image: PageImage, review: Review | None = 
         number = st.select_slider(_("Page"), options=numbers, key="documents.page")
     page = detail.pages[numbers.index(number)]
     low = sum(1 for w in page.words if w.conf < LOW_CONFIDENCE)
-    conf = f"mean confidence {page.mean_confidence:.0f}" if page.mean_confidence is not None else ""
+    conf = (
+        _("mean confidence {value:.0f}").format(value=page.mean_confidence) if page.mean_confidence is not None else ""
+    )
     st.caption(
         _(
             "Page {number}: {source}, {count} words, {conf}, {low} low-confidence (amber), read in {seconds:.1f} s"

@@ -24,7 +24,7 @@ def _encounters_frame(encounters: list[EncounterSummary]) -> pd.DataFrame:
         {
             _("Type"): [_("ED visit") if e.kind == "emergency" else _("Admission") for e in encounters],
             _("Start"): [e.started_at.strftime("%Y-%m-%d %H:%M") for e in encounters],
-            _("End"): [e.ended_at.strftime("%Y-%m-%d %H:%M") if e.ended_at else "ongoing" for e in encounters],
+            _("End"): [e.ended_at.strftime("%Y-%m-%d %H:%M") if e.ended_at else _("ongoing") for e in encounters],
             _("Ward"): [e.ward or "" for e in encounters],
             _("Stay (days)"): [_blank(e.length_of_stay_days) for e in encounters],
             _("Chief complaint"): [e.chief_complaint or "" for e in encounters],

@@ -78,7 +78,7 @@ def drivers(p: StayPrediction) -> None:
     fig.update_layout(
         height=60 + 40 * len(rows),
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        xaxis={"title": "% change of the median stay"},
+        xaxis={"title": _("% change of the median stay")},
     )
     st.plotly_chart(fig, key="los.drivers", config={"displayModeBar": False})
     st.markdown("\n".join(f"- {d.sentence}" for d in p.drivers))

@@ -33,7 +33,8 @@ def _close() -> None:
 def _search() -> None:
     query = st.text_input(_("Search by name or MRN"), key="patients.query", placeholder=_("e.g. Martin or MS000012"))
     results = patients.search_patients(store, actor, query)
-    st.caption(f"{len(results)} patient(s)" + (" shown (refine the search for more)" if len(results) == 50 else ""))
+    shown = _("{count} patient(s)").format(count=len(results))
+    st.caption(shown + (" " + _("shown (refine the search for more)") if len(results) == 50 else ""))
     if not results:
         return
     frame = pd.DataFrame(
