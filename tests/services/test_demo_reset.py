@@ -17,7 +17,7 @@ from medspeak.config import reset_settings
 from medspeak.demo.seed import seed_demo
 from medspeak.errors import PermissionDenied
 from medspeak.services import demo, patients
-from medspeak.store.db import Store, reset_stores
+from medspeak.store.db import Store, get_store, reset_stores
 from medspeak.store.models import AuditEvent, Document, Encounter, Fact, Patient, Ward
 from tests.support.jobs import read_nothing
 
@@ -116,4 +116,4 @@ def test_the_command_refuses_outside_demo_mode_then_resets_in_it(
     done = CliRunner().invoke(app, ["demo", "reset"])
     assert done.exit_code == 0, done.output
     assert f"Demo data reset: {_PATIENTS} patients" in done.output
-    assert _counts(store) == seeded
+    assert _counts(get_store()) == seeded  # the store the command used (the first one was closed with its settings)
