@@ -75,7 +75,7 @@ lock: ## Refresh requirements.lock, requirements-llm.lock and requirements-dev.l
 
 messages: install ## Extract the interface's strings (babel.cfg) into the French catalogue; then translate its empty entries
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o medspeak/locale/medspeak.pot .
-	$(BIN)/pybabel update -i medspeak/locale/medspeak.pot -d medspeak/locale -D medspeak -l fr --no-location --omit-header
+	$(BIN)/pybabel update -i medspeak/locale/medspeak.pot -d medspeak/locale -D medspeak -l fr --no-fuzzy-matching --width 120
 	@rm medspeak/locale/medspeak.pot
 
 clean:
