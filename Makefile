@@ -8,7 +8,7 @@ export PYTHONPATH := $(CURDIR)
 # Tesseract is 4x slower on 2 cores without this.
 export OMP_THREAD_LIMIT := 1
 
-.PHONY: run test api lint typecheck pytest install install-dev install-llm system-deps secrets init clean lock test-variants
+.PHONY: run test api lint typecheck pytest install install-dev install-llm system-deps secrets init clean lock test-variants messages
 
 run: install system-deps secrets init ## Start the app on http://127.0.0.1:8501
 	$(PY) -m components.server --server.address 127.0.0.1 --server.port 8501
@@ -72,6 +72,11 @@ test-variants: install-dev ## The unit tests under other CPUs, thread counts, ti
 
 lock: ## Refresh requirements.lock, requirements-llm.lock and requirements-dev.lock from the ranges in requirements*.txt
 	bash scripts/lock.sh
+
+messages: install ## Extract the interface's strings (babel.cfg) into the French catalogue; then translate its empty entries
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o medspeak/locale/medspeak.pot .
+	$(BIN)/pybabel update -i medspeak/locale/medspeak.pot -d medspeak/locale -D medspeak -l fr --no-fuzzy-matching --width 120
+	@rm medspeak/locale/medspeak.pot
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from components import runtime, web_routes
+from components import i18n, runtime, web_routes
+from components.i18n import N_, _
 from components.safe_text import md
 from components.session_cookie import SessionCookie
 from medspeak.auth import service as auth
@@ -19,7 +20,15 @@ from medspeak.config import DEFAULT_COOKIE_KEY
 from medspeak.errors import InvalidCredentials, LoginThrottled, SessionInvalid
 from medspeak.store.types import utcnow
 
-_ROLE_LABELS = {"clinician": "Clinician", "bed_manager": "Bed manager", "admin": "Administrator"}
+# The core's session messages, shown in the user's language (the core speaks English).
+_SESSION_MESSAGES = (
+    N_("Please log in."),
+    N_("Your session has ended. Please log in again."),
+    N_("Your session expired. Please log in again."),
+    N_("This account is disabled."),
+    N_("Wrong username or password."),
+)
+_ROLE_LABELS = {"clinician": N_("Clinician"), "bed_manager": N_("Bed manager"), "admin": N_("Administrator")}
 
 
 @dataclass(frozen=True)
@@ -75,22 +84,27 @@ def _submit_login() -> None:
 
 def _login_form() -> None:
     st.title("medspeak")
-    st.caption("Clinical decision support: documents, triage, length of stay and beds.")
+    st.caption(_("Clinical decision support: documents, triage, length of stay and beds."))
+    i18n.choose("auth.language")
     with st.form("auth.login", clear_on_submit=False):
-        st.text_input("Username", key="auth.username", autocomplete="username")
-        st.text_input("Password", type="password", key="auth.password", autocomplete="current-password")
-        st.form_submit_button("Log in", type="primary", on_click=_submit_login)
+        st.text_input(_("Username"), key="auth.username", autocomplete="username")
+        st.text_input(_("Password"), type="password", key="auth.password", autocomplete="current-password")
+        st.form_submit_button(_("Log in"), type="primary", on_click=_submit_login)
     if st.session_state["auth.notice"]:
-        st.error(st.session_state["auth.notice"])
+        st.error(_(st.session_state["auth.notice"]))
     if runtime.settings().cookie_key.get_secret_value() == DEFAULT_COOKIE_KEY:
         st.warning(
-            "No secrets file: sessions are signed with the public development key. Run `make run` (it writes "
-            "`.streamlit/secrets.toml` with a random key) or set MEDSPEAK_COOKIE_KEY.",
+            _(
+                "No secrets file: sessions are signed with the public development key. Run `make run` (it writes "
+                "`.streamlit/secrets.toml` with a random key) or set MEDSPEAK_COOKIE_KEY."
+            ),
             icon=":material/key_off:",
         )
     st.info(
-        "First start: the demo accounts and their passwords were printed by `make run` "
-        "and written to `var/demo-credentials.txt`.",
+        _(
+            "First start: the demo accounts and their passwords were printed by `make run` "
+            "and written to `var/demo-credentials.txt`."
+        ),
         icon=":material/info:",
     )
 
@@ -148,21 +162,21 @@ def _forget(notice: str | None = None) -> None:
 
 def _logout() -> None:
     auth.logout(runtime.store(), st.session_state.get("auth.token"))
-    _forget(notice="You are logged out.")
+    _forget(notice=N_("You are logged out."))
 
 
 def sidebar(user: LoggedIn) -> None:
     """Who is logged in, with which role, and the logout button."""
     with st.sidebar:
-        st.markdown(f"**{md(user.name)}**  \n{_ROLE_LABELS.get(user.actor.role, user.actor.role)}")
-        st.button("Log out", icon=":material/logout:", on_click=_logout, key="auth.logout")
+        st.markdown(f"**{md(user.name)}**  \n{_(_ROLE_LABELS.get(user.actor.role, user.actor.role))}")
+        st.button(_("Log out"), icon=":material/logout:", on_click=_logout, key="auth.logout")
 
 
 def current_actor() -> Actor:
     """The actor for service calls; a page reached without a login stops here, showing nothing."""
     actor = st.session_state.get("auth.actor")
     if not isinstance(actor, Actor):
-        st.warning("Please log in.", icon=":material/lock:")
+        st.warning(_("Please log in."), icon=":material/lock:")
         st.stop()
         raise SessionInvalid("Please log in.")  # unreachable: st.stop() raises
     return actor

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from components import patient_picker
+from components.i18n import _
 from medspeak.errors import MedspeakError
 from medspeak.services.patients import DocumentSummary
 
@@ -18,24 +19,24 @@ def show(
 ) -> DocumentSummary | None:
     """Draw the link form for one document; return the document once linked or moved."""
     moving = summary.patient_id is not None
-    title = "Move to another patient" if moving else "Link to a patient"
+    title = _("Move to another patient") if moving else _("Link to a patient")
     key = f"documents.link.{summary.id}"
     with st.expander(title, icon=":material/link:", expanded=not moving):
         target = patient_picker.show(
             key,
             search,
             lookup,
-            title="Patient to file it under",
-            none_label="Choose a patient",
-            search_label="Find the patient (name or MRN)",
+            title=_("Patient to file it under"),
+            none_label=_("Choose a patient"),
+            search_label=_("Find the patient (name or MRN)"),
         )
         reason = st.text_input(
-            "Reason",
+            _("Reason"),
             key=f"{key}.reason",
-            placeholder="e.g. uploaded before the patient was registered",
+            placeholder=_("e.g. uploaded before the patient was registered"),
             max_chars=500,
         )
-        action = "Move the document" if moving else "Link the document"
+        action = _("Move the document") if moving else _("Link the document")
         if st.button(action, type="primary", key=f"{key}.go", disabled=target is None or target == summary.patient_id):
             try:
                 return link(target or 0, reason)

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 from PIL import Image
 
+from components.i18n import N_, _
 from components.safe_text import md
 from medspeak.errors import MedspeakError
 from medspeak.ingest.overlay import LOW_CONFIDENCE, draw_words
@@ -37,17 +38,17 @@ class Evidence(Protocol):
 
 
 _CATEGORIES = {
-    "medication": "Medications",
-    "problem": "Problems",
-    "finding": "Findings",
-    "vital": "Vitals",
-    "lab": "Labs",
-    "allergy": "Allergies",
-    "order": "Orders",
-    "demographics": "Demographics",
-    "encounter": "Encounter",
-    "procedure": "Procedures",
-    "follow_up": "Follow-up",
+    "medication": N_("Medications"),
+    "problem": N_("Problems"),
+    "finding": N_("Findings"),
+    "vital": N_("Vitals"),
+    "lab": N_("Labs"),
+    "allergy": N_("Allergies"),
+    "order": N_("Orders"),
+    "demographics": N_("Demographics"),
+    "encounter": N_("Encounter"),
+    "procedure": N_("Procedures"),
+    "follow_up": N_("Follow-up"),
 }
 
 
@@ -66,7 +67,7 @@ _COLOURS = {
     "demographics": "primary",
     "follow_up": "primary",
 }
-_LEGEND = {"primary": "visit (patient, encounter, follow-up)"}
+_LEGEND = {"primary": N_("visit (patient, encounter, follow-up)")}
 
 
 def _all_facts_markdown(text: str, facts: list[FactView]) -> str:
@@ -95,16 +96,16 @@ def _facts(detail: DocumentDetail) -> FactView | None:
     """The extracted facts, each with its evidence; the chosen one is framed on its page."""
     if not detail.facts:
         return None
-    st.markdown("**Facts found** (each one points to the words it came from)")
+    st.markdown(_("**Facts found** (each one points to the words it came from)"))
     frame = pd.DataFrame(
         {
-            "Kind": [_CATEGORIES.get(f.category, f.category) for f in detail.facts],
-            "Fact": [f.label for f in detail.facts],
-            "Assertion": [f.assertion for f in detail.facts],
-            "Evidence": [f.evidence_text or "" for f in detail.facts],
-            "Page": [str(f.page or "") for f in detail.facts],
-            "Match": [f.grounding for f in detail.facts],
-            "Review": [f.review_status for f in detail.facts],
+            _("Kind"): [_(_CATEGORIES[f.category]) if f.category in _CATEGORIES else f.category for f in detail.facts],
+            _("Fact"): [f.label for f in detail.facts],
+            _("Assertion"): [f.assertion for f in detail.facts],
+            _("Evidence"): [f.evidence_text or "" for f in detail.facts],
+            _("Page"): [str(f.page or "") for f in detail.facts],
+            _("Match"): [f.grounding for f in detail.facts],
+            _("Review"): [f.review_status for f in detail.facts],
         }
     )
     event = st.dataframe(
@@ -115,14 +116,14 @@ def _facts(detail: DocumentDetail) -> FactView | None:
         selection_mode="single-row",
         key=f"documents.facts.{detail.summary.id}",
     )
-    with st.expander("Text with the facts highlighted by kind", icon=":material/format_color_text:"):
-        names = {c: _LEGEND.get(c, _CATEGORIES[k].lower()) for k, c in reversed(_COLOURS.items())}
+    with st.expander(_("Text with the facts highlighted by kind"), icon=":material/format_color_text:"):
+        names = {c: _(_LEGEND[c]) if c in _LEGEND else _(_CATEGORIES[k]).lower() for k, c in reversed(_COLOURS.items())}
         legend = " ".join(f":{c}-background[{name}]" for c, name in reversed(names.items()))
-        st.caption(f"{legend} :gray-background[denied or other]")
+        st.caption(_("{legend} :gray-background[denied or other]").format(legend=legend))
         st.markdown(_all_facts_markdown(detail.text, detail.facts))
     rows = event.selection.rows if event is not None else []
     if not rows:
-        st.caption("Select a fact to see its evidence.")
+        st.caption(_("Select a fact to see its evidence."))
         return None
     fact = detail.facts[rows[0]]
     highlight_text(detail.text, fact)
@@ -136,14 +137,19 @@ def highlight_text(text: str, evidence: Evidence) -> None:
     start, end = evidence.evidence_start, evidence.evidence_end
     before = text[max(0, start - 120) : start].replace("\n", " ")
     after = text[end : end + 120].replace("\n", " ")
-    st.markdown(f"…{_md(before)}:red-background[**{_md(text[start:end])}**]{_md(after)}…")
+    st.markdown(
+        _("…{before}:red-background[**{text}**]{after}…").format(
+            before=_md(before), text=_md(text[start:end]), after=_md(after)
+        )
+    )
 
 
 def show_evidence(detail: DocumentDetail, evidence: Evidence, page_image: PageImage) -> None:
     """One fact's evidence: its words highlighted in the text and framed on the page image."""
     doc = detail.summary
     st.caption(
-        f"{doc.display_name} · {doc.kind.replace('_', ' ')}" + (f" · page {evidence.page}" if evidence.page else "")
+        f"{doc.display_name} · {doc.kind.replace('_', ' ')}"
+        + (" · " + _("page {number}").format(number=evidence.page) if evidence.page else "")
     )
     highlight_text(detail.text, evidence)
     if not detail.has_image or evidence.page is None:
@@ -167,11 +173,15 @@ _md = md  # plain text safe inside Markdown (no emphasis, links or directives fr
 def show(detail: DocumentDetail, page_image: PageImage, review: Review | None = None) -> None:
     """The document; with ``review``, the chosen fact's review controls under the facts table."""
     doc = detail.summary
-    st.markdown(f"**{md(doc.display_name)}** · {doc.kind.replace('_', ' ')} · status **{doc.status}**")
+    st.markdown(
+        _("**{display_name}** · {kind} · status **{status}**").format(
+            display_name=md(doc.display_name), kind=doc.kind.replace("_", " "), status=doc.status
+        )
+    )
     if detail.error:
         st.warning(md(detail.error))
     if not detail.pages:
-        st.info("No text yet: the document is waiting to be read, or could not be read.")
+        st.info(_("No text yet: the document is waiting to be read, or could not be read."))
         return
     chosen = _facts(detail)
     if chosen is not None and review is not None:
@@ -181,20 +191,25 @@ def show(detail: DocumentDetail, page_image: PageImage, review: Review | None = 
     if chosen is not None and chosen.page in numbers:
         st.session_state["documents.page"] = chosen.page  # turn to the page of the chosen evidence
     if len(numbers) > 1:
-        number = st.select_slider("Page", options=numbers, key="documents.page")
+        number = st.select_slider(_("Page"), options=numbers, key="documents.page")
     page = detail.pages[numbers.index(number)]
     low = sum(1 for w in page.words if w.conf < LOW_CONFIDENCE)
-    conf = f"mean confidence {page.mean_confidence:.0f}" if page.mean_confidence is not None else ""
+    conf = (
+        _("mean confidence {value:.0f}").format(value=page.mean_confidence) if page.mean_confidence is not None else ""
+    )
     st.caption(
-        f"Page {page.number}: {page.source}, {len(page.words)} words, {conf}, {low} low-confidence "
-        f"(amber), read in {page.seconds:.1f} s"
+        _(
+            "Page {number}: {source}, {count} words, {conf}, {low} low-confidence (amber), read in {seconds:.1f} s"
+        ).format(
+            number=page.number, source=page.source, count=len(page.words), conf=conf, low=low, seconds=page.seconds
+        )
     )
     if page.error:
-        st.error(f"Page {page.number} failed: {md(page.error)}")
+        st.error(_("Page {number} failed: {error}").format(number=page.number, error=md(page.error)))
     left, right = st.columns(2) if detail.has_image else (None, st.container())
     if left is not None:
         with left:
-            boxes = st.toggle("Show recognised words", value=True, key="documents.boxes")
+            boxes = st.toggle(_("Show recognised words"), value=True, key="documents.boxes")
             try:
                 image = page_image(page.number)
             except MedspeakError as exc:
@@ -205,7 +220,7 @@ def show(detail: DocumentDetail, page_image: PageImage, review: Review | None = 
                 st.image(shown, width="stretch")
     with right:
         st.text_area(
-            "Text",
+            _("Text"),
             page.text,
             height=700 if detail.has_image else 400,
             disabled=True,

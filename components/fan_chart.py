@@ -5,6 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
+from components.i18n import _
 from medspeak.services.beds import WardForecast
 
 _BAND90 = "rgba(31, 119, 180, 0.18)"
@@ -36,7 +37,7 @@ def figure(ward: WardForecast) -> go.Figure:
     )
     fig.add_hline(y=ward.capacity, line={"color": "#d62728", "dash": "dash"}, annotation_text=f"{ward.capacity} beds")
     fig.update_layout(
-        title=f"{ward.name}: occupied beds at midnight",
+        title=_("{ward}: occupied beds at midnight").format(ward=ward.name),
         height=300,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         yaxis={"title": "beds", "rangemode": "tozero"},

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from components.i18n import N_, _
 from medspeak.auth.roles import Role
 
 _PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
@@ -22,17 +23,22 @@ class PageSpec:
     section: str
 
 
+_CLINICAL = frozenset({Role.CLINICIAN})
+_STAYS = frozenset({Role.CLINICIAN, Role.BED_MANAGER})
+_ADMIN = frozenset({Role.ADMIN})
+# Titles and sections in English, marked for the catalogue; shown in the user's language.
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("home.py", "Home", ":material/home:", frozenset(Role), "Overview"),
+    PageSpec("home.py", N_("Home"), ":material/home:", frozenset(Role), N_("Overview")),
+    PageSpec("demo.py", N_("Demo"), ":material/slideshow:", frozenset(Role), N_("Overview")),
+    PageSpec("patients.py", N_("Patients"), ":material/patient_list:", _STAYS, N_("Patients")),
+    PageSpec("documents.py", N_("Documents"), ":material/description:", _CLINICAL, N_("Patients")),
+    PageSpec("triage.py", N_("Triage"), ":material/emergency:", _CLINICAL, N_("Emergency")),
+    PageSpec("ed_queue.py", N_("ED queue"), ":material/queue:", _CLINICAL, N_("Emergency")),
+    PageSpec("los.py", N_("Length of stay"), ":material/timer:", _STAYS, N_("Patients")),
+    PageSpec("beds.py", N_("Beds"), ":material/bed:", _STAYS, N_("Beds")),
     PageSpec(
-        "patients.py", "Patients", ":material/patient_list:", frozenset({Role.CLINICIAN, Role.BED_MANAGER}), "Patients"
+        "admin.py", N_("Administration"), ":material/admin_panel_settings:", frozenset({Role.ADMIN}), N_("System")
     ),
-    PageSpec("documents.py", "Documents", ":material/description:", frozenset({Role.CLINICIAN}), "Patients"),
-    PageSpec("triage.py", "Triage", ":material/emergency:", frozenset({Role.CLINICIAN}), "Emergency"),
-    PageSpec("ed_queue.py", "ED queue", ":material/queue:", frozenset({Role.CLINICIAN}), "Emergency"),
-    PageSpec("los.py", "Length of stay", ":material/timer:", frozenset({Role.CLINICIAN, Role.BED_MANAGER}), "Patients"),
-    PageSpec("beds.py", "Beds", ":material/bed:", frozenset({Role.BED_MANAGER, Role.CLINICIAN}), "Beds"),
-    PageSpec("admin.py", "Administration", ":material/admin_panel_settings:", frozenset({Role.ADMIN}), "System"),
 )
 
 
@@ -54,14 +60,14 @@ def pages_for(role: str, denied: Callable[[PageSpec], None] | None = None) -> di
     sections: dict[str, list[st.Page]] = {}
     allowed = specs_for(role)
     for spec in allowed:
-        page = st.Page(_PAGES_DIR / spec.file, title=spec.title, icon=spec.icon, default=spec.file == "home.py")
-        sections.setdefault(spec.section, []).append(page)
+        page = st.Page(_PAGES_DIR / spec.file, title=_(spec.title), icon=spec.icon, default=spec.file == "home.py")
+        sections.setdefault(_(spec.section), []).append(page)
     if denied is not None:
         for spec in (p for p in PAGES if p not in allowed):
-            sections.setdefault(spec.section, []).append(
+            sections.setdefault(_(spec.section), []).append(
                 st.Page(
                     _denied_page(spec, denied),
-                    title=spec.title,
+                    title=_(spec.title),
                     icon=spec.icon,
                     url_path=Path(spec.file).stem,
                     visibility="hidden",

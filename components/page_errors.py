@@ -13,6 +13,7 @@ import uuid
 import streamlit as st
 
 from components import runtime
+from components.i18n import _
 from medspeak.auth.roles import Actor
 from medspeak.errors import safe_traceback
 from medspeak.services import audit_log
@@ -40,8 +41,10 @@ def on_script_error(exc: Exception) -> bool:
         except Exception as audit_exc:  # noqa: BLE001 - the store may be what failed: the log line stays
             _log.error("audit row for failure %s not written:\n%s", correlation_id, safe_traceback(audit_exc))
     st.error(
-        "Something went wrong on our side and it was logged. If it happens again, give an administrator "
-        f"this reference. Reference: {correlation_id}.",
+        _(
+            "Something went wrong on our side and it was logged. If it happens again, give an "
+            "administrator this reference. Reference: {correlation_id}."
+        ).format(correlation_id=correlation_id),
         icon=":material/error:",
     )
     return True

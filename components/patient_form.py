@@ -11,6 +11,7 @@ from datetime import date
 
 import streamlit as st
 
+from components.i18n import _
 from components.safe_text import md
 from medspeak.errors import MedspeakError
 from medspeak.services.patients import PatientSummary
@@ -24,17 +25,19 @@ def show(register: Callable[..., PatientSummary], *, key: str) -> PatientSummary
     """
     with st.form(key, clear_on_submit=True):
         c1, c2 = st.columns(2)
-        given = c1.text_input("Given name")
-        family = c2.text_input("Family name")
-        sex = c1.selectbox("Sex", ["female", "male", "unknown"])
-        born = c2.date_input("Birth date", value=date(1970, 1, 1), min_value=date(1900, 1, 1), max_value=date.today())
-        language = c1.selectbox("Language", ["en", "fr"])
-        if not st.form_submit_button("Register"):
+        given = c1.text_input(_("Given name"))
+        family = c2.text_input(_("Family name"))
+        sex = c1.selectbox(_("Sex"), ["female", "male", "unknown"])
+        born = c2.date_input(
+            _("Birth date"), value=date(1970, 1, 1), min_value=date(1900, 1, 1), max_value=date.today()
+        )
+        language = c1.selectbox(_("Language"), ["en", "fr"])
+        if not st.form_submit_button(_("Register")):
             return None
     try:
         created = register(given_name=given, family_name=family, sex=sex, birth_date=born, language=language)
     except MedspeakError as exc:
         st.error(str(exc))
         return None
-    st.success(f"Registered {md(created.name)} ({md(created.mrn)}).")
+    st.success(_("Registered {name} ({mrn}).").format(name=md(created.name), mrn=md(created.mrn)))
     return created

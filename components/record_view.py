@@ -22,6 +22,7 @@ import streamlit as st
 from PIL import Image
 
 from components import document_viewer, web_routes
+from components.i18n import N_, _
 from components.safe_text import md
 from medspeak.errors import MedspeakError
 from medspeak.indexing.medication_text import SETTING_LABELS, order_text
@@ -33,8 +34,10 @@ from medspeak.services.documents import DocumentDetail, FactView
 
 _SELECTED = "record.selected"
 _FLASH = "record.flash"
-_DECISIONS = {"accepted": "Accept", "corrected": "Correct", "rejected": "Reject"}
-_VERIFICATION = {"confirmed": "present", "provisional": "possible", "refuted": "denied in the documents"}
+_DECISIONS = {"accepted": N_("Accept"), "corrected": N_("Correct"), "rejected": N_("Reject")}
+_SAVED = {"accepted": N_("Saved: accepted."), "corrected": N_("Saved: corrected."), "rejected": N_("Saved: rejected.")}
+_VERIFICATION = {"confirmed": N_("present"), "provisional": N_("possible"), "refuted": N_("denied in the documents")}
+_HISTORY = N_(" (history)")
 _BOOLEAN = frozenset({"as_needed", "nkda"})
 
 
@@ -62,9 +65,9 @@ def _sources_caption(sources: list[Source]) -> str:
     docs = len({s.document_id for s in sources})
     reviewed = sum(s.review_status in ("accepted", "corrected") for s in sources)
     return (
-        f"{docs} document(s) · last {max(s.date for s in sources):%Y-%m-%d}"
-        + (f" · {reviewed} reviewed" if reviewed else "")
-        + ("" if docs == 1 else f" · {len(sources)} mentions")
+        _("{docs} document(s) · last {last:%Y-%m-%d}").format(docs=docs, last=max(s.date for s in sources))
+        + (" · " + _("{reviewed} reviewed").format(reviewed=reviewed) if reviewed else "")
+        + ("" if docs == 1 else " · " + _("{count} mentions").format(count=len(sources)))
     )
 
 
@@ -82,29 +85,29 @@ def _row(
 
 
 _MED_GROUPS = (
-    ("Current and discharge", lambda m: m.status == "active" and not m.inpatient_only),
-    ("Given in hospital only", lambda m: m.status == "active" and m.inpatient_only),
-    ("Stopped", lambda m: m.status != "active"),
+    (N_("Current and discharge"), lambda m: m.status == "active" and not m.inpatient_only),
+    (N_("Given in hospital only"), lambda m: m.status == "active" and m.inpatient_only),
+    (N_("Stopped"), lambda m: m.status != "active"),
 )
 
 
 def _medications(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
     """Each order as written in plain words (never QD, U, trailing zeros), grouped by where it is taken."""
     if not rec.medications:
-        st.caption("No medication found in the documents.")
+        st.caption(_("No medication found in the documents."))
     for title, belongs in _MED_GROUPS:
         group = [m for m in rec.medications if belongs(m)]
         if not group:
             continue
-        st.markdown(f"**{title}**")
+        st.markdown(f"**{_(title)}**")
         for med in group:
-            badges = [":green-badge[active]" if med.status == "active" else ":gray-badge[stopped]"]
+            badges = [_(":green-badge[active]") if med.status == "active" else _(":gray-badge[stopped]")]
             if med.setting:
                 badges.append(f":blue-badge[{SETTING_LABELS.get(med.setting, med.setting)}]")
             if med.as_needed:
-                badges.append(":violet-badge[as needed]")
+                badges.append(_(":violet-badge[as needed]"))
             if med.changed:
-                badges.append(":orange-badge[strength differs between documents]")
+                badges.append(_(":orange-badge[strength differs between documents]"))
             if med.atc:
                 badges.append(f":blue-badge[ATC {md(med.atc)}]")
             _row(
@@ -119,7 +122,7 @@ def _medications(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
 
 def _problem_lines(lines: list[ProblemLine], items: dict[str, list[Source]], kind: str) -> None:
     for n, line in enumerate(lines):
-        status = _VERIFICATION.get(line.verification, line.verification) + (" (history)" if line.historical else "")
+        status = _(_VERIFICATION.get(line.verification, line.verification)) + (_(_HISTORY) if line.historical else "")
         note = status if kind != "refuted" else f":gray-badge[{status}]"
         if line.code:  # the official code beside the words, only where the match was confident
             note += f" :blue-badge[{'ICD-10-CM' if line.code[0].endswith('-cm') else 'CIM-10'} {line.code[1]}]"
@@ -128,38 +131,38 @@ def _problem_lines(lines: list[ProblemLine], items: dict[str, list[Source]], kin
 
 def _problems(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
     if not (rec.problems or rec.refuted or rec.family_history):
-        st.caption("No problem found in the documents.")
+        st.caption(_("No problem found in the documents."))
     _problem_lines(rec.problems, items, "problem")
     if rec.refuted:
-        st.markdown("**Denied** (stated as absent: not problems)")
+        st.markdown(_("**Denied** (stated as absent: not problems)"))
         _problem_lines(rec.refuted, items, "refuted")
     if rec.family_history:
-        st.markdown("**Family history**")
+        st.markdown(_("**Family history**"))
         _problem_lines(rec.family_history, items, "family")
     if rec.findings:
-        st.markdown("**Examination findings** (found or denied on examination: not the problem list)")
+        st.markdown(_("**Examination findings** (found or denied on examination: not the problem list)"))
         _problem_lines(rec.findings, items, "finding")
 
 
 def _allergies(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
     if rec.allergy_conflict:
-        st.warning("One document says no known drug allergy, another records an allergy: check with the patient.")
+        st.warning(_("One document says no known drug allergy, another records an allergy: check with the patient."))
     if rec.nkda:
         items["allergy:nkda"] = rec.nkda
-        _link("No known drug allergies (NKDA)", "allergy:nkda", "record.allergy.nkda")
+        _link(_("No known drug allergies (NKDA)"), "allergy:nkda", "record.allergy.nkda")
     for n, allergy in enumerate(rec.allergies):
-        reactions = md(", ".join(allergy.reactions)) or "reaction not stated"
+        reactions = md(", ".join(allergy.reactions)) or _("reaction not stated")
         item = f"allergy:{allergy.substance.lower()}"
         _row(items, item, allergy.sources, allergy.substance, f"record.allergy.{n}", reactions)
     if not (rec.nkda or rec.allergies):
-        st.caption("No allergy information in the documents.")
+        st.caption(_("No allergy information in the documents."))
 
 
-_DATE_LABELS = (("admission", "Admitted"), ("discharge", "Discharged"), ("visit", "Date"))
+_DATE_LABELS = (("admission", N_("Admitted")), ("discharge", N_("Discharged")), ("visit", N_("Date")))
 _PROCEDURE_STATUS = {
-    "completed": ":green-badge[done]",
-    "planned": ":blue-badge[planned]",
-    "not-done": ":gray-badge[not done]",
+    "completed": N_(":green-badge[done]"),
+    "planned": N_(":blue-badge[planned]"),
+    "not-done": N_(":gray-badge[not done]"),
 }
 
 
@@ -169,21 +172,22 @@ def _identity_warnings(rec: PatientRecord, items: dict[str, list[Source]]) -> No
         st.error(document_viewer.markdown_safe(warning.message), icon=":material/person_alert:")
         item = f"identity:{warning.source.fact_id}"
         items[item] = [warning.source]
-        _link(f"See the words in {warning.document_name}", item, f"record.identity.{n}")
+        _link(_("See the words in {document}").format(document=warning.document_name), item, f"record.identity.{n}")
 
 
 def _encounters(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
     if not (rec.encounters or rec.demographics):
-        st.caption("No visit information (dates, department, chief complaint) in the documents.")
+        st.caption(_("No visit information (dates, department, chief complaint) in the documents."))
     for n, line in enumerate(rec.encounters):
-        dates = " · ".join(f"{label} {value}" for key, label in _DATE_LABELS if (value := getattr(line, key)))
-        title = line.department or "Department not stated"
+        dates = " · ".join(f"{_(label)} {value}" for key, label in _DATE_LABELS if (value := getattr(line, key)))
+        title = line.department or _("Department not stated")
         st.markdown(
-            f"**{document_viewer.markdown_safe(title)}** · {document_viewer.markdown_safe(dates) or 'dates not stated'}"
+            f"**{document_viewer.markdown_safe(title)}** · "
+            f"{document_viewer.markdown_safe(dates) or _('dates not stated')}"
         )
         if line.chief_complaints:
             st.markdown(
-                "Chief complaint: " + "; ".join(document_viewer.markdown_safe(c) for c in line.chief_complaints)
+                _("Chief complaint:") + " " + "; ".join(document_viewer.markdown_safe(c) for c in line.chief_complaints)
             )
         st.caption(line.document_name)
         for m, (said, source) in enumerate(line.statements):
@@ -191,7 +195,7 @@ def _encounters(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
             items[item] = [source]
             _link(said if len(said) <= 80 else said[:77] + "…", item, f"record.encounter.{n}.{m}")
     if rec.demographics:
-        st.markdown("**The patient as the documents state them**")
+        st.markdown(_("**The patient as the documents state them**"))
         for n, demo in enumerate(rec.demographics):
             parts = [
                 f"{demo.age} years" if demo.age is not None else "",
@@ -204,15 +208,15 @@ def _encounters(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
 
 def _procedures(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
     if not rec.procedures:
-        st.caption("No procedure found in the documents.")
+        st.caption(_("No procedure found in the documents."))
     for n, proc in enumerate(rec.procedures):
-        status = md(_PROCEDURE_STATUS.get(proc.status, proc.status)) + (" (history)" if proc.historical else "")
+        status = md(_(_PROCEDURE_STATUS.get(proc.status, proc.status))) + (_(_HISTORY) if proc.historical else "")
         _row(items, f"procedure:{proc.text.lower()}", proc.sources, proc.text, f"record.procedure.{n}", status)
 
 
 def _follow_ups(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
     if not rec.follow_ups:
-        st.caption("No follow-up instruction found in the documents.")
+        st.caption(_("No follow-up instruction found in the documents."))
     for n, follow in enumerate(rec.follow_ups):
         when = " · ".join(p for p in (follow.with_whom, follow.interval) if p)
         note = document_viewer.markdown_safe(when) if when else ""
@@ -222,10 +226,10 @@ def _follow_ups(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
 
 def _timeline(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
     if not rec.timeline:
-        st.caption("No vital sign or laboratory value in the documents.")
+        st.caption(_("No vital sign or laboratory value in the documents."))
         return
     names = list(dict.fromkeys(f"{p.kind}: {p.name}" for p in rec.timeline))
-    chosen = st.selectbox("Measure", names, key="record.measure", format_func=lambda n: n.replace("_", " "))
+    chosen = st.selectbox(_("Measure"), names, key="record.measure", format_func=lambda n: n.replace("_", " "))
     points = [p for p in rec.timeline if f"{p.kind}: {p.name}" == chosen]
     unit = display_unit(next((p.unit for p in points if p.unit), ""))
     fig = px.line(
@@ -255,25 +259,25 @@ def _fhir_download(patient_id: int) -> None:
     fetch, without a cookie, while the button is on screen.
     """
     st.link_button(
-        "Download FHIR R4 bundle", web_routes.fhir_url(patient_id), icon=":material/download:", type="secondary"
+        _("Download FHIR R4 bundle"), web_routes.fhir_url(patient_id), icon=":material/download:", type="secondary"
     )
-    st.caption("Built and validated when you click; the export is recorded in the audit trail.")
+    st.caption(_("Built and validated when you click; the export is recorded in the audit trail."))
 
 
 def _gold_download(export_gold: Callable[[int], list[dict[str, Any]]], patient_id: int) -> None:
     """The patient's fully reviewed documents in the evaluation's gold format (JSON lines)."""
-    if st.button("Export reviewed facts (gold)", icon=":material/fact_check:", key="record.gold_prepare"):
+    if st.button(_("Export reviewed facts (gold)"), icon=":material/fact_check:", key="record.gold_prepare"):
         try:
             lines = export_gold(patient_id)
         except MedspeakError as exc:
             st.error(str(exc))
             return
         if not lines:
-            st.info("No document of this patient has all its facts reviewed yet.")
+            st.info(_("No document of this patient has all its facts reviewed yet."))
             return
         # A link to the server's route (this browser's session, audited), not a Streamlit media URL.
         st.link_button(
-            f"Download gold JSONL ({len(lines)} document(s))",
+            _("Download gold JSONL ({count} document(s))").format(count=len(lines)),
             web_routes.gold_url(patient_id),
             icon=":material/download:",
         )
@@ -288,13 +292,13 @@ def _evidence(calls: RecordCalls, items: dict[str, list[Source]]) -> None:
     item = st.session_state.get(_SELECTED)
     sources = items.get(item or "")
     if not sources:
-        st.info("Select a line to see the words it was read from.")
+        st.info(_("Select a line to see the words it was read from."))
         return
     key = f"record.source.{item}"
     if len(sources) == 1:
         source = sources[0]
     else:
-        source = st.radio("Mentions", sources, index=len(sources) - 1, format_func=_source_label, key=key)
+        source = st.radio(_("Mentions"), sources, index=len(sources) - 1, format_func=_source_label, key=key)
     try:
         detail = calls.document_detail(source.document_id)
     except MedspeakError as exc:
@@ -327,17 +331,21 @@ def review_form(review_fact: Callable[..., object], fact: FactView, *, key: str)
     fields = record.CORRECTABLE.get(fact.category, ())
     current = {**fact.value, "assertion": fact.assertion}
     with st.form(key=f"{key}.form", border=True):
-        st.markdown(f"**Review** · now: {fact.review_status}")
+        st.markdown(_("**Review** · now: {review_status}").format(review_status=fact.review_status))
         decision = cast(
             record.Decision,
             st.radio(
-                "Decision", list(_DECISIONS), format_func=_DECISIONS.__getitem__, horizontal=True, key=f"{key}.decision"
+                _("Decision"),
+                list(_DECISIONS),
+                format_func={d: _(label) for d, label in _DECISIONS.items()}.__getitem__,
+                horizontal=True,
+                key=f"{key}.decision",
             ),
         )
-        with st.expander("Corrected values (for Correct)"):
+        with st.expander(_("Corrected values (for Correct)")):
             given = {name: _field_input(name, current.get(name), f"{key}.{name}") for name in fields}
-        reason = st.text_input("Reason (needed to correct or reject)", key=f"{key}.reason", max_chars=500)
-        submitted = st.form_submit_button("Save review", type="primary")
+        reason = st.text_input(_("Reason (needed to correct or reject)"), key=f"{key}.reason", max_chars=500)
+        submitted = st.form_submit_button(_("Save review"), type="primary")
     if not submitted:
         return
     changed = {
@@ -350,9 +358,7 @@ def review_form(review_fact: Callable[..., object], fact: FactView, *, key: str)
     except MedspeakError as exc:
         st.error(str(exc))
         return
-    st.session_state[_FLASH] = (
-        f"Saved: {_DECISIONS[decision].lower()}ed." if decision != "accepted" else "Saved: accepted."
-    )
+    st.session_state[_FLASH] = _(_SAVED[decision])
     st.rerun()
 
 
@@ -378,7 +384,7 @@ def show(calls: RecordCalls, patient_id: int, on_error: Callable[[str], object] 
     if st.session_state.get("record.patient_id") != patient_id:  # another patient: start with nothing chosen
         st.session_state["record.patient_id"] = patient_id
         st.session_state.pop(_SELECTED, None)
-    st.subheader("Record from documents")
+    st.subheader(_("Record from documents"))
     _flash()
     left_out = ", ".join(f"{n} {why}" for why, n in sorted(rec.left_out.items()))
     st.caption(
@@ -395,7 +401,15 @@ def show(calls: RecordCalls, patient_id: int, on_error: Callable[[str], object] 
     lists, evidence = st.columns([3, 2], gap="large")
     with lists:
         meds, problems, allergies, timeline, encounters, procedures, follow_ups = st.tabs(
-            ["Medications", "Problems", "Allergies", "Vitals and labs", "Encounters", "Procedures", "Follow-up"],
+            [
+                _("Medications"),
+                _("Problems"),
+                _("Allergies"),
+                _("Vitals and labs"),
+                _("Encounters"),
+                _("Procedures"),
+                _("Follow-up"),
+            ],
             key="record.tab",
             on_change="rerun",
         )
@@ -414,5 +428,5 @@ def show(calls: RecordCalls, patient_id: int, on_error: Callable[[str], object] 
         with follow_ups:
             _follow_ups(rec, items)
     with evidence, st.container(border=True):
-        st.markdown("**Evidence**")
+        st.markdown(_("**Evidence**"))
         _evidence(calls, items)

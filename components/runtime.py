@@ -13,6 +13,7 @@ import threading
 import streamlit as st
 from pydantic import ValidationError
 
+from components.i18n import _
 from medspeak.config import Settings, get_settings
 from medspeak.errors import StoreUnavailable
 from medspeak.services.reading import get_runner
@@ -41,7 +42,7 @@ def settings() -> Settings:
     try:
         return get_settings()
     except ValidationError as exc:
-        st.error("medspeak cannot start: its configuration is refused.")
+        st.error(_("medspeak cannot start: its configuration is refused."))
         st.code("\n".join(err["msg"] for err in exc.errors()), language=None)
         st.stop()
         raise  # unreachable: st.stop() raises

@@ -9,6 +9,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
+from components.i18n import _
 from medspeak.triage.explain import Points
 
 _SECTIONS = ("vitals", "complaint", "age and sex", "arrival", "other")
@@ -56,10 +57,12 @@ def show(points: Points) -> None:
         for driver in drivers:
             st.text(f"• {driver.label} → {_words(driver.points)}")
     if not points.drivers:
-        st.write("No single input moves P(level 1-2) by a point or more.")
+        st.write(_("No single input moves P(level 1-2) by a point or more."))
     st.plotly_chart(figure(points), key="triage.shap_chart")
     st.caption(
-        "Red bars raise the probability of level 1-2, blue bars lower it, in percentage points of the calibrated "
-        "probability (SHAP values of the model, TreeExplainer, turned into probability along the way from the "
-        "average patient to this one). Inputs that move it by less than one point are summed in 'all other inputs'."
+        _(
+            "Red bars raise the probability of level 1-2, blue bars lower it, in percentage points of the calibrated "
+            "probability (SHAP values of the model, TreeExplainer, turned into probability along the way from the "
+            "average patient to this one). Inputs that move it by less than one point are summed in 'all other inputs'."
+        )
     )

@@ -9,13 +9,14 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from components.i18n import _
 from medspeak.services.stays import StayPrediction, StayRef, StayUpdate
 
 
 def choose(stays: list[StayRef]) -> int | None:
     """A select box of the patients in a bed; a ``?encounter=`` link preselects one."""
     if not stays:
-        st.info("Nobody is in a bed now.")
+        st.info(_("Nobody is in a bed now."))
         return None
     ids = [s.encounter_id for s in stays]
     wanted = st.query_params.get("encounter")
@@ -24,33 +25,46 @@ def choose(stays: list[StayRef]) -> int | None:
             int(wanted) if wanted and wanted.isdigit() and int(wanted) in ids else ids[0]
         )
     labels = {s.encounter_id: f"{s.ward} - {s.name} ({s.mrn})" for s in stays}
-    st.selectbox("Patient in a bed", ids, format_func=labels.__getitem__, key="los.encounter")
+    st.selectbox(_("Patient in a bed"), ids, format_func=labels.__getitem__, key="los.encounter")
     return int(st.session_state["los.encounter"])
 
 
 def prediction(p: StayPrediction) -> None:
     """Expected discharge with its 80 % interval, days so far, and the stay in days."""
     cols = st.columns(4)
-    cols[0].metric("Expected discharge", f"{p.discharge[1]:%a %d %b}", help="Median of the predicted stay")
-    cols[1].metric("80 % interval", f"{p.discharge[0]:%d %b} - {p.discharge[2]:%d %b}", help="10th to 90th percentile")
-    cols[2].metric("Days in hospital", f"{p.elapsed_days:.1f}")
+    cols[0].metric(_("Expected discharge"), f"{p.discharge[1]:%a %d %b}", help=_("Median of the predicted stay"))
+    cols[1].metric(
+        _("80 % interval"), f"{p.discharge[0]:%d %b} - {p.discharge[2]:%d %b}", help=_("10th to 90th percentile")
+    )
+    cols[2].metric(_("Days in hospital"), f"{p.elapsed_days:.1f}")
     cols[3].metric(
-        "Predicted stay (days)", f"{p.total_days[1]:.1f}", help=f"P10 {p.total_days[0]:.1f}, P90 {p.total_days[2]:.1f}"
+        _("Predicted stay (days)"),
+        f"{p.total_days[1]:.1f}",
+        help=_("P10 {total_days:.1f}, P90 {total_days_:.1f}").format(
+            total_days=p.total_days[0], total_days_=p.total_days[2]
+        ),
     )
     if p.actual_days is not None:
-        st.info(f"This stay is over: it lasted {p.actual_days:.1f} days. Shown: the prediction made at admission.")
+        st.info(
+            _("This stay is over: it lasted {actual_days:.1f} days. Shown: the prediction made at admission.").format(
+                actual_days=p.actual_days
+            )
+        )
     st.caption(
-        f"Model {p.model_version}: predicted from what was known at admission ({p.reports_seen} report(s) "
-        f"written by then), given {p.elapsed_days:.1f} days already in hospital; as of {p.as_of:%d %b %H:%M} UTC. "
-        "Reports written since admission do not change it: on the back-test they did not improve it."
+        _(
+            "Model {model_version}: predicted from what was known at admission "
+            "({reports_seen} report(s) written by then), given {elapsed_days:.1f} days "
+            "already in hospital; as of {as_of:%d %b %H:%M} UTC. Reports written since "
+            "admission do not change it: on the back-test they did not improve it."
+        ).format(model_version=p.model_version, reports_seen=p.reports_seen, elapsed_days=p.elapsed_days, as_of=p.as_of)
     )
 
 
 def drivers(p: StayPrediction) -> None:
     """What lengthens or shortens this stay (SHAP), as a bar chart and in words."""
-    st.subheader("Why")
+    st.subheader(_("Why"))
     if not p.drivers:
-        st.write("No input moves this prediction away from the average stay.")
+        st.write(_("No input moves this prediction away from the average stay."))
         return
     rows = list(reversed(p.drivers))
     fig = go.Figure(
@@ -64,7 +78,7 @@ def drivers(p: StayPrediction) -> None:
     fig.update_layout(
         height=60 + 40 * len(rows),
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        xaxis={"title": "% change of the median stay"},
+        xaxis={"title": _("% change of the median stay")},
     )
     st.plotly_chart(fig, key="los.drivers", config={"displayModeBar": False})
     st.markdown("\n".join(f"- {d.sentence}" for d in p.drivers))
@@ -72,20 +86,20 @@ def drivers(p: StayPrediction) -> None:
 
 def history(updates: list[StayUpdate]) -> None:
     """Each stored prediction of this stay: when, after how many days in hospital, and the predicted stay."""
-    st.subheader("History of updates")
+    st.subheader(_("History of updates"))
     if not updates:
-        st.write("No earlier prediction.")
+        st.write(_("No earlier prediction."))
         return
     st.dataframe(
         pd.DataFrame(
             {
-                "When": [u.created_at.strftime("%d %b %H:%M") for u in updates],
-                "Days in": [round(u.elapsed_days, 1) for u in updates],
-                "Reports at admission": [u.reports_seen for u in updates],
-                "P10": [round(u.total_days[0], 1) for u in updates],
-                "Median stay": [round(u.total_days[1], 1) for u in updates],
-                "P90": [round(u.total_days[2], 1) for u in updates],
-                "Model": [u.model_version for u in updates],
+                _("When"): [u.created_at.strftime("%d %b %H:%M") for u in updates],
+                _("Days in"): [round(u.elapsed_days, 1) for u in updates],
+                _("Reports at admission"): [u.reports_seen for u in updates],
+                _("P10"): [round(u.total_days[0], 1) for u in updates],
+                _("Median stay"): [round(u.total_days[1], 1) for u in updates],
+                _("P90"): [round(u.total_days[2], 1) for u in updates],
+                _("Model"): [u.model_version for u in updates],
             }
         ),
         hide_index=True,

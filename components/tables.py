@@ -5,37 +5,54 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from components.i18n import N_, _
 from medspeak.services.patients import AssessmentSummary, DocumentSummary
 
 _KINDS = {
-    "discharge_summary": "Discharge summary",
-    "prescription": "Prescription",
-    "lab_order": "Lab order",
-    "imaging_order": "Imaging order",
+    "discharge_summary": N_("Discharge summary"),
+    "prescription": N_("Prescription"),
+    "lab_order": N_("Lab order"),
+    "imaging_order": N_("Imaging order"),
+    "report": N_("Report"),
+    "other": N_("Other"),
+}
+_STATUSES = {
+    "received": N_("received"),
+    "queued": N_("queued"),
+    "reading": N_("reading"),
+    "running": N_("reading"),
+    "read": N_("read"),
+    "done": N_("read"),
+    "failed": N_("failed"),
+    "cancelled": N_("cancelled"),
 }
 
 
-_ASSESSMENTS = {"triage": "Triage", "los": "Length of stay"}
+_ASSESSMENTS = {"triage": N_("Triage"), "los": N_("Length of stay")}
 
 
 def kind_label(kind: str) -> str:
-    return _KINDS.get(kind, kind.replace("_", " ").capitalize())
+    return _(_KINDS[kind]) if kind in _KINDS else kind.replace("_", " ").capitalize()
 
 
-def documents(docs: list[DocumentSummary], *, empty: str = "No documents yet.") -> None:
+def status_label(status: str) -> str:
+    return _(_STATUSES.get(status, status))
+
+
+def documents(docs: list[DocumentSummary], *, empty: str = N_("No documents yet.")) -> None:
     if not docs:
-        st.caption(empty)
+        st.caption(_(empty))
         return
     st.dataframe(
         pd.DataFrame(
             {
-                "Received": [f"{d.received_on:%Y-%m-%d}" if d.received_on else "" for d in docs],
-                "Uploaded": [d.created_at.strftime("%Y-%m-%d %H:%M") for d in docs],
-                "Document": [d.display_name for d in docs],
-                "Kind": [kind_label(d.kind) for d in docs],
-                "Language": [(d.language or "").upper() for d in docs],
-                "Pages": [str(d.page_count) if d.page_count else "" for d in docs],
-                "Status": [d.status for d in docs],
+                _("Received"): [f"{d.received_on:%Y-%m-%d}" if d.received_on else "" for d in docs],
+                _("Uploaded"): [d.created_at.strftime("%Y-%m-%d %H:%M") for d in docs],
+                _("Document"): [d.display_name for d in docs],
+                _("Kind"): [kind_label(d.kind) for d in docs],
+                _("Language"): [(d.language or "").upper() for d in docs],
+                _("Pages"): [str(d.page_count) if d.page_count else "" for d in docs],
+                _("Status"): [status_label(d.status) for d in docs],
             }
         ),
         hide_index=True,
@@ -43,17 +60,17 @@ def documents(docs: list[DocumentSummary], *, empty: str = "No documents yet.") 
     )
 
 
-def assessments(items: list[AssessmentSummary], *, empty: str = "No assessments yet.") -> None:
+def assessments(items: list[AssessmentSummary], *, empty: str = N_("No assessments yet.")) -> None:
     if not items:
-        st.caption(empty)
+        st.caption(_(empty))
         return
     st.dataframe(
         pd.DataFrame(
             {
-                "When": [a.created_at.strftime("%Y-%m-%d %H:%M") for a in items],
-                "Patient": [f"{a.patient_name} · {a.patient_mrn}" if a.patient_name else "" for a in items],
-                "Kind": [_ASSESSMENTS.get(a.kind, a.kind) for a in items],
-                "Result": [a.result for a in items],
+                _("When"): [a.created_at.strftime("%Y-%m-%d %H:%M") for a in items],
+                _("Patient"): [f"{a.patient_name} · {a.patient_mrn}" if a.patient_name else "" for a in items],
+                _("Kind"): [_(_ASSESSMENTS[a.kind]) if a.kind in _ASSESSMENTS else a.kind for a in items],
+                _("Result"): [a.result for a in items],
             }
         ),
         hide_index=True,

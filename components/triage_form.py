@@ -11,6 +11,7 @@ from typing import Any
 
 import streamlit as st
 
+from components.i18n import _
 from medspeak.clinical.vitals import AVPU, VitalSign, vital
 from medspeak.triage.inputs import TRANSPORT_MODES, TriageInputs
 from medspeak.triage.levels import LEVELS
@@ -44,7 +45,7 @@ def init(prefill: TriageInputs | None = None, source: Any = None, nurse_level: i
         st.session_state["triage.prefilled_for"] = source
         st.session_state[_key("nurse_level")] = nurse_level
         values = prefill.to_dict()
-        for name, _, _ in _NUMBERS:
+        for name, *_unused in _NUMBERS:
             st.session_state[_key(name)] = values[name]
         bp = (values["systolic_bp"], values["diastolic_bp"])
         st.session_state[_key("blood_pressure")] = f"{bp[0]:g}/{bp[1]:g}" if None not in bp else ""
@@ -53,7 +54,7 @@ def init(prefill: TriageInputs | None = None, source: Any = None, nurse_level: i
         for name in ("injury", "immunocompromised"):
             flag = values[name]
             st.session_state[_key(name)] = None if flag is None else ("yes" if flag else "no")
-    for name, _, _ in _NUMBERS:
+    for name, *_unused in _NUMBERS:
         st.session_state.setdefault(_key(name), None)
     for name in ("blood_pressure", "chief_complaint"):
         st.session_state.setdefault(_key(name), "")
@@ -78,31 +79,35 @@ def show() -> dict[str, Any] | None:
         c1, c2, c3 = st.columns(3)
         for i, (name, label, fmt) in enumerate(_NUMBERS):
             (c1, c2, c3)[i % 3].number_input(label, value=None, format=fmt, key=_key(name))
-        c1.text_input("Blood pressure (mmHg)", placeholder="142/88", key=_key("blood_pressure"))
-        c2.selectbox("Arrival", TRANSPORT_MODES, index=None, placeholder="not recorded", key=_key("transport_mode"))
-        c3.selectbox("Sex", ("female", "male"), index=None, placeholder="not recorded", key=_key("sex"))
-        c1.selectbox("Mental status (AVPU)", AVPU, index=None, placeholder="not recorded", key=_key("mental_status"))
-        c2.selectbox("Injury", ("no", "yes"), index=None, placeholder="not recorded", key=_key("injury"))
+        c1.text_input(_("Blood pressure (mmHg)"), placeholder="142/88", key=_key("blood_pressure"))
+        c2.selectbox(
+            _("Arrival"), TRANSPORT_MODES, index=None, placeholder=_("not recorded"), key=_key("transport_mode")
+        )
+        c3.selectbox(_("Sex"), ("female", "male"), index=None, placeholder=_("not recorded"), key=_key("sex"))
+        c1.selectbox(
+            _("Mental status (AVPU)"), AVPU, index=None, placeholder=_("not recorded"), key=_key("mental_status")
+        )
+        c2.selectbox(_("Injury"), ("no", "yes"), index=None, placeholder=_("not recorded"), key=_key("injury"))
         c3.selectbox(
-            "Immunocompromised",
+            _("Immunocompromised"),
             ("no", "yes"),
             index=None,
-            placeholder="not recorded",
-            help="chemotherapy, transplant, neutropenia, long-term steroids",
+            placeholder=_("not recorded"),
+            help=_("chemotherapy, transplant, neutropenia, long-term steroids"),
             key=_key("immunocompromised"),
         )
-        st.text_input("Chief complaint", placeholder="e.g. chest pain since 1 hour", key=_key("chief_complaint"))
+        st.text_input(_("Chief complaint"), placeholder=_("e.g. chest pain since 1 hour"), key=_key("chief_complaint"))
         st.selectbox(
-            "Your level (before you see medspeak's)",
+            _("Your level (before you see medspeak's)"),
             list(LEVELS),
             format_func=lambda n: f"{n} · {LEVELS[n].name}",
             index=None,
-            placeholder="optional: the second reader checks it",
+            placeholder=_("optional: the second reader checks it"),
             key=_key("nurse_level"),
         )
-        if not st.form_submit_button("Propose a level", type="primary", key="triage.submit"):
+        if not st.form_submit_button(_("Propose a level"), type="primary", key="triage.submit"):
             return None
-    values: dict[str, Any] = {name: st.session_state[_key(name)] for name, _, _ in _NUMBERS}
+    values: dict[str, Any] = {name: st.session_state[_key(name)] for name, *_unused in _NUMBERS}
     for name in ("blood_pressure", "transport_mode", "sex", "chief_complaint", "mental_status"):
         values[name] = st.session_state[_key(name)]
     injury = st.session_state[_key("injury")]

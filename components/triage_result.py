@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from components import shap_chart
+from components.i18n import _
 from medspeak.services.rationale import Rationale
 from medspeak.services.triage import TriageResult
 from medspeak.triage.levels import LEVELS
@@ -23,93 +24,130 @@ def _badge(result: TriageResult) -> None:
     level = result.level
     wait = "immediately" if level.max_wait_minutes == 0 else f"within {level.max_wait_minutes} min"
     st.markdown(
-        f"<div style='background:{level.colour};color:white;padding:0.8rem 1rem;border-radius:0.5rem;"
-        f"font-size:1.4rem'><b>Level {level.number} · {level.name}</b> · see {wait}</div>",
+        _(
+            "<div style='background:{colour};color:white;padding:0.8rem "
+            "1rem;border-radius:0.5rem;font-size:1.4rem'><b>Level {number} · {name}</b> · see "
+            "{wait}</div>"
+        ).format(colour=level.colour, number=level.number, name=level.name, wait=wait),
         unsafe_allow_html=True,
     )
     if result.model_level != level.number:
-        st.caption(f"The most probable level is {result.model_level}; the safety rules below made it more urgent.")
+        st.caption(
+            _("The most probable level is {model_level}; the safety rules below made it more urgent.").format(
+                model_level=result.model_level
+            )
+        )
 
 
 def _alert(result: TriageResult) -> None:
     alert = result.alert
     if alert.raised:
-        st.error(f"**Possible level 1-2**: P(level 1-2) {alert.probability:.0%} (alert from {alert.threshold:.0%})")
+        st.error(
+            _("**Possible level 1-2**: P(level 1-2) {probability:.0%} (alert from {threshold:.0%})").format(
+                probability=alert.probability, threshold=alert.threshold
+            )
+        )
         for reason in alert.reasons:
             st.text(f"• {reason}")
     else:
-        st.info(f"No critical alert: P(level 1-2) {alert.probability:.0%} (alert from {alert.threshold:.0%})")
+        st.info(
+            _("No critical alert: P(level 1-2) {probability:.0%} (alert from {threshold:.0%})").format(
+                probability=alert.probability, threshold=alert.threshold
+            )
+        )
 
 
 def _flag(result: TriageResult) -> None:
     reading = result.second_reading
     if reading is None:
-        st.caption("Enter your own level in the form to have the second reader check it.")
+        st.caption(_("Enter your own level in the form to have the second reader check it."))
         return
     if reading.flagged:
         st.error(
-            f"**Your level {reading.nurse_level} may be too low**: medspeak shows level {reading.suggested_level}. Why:"
+            _("**Your level {nurse_level} may be too low**: medspeak shows level {suggested_level}. Why:").format(
+                nurse_level=reading.nurse_level, suggested_level=reading.suggested_level
+            )
         )
         for reason in reading.reasons:
             st.text(f"• {reason}")
         st.caption(
-            f"P(a level more urgent than {reading.nurse_level}) {reading.probability:.0%}; the second reader flags "
-            f"from {reading.threshold:.0%}, or when a safety rule asks for a more urgent level."
+            _(
+                "P(a level more urgent than {nurse_level}) {probability:.0%}; the second reader "
+                "flags from {threshold:.0%}, or when a safety rule asks for a more urgent level."
+            ).format(nurse_level=reading.nurse_level, probability=reading.probability, threshold=reading.threshold)
         )
     else:
         st.success(
-            f"Your level {reading.nurse_level}: no flag (P(a more urgent level) {reading.probability:.0%}, "
-            f"flag from {reading.threshold:.0%})."
+            _(
+                "Your level {nurse_level}: no flag (P(a more urgent level) {probability:.0%}, "
+                "flag from {threshold:.0%})."
+            ).format(nurse_level=reading.nurse_level, probability=reading.probability, threshold=reading.threshold)
         )
 
 
 def _rules(result: TriageResult) -> None:
-    st.subheader("Safety rules fired")
+    st.subheader(_("Safety rules fired"))
     if not result.rules_fired:
-        st.write("No safety rule fired.")
+        st.write(_("No safety rule fired."))
         return
     for rule in result.rules_fired:
-        effect = f"level {rule.level} at most" if rule.effect == "level" else "raises the critical alert"
-        st.warning(f"**{rule.name}** → {effect} ({rule.threshold}). Source: {rule.source}")
+        effect = (
+            _("level {level} at most").format(level=rule.level)
+            if rule.effect == "level"
+            else _("raises the critical alert")
+        )
+        st.warning(
+            _("**{name}** → {effect} ({threshold}). Source: {source}").format(
+                name=rule.name, effect=effect, threshold=rule.threshold, source=rule.source
+            )
+        )
 
 
 def _pathway(result: TriageResult) -> None:
-    st.subheader("Pathway")
+    st.subheader(_("Pathway"))
     p = result.pathway
     if p is None:
-        st.write("The complaint matches no pathway closely enough.")
+        st.write(_("The complaint matches no pathway closely enough."))
         return
-    st.write(f"**{p['label']}** → {p['department']} (similarity {p['similarity']:.2f})")
+    st.write(
+        _("**{label}** → {department} (similarity {similarity:.2f})").format(
+            label=p["label"], department=p["department"], similarity=p["similarity"]
+        )
+    )
     for action in p["first_actions"]:
         st.markdown(f"- {action}")
-    st.caption(f"Source: {p['source']}")
+    st.caption(_("Source: {source}").format(source=p["source"]))
 
 
 def _inputs(result: TriageResult) -> None:
-    st.subheader("Missing inputs")
+    st.subheader(_("Missing inputs"))
     if result.missing:
         st.write(
             ", ".join(f"{k.replace('_', ' ')} ({v:.1f} points of P(level 1-2))" for k, v in result.missing.items())
         )
     else:
-        st.write("None: every input was recorded.")
-    with st.expander("Inputs used and model version"):
+        st.write(_("None: every input was recorded."))
+    with st.expander(_("Inputs used and model version")):
         st.json(result.inputs.to_dict())
-        st.caption(f"Model {result.model_version}")
+        st.caption(_("Model {model_version}").format(model_version=result.model_version))
 
 
 def _in_words(on_rationale: Callable[[], Rationale] | None, no_rationale: str | None) -> None:
     """An optional rationale from the indexing's language model, asked for after the level is final."""
-    with st.expander("In words (language model, optional)"):
+    with st.expander(_("In words (language model, optional)")):
         if on_rationale is None:
-            st.caption(no_rationale or "No language model is set up.")
+            st.caption(no_rationale or _("No language model is set up."))
             return
-        if st.button("Write a rationale", key="triage.rationale"):
-            with st.spinner("The language model is writing..."):
+        if st.button(_("Write a rationale"), key="triage.rationale"):
+            with st.spinner(_("The language model is writing...")):
                 words = on_rationale()
             if words.text:
                 st.write(words.text)
-                st.caption(f"Written by {words.backend} from the facts above only; it is not part of the decision.")
+                st.caption(
+                    _("Written by {backend} from the facts above only; it is not part of the decision.").format(
+                        backend=words.backend
+                    )
+                )
             else:
                 st.info(words.refused)
 
@@ -135,14 +173,14 @@ def show(
         st.warning(warning)
     st.bar_chart(
         pd.DataFrame(
-            {"probability (%)": [round(100 * p, 1) for p in result.probabilities.values()]},
+            {_("probability (%)"): [round(100 * p, 1) for p in result.probabilities.values()]},
             index=[f"Level {k}" for k in LEVELS],
         ),
         horizontal=True,
         height=200,
     )
     _rules(result)
-    st.subheader("Why")
+    st.subheader(_("Why"))
     shap_chart.show(result.points)
     _in_words(on_rationale, no_rationale)
     _pathway(result)
@@ -153,17 +191,17 @@ def _decision(result: TriageResult, on_decide: Callable[[int, str], Any]) -> Non
     reading = result.second_reading
     start = reading.nurse_level if reading is not None else result.level.number
     with st.form("triage.decision"):
-        st.subheader("Your decision")
+        st.subheader(_("Your decision"))
         level = st.selectbox(
-            "Level",
+            _("Level"),
             list(LEVELS),
             index=list(LEVELS).index(start),
             format_func=lambda n: f"{n} · {LEVELS[n].name}",
             key="triage.decision_level",
         )
         reason = st.text_input(
-            "Reason (needed when you keep a flagged level or choose a level less urgent than medspeak's)",
+            _("Reason (needed when you keep a flagged level or choose a level less urgent than medspeak's)"),
             key="triage.decision_reason",
         )
-        if st.form_submit_button("Record my decision", type="primary", key="triage.decision_submit"):
+        if st.form_submit_button(_("Record my decision"), type="primary", key="triage.decision_submit"):
             on_decide(int(level), reason)

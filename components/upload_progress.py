@@ -10,15 +10,31 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from components.i18n import N_, _
 from components.safe_text import md
-from medspeak.services.documents import JobView
+from medspeak.services.documents import JobView, UploadOutcome
 
 _KEY = "documents.jobs"
-_STATUS = {"queued": "waiting", "running": "reading", "done": "read", "failed": "failed", "cancelled": "cancelled"}
+_STATUS = {
+    "queued": N_("waiting"),
+    "running": N_("reading"),
+    "done": N_("read"),
+    "failed": N_("failed"),
+    "cancelled": N_("cancelled"),
+}
 
 
 def track(job_id: int, name: str) -> None:
     st.session_state.setdefault(_KEY, []).append({"job_id": job_id, "name": name})
+
+
+def follow(outcome: UploadOutcome) -> None:
+    """Track an upload being read, or show at once a file that needed no reading (already stored)."""
+    if outcome.job_id is None:
+        st.info(f"{md(outcome.display_name)}: {md(outcome.message)}")
+        st.session_state["documents.view_id"] = outcome.document_id
+    else:
+        track(outcome.job_id, outcome.display_name)
 
 
 def _show_document(document_id: int) -> None:
@@ -33,18 +49,20 @@ def show(job_views: Callable[[list[int]], list[JobView]], on_cancel: Callable[[i
     if not jobs:
         return
     views = {v.id: v for v in job_views([j["job_id"] for j in jobs])}
-    st.subheader("Reading")
+    st.subheader(_("Reading"))
     for job in jobs:
         view = views.get(job["job_id"])
         if view is None:
             continue
-        status = _STATUS.get(view.status, view.status)
-        label = f"{md(job['name'])}: {status}, page {view.pages_done} of {view.pages_total}"
+        status = _(_STATUS[view.status]) if view.status in _STATUS else view.status
+        label = _("{name}: {status}, page {done} of {total}").format(
+            name=md(job["name"]), status=status, done=view.pages_done, total=view.pages_total
+        )
         cols = st.columns([6, 1])
         cols[0].progress(1.0 if view.status == "done" else view.fraction, text=label)
         if not view.finished:
-            cols[1].button("Cancel", key=f"documents.cancel.{view.id}", on_click=on_cancel, args=(view.id,))
-        elif view.status == "done" and cols[1].button("View", key=f"documents.view.{view.id}"):
+            cols[1].button(_("Cancel"), key=f"documents.cancel.{view.id}", on_click=on_cancel, args=(view.id,))
+        elif view.status == "done" and cols[1].button(_("View"), key=f"documents.view.{view.id}"):
             _show_document(view.document_id)
         if view.message:
             (st.warning if view.status == "done" else st.error)(md(view.message))
@@ -53,6 +71,6 @@ def show(job_views: Callable[[list[int]], list[JobView]], on_cancel: Callable[[i
     seen.update(v.id for v in views.values() if v.finished)
     if newly:  # show the document just read, below: that needs a run of the whole page
         _show_document(newly[-1].document_id)
-    if all(v.finished for v in views.values()) and st.button("Clear the list", key="documents.clear"):
+    if all(v.finished for v in views.values()) and st.button(_("Clear the list"), key="documents.clear"):
         st.session_state[_KEY] = []
         st.rerun()

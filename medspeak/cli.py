@@ -122,6 +122,19 @@ def demo_seed(
     )
 
 
+@demo_app.command("reset")
+def demo_reset() -> None:
+    """Put a demo install's data back to its seeded state (refused unless MEDSPEAK_DEMO=true); audited."""
+    from medspeak.services import demo
+
+    report = demo.reset(_store())
+    seeded = report.seeded
+    typer.echo(
+        f"Demo data reset: {seeded.patients} patients, {seeded.encounters} encounters, {seeded.documents} documents, "
+        f"{seeded.inpatients_now} in beds now; {report.queued} document(s) queued for reading."
+    )
+
+
 @demo_app.command("samples")
 def demo_samples(
     out: Annotated[Path, typer.Option(help="Folder to write the documents into")],

@@ -94,6 +94,10 @@ class Settings(BaseSettings):
         default=0, ge=0, le=16, description="Pages of a document OCR'd at once (Tesseract); 0: one a core, at most 4"
     )
     seed_demo: bool = True
+    demo: bool = Field(
+        default=False,
+        description="A demonstration install: `medspeak demo reset` (and the Admin page) may wipe and re-seed its data",
+    )
     demo_patients: int = Field(default=200, ge=0, le=5000)
     demo_seed: int = 20261128
     sqlite_busy_timeout_ms: int = 15_000

@@ -10,13 +10,21 @@ import streamlit as st
 
 from components import runtime
 from components.auth_gate import current_actor
+from components.i18n import _
 from medspeak.auth.roles import Role
 from medspeak.errors import MedspeakError
-from medspeak.services import audit_log, users
+from medspeak.services import audit_log, demo, users
 
 store, actor = runtime.store(), current_actor()
-st.title("Administration")
-tab_users, tab_audit = st.tabs(["Users", "Audit trail"])
+st.title(_("Administration"))
+# A link from the Demo page opens the audit trail filtered on the demo's patient (?tab=audit&patient=ID).
+_linked_patient = st.query_params.get("patient", "")
+if _linked_patient.isdigit() and "admin.audit.patient" not in st.session_state:
+    st.session_state["admin.audit.patient"] = int(_linked_patient)
+tab_users, tab_audit, tab_demo = st.tabs(
+    [_("Users"), _("Audit trail"), _("Demo data")],
+    default=_("Audit trail") if st.query_params.get("tab") == "audit" else None,
+)
 
 
 def _act(success: str, call: Callable[[], object]) -> None:
@@ -26,7 +34,11 @@ def _act(success: str, call: Callable[[], object]) -> None:
     except MedspeakError as exc:
         st.error(str(exc))
     else:
-        st.success(f"{success}: `{result}` (shown once)" if isinstance(result, str) else success)
+        st.success(
+            _("{success}: `{result}` (shown once)").format(success=success, result=result)
+            if isinstance(result, str)
+            else success
+        )
 
 
 with tab_users:
@@ -34,13 +46,13 @@ with tab_users:
     st.dataframe(
         pd.DataFrame(
             {
-                "Username": [u.username for u in accounts],
-                "Name": [u.display_name for u in accounts],
-                "Role": [u.role for u in accounts],
-                "Active": [u.is_active for u in accounts],
-                "Logins delayed": [u.locked for u in accounts],  # from some address (too many failures there)
-                "Failed attempts": [u.failed_attempts for u in accounts],
-                "Created": [u.created_at.strftime("%Y-%m-%d") for u in accounts],
+                _("Username"): [u.username for u in accounts],
+                _("Name"): [u.display_name for u in accounts],
+                _("Role"): [u.role for u in accounts],
+                _("Active"): [u.is_active for u in accounts],
+                _("Logins delayed"): [u.locked for u in accounts],  # from some address (too many failures there)
+                _("Failed attempts"): [u.failed_attempts for u in accounts],
+                _("Created"): [u.created_at.strftime("%Y-%m-%d") for u in accounts],
             }
         ),
         hide_index=True,
@@ -48,45 +60,45 @@ with tab_users:
     )
 
     by_name = {u.username: u for u in accounts}
-    chosen = st.selectbox("Account", list(by_name), key="admin.user")
+    chosen = st.selectbox(_("Account"), list(by_name), key="admin.user")
     if chosen:
         target = by_name[chosen]
         c1, c2, c3, c4 = st.columns(4)
         new_role = c1.selectbox(
-            "Role",
+            _("Role"),
             [r.value for r in Role],
             index=[r.value for r in Role].index(target.role) if target.role in {r.value for r in Role} else 0,
             key="admin.role",
         )
-        if c1.button("Change role", key="admin.set_role"):
-            _act("Role changed", lambda: users.set_role(store, actor, target.id, new_role))
-        if c2.button("Reset password", key="admin.reset"):
-            _act("New password", lambda: users.reset_password(store, actor, target.id))
-        if c3.button("Unlock", key="admin.unlock"):
-            _act("Unlocked", lambda: users.unlock(store, actor, target.id))
-        if c4.button("Disable" if target.is_active else "Enable", key="admin.active"):
-            _act("Saved", lambda: users.set_active(store, actor, target.id, not target.is_active))
+        if c1.button(_("Change role"), key="admin.set_role"):
+            _act(_("Role changed"), lambda: users.set_role(store, actor, target.id, new_role))
+        if c2.button(_("Reset password"), key="admin.reset"):
+            _act(_("New password"), lambda: users.reset_password(store, actor, target.id))
+        if c3.button(_("Unlock"), key="admin.unlock"):
+            _act(_("Unlocked"), lambda: users.unlock(store, actor, target.id))
+        if c4.button(_("Disable") if target.is_active else _("Enable"), key="admin.active"):
+            _act(_("Saved"), lambda: users.set_active(store, actor, target.id, not target.is_active))
 
-    with st.expander("Create an account", icon=":material/person_add:"):
+    with st.expander(_("Create an account"), icon=":material/person_add:"):
         with st.form("admin.create", clear_on_submit=True):
-            username = st.text_input("Username")
-            name = st.text_input("Display name")
-            role = st.selectbox("Role", [r.value for r in Role])
-            if st.form_submit_button("Create"):
+            username = st.text_input(_("Username"))
+            name = st.text_input(_("Display name"))
+            role = st.selectbox(_("Role"), [r.value for r in Role])
+            if st.form_submit_button(_("Create")):
                 _act(
-                    f"Account {username} created; password",
+                    _("Account {username} created; password").format(username=username),
                     lambda: users.create_user(store, actor, username, name, role)[1],
                 )
 
 with tab_audit:
     f1, f2, f3, f4 = st.columns(4)
-    who = f1.text_input("User", key="admin.audit.user")
-    action = f2.text_input("Action starts with", key="admin.audit.action", placeholder="patient.")
-    outcome = f3.selectbox("Outcome", ["", "success", "denied", "failure"], key="admin.audit.outcome")
-    patient = f4.number_input("Patient id", min_value=0, value=0, step=1, key="admin.audit.patient")
+    who = f1.text_input(_("User"), key="admin.audit.user")
+    action = f2.text_input(_("Action starts with"), key="admin.audit.action", placeholder="patient.")
+    outcome = f3.selectbox(_("Outcome"), ["", "success", "denied", "failure"], key="admin.audit.outcome")
+    patient = f4.number_input(_("Patient id"), min_value=0, value=0, step=1, key="admin.audit.patient")
     d1, d2 = st.columns(2)
-    since = d1.date_input("From", value=datetime.now(UTC).date() - timedelta(days=7), key="admin.audit.since")
-    until = d2.date_input("To", value=datetime.now(UTC).date(), key="admin.audit.until")
+    since = d1.date_input(_("From"), value=datetime.now(UTC).date() - timedelta(days=7), key="admin.audit.since")
+    until = d2.date_input(_("To"), value=datetime.now(UTC).date(), key="admin.audit.until")
     rows = audit_log.list_events(
         store,
         actor,
@@ -100,43 +112,81 @@ with tab_audit:
     frame = pd.DataFrame(
         {
             "#": [r.id for r in rows],
-            "When (UTC)": [r.at.strftime("%Y-%m-%d %H:%M:%S") for r in rows],
-            "User": [r.username for r in rows],
-            "Role": [r.role for r in rows],
-            "Action": [r.action for r in rows],
-            "Patient": [r.patient_id for r in rows],
-            "Document": [r.document_id for r in rows],
-            "Outcome": [r.outcome for r in rows],
-            "Detail": [r.detail for r in rows],
+            _("When (UTC)"): [r.at.strftime("%Y-%m-%d %H:%M:%S") for r in rows],
+            _("User"): [r.username for r in rows],
+            _("Role"): [r.role for r in rows],
+            _("Action"): [r.action for r in rows],
+            _("Patient"): [r.patient_id for r in rows],
+            _("Document"): [r.document_id for r in rows],
+            _("Outcome"): [r.outcome for r in rows],
+            _("Detail"): [r.detail for r in rows],
         }
     )
-    st.caption(f"{len(rows)} event(s), newest first")
+    st.caption(_("{count} event(s), newest first").format(count=len(rows)))
     st.dataframe(frame, hide_index=True, width="stretch")
-    st.download_button("Download CSV", audit_log.events_csv(rows), "audit.csv", "text/csv")
+    st.download_button(_("Download CSV"), audit_log.events_csv(rows), "audit.csv", "text/csv")
 
     anchors = st.file_uploader(
-        "Checkpoints to verify against (exported below, kept off this server)",
+        _("Checkpoints to verify against (exported below, kept off this server)"),
         type=["jsonl", "json", "txt"],
         accept_multiple_files=True,
         key="admin.checkpoints",
     )
     lines = [ln for f in anchors or [] for ln in f.getvalue().decode("utf-8", "replace").splitlines() if ln.strip()]
-    if st.button("Verify the hash chain", icon=":material/verified:", key="admin.verify"):
+    if st.button(_("Verify the hash chain"), icon=":material/verified:", key="admin.verify"):
         report = audit_log.verify(store, actor, checkpoints=lines)
         if report.ok:
-            st.success(f"The audit chain is intact: {report.checked} events verified.")
+            st.success(_("The audit chain is intact: {checked} events verified.").format(checked=report.checked))
         else:
-            st.error(f"The audit chain is broken at event {report.first_bad_id}: {report.reason}.")
-    if st.button("Create a signed checkpoint", icon=":material/bookmark_add:", key="admin.checkpoint"):
+            st.error(
+                _("The audit chain is broken at event {first_bad_id}: {reason}.").format(
+                    first_bad_id=report.first_bad_id, reason=report.reason
+                )
+            )
+    if st.button(_("Create a signed checkpoint"), icon=":material/bookmark_add:", key="admin.checkpoint"):
         try:
             st.session_state["admin.checkpoint_text"] = audit_log.checkpoint(store, actor)
         except MedspeakError as exc:
             st.error(str(exc))
     if st.session_state.get("admin.checkpoint_text"):
         st.download_button(
-            "Download the checkpoint (keep it off this server: it proves later that no row was cut)",
+            _("Download the checkpoint (keep it off this server: it proves later that no row was cut)"),
             st.session_state["admin.checkpoint_text"] + "\n",
             "audit-checkpoint.jsonl",
             "application/jsonl",
             key="admin.checkpoint_download",
         )
+
+with tab_demo:
+    if not runtime.settings().demo:
+        st.caption(
+            _("This install is not a demo: its data is never reset (a demonstration runs with MEDSPEAK_DEMO=true).")
+        )
+    else:
+        st.write(
+            _(
+                "Put the demo data back as it was seeded: every patient, stay, document, fact and assessment is "
+                "replaced by the generated hospital; accounts and the audit trail stay, and the reset is recorded."
+            )
+        )
+        sure = st.checkbox(_("I understand that everything entered during the demo is removed"), key="admin.demo.sure")
+        if st.button(
+            _("Reset the demo data"), icon=":material/restart_alt:", disabled=not sure, key="admin.demo.reset"
+        ):
+            try:
+                with st.spinner(_("Resetting…")):
+                    done = demo.reset(store, actor)
+            except MedspeakError as exc:
+                st.error(str(exc))
+            else:
+                st.success(
+                    _(
+                        "Demo data reset: {patients} patients, {encounters} encounters, {documents} "
+                        "documents ({queued} being read again)."
+                    ).format(
+                        patients=done.seeded.patients,
+                        encounters=done.seeded.encounters,
+                        documents=done.seeded.documents,
+                        queued=done.queued,
+                    )
+                )

@@ -6,11 +6,12 @@ import streamlit as st
 
 from components import beds_view, fan_chart, runtime
 from components.auth_gate import current_actor
+from components.i18n import _
 from medspeak.errors import MedspeakError
 from medspeak.services import dashboard
 from medspeak.services import stays as los
 
-st.title("Beds")
+st.title(_("Beds"))
 actor = current_actor()
 store = runtime.store()
 wards = {w.code: w.name for w in dashboard.ward_census(store, actor)}  # code -> name shown
@@ -22,7 +23,11 @@ except MedspeakError as exc:
     st.stop()
     raise
 
-st.caption(f"Forecast at {forecast.generated_at:%a %d %b %H:%M} UTC, model {forecast.model_version}.")
+st.caption(
+    _("Forecast at {generated_at:%a %d %b %H:%M} UTC, model {model_version}.").format(
+        generated_at=forecast.generated_at, model_version=forecast.model_version
+    )
+)
 beds_view.alerts(forecast)
 beds_view.summary(forecast)
 for ward in forecast.wards:

@@ -14,14 +14,16 @@ from components import (
     patient_picker,
     record_view,
     runtime,
+    sample_picker,
     tables,
     upload_progress,
 )
 from components.auth_gate import current_actor
+from components.i18n import _
 from components.safe_text import md
 from medspeak.errors import MedspeakError
 from medspeak.ingest.ocr import engine_statuses
-from medspeak.services import documents, patients, record
+from medspeak.services import documents, patients, record, samples
 
 store, actor = runtime.store(), current_actor()
 settings = runtime.settings()
@@ -39,51 +41,53 @@ def _lookup(patient_id: int) -> patients.PatientSummary | None:
 
 
 _wanted = st.query_params.get("patient", "")
-st.title("Documents")
+st.title(_("Documents"))
 
 with st.container(border=True):
-    st.subheader("Upload")
+    st.subheader(_("Upload"))
     patient_id = patient_picker.show(
         "documents",
         _search,
         _lookup,
-        title="Attach to",
-        none_label="No patient yet (link later)",
+        title=_("Attach to"),
+        none_label=_("No patient yet (link later)"),
         initial=int(_wanted) if _wanted.isdigit() else None,
     )
     if patient_id is None:
         st.query_params.pop("patient", None)
     else:
         st.query_params["patient"] = str(patient_id)  # the choice survives a reload
-    with st.expander("New patient", icon=":material/person_add:"):
+    with st.expander(_("New patient"), icon=":material/person_add:"):
         created = patient_form.show(partial(patients.register_patient, store, actor), key="documents.new_patient")
         if created is not None:
             patient_picker.choose("documents", created.id)  # the patient just registered is the one attached
             st.rerun()
     c1, c2, c3 = st.columns(3)
-    kind = c1.selectbox("Kind", documents.DOCUMENT_KINDS, format_func=tables.kind_label, key="documents.kind")
+    # Labels drawn now, in this run's language (a format function may be called after the run, by tests).
+    kinds = {k: tables.kind_label(k) for k in documents.DOCUMENT_KINDS}
+    kind = c1.selectbox(_("Kind"), list(kinds), format_func=kinds.__getitem__, key="documents.kind")
     received = c3.date_input(
-        "Received on",
+        _("Received on"),
         value=None,
         min_value=date(1900, 1, 1),
         max_value=date.today(),
         format="YYYY-MM-DD",
-        help="The day the hospital received it (a letter scanned later); leave empty when it is today's upload.",
+        help=_("The day the hospital received it (a letter scanned later); leave empty when it is today's upload."),
         key="documents.received",
     )
     language = c2.selectbox(
-        "Language",
+        _("Language"),
         ["auto", "en", "fr"],
         key="documents.language",
-        format_func={"auto": "English or French", "en": "English", "fr": "French"}.__getitem__,
+        format_func={"auto": _("English or French"), "en": _("English"), "fr": _("French")}.__getitem__,
     )
     files = st.file_uploader(
-        "Files (PDF, PNG, JPEG, TIFF, TXT, DOCX)",
+        _("Files (PDF, PNG, JPEG, TIFF, TXT, DOCX)"),
         accept_multiple_files=True,
         type=["pdf", "png", "jpg", "jpeg", "tif", "tiff", "txt", "docx"],
         key="documents.files",
     )
-    if st.button("Upload and read", type="primary", disabled=not files, key="documents.upload"):
+    if st.button(_("Upload and read"), type="primary", disabled=not files, key="documents.upload"):
         for file in files or []:
             try:
                 outcome = documents.upload(
@@ -98,39 +102,51 @@ with st.container(border=True):
                 )
             except MedspeakError as exc:
                 st.error(f"{md(file.name)}: {md(exc)}")
-                continue
-            if outcome.job_id is None:
-                st.info(f"{md(outcome.display_name)}: {md(outcome.message)}")
-                st.session_state["documents.view_id"] = outcome.document_id
             else:
-                upload_progress.track(outcome.job_id, outcome.display_name)
+                upload_progress.follow(outcome)
+
+    def _upload_sample(key: str) -> None:
+        try:
+            outcome = samples.upload_sample(store, actor, key, patient_id or 0)
+        except MedspeakError as exc:
+            st.error(md(exc))
+        else:
+            upload_progress.follow(outcome)
+
+    sample_picker.show(samples.SAMPLES, patient_chosen=patient_id is not None, upload=_upload_sample)
     st.caption(
         "OCR: "
         + " · ".join(f"{s.name} {'✓ ' + s.detail if s.available else '✗ ' + s.detail}" for s in engine_statuses())
-        + f" · engine setting: {settings.ocr_engine}"
+        + " · "
+        + _("engine setting: {ocr_engine}").format(ocr_engine=settings.ocr_engine)
     )
 
 upload_progress.show(partial(documents.job_views, store, actor), partial(documents.cancel, store, actor))
 
 if patient_id is None:
-    st.subheader("Documents not linked to a patient")
+    st.subheader(_("Documents not linked to a patient"))
     recent = documents.list_documents(store, actor, unlinked=True, limit=100)
 else:
     chosen = _lookup(patient_id)
-    st.subheader(f"Documents of {chosen.name} · {chosen.mrn}" if chosen else "Documents of this patient")
+    st.subheader(
+        _("Documents of {name} · {mrn}").format(name=chosen.name, mrn=chosen.mrn)
+        if chosen
+        else _("Documents of this patient")
+    )
     recent = documents.list_documents(store, actor, patient_id=patient_id, limit=100)
 if not recent:
-    st.caption("No document for this selection yet.")
+    st.caption(_("No document for this selection yet."))
 else:
     names = {
         d.id: f"{d.created_at:%Y-%m-%d %H:%M} · {d.display_name} · "
-        f"{f'{d.patient_name} · {d.patient_mrn}' if d.patient_name else 'no patient'} · {d.status}"
+        f"{f'{d.patient_name} · {d.patient_mrn}' if d.patient_name else _('no patient')} · "
+        f"{tables.status_label(d.status)}"
         for d in recent
     }
     wanted = st.session_state.pop("documents.view_id", None)  # a document just read, or just re-uploaded
     if wanted in names:
         st.session_state["documents.view_select"] = wanted
-    view_id = st.selectbox("Document", list(names), format_func=names.__getitem__, key="documents.view_select")
+    view_id = st.selectbox(_("Document"), list(names), format_func=names.__getitem__, key="documents.view_select")
     viewed = next(d for d in recent if d.id == view_id)
     moved = document_link.show(
         viewed,

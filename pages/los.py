@@ -6,10 +6,11 @@ import streamlit as st
 
 from components import runtime, stay_view
 from components.auth_gate import current_actor
+from components.i18n import _
 from medspeak.errors import MedspeakError
 from medspeak.services import stays as los
 
-st.title("Length of stay")
+st.title(_("Length of stay"))
 actor = current_actor()
 store = runtime.store()
 try:

@@ -9,6 +9,7 @@ import streamlit as st
 
 from components import patient_form, patient_view, record_view, runtime, web_routes
 from components.auth_gate import current_actor
+from components.i18n import _
 from medspeak.auth.roles import Permission
 from medspeak.errors import MedspeakError
 from medspeak.services import documents, patients, record
@@ -30,18 +31,19 @@ def _close() -> None:
 
 
 def _search() -> None:
-    query = st.text_input("Search by name or MRN", key="patients.query", placeholder="e.g. Martin or MS000012")
+    query = st.text_input(_("Search by name or MRN"), key="patients.query", placeholder=_("e.g. Martin or MS000012"))
     results = patients.search_patients(store, actor, query)
-    st.caption(f"{len(results)} patient(s)" + (" shown (refine the search for more)" if len(results) == 50 else ""))
+    shown = _("{count} patient(s)").format(count=len(results))
+    st.caption(shown + (" " + _("shown (refine the search for more)") if len(results) == 50 else ""))
     if not results:
         return
     frame = pd.DataFrame(
         {
-            "MRN": [r.mrn for r in results],
-            "Name": [r.name for r in results],
-            "Sex": [r.sex for r in results],
-            "Age": [r.age for r in results],
-            "Ward now": [r.current_ward or "" for r in results],
+            _("MRN"): [r.mrn for r in results],
+            _("Name"): [r.name for r in results],
+            _("Sex"): [r.sex for r in results],
+            _("Age"): [r.age for r in results],
+            _("Ward now"): [r.current_ward or "" for r in results],
         }
     )
     event = st.dataframe(
@@ -54,13 +56,13 @@ def _search() -> None:
 
 selected = st.session_state["patients.selected_id"]
 if selected is None:
-    st.title("Patients")
+    st.title(_("Patients"))
     _search()
     if actor.can(Permission.WRITE_CLINICAL):
-        with st.expander("Register a patient", icon=":material/person_add:"):
+        with st.expander(_("Register a patient"), icon=":material/person_add:"):
             patient_form.show(partial(patients.register_patient, store, actor), key="patients.register")
 else:
-    st.button("All patients", icon=":material/arrow_back:", on_click=_close, key="patients.back")
+    st.button(_("All patients"), icon=":material/arrow_back:", on_click=_close, key="patients.back")
     try:
         patient_view.show(
             patients.get_patient(store, actor, selected),

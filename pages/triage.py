@@ -7,6 +7,7 @@ import streamlit as st
 
 from components import runtime, triage_form, triage_result
 from components.auth_gate import current_actor
+from components.i18n import _
 from medspeak.errors import MedspeakError
 from medspeak.services import patients, rationale
 from medspeak.services import triage as service
@@ -19,7 +20,7 @@ st.session_state.setdefault("triage.issues", [])
 st.session_state.setdefault("triage.needed", [])
 patient_id = int(st.query_params["patient"]) if st.query_params.get("patient", "").isdigit() else None
 
-st.title("Triage")
+st.title(_("Triage"))
 prefill, encounter_id, at_door = None, None, None
 if patient_id is not None:
     try:
@@ -29,7 +30,7 @@ if patient_id is not None:
     except MedspeakError as exc:
         st.error(str(exc))
         st.stop()
-    st.caption(f"{label}: the form is prefilled from the latest visit; check every value.")
+    st.caption(_("{label}: the form is prefilled from the latest visit; check every value.").format(label=label))
 triage_form.init(prefill, source=patient_id, nurse_level=at_door)
 
 
@@ -61,15 +62,15 @@ for i, issue in enumerate(st.session_state["triage.issues"]):
     else:
         st.warning(issue.message)
         st.button(
-            f"Use {issue.converted:g} ({issue.conversion})",
+            _("Use {converted:g} ({conversion})").format(converted=issue.converted, conversion=issue.conversion),
             key=f"triage.convert.{i}",
             on_click=triage_form.accept,
             args=(issue,),
         )
 if st.session_state["triage.issues"]:
-    st.info("Correct or convert the values above, then propose a level again.")
+    st.info(_("Correct or convert the values above, then propose a level again."))
 if st.session_state["triage.needed"]:
-    st.info("No level yet: not enough is recorded. Please record:")
+    st.info(_("No level yet: not enough is recorded. Please record:"))
     for item in st.session_state["triage.needed"]:
         st.text(f"• {item}")
 
@@ -84,7 +85,11 @@ if result is not None:
         else:
             yours = "" if record["nurse_level"] is None else f"; your level was {record['nurse_level']}"
             shown = record["model_level"]
-            st.success(f"Decision recorded: level {level} ({record['decision']}{yours}; medspeak showed {shown}).")
+            st.success(
+                _("Decision recorded: level {level} ({decision}{yours}; medspeak showed {shown}).").format(
+                    level=level, decision=record["decision"], yours=yours, shown=shown
+                )
+            )
 
     model, no_model = rationale.language_model()
     triage_result.show(
@@ -94,18 +99,18 @@ if result is not None:
         no_rationale=no_model,
     )
     if result.assessment_id is None:
-        with st.expander("Save this triage to a patient", expanded=True):
-            query = st.text_input("Find the patient (name or MRN)", key="triage.save_query")
+        with st.expander(_("Save this triage to a patient"), expanded=True):
+            query = st.text_input(_("Find the patient (name or MRN)"), key="triage.save_query")
             found = patients.search_patients(store, actor, query, limit=20) if query.strip() else []
             choice = st.selectbox(
-                "Patient",
+                _("Patient"),
                 found,
                 index=None,
                 format_func=lambda p: f"{p.name} · MRN {p.mrn} · {p.age} years",
-                placeholder="type a name or MRN above",
+                placeholder=_("type a name or MRN above"),
                 key="triage.save_patient",
             )
-            st.caption("A new patient is registered on the Patients page, then found here.")
-            if st.button("Save to this patient", key="triage.save", disabled=choice is None) and choice is not None:
+            st.caption(_("A new patient is registered on the Patients page, then found here."))
+            if st.button(_("Save to this patient"), key="triage.save", disabled=choice is None) and choice is not None:
                 _assess(result.inputs, choice.id, None)
                 st.rerun()

@@ -1,6 +1,8 @@
-"""Regenerate the README screenshots: a fresh demo install, a clinician's Home, a patient's page and record.
+"""Regenerate the README screenshots: a fresh demo install, the Demo page, a clinician's Home, a patient's page
+and record, the beds.
 
-Run: ``PYTHONPATH=. .venv/bin/python scripts/screenshots.py`` (needs Debian chromium).
+Run: ``PYTHONPATH=. .venv/bin/python scripts/screenshots.py [demo home patient record beds]`` (needs Debian
+chromium); with names, only those pictures are taken.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ FLAGS = [
 
 
 def main() -> None:
+    wanted = set(sys.argv[1:]) or {"demo", "home", "patient", "record", "beds"}
     home = Path(tempfile.mkdtemp(prefix="medspeak-shots-"))
     env = {
         **os.environ,
@@ -73,9 +76,22 @@ def main() -> None:
             page.get_by_role("textbox", name="Username").fill("clinician")
             page.get_by_role("textbox", name="Password").fill(password)
             page.get_by_role("button", name="Log in").click()
-            expect(page.get_by_text("Ward census")).to_be_visible()
+            expect(page.get_by_text("Ward census").first).to_be_visible()
             page.wait_for_timeout(1500)
-            page.screenshot(path=str(ROOT / "docs" / "home.png"))
+            if "home" in wanted:
+                page.screenshot(path=str(ROOT / "docs" / "home.png"))
+            if "demo" in wanted:
+                for _ in range(100):  # the login cookie is written a moment after the login: a new page needs it
+                    if any(c["name"] == "medspeak_session" for c in page.context.cookies()):
+                        break
+                    page.wait_for_timeout(100)
+                page.goto("http://127.0.0.1:8599/demo")
+                expect(page.get_by_text(re.compile(r"^The story's patient: "))).to_be_visible(timeout=60_000)
+                page.wait_for_timeout(1500)
+                page.screenshot(path=str(ROOT / "docs" / "demo.png"), full_page=True)
+            if not wanted & {"patient", "record", "beds"}:
+                browser.close()
+                return
             page.goto(f"http://127.0.0.1:8599/patients?patient={patient_id}")
             expect(page.get_by_role("heading", name="Visits and stays")).to_be_visible()
             page.get_by_role("heading", name="Visits and stays").scroll_into_view_if_needed()

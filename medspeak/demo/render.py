@@ -17,7 +17,7 @@ import numpy as np
 from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-__all__ = ["SCAN_SIZE", "render_pdf", "render_scan", "to_latin1"]
+__all__ = ["SCAN_SIZE", "render_pdf", "render_photo", "render_scan", "to_latin1"]
 
 SCAN_SIZE: Final = (1240, 1754)  # A4 at 150 DPI, in pixels
 _PDF_DATE: Final = datetime(2026, 1, 1, tzinfo=UTC)  # fixed metadata date: identical text, identical bytes
@@ -137,3 +137,29 @@ def _scan_font(size: int) -> tuple[ImageFont.FreeTypeFont | ImageFont.ImageFont,
 def _strip_accents(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", to_latin1(text))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def render_photo(text: str, seed: int) -> bytes:
+    """A phone photo of a short page: the scan's look, turned 4° and foreshortened (the top edge narrower).
+
+    The tilt stays inside what ``ingest.prepare``'s deskew searches (±5°); the keystone is mild, as from
+    a phone held a little off square above a desk.
+    """
+    rng = np.random.default_rng(seed)
+    with Image.open(io.BytesIO(render_scan(text, seed))) as scan:
+        page = scan.convert("L")
+    paper = int(np.median(np.asarray(page)))
+    width, height = page.size
+    inset = int(width * _PHOTO_KEYSTONE)
+    # Pillow's QUAD maps the page's four corners (upper-left, lower-left, lower-right, upper-right) to the output.
+    quad = (-inset, 0, 0, height, width, height, width + inset, 0)
+    page = page.transform(page.size, Image.Transform.QUAD, quad, resample=Image.Resampling.BICUBIC, fillcolor=paper)
+    angle = _PHOTO_TILT_DEGREES * (1 if rng.random() < 0.5 else -1)
+    page = page.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=paper)
+    out = io.BytesIO()
+    page.save(out, format="JPEG", quality=80)
+    return out.getvalue()
+
+
+_PHOTO_TILT_DEGREES: Final = 4.0
+_PHOTO_KEYSTONE: Final = 0.04  # the top edge 8 % narrower than the bottom

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from medspeak.demo.dataset import DemoDataset, DemoDocument, DemoEncounter, DemoPatient
@@ -22,10 +22,10 @@ from medspeak.demo.originals import Original, make_original
 from medspeak.store import audit
 from medspeak.store.db import Store
 from medspeak.store.files import FileStorage, open_storage
-from medspeak.store.models import Document, Encounter, Patient, Ward
+from medspeak.store.models import Assessment, Document, Encounter, Patient, Ward
 from medspeak.store.types import utcnow
 
-__all__ = ["SeedReport", "seed_demo", "write_samples"]
+__all__ = ["SeedReport", "reset_demo", "seed_demo", "write_samples"]
 
 # Scans take ~0.2 s each to render; beyond this many in one run the rest are stored as PDFs.
 _MAX_SCANS_PER_RUN: Final = 40
@@ -70,6 +70,48 @@ def seed_demo(store: Store, *, n_patients: int, seed: int, now: datetime | None 
         audit.record(
             db, username="system", role="system", action="demo.seed", outcome="success", detail=_counts(report)
         )
+    return report
+
+
+def reset_demo(
+    store: Store,
+    *,
+    n_patients: int,
+    seed: int,
+    now: datetime | None = None,
+    username: str = "system",
+    role: str = "system",
+) -> SeedReport:
+    """Put a demo store back to its seeded state: every patient, stay, document, fact and assessment removed,
+    then the same seed written again as of ``now``, in one transaction with one audit event.
+
+    Users, sessions, wards and the audit trail stay (the trail is append-only: the reset is one more row of it).
+    Originals no longer referenced are removed afterwards. The caller checks that this is a demo install.
+    """
+    dataset = generate(seed, n_patients, now or utcnow())
+    originals = _render(dataset)
+    storage = open_storage(store)
+    with store.transaction() as db:
+        before = {
+            "patients": len(db.scalars(select(Patient.id)).all()),
+            "documents": len(db.scalars(select(Document.id)).all()),
+        }
+        old_keys = set(db.scalars(select(Document.storage_key)))
+        # Rows below documents (pages, jobs, facts, reviews, links) go with them: ON DELETE CASCADE.
+        for table in (Assessment, Document, Encounter, Patient):
+            db.execute(delete(table))
+        report = _write(db, storage, dataset, originals)
+        kept = set(db.scalars(select(Document.storage_key)))
+        audit.record(
+            db,
+            username=username,
+            role=role,
+            action="demo.reset",
+            outcome="success",
+            detail=f"removed patients={before['patients']} documents={before['documents']}; seeded {_counts(report)}",
+        )
+    for key in sorted(old_keys - kept):
+        storage.discard(key)
     return report
 
 

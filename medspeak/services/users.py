@@ -16,12 +16,24 @@ from medspeak.auth.passwords import generate_password, hash_password
 from medspeak.auth.roles import Actor, Permission, Role
 from medspeak.auth.service import clear_throttles, is_throttled, revoke_user_sessions
 from medspeak.errors import NotFound, ValidationFailed
+from medspeak.i18n import LANGUAGES, normalise
 from medspeak.services.audited import audited
+from medspeak.store import audit
 from medspeak.store.db import Store
 from medspeak.store.models import User
 from medspeak.store.types import utcnow
 
-__all__ = ["UserSummary", "create_user", "list_users", "reset_password", "set_active", "set_role", "unlock"]
+__all__ = [
+    "UserSummary",
+    "create_user",
+    "language_of",
+    "list_users",
+    "reset_password",
+    "set_active",
+    "set_language",
+    "set_role",
+    "unlock",
+]
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
@@ -148,3 +160,29 @@ def unlock(store: Store, actor: Actor, user_id: int | str) -> UserSummary:
         clear_throttles(call.db, user.username)
         call.detail = f"user {user.id}"
         return _summary(call.db, user)
+
+
+def language_of(store: Store, actor: Actor) -> str:
+    """The interface language ``actor`` chose (``en`` until they choose); every user may read their own."""
+    with store.read() as db:
+        user = db.get(User, actor.user_id) if actor.user_id is not None else None
+        return normalise(user.language if user is not None else None)
+
+
+def set_language(store: Store, actor: Actor, language: str) -> str:
+    """Keep ``language`` as ``actor``'s interface language (their own preference only); audited.
+
+    Raises:
+        ValidationFailed: a language the interface does not speak.
+    """
+    if language not in LANGUAGES:
+        raise ValidationFailed(f"Unknown language {language!r}: choose one of {', '.join(LANGUAGES)}.")
+    with store.transaction() as db:
+        user = db.get(User, actor.user_id) if actor.user_id is not None else None
+        if user is None:
+            raise NotFound("No such account.")
+        user.language = language
+        audit.record(
+            db, username=actor.username, role=actor.role, action="user.language", outcome="success", detail=language
+        )
+    return language

@@ -74,6 +74,7 @@ class User(Base):
     locked_until: Mapped[datetime | None]
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")  # the interface's
 
 
 class LoginThrottle(Base):

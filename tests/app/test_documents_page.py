@@ -71,3 +71,28 @@ def test_facts_found_in_a_document_are_listed_with_their_evidence(
     assert row["Fact"].startswith("Metoprolol 25 mg") and "Metoprolol 25 mg" in row["Evidence"]
     assert row["Page"] == "1" and row["Match"] == "exact"
     assert "chest pain" in set(facts[facts["Assertion"] == "absent"]["Fact"].str.lower())
+
+
+def test_a_sample_is_uploaded_to_the_chosen_patient_and_read(
+    store: Store, actors: dict[str, Actor], login: Callable[..., AppTest], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MEDSPEAK_LLM_BACKEND", "rules")
+    patient = patients.register_patient(
+        store, actors["clinician"], given_name="Marie", family_name="Dupont", sex="female", birth_date=date(1950, 1, 1)
+    )
+    at = login("clinician")
+    at.switch_page("pages/documents.py").run()
+    assert at.button(key="documents.sample_upload").disabled, "no patient chosen: nowhere to file a sample"
+    at.session_state["documents.patient_id"] = patient.id
+    at.run()
+    at.selectbox(key="documents.sample").select("negative-review").run()
+    assert any("recorded as absent" in c.value for c in at.caption)
+    at.button(key="documents.sample_upload").click().run()
+    assert not at.exception
+    (listed,) = documents.list_documents(store, actors["clinician"], patient_id=patient.id)
+    assert listed.display_name.startswith("sample-negative-review")
+    (job,) = at.session_state["documents.jobs"]
+    assert wait_for_job(store, actors["clinician"], job["job_id"]).status == "done"
+    at.run()
+    facts = at.dataframe(key=f"documents.facts.{listed.id}").value
+    assert {"chest pain", "fever"} <= set(facts[facts["Assertion"] == "absent"]["Fact"].str.lower())
