@@ -5,6 +5,8 @@ Session-state key owned here: ``los.encounter`` (the chosen stay).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -31,11 +33,9 @@ def choose(stays: list[StayRef]) -> int | None:
 
 def prediction(p: StayPrediction) -> None:
     """Expected discharge with its 80 % interval, days so far, and the stay in days."""
-    cols = st.columns(4)
+    cols = st.columns([1.1, 1.5, 0.9, 1.0])  # the interval's two dates need the widest column (it was cut off)
     cols[0].metric(_("Expected discharge"), f"{p.discharge[1]:%a %d %b}", help=_("Median of the predicted stay"))
-    cols[1].metric(
-        _("80 % interval"), f"{p.discharge[0]:%d %b} - {p.discharge[2]:%d %b}", help=_("10th to 90th percentile")
-    )
+    cols[1].metric(_("80 % interval"), _interval(p), help=_("10th to 90th percentile"))
     cols[2].metric(_("Days in hospital"), f"{p.elapsed_days:.1f}")
     cols[3].metric(
         _("Predicted stay (days)"),
@@ -50,14 +50,35 @@ def prediction(p: StayPrediction) -> None:
                 actual_days=p.actual_days
             )
         )
+    reports = {
+        0: _("no report written by then"),
+        1: _("one report written by then"),
+    }.get(p.reports_seen) or _("{reports_seen} reports written by then").format(reports_seen=p.reports_seen)
     st.caption(
         _(
             "Model {model_version}: predicted from what was known at admission "
-            "({reports_seen} report(s) written by then), given {elapsed_days:.1f} days "
+            "({reports}), given {elapsed_days:.1f} days "
             "already in hospital; as of {as_of:%d %b %H:%M} UTC. Reports written since "
             "admission do not change it: on the back-test they did not improve it."
-        ).format(model_version=p.model_version, reports_seen=p.reports_seen, elapsed_days=p.elapsed_days, as_of=p.as_of)
+        ).format(model_version=p.model_version, reports=reports, elapsed_days=p.elapsed_days, as_of=p.as_of)
     )
+
+
+def _interval(p: StayPrediction) -> str:
+    """'12-19 Dec', or '28 Dec - 4 Jan' across a month: short enough for the metric not to cut it."""
+    low, high = p.discharge[0], p.discharge[2]
+    if (low.year, low.month) == (high.year, high.month):
+        return f"{low:%d}-{high:%d %b}"
+    return f"{low:%d %b} - {high:%d %b}"
+
+
+def save(on_save: Callable[[], object] | None) -> None:
+    """A clinician stores the prediction in the stay's history by an explicit act; reading it writes nothing."""
+    if on_save is None:  # a bed manager plans with the prediction but writes nothing clinical
+        return
+    if st.button(_("Save to the stay's history"), icon=":material/save:", key="los.save"):
+        on_save()
+        st.toast(_("Saved to the stay's history."))
 
 
 def drivers(p: StayPrediction) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from components import runtime, stay_view
 from components.auth_gate import current_actor
 from components.i18n import _
+from medspeak.auth.roles import Permission
 from medspeak.errors import MedspeakError
 from medspeak.services import stays as los
 
@@ -28,5 +31,8 @@ if encounter_id is not None:
         st.stop()
         raise
     stay_view.prediction(prediction)
+    # Reading the prediction writes nothing; a clinician stores it in the stay's history by clicking Save.
+    may_save = actor.can(Permission.WRITE_CLINICAL)
+    stay_view.save(partial(los.predict_stay, store, actor, encounter_id, save=True) if may_save else None)
     stay_view.drivers(prediction)
     stay_view.history(los.stay_history(store, actor, encounter_id))

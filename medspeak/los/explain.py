@@ -44,6 +44,12 @@ class Driver:
         return f"{self.text}: {way} the stay by about {abs(self.effect_pct):.0f} % ({self.effect_days:+.1f} days)"
 
 
+def _reports(n: float, when: str) -> str:
+    """'no report', 'one report', 'N reports' (never 'report(s)')."""
+    count = int(round(n))
+    return {0: f"No report {when}", 1: f"One report {when}"}.get(count, f"{count} reports {when}")
+
+
 def _describe(feature: str, values: dict[str, float | str], words: list[str]) -> str:
     v = values.get(feature)
     n = float(v) if isinstance(v, int | float) else 0.0
@@ -75,8 +81,10 @@ def _describe(feature: str, values: dict[str, float | str], words: list[str]) ->
         case "elapsed_days":
             return f"{n:.1f} days already in hospital"
         case "reports_so_far":
-            return f"{n:.0f} report(s) written since admission"
+            return _reports(n, "written by admission")
         case _ if feature == TEXT_GROUP:
+            if float(values.get("reports_so_far", 0) or 0) == 0:  # the model reads the absence of any report
+                return "No report written by admission"
             return "What the reports say" + (f" ({', '.join(words)})" if words else "")
     return feature
 

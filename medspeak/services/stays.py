@@ -102,19 +102,30 @@ def _encounter(db: Session, encounter_id: int) -> Encounter:
 
 
 def predict_stay(
-    store: Store, actor: Actor, encounter_id: int, *, now: datetime | None = None, model_dir: Path = DEFAULT_DIR
+    store: Store,
+    actor: Actor,
+    encounter_id: int,
+    *,
+    now: datetime | None = None,
+    model_dir: Path = DEFAULT_DIR,
+    save: bool = False,
 ) -> StayPrediction:
     """Predict the stay of an inpatient encounter from what is known now (or at admission, once it is over).
 
+    Reading a prediction writes nothing clinical (issue 18: opening the page used to store an assessment, even
+    for a bed manager). ``save=True`` is a clinician's explicit act: the prediction joins the stay's history
+    (an assessment row, once a day in hospital, model and inputs), audited as ``los.save``.
+
     Raises:
-        PermissionDenied: the role may not read patients' stays.
+        PermissionDenied: the role may not read patients' stays, or (``save``) may not write clinical records.
         NotFound: no such encounter.
         ValidationFailed: the encounter is an emergency visit.
         ModelUnavailable: the model is missing or altered.
     """
     model = load_committed(model_dir)
     version = str(model.meta_.get("version", "unversioned"))
-    with audited(store, actor, "los.predict", Permission.READ_PATIENTS) as call:
+    action, permission = ("los.save", Permission.WRITE_CLINICAL) if save else ("los.predict", Permission.READ_PATIENTS)
+    with audited(store, actor, action, permission) as call:
         enc = _encounter(call.db, encounter_id)
         call.patient_id = enc.patient_id
         admission = from_store(call.db, [enc])[0]
@@ -145,7 +156,8 @@ def predict_stay(
             reports_seen=int(snap.values["reports_so_far"]),
             actual_days=admission.los_days,
         )
-        _remember(call.db, actor, enc, prediction, snap.values)
+        if save:
+            _remember(call.db, actor, enc, prediction, snap.values)
         call.detail = f"model {version}"
         return prediction
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from medspeak.auth.roles import Actor
 from medspeak.services.beds import forecast_occupancy
 from medspeak.store.db import Store
+from medspeak.store.models import Assessment
 from tests.los.conftest import NOW, insert_demo
 from tests.support.pages import page
 
@@ -62,8 +64,26 @@ def test_los_page_shows_stay_interval_drivers_and_history(hospital: Store, actor
     at = page("los.py", actors["clinician"]).run()
     assert not at.exception, at.exception
     assert {"Expected discharge", "80 % interval", "Predicted stay (days)"} <= {m.label for m in at.metric}
-    assert "lengthens" in at.markdown[-1].value or "shortens" in at.markdown[-1].value
-    assert len(at.dataframe[0].value) == 1
+    assert any("lengthens" in m.value or "shortens" in m.value for m in at.markdown)
+    assert "report(s)" not in " ".join(c.value for c in at.caption)  # 'no report', 'one report', 'N reports'
+    # Opening the page stores nothing (issue 18 item 7); the clinician saves the prediction by an explicit act.
+    assert _assessments(hospital) == 0 and not at.dataframe
+    at.button(key="los.save").click().run()
+    assert _assessments(hospital) == 1 and len(at.dataframe[0].value) == 1
+
+
+def test_a_bed_manager_reads_a_stay_and_writes_nothing(hospital: Store, actors: dict[str, Actor]) -> None:
+    at = page("los.py", actors["bed_manager"]).run()
+    assert not at.exception, at.exception
+    assert {"Expected discharge", "80 % interval"} <= {m.label for m in at.metric}
+    assert not [b for b in at.button if b.key == "los.save"]
+    at.run()
+    assert _assessments(hospital) == 0
+
+
+def _assessments(store: Store) -> int:
+    with store.transaction() as db:
+        return int(db.scalar(select(func.count(Assessment.id))) or 0)
 
 
 def test_admin_cannot_open_a_patients_stay(hospital: Store, actors: dict[str, Actor]) -> None:

@@ -5,6 +5,7 @@ Needs Debian's chromium and the page in the bed manager's navigation (sidebar li
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,3 +34,38 @@ def test_bed_manager_reads_the_forecast(
     expect(page.get_by_role("heading", name="How good is this forecast?")).to_be_visible()
     expect(page.get_by_text("Inside the 90 % band")).to_be_visible()
     page.screenshot(path=str(tmp_path / "beds.png"), full_page=True)
+
+
+def _assessments(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute("SELECT count(*) FROM assessments WHERE kind = 'los'").fetchone()[0])
+
+
+def test_opening_the_length_of_stay_page_writes_nothing(
+    server: tuple[str, dict[str, str], Path], tmp_path: Path, open_page: Callable[[int, int], Page]
+) -> None:
+    # Issue 18 item 7: opening the page stored an assessment, even for the bed manager, who writes nothing clinical.
+    from playwright.sync_api import expect
+
+    url, creds, db = server
+    before = _assessments(db)
+    page = open_page(1400, 1100)
+    try:
+        log_in(page, url, "bedmanager", creds["bedmanager"])
+        page.get_by_role("link", name="Length of stay").click()
+        expect(page.get_by_text("Expected discharge")).to_be_visible()
+        expect(page.get_by_text("80 % interval")).to_be_visible()
+        expect(page.get_by_role("button", name="Save to the stay's history")).to_have_count(0)
+        page.wait_for_timeout(1_000)
+        assert _assessments(db) == before
+    finally:
+        page.screenshot(path=str(tmp_path / "los-bed-manager.png"), full_page=True)
+        page.context.close()
+    page = open_page(1400, 1100)
+    log_in(page, url, "clinician", creds["clinician"])
+    page.get_by_role("link", name="Length of stay").click()
+    expect(page.get_by_text("Expected discharge")).to_be_visible()
+    assert _assessments(db) == before
+    page.get_by_role("button", name="Save to the stay's history").click()
+    expect(page.get_by_text("Saved to the stay's history.")).to_be_visible()
+    assert _assessments(db) == before + 1

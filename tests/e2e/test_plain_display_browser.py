@@ -81,9 +81,10 @@ def test_home_names_the_patient_of_each_recent_assessment(
     try:
         log_in(page, url, "clinician", creds["clinician"])
         expect(page.get_by_role("heading", name="Home")).to_be_visible()
-        page.get_by_role("link", name="Length of stay").click()  # opening it stores an assessment (item 7)
+        page.get_by_role("link", name="Length of stay").click()
         expect(page.get_by_role("heading", name="Length of stay")).to_be_visible()
-        page.wait_for_timeout(3_000)
+        page.get_by_role("button", name="Save to the stay's history").click()  # an explicit act stores it (item 7)
+        expect(page.get_by_text("Saved to the stay's history.")).to_be_visible()
         page.get_by_role("link", name="Home").click()
         expect(page.get_by_role("heading", name="Recent assessments")).to_be_visible()
         # The grid is drawn on a canvas; its cells are also in the page, for screen readers.

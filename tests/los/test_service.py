@@ -14,6 +14,7 @@ from medspeak.services.stays import PlannedElectives, forecast_occupancy, predic
 from medspeak.store.db import Store
 from medspeak.store.models import AuditEvent, Document, Encounter
 from tests.los.conftest import NOW
+from tests.support.api import count_events
 
 
 def _open_stay(store: Store) -> Encounter:
@@ -68,10 +69,10 @@ def test_prediction_moves_with_the_days_spent_not_with_later_reports(
     seeded: Store, actors: dict[str, Actor], model_dir: Path
 ) -> None:
     enc = _open_stay(seeded)
-    first = predict_stay(seeded, actors["clinician"], enc.id, now=NOW, model_dir=model_dir)
+    first = predict_stay(seeded, actors["clinician"], enc.id, now=NOW, model_dir=model_dir, save=True)
     assert first.discharge[0] >= NOW and first.discharge[0] <= first.discharge[1] <= first.discharge[2]
     assert first.total_days[1] >= first.elapsed_days and first.drivers
-    predict_stay(seeded, actors["clinician"], enc.id, now=NOW, model_dir=model_dir)
+    predict_stay(seeded, actors["clinician"], enc.id, now=NOW, model_dir=model_dir, save=True)
     assert len(stay_history(seeded, actors["clinician"], enc.id)) == 1  # nothing new: no new entry
     with seeded.transaction() as db:
         db.add(
@@ -89,12 +90,31 @@ def test_prediction_moves_with_the_days_spent_not_with_later_reports(
             )
         )
     # A report written after admission does not move the prediction (measured: see the model card).
-    same = predict_stay(seeded, actors["clinician"], enc.id, now=NOW, model_dir=model_dir)
+    same = predict_stay(seeded, actors["clinician"], enc.id, now=NOW, model_dir=model_dir, save=True)
     assert same.total_days == first.total_days and len(stay_history(seeded, actors["clinician"], enc.id)) == 1
     # A day later the patient has survived one more day in hospital: a new entry, never an earlier discharge.
     later = predict_stay(seeded, actors["bed_manager"], enc.id, now=NOW + timedelta(days=1), model_dir=model_dir)
+    assert len(stay_history(seeded, actors["clinician"], enc.id)) == 1  # reading (the bed manager's) writes nothing
+    predict_stay(seeded, actors["clinician"], enc.id, now=NOW + timedelta(days=1), model_dir=model_dir, save=True)
     history = stay_history(seeded, actors["clinician"], enc.id)
     assert [h.elapsed_days for h in history] == pytest.approx([first.elapsed_days, first.elapsed_days + 1], abs=2e-3)
     assert later.total_days[1] >= first.total_days[1] and later.discharge[1] >= first.discharge[1]
     # A bed manager plans with the stay but is not shown the words of the reports.
     assert all("(" not in d.text for d in later.drivers if d.feature == "reports_text")
+
+
+def test_reading_a_prediction_writes_nothing_and_only_a_clinician_may_save_it(
+    seeded: Store, actors: dict[str, Actor], model_dir: Path
+) -> None:
+    # Issue 18 item 7: opening the Length-of-stay page stored an assessment, even for the bed manager.
+    enc = _open_stay(seeded)
+    for role in ("clinician", "bed_manager"):
+        predict_stay(seeded, actors[role], enc.id, now=NOW, model_dir=model_dir)
+    assert stay_history(seeded, actors["clinician"], enc.id) == []
+    with pytest.raises(PermissionDenied):
+        predict_stay(seeded, actors["bed_manager"], enc.id, now=NOW, model_dir=model_dir, save=True)
+    assert stay_history(seeded, actors["clinician"], enc.id) == []
+    assert count_events(seeded, action="los.save", outcome="denied") == 1
+    predict_stay(seeded, actors["clinician"], enc.id, now=NOW, model_dir=model_dir, save=True)
+    assert len(stay_history(seeded, actors["clinician"], enc.id)) == 1
+    assert count_events(seeded, action="los.save", outcome="success") == 1

@@ -14,6 +14,10 @@ router = APIRouter(tags=["length of stay"])
 
 class StayIn(BaseModel):
     encounter_id: DbId = Field(description="an inpatient encounter (stay)")
+    save: bool = Field(
+        default=False,
+        description="store this prediction in the stay's history (clinicians only); a plain request writes nothing",
+    )
 
 
 class DriverOut(BaseModel):
@@ -96,8 +100,8 @@ class OccupancyOut(BaseModel):
 
 @router.post("/los")
 def predict_stay(body: StayIn, actor: CurrentActor, store: StoreDep) -> StayOut:
-    """Predict the length of an inpatient stay from what is known now."""
-    return StayOut.model_validate(los.predict_stay(store, actor, body.encounter_id))
+    """Predict the length of an inpatient stay from what is known now; ``save`` also stores it in its history."""
+    return StayOut.model_validate(los.predict_stay(store, actor, body.encounter_id, save=body.save))
 
 
 @router.get("/occupancy")
