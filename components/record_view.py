@@ -50,6 +50,7 @@ class RecordCalls:
     document_detail: Callable[[int], DocumentDetail]  # document id
     page_image: Callable[[int, int], Image.Image]  # document id, page number
     review_fact: Callable[..., object] | None  # (fact id, decision, corrected=, reason=); None: may not review
+    confirm_patient: Callable[[int, str], object] | None = None  # (document id, reason); None: may not write
 
 
 def _select(item: str) -> None:
@@ -166,13 +167,45 @@ _PROCEDURE_STATUS = {
 }
 
 
-def _identity_warnings(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
-    """Documents that may belong to another patient: shown above everything, each with its words."""
+def _identity_warnings(
+    rec: PatientRecord, items: dict[str, list[Source]], confirm: Callable[[int, str], object] | None
+) -> None:
+    """Documents that may belong to another patient: shown above everything, each with its words.
+
+    Until a clinician confirms the patient, such a document's facts stay out of the FHIR export (said here).
+    """
     for n, warning in enumerate(rec.identity_warnings):
-        st.error(document_viewer.markdown_safe(warning.message), icon=":material/person_alert:")
+        message = document_viewer.markdown_safe(warning.message)
+        if warning.confirmed_by:
+            st.warning(
+                message
+                + " "
+                + _("Confirmed as this patient's by {who}: exported with the record.").format(
+                    who=document_viewer.markdown_safe(warning.confirmed_by)
+                ),
+                icon=":material/how_to_reg:",
+            )
+        else:
+            st.error(message, icon=":material/person_alert:")
+            st.caption(_("Left out of the FHIR export until a clinician confirms the patient."))
         item = f"identity:{warning.source.fact_id}"
         items[item] = [warning.source]
         _link(_("See the words in {document}").format(document=warning.document_name), item, f"record.identity.{n}")
+        if confirm is not None and not warning.confirmed_by:
+            with st.form(f"record.identity_confirm.{n}", border=False):
+                reason = st.text_input(
+                    _("How you checked that it is this patient's"), key=f"record.identity_reason.{n}"
+                )
+                if st.form_submit_button(_("Confirm it is this patient's"), icon=":material/how_to_reg:"):
+                    try:
+                        confirm(warning.document_id, reason)
+                    except MedspeakError as exc:
+                        st.error(str(exc))
+                    else:
+                        st.session_state[_FLASH] = _("Confirmed: {document} is exported with the record.").format(
+                            document=warning.document_name
+                        )
+                        st.rerun()
 
 
 def _encounters(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
@@ -397,7 +430,7 @@ def show(calls: RecordCalls, patient_id: int, on_error: Callable[[str], object] 
     with gold:
         _gold_download(calls.export_gold, patient_id)
     items: dict[str, list[Source]] = {}
-    _identity_warnings(rec, items)
+    _identity_warnings(rec, items, calls.confirm_patient)
     lists, evidence = st.columns([3, 2], gap="large")
     with lists:
         meds, problems, allergies, timeline, encounters, procedures, follow_ups = st.tabs(

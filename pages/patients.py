@@ -78,5 +78,10 @@ else:
                 document_detail=partial(documents.document_detail, store, actor),
                 page_image=partial(documents.page_image, store, actor),
                 review_fact=partial(record.review_fact, store, actor) if actor.can(Permission.WRITE_CLINICAL) else None,
+                confirm_patient=(
+                    (lambda doc, reason: documents.confirm_patient(store, actor, doc, reason=reason))
+                    if actor.can(Permission.WRITE_CLINICAL)
+                    else None
+                ),
             )
             record_view.show(calls, selected)

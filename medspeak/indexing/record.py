@@ -227,6 +227,7 @@ class IdentityWarning:
     document_name: str
     message: str
     source: Source
+    confirmed_by: str | None = None  # "who, when": a clinician confirmed the document is this patient's
 
 
 @dataclass

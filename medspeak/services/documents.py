@@ -346,6 +346,44 @@ def link_to_patient(store: Store, actor: Actor, document_id: int, patient_id: in
         return document_summary(doc)
 
 
+def confirm_patient(store: Store, actor: Actor, document_id: int, *, reason: str) -> DocumentSummary:
+    """A clinician states that a document flagged as possibly another patient's is its patient's.
+
+    Until then its facts stay out of the FHIR export; the record shows who confirmed it and when. The
+    statement is kept with the reason like a link (``document_links``, the same patient on both sides).
+
+    Raises:
+        ValidationFailed: no reason, a reason too long, or a document filed under no patient.
+        NotFound: no such document.
+        PermissionDenied: the role may not write clinical data (the denial is audited).
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailed("Say how you checked that the document is this patient's (the reason is kept).")
+    if len(reason) > _MAX_REASON:
+        raise ValidationFailed(f"The reason is longer than {_MAX_REASON} characters.")
+    with audited(store, actor, "document.confirm_patient", Permission.WRITE_CLINICAL, document_id=document_id) as call:
+        doc = call.db.get(Document, document_id)
+        if doc is None:
+            raise NotFound(f"No document with id {document_id}.")
+        if doc.patient_id is None:
+            raise ValidationFailed("This document is filed under no patient: link it to one instead.")
+        call.patient_id = doc.patient_id
+        call.db.add(
+            DocumentLink(
+                document_id=document_id,
+                from_patient_id=doc.patient_id,
+                to_patient_id=doc.patient_id,
+                user_id=actor.user_id,
+                username=actor.username,
+                reason=reason,
+            )
+        )
+        call.db.flush()
+        call.detail = "confirmed as this patient's"
+        return document_summary(doc)
+
+
 def document_detail(store: Store, actor: Actor, document_id: int) -> DocumentDetail:
     """A document with its pages' text and words."""
     with audited(store, actor, "document.read", Permission.READ_CLINICAL, document_id=document_id) as call:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal, get_args
 
@@ -35,7 +35,7 @@ from medspeak.indexing.rules.dates import parse_date
 from medspeak.indexing.schema import Fact as FactModel
 from medspeak.services.audited import audited
 from medspeak.store.db import Store
-from medspeak.store.models import Document, Encounter, Fact, FactReview, Patient, User
+from medspeak.store.models import Document, DocumentLink, Encounter, Fact, FactReview, Patient, User
 from medspeak.store.types import utcnow
 
 __all__ = [
@@ -101,6 +101,7 @@ class FhirExport:
     filename: str
     json: str
     resources: int
+    left_out: tuple[str, ...] = ()  # documents flagged as possibly another patient's, not confirmed: kept out
 
 
 def actor_for(store: Store, username: str) -> Actor:
@@ -183,11 +184,28 @@ def patient_record(store: Store, actor: Actor, patient_id: int) -> PatientRecord
         if call.db.get(Patient, patient_id) is None:
             raise NotFound(f"No patient with id {patient_id}.")
         facts, docs, _ = _record_facts(call.db, patient_id)
-        record = merge_facts(facts, _identity(call.db, patient_id))
+        record = _with_confirmations(call.db, patient_id, merge_facts(facts, _identity(call.db, patient_id)))
         call.detail = f"{len(docs)} document(s), {len(facts)} fact(s)" + (
             f", {len(record.identity_warnings)} identity warning(s)" if record.identity_warnings else ""
         )
         return record
+
+
+def _with_confirmations(db: Session, patient_id: int, record: PatientRecord) -> PatientRecord:
+    """Mark the identity warnings of documents a clinician has confirmed as this patient's (who, when)."""
+    if not record.identity_warnings:
+        return record
+    confirmed: dict[int, str] = {}
+    rows = db.scalars(
+        select(DocumentLink)
+        .join(Document, Document.id == DocumentLink.document_id)
+        .where(DocumentLink.to_patient_id == patient_id, Document.patient_id == patient_id)
+        .order_by(DocumentLink.created_at, DocumentLink.id)
+    )
+    for row in rows:  # a link, a move here or a confirmation: each a clinician's statement, with a reason
+        confirmed[row.document_id] = f"{row.username}, {row.created_at:%d %b %Y %H:%M} UTC"
+    record.identity_warnings = [replace(w, confirmed_by=confirmed.get(w.document_id)) for w in record.identity_warnings]
+    return record
 
 
 def _identity(db: Session, patient_id: int) -> PatientIdentity:
@@ -208,7 +226,13 @@ def fhir_export(store: Store, actor: Actor, patient_id: int) -> FhirExport:
         if patient is None:
             raise NotFound(f"No patient with id {patient_id}.")
         facts, docs, dates = _record_facts(call.db, patient_id)
-        record = merge_facts(facts, PatientIdentity(patient.sex, patient.birth_date))
+        identity = PatientIdentity(patient.sex, patient.birth_date)
+        record = _with_confirmations(call.db, patient_id, merge_facts(facts, identity))
+        # A document that may belong to another patient stays out until a clinician confirms the patient:
+        # its facts would otherwise reach another system as this patient's (issue 18 item 3).
+        flagged = {w.document_id: w.document_name for w in record.identity_warnings if w.confirmed_by is None}
+        if flagged:
+            record = merge_facts([f for f in facts if f.source.document_id not in flagged], identity)
         used = {s.document_id for s in _all_sources(record)}
         bundle = build_bundle(
             PatientInfo(
@@ -224,8 +248,13 @@ def fhir_export(store: Store, actor: Actor, patient_id: int) -> FhirExport:
             generated_at=utcnow(),
         )
         count = len(bundle.entry or [])
-        call.detail = f"FHIR bundle, {count} resource(s)"
-        return FhirExport(f"{patient.mrn}-fhir.json", bundle.model_dump_json(indent=2), count)
+        call.detail = f"FHIR bundle, {count} resource(s)" + (
+            f"; left out, possibly another patient's: document(s) {', '.join(map(str, sorted(flagged)))}"
+            if flagged
+            else ""
+        )
+        left_out = tuple(flagged[d] for d in sorted(flagged))
+        return FhirExport(f"{patient.mrn}-fhir.json", bundle.model_dump_json(indent=2), count, left_out)
 
 
 def _all_sources(record: PatientRecord) -> list[Source]:

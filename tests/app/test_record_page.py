@@ -151,6 +151,28 @@ def test_a_misfiled_document_raises_a_visible_warning_and_visit_tabs_link_to_evi
     assert ":red-background[**Follow up with cardiology in 2 weeks**]" in _markdown(at)
 
 
+def test_a_misfiled_document_is_left_out_of_the_export_until_a_clinician_confirms_it(
+    store: Store, actors: dict[str, Actor], seeded: SeededRecord, login: Callable[..., AppTest]
+) -> None:
+    # Issue 18 item 3: the record flagged the document, the FHIR export carried it as this patient's.
+    from datetime import UTC, datetime
+
+    from tests.services.record_seed import upload_text
+    from tests.services.test_record_visit import ANOTHER_PATIENT
+
+    clinician = actors["clinician"]
+    upload_text(store, clinician, seeded.patient_id, "misfiled.txt", ANOTHER_PATIENT, datetime(2026, 3, 12, tzinfo=UTC))
+    at = _open_patient(login("clinician"), seeded.patient_id)
+    assert "Left out of the FHIR export until a clinician confirms the patient." in [c.value for c in at.caption]
+    assert record.fhir_export(store, clinician, seeded.patient_id).left_out == ("misfiled.txt",)
+    at.text_input(key="record.identity_reason.0").input("Called the GP: the same patient")
+    at.button(key="FormSubmitter:record.identity_confirm.0-Confirm it is this patient's").click().run()
+    assert not at.exception
+    assert any("Confirmed as this patient's by clinician" in w.value for w in at.warning)
+    assert not [e for e in at.error if "another patient" in e.value]
+    assert record.fhir_export(store, clinician, seeded.patient_id).left_out == ()
+
+
 def test_the_medication_list_keeps_regimens_apart_in_plain_words(
     store: Store, actors: dict[str, Actor], login: Callable[..., AppTest]
 ) -> None:

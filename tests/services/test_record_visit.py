@@ -77,3 +77,35 @@ def test_rejecting_the_misread_demographics_clears_the_warning_and_a_corrected_d
     rec = record.patient_record(store, clinician, seeded.patient_id)
     (line,) = [e for e in rec.encounters if e.document_name == "letter.txt"]
     assert (line.visit, line.start) == ("2026-03-11", date(2026, 3, 11))
+
+
+def test_a_flagged_document_stays_out_of_fhir_until_a_clinician_confirms_the_patient(
+    store: Store, actors: dict[str, Actor], seeded: SeededRecord
+) -> None:
+    # Issue 18 item 3: a document the record flags as possibly another patient's was exported unflagged.
+    from medspeak.errors import PermissionDenied, ValidationFailed
+    from medspeak.services import documents
+    from tests.support.api import count_events
+
+    clinician = actors["clinician"]
+    misfiled = _upload(store, clinician, seeded.patient_id, "misfiled.txt", ANOTHER_PATIENT)
+
+    def exported_text() -> tuple[str, tuple[str, ...]]:
+        export = record.fhir_export(store, clinician, seeded.patient_id)
+        return export.json.lower(), export.left_out
+
+    text, left_out = exported_text()
+    assert left_out == ("misfiled.txt",) and "cough" not in text and "misfiled.txt" not in text
+    with pytest.raises(PermissionDenied):
+        documents.confirm_patient(store, actors["bed_manager"], misfiled, reason="checked the wristband")
+    assert count_events(store, action="document.confirm_patient", outcome="denied") == 1
+    with pytest.raises(ValidationFailed, match="Say how you checked"):
+        documents.confirm_patient(store, clinician, misfiled, reason="  ")
+    assert exported_text()[1] == ("misfiled.txt",)
+
+    documents.confirm_patient(store, clinician, misfiled, reason="Called the GP: same patient, template error")
+    (warning,) = record.patient_record(store, clinician, seeded.patient_id).identity_warnings
+    assert warning.confirmed_by is not None and warning.confirmed_by.startswith(clinician.username)
+    text, left_out = exported_text()
+    assert left_out == () and "cough" in text
+    assert count_events(store, action="document.confirm_patient", outcome="success") == 1

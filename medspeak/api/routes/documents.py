@@ -114,3 +114,19 @@ def link_document(document_id: DbId, body: LinkIn, actor: CurrentActor, store: S
     """Link a document to a patient, or move it from the wrong one; its facts follow (audited, reason kept)."""
     summary = documents.link_to_patient(store, actor, document_id, body.patient_id, reason=body.reason)
     return LinkOut.model_validate(summary)
+
+
+class ConfirmIn(BaseModel):
+    reason: str = Field(
+        min_length=1, max_length=500, description="how the clinician checked the document is this patient's"
+    )
+
+
+@router.post("/documents/{document_id}/patient/confirm")
+def confirm_document_patient(document_id: DbId, body: ConfirmIn, actor: CurrentActor, store: StoreDep) -> LinkOut:
+    """Confirm that a document flagged as possibly another patient's is its patient's (audited, reason kept).
+
+    Until then its facts stay out of the patient's FHIR export.
+    """
+    summary = documents.confirm_patient(store, actor, document_id, reason=body.reason)
+    return LinkOut.model_validate(summary)
