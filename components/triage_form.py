@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from components.i18n import _
+from components.i18n import N_, _
 from medspeak.clinical.vitals import AVPU, VitalSign, vital
 from medspeak.triage.inputs import TRANSPORT_MODES, TriageInputs
 from medspeak.triage.levels import LEVELS
@@ -26,7 +26,7 @@ def _field(spec: VitalSign) -> tuple[str, str, str]:
 # Blood pressure is one text field (systolic/diastolic), below.
 _NUMBERS = (
     *map(_field, map(vital, ("temperature_c", "heart_rate", "respiratory_rate", "spo2"))),
-    ("age", "Age (years)", "%.0f"),
+    ("age", N_("Age (years)"), "%.0f"),
     _field(vital("pain")),
 )
 _INJURY = {"yes": True, "no": False}
@@ -78,7 +78,7 @@ def show() -> dict[str, Any] | None:
     with st.form("triage.form", border=True):
         c1, c2, c3 = st.columns(3)
         for i, (name, label, fmt) in enumerate(_NUMBERS):
-            (c1, c2, c3)[i % 3].number_input(label, value=None, format=fmt, key=_key(name))
+            (c1, c2, c3)[i % 3].number_input(_(label), value=None, format=fmt, key=_key(name))
         c1.text_input(_("Blood pressure (mmHg)"), placeholder="142/88", key=_key("blood_pressure"))
         c2.selectbox(
             _("Arrival"), TRANSPORT_MODES, index=None, placeholder=_("not recorded"), key=_key("transport_mode")

@@ -14,10 +14,13 @@ import pandas as pd
 import streamlit as st
 
 from components import shap_chart
-from components.i18n import _
+from components.i18n import N_, _
+from medspeak.clinical.vitals import VITALS
 from medspeak.services.rationale import Rationale
 from medspeak.services.triage import TriageResult
 from medspeak.triage.levels import LEVELS
+
+VITAL_SPECS = {v.key: v for v in VITALS}
 
 
 def _badge(result: TriageResult) -> None:
@@ -122,14 +125,51 @@ def _pathway(result: TriageResult) -> None:
 def _inputs(result: TriageResult) -> None:
     st.subheader(_("Missing inputs"))
     if result.missing:
-        st.write(
-            ", ".join(f"{k.replace('_', ' ')} ({v:.1f} points of P(level 1-2))" for k, v in result.missing.items())
-        )
+        st.write(", ".join(f"{_label(k)} ({v:.1f} points of P(level 1-2))" for k, v in result.missing.items()))
     else:
         st.write(_("None: every input was recorded."))
     with st.expander(_("Inputs used and model version")):
-        st.json(result.inputs.to_dict())
+        st.table(pd.DataFrame(input_rows(result.inputs.to_dict()), columns=[_("Input"), _("Value")]))
         st.caption(_("Model {model_version}").format(model_version=result.model_version))
+
+
+_INPUT_LABELS: dict[str, str] = {
+    "transport_mode": N_("Arrival"),
+    "age": N_("Age (years)"),
+    "sex": N_("Sex"),
+    "chief_complaint": N_("Chief complaint"),
+    "mental_status": N_("Mental status (AVPU)"),
+    "pain": N_("Pain (/10)"),
+    "injury": N_("Injury"),
+    "immunocompromised": N_("Immunocompromised"),
+}
+
+
+def _label(key: str) -> str:
+    """``SpO2 (%)``, ``Arrival``: an input's name as the form shows it, never its field name."""
+    spec = VITAL_SPECS.get(key)
+    return _(spec.form_label) if spec else _(_INPUT_LABELS.get(key, key.replace("_", " ").capitalize()))
+
+
+def input_rows(inputs: dict[str, Any]) -> list[tuple[str, str]]:
+    """The triage inputs as a nurse reads them: labels and units of the vitals spec, 'not recorded' for
+    what was left empty (was the raw JSON with ``null``), yes/no, numbers with the vital's decimals."""
+    rows = []
+    for key, value in inputs.items():
+        spec = VITAL_SPECS.get(key)
+        label = _label(key)
+        if value is None or value == "":
+            shown = _("not recorded")
+        elif isinstance(value, bool):
+            shown = _("yes") if value else _("no")
+        elif spec is not None and isinstance(value, int | float):
+            shown = f"{value:.{spec.decimals}f}"
+        elif isinstance(value, float):
+            shown = f"{value:g}"
+        else:
+            shown = str(value)
+        rows.append((label, shown))
+    return rows
 
 
 def _in_words(on_rationale: Callable[[], Rationale] | None, no_rationale: str | None) -> None:

@@ -52,7 +52,12 @@ def test_a_nurse_enters_vitals_and_reads_the_level_rules_and_explanation(
     assert any("Source:" in w.value for w in at.warning)
     assert at.get("plotly_chart")  # the SHAP waterfall
     assert "Breathing difficulty" in " ".join(m.value for m in at.markdown)  # the pathway
-    assert any("temperature c" in m.value for m in at.markdown)  # missing inputs are named
+    assert any("Temperature (°C) (" in m.value for m in at.markdown)  # missing inputs named as the form names them
+    # Issue 18 item 6: the inputs used were raw JSON with null; now a table with the form's labels and units.
+    assert not at.json
+    inputs = dict(at.table[0].value.itertuples(index=False))
+    assert inputs["SpO2 (%)"] == "86" and inputs["Heart rate (/min)"] == "120"
+    assert inputs["Temperature (°C)"] == "not recorded" and inputs["Chief complaint"] == "dyspnea"
     # no language model here: the optional rationale says so, and nothing else changes
     assert "In words (language model, optional)" in [e.label for e in at.expander]
     assert any("language model" in c.value.lower() for c in at.caption)
