@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -63,6 +63,14 @@ def _speak(page: Page, db: Path, username: str, language: str) -> None:
 def _demo(page: Page, url: str, language: str) -> None:
     page.goto(f"{url}/demo")
     expect(page.get_by_role("heading", name=_WORDS[language]["title"])).to_be_visible()
+
+
+@pytest.fixture(autouse=True)
+def _english_after(server: tuple[str, dict[str, str], Path]) -> Iterator[None]:
+    """The language is kept per user: put the clinician back in English, or the next module's test reads French."""
+    yield
+    with sqlite3.connect(server[2]) as conn:
+        conn.execute("UPDATE users SET language = 'en' WHERE username = 'clinician'")
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
