@@ -24,9 +24,11 @@ from PIL import Image
 from components import document_viewer, web_routes
 from components.i18n import N_, _
 from components.safe_text import md
+from medspeak import reference_ranges
+from medspeak.clinical.vitals import by_record_type
 from medspeak.errors import MedspeakError
 from medspeak.indexing.medication_text import SETTING_LABELS, order_text
-from medspeak.indexing.record import PatientRecord, ProblemLine, Source
+from medspeak.indexing.record import PatientRecord, ProblemLine, Source, TimelinePoint
 from medspeak.indexing.schema import Assertion
 from medspeak.indexing.units import display_unit, format_measure
 from medspeak.services import record
@@ -257,10 +259,65 @@ def _follow_ups(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
         _row(items, item, follow.sources, follow.text, f"record.follow_up.{n}", note)
 
 
+_LAB_NAMES = {"crp": "CRP", "inr": "INR"}  # vitals are named by the vitals spec (medspeak.clinical.vitals)
+
+
+def _measure_name(name: str) -> str:
+    spec = by_record_type(name.lower())
+    if spec is not None:
+        return _(spec.label)
+    return _LAB_NAMES.get(name.lower(), name.replace("_", " ").capitalize())
+
+
+def _flag(point: TimelinePoint) -> reference_ranges.Flag | None:
+    return reference_ranges.flag_for(point.kind, point.name, point.value, point.unit, document_flag=point.flag)
+
+
+def _flag_text(flag: reference_ranges.Flag | None) -> str:
+    """``↓ low (3.5–5)``: words and a symbol, never colour alone (the colour only repeats them)."""
+    if flag is None:
+        return _("normal")
+    reference = _(" (normal {reference})").format(reference=flag.reference) if flag.reference[0].isdigit() else ""
+    shown = f"{flag.symbol} {flag.words}{reference}"
+    return f":red[**{shown}**]" if flag.critical else f"**{shown}**"
+
+
+def _latest_results(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
+    """Each vital and lab once, its newest value first-class: flag, date and a link to its evidence."""
+    latest: dict[tuple[str, str], TimelinePoint] = {}
+    for point in rec.timeline:  # sorted by date: the last one wins
+        latest[(point.kind, point.name)] = point
+    st.markdown("**" + _("Latest results") + "**")
+    widths = [3, 2, 2, 3, 2, 2]
+    titles = [_("Measure"), _("Value"), _("Unit"), _("Flag"), _("Date"), _("Evidence")]
+    for column, title in zip(st.columns(widths), titles, strict=True):
+        column.caption(title)
+    for point in sorted(latest.values(), key=lambda p: (p.kind != "vital", _measure_name(p.name))):
+        flag = _flag(point)
+        measure, value, unit, flagged, day, evidence = st.columns(widths, vertical_alignment="center")
+        measure.markdown(_measure_name(point.name))
+        value.markdown(format_measure(point.value, None, point.name))
+        unit.markdown(display_unit(point.unit) or "—")
+        flagged.markdown(_flag_text(flag), help=_("Source: {source}").format(source=flag.source) if flag else None)
+        day.markdown(f"{point.date:%d %b %Y}")
+        item = f"point:{point.source.fact_id}:{point.name}"
+        items[item] = [point.source]
+        with evidence:
+            _link(_("Evidence"), item, f"record.latest.{point.source.fact_id}.{point.name}")
+    st.caption(
+        _(
+            "Flags: a range or flag printed in the document wins; otherwise adult reference ranges "
+            "(medspeak/reference_ranges.csv, each with its source). ↑ high, ↓ low, ⇈ ⇊ critical."
+        )
+    )
+
+
 def _timeline(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
     if not rec.timeline:
         st.caption(_("No vital sign or laboratory value in the documents."))
         return
+    _latest_results(rec, items)
+    st.markdown("**" + _("Trend of one measure") + "**")
     names = list(dict.fromkeys(f"{p.kind}: {p.name}" for p in rec.timeline))
     chosen = st.selectbox(_("Measure"), names, key="record.measure", format_func=lambda n: n.replace("_", " "))
     points = [p for p in rec.timeline if f"{p.kind}: {p.name}" == chosen]
@@ -280,8 +337,9 @@ def _timeline(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
     for point in reversed(points[-20:]):  # the newest first; older values stay in the chart
         item = f"point:{point.source.fact_id}:{point.name}"
         items[item] = [point.source]
-        flag = f" ({point.flag})" if point.flag else ""
-        label = f"{point.date:%Y-%m-%d} · {format_measure(point.value, point.unit, point.name)}{flag}"
+        flag = _flag(point)
+        shown = f" ({flag.symbol} {flag.words})" if flag else ""
+        label = f"{point.date:%Y-%m-%d} · {format_measure(point.value, point.unit, point.name)}{shown}"
         _link(label, item, f"record.point.{point.source.fact_id}.{point.name}")
 
 
