@@ -67,10 +67,10 @@ def _demo(page: Page, url: str, language: str) -> None:
 
 @pytest.fixture(autouse=True)
 def _english_after(server: tuple[str, dict[str, str], Path]) -> Iterator[None]:
-    """The language is kept per user: put the clinician back in English, or the next module's test reads French."""
+    """The language is kept per user: put every account back in English, or the next module's test reads French."""
     yield
     with sqlite3.connect(server[2]) as conn:
-        conn.execute("UPDATE users SET language = 'en' WHERE username = 'clinician'")
+        conn.execute("UPDATE users SET language = 'en'")
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])

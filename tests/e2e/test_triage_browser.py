@@ -86,17 +86,17 @@ def test_nurse_enters_her_level_reads_the_alert_and_the_flag_and_her_decision_is
     expect(page.get_by_text("Possible level 1-2")).to_be_visible()
     expect(page.get_by_text("Your level 2 may be too low")).to_be_visible()
     expect(page.get_by_text("points towards level 1-2").first).to_be_visible()
+    decision = page.get_by_test_id("stForm").filter(has_text="Your decision")
+    decision.get_by_test_id("stSelectbox").click()
+    page.get_by_role("option", name="1 · Resuscitation").click()
+    decision.get_by_role("button", name="Record my decision").click()
+    expect(page.get_by_text("Decision recorded: level 1 (changed; your level was 2")).to_be_visible()
     # Issue 18 item 6: the inputs used were raw JSON ("spo2": 85, "pain": null); now the form's words and units.
     page.get_by_text("Inputs used and model version").click()
     inputs = page.get_by_test_id("stTable")
     expect(inputs.get_by_text("SpO2 (%)", exact=True)).to_be_visible()
     expect(inputs.get_by_text("not recorded").first).to_be_visible()
     expect(page.get_by_test_id("stJson")).to_have_count(0)
-    decision = page.get_by_test_id("stForm").filter(has_text="Your decision")
-    decision.get_by_test_id("stSelectbox").click()
-    page.get_by_role("option", name="1 · Resuscitation").click()
-    decision.get_by_role("button", name="Record my decision").click()
-    expect(page.get_by_text("Decision recorded: level 1 (changed; your level was 2")).to_be_visible()
     page.screenshot(path=str(tmp_path / "triage-decision.png"), full_page=True)
 
     with sqlite3.connect(db) as conn:
