@@ -142,6 +142,19 @@ def attach_file(page: Page, path: Path) -> None:
     expect(remove).to_be_visible()
 
 
+def upload_for_patient(page: Page, url: str, mrn: str, path: Path) -> None:
+    """Log-in done: upload ``path`` for the patient with ``mrn`` from the Documents page and wait until it is queued."""
+    page.goto(f"{url}/documents")
+    expect(page.get_by_role("heading", name="Documents", exact=True)).to_be_visible()
+    page.get_by_role("textbox", name="Patient (name or MRN)", exact=True).fill(mrn)
+    page.keyboard.press("Enter")
+    choose_option(page, "Attach to", re.compile(re.escape(mrn)))
+    page.wait_for_timeout(2_000)  # the page reruns for the chosen patient
+    attach_file(page, path)
+    page.get_by_role("button", name="Upload and read").click()
+    expect(page.get_by_text("Reading", exact=True)).to_be_visible()
+
+
 @pytest.fixture
 def open_page() -> Iterator[Callable[[int, int], Page]]:
     """Opens a headless Chromium page of a given viewport (width, height); its browser closes after the test."""

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
-from tests.e2e.conftest import attach_file, choose_option, first_patient, log_in
+from tests.e2e.conftest import attach_file, choose_option, first_patient, log_in, upload_for_patient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.flaky(reruns=1, reruns_delay=2)]
 
@@ -101,14 +101,7 @@ def test_a_misfiled_letter_stays_out_of_fhir_until_the_clinician_confirms_the_pa
     page = open_page(1500, 1200)
     try:
         log_in(page, url, "clinician", creds["clinician"])
-        page.goto(f"{url}/documents")
-        page.get_by_role("textbox", name="Patient (name or MRN)", exact=True).fill(mrn)
-        page.keyboard.press("Enter")
-        choose_option(page, "Attach to", re.compile(mrn))
-        page.wait_for_timeout(2_000)
-        attach_file(page, letter)
-        page.get_by_role("button", name="Upload and read").click()
-        expect(page.get_by_text("Reading", exact=True)).to_be_visible()
+        upload_for_patient(page, url, mrn, letter)
         warning = page.get_by_text(re.compile(r"misfiled-letter\.txt may belong to another patient"))
         for _ in range(36):
             page.goto(f"{url}/patients?patient={patient_id}")
