@@ -17,7 +17,8 @@ from PIL import Image
 from components.i18n import N_, _
 from components.safe_text import md
 from medspeak.errors import MedspeakError
-from medspeak.ingest.overlay import LOW_CONFIDENCE, draw_words
+from medspeak.indexing.grounding import mention_of
+from medspeak.ingest.overlay import LOW_CONFIDENCE, crop_around, draw_words
 from medspeak.services.documents import DocumentDetail, FactView
 
 PageImage = Callable[[int], Image.Image]
@@ -144,12 +145,30 @@ def highlight_text(text: str, evidence: Evidence) -> None:
     )
 
 
-def show_evidence(detail: DocumentDetail, evidence: Evidence, page_image: PageImage) -> None:
-    """One fact's evidence: its words highlighted in the text and framed on the page image."""
+# How much of the page the evidence image shows around the framed words (margin as a fraction of the page).
+_ZOOM = {N_("Close-up"): 0.04, N_("Paragraph"): 0.12, N_("Full page"): None}
+
+
+def show_evidence(detail: DocumentDetail, evidence: Evidence, page_image: PageImage, *, key: str = "evidence") -> None:
+    """One fact's evidence: which mention it is (page, line, "mention 2 of 2"), its words highlighted in the
+    text, and the page image cropped around the framed words at a legible size, with a zoom."""
     doc = detail.summary
+    where = (
+        mention_of(detail.text, evidence.evidence_start, evidence.evidence_end)
+        if evidence.evidence_start is not None and evidence.evidence_end is not None
+        else None
+    )
     st.caption(
         f"{doc.display_name} · {doc.kind.replace('_', ' ')}"
         + (" · " + _("page {number}").format(number=evidence.page) if evidence.page else "")
+        + (
+            " · "
+            + _("line {line} · mention {number} of {count}").format(
+                line=where.line, number=where.number, count=where.count
+            )
+            if where
+            else ""
+        )
     )
     highlight_text(detail.text, evidence)
     if not detail.has_image or evidence.page is None:
@@ -159,7 +178,15 @@ def show_evidence(detail: DocumentDetail, evidence: Evidence, page_image: PageIm
     except MedspeakError as exc:
         st.error(str(exc))
         return
-    st.image(draw_words(image, [], highlight=evidence.bbox), width="stretch")
+    framed = draw_words(image, [], highlight=evidence.bbox)
+    zoom = (
+        st.segmented_control(_("Page image"), list(_ZOOM), default="Close-up", format_func=_, key=f"{key}.zoom")
+        or "Close-up"
+    )
+    margin = _ZOOM[zoom]
+    if evidence.bbox is not None and margin is not None:
+        framed = crop_around(framed, evidence.bbox, margin)
+    st.image(framed, width="stretch", caption=_("The words framed in red") if evidence.bbox else None)
 
 
 def markdown_safe(text: str) -> str:

@@ -395,7 +395,9 @@ def _evidence(calls: RecordCalls, items: dict[str, list[Source]]) -> None:
     except MedspeakError as exc:
         st.error(str(exc))
         return
-    document_viewer.show_evidence(detail, source, lambda number: calls.page_image(source.document_id, number))
+    document_viewer.show_evidence(
+        detail, source, lambda number: calls.page_image(source.document_id, number), key=f"record.evidence.{item}"
+    )
     st.caption(
         f"Read by {source.extractor} · match {source.grounding} · confidence {source.confidence:.2f} · "
         f"review: {source.review_status}" + (f" by {source.reviewer}" if source.reviewer else "")
@@ -518,6 +520,13 @@ def show(calls: RecordCalls, patient_id: int, on_error: Callable[[str], object] 
             _procedures(rec, items)
         with follow_ups:
             _follow_ups(rec, items)
-    with evidence, st.container(border=True):
+    # The evidence column stays in view while the list scrolls (sticky): a line low in a long list shows
+    # its words beside it, not off screen above.
+    st.html(
+        "<style>.st-key-record-evidence{position:sticky;top:3.75rem;align-self:flex-start;"
+        "max-height:calc(100vh - 4.5rem);overflow-y:auto}"
+        "[data-testid='stColumn']:has(.st-key-record-evidence){align-self:flex-start;position:sticky;top:3.75rem}</style>"
+    )
+    with evidence, st.container(border=True, key="record-evidence"):
         st.markdown(_("**Evidence**"))
         _evidence(calls, items)

@@ -22,7 +22,7 @@ from medspeak.indexing.schema import Evidence, Fact, Grounding
 from medspeak.ingest.types import PageText, Word
 from medspeak.work_budget import WorkBudget
 
-__all__ = ["FUZZY_COVERAGE", "FUZZY_DENSITY", "align", "ground_facts", "locate_pages"]
+__all__ = ["FUZZY_COVERAGE", "FUZZY_DENSITY", "Mention", "align", "ground_facts", "locate_pages", "mention_of"]
 
 FUZZY_COVERAGE = 0.8  # share of the claim's tokens found in the window
 FUZZY_DENSITY = 0.6  # share of the window's tokens that belong to the claim
@@ -182,3 +182,20 @@ def ground_facts(
             fact.model_copy(update={"evidence": evidence, "grounding": where.grounding, "confidence": confidence})
         )
     return grounded, unsupported
+
+
+@dataclass(frozen=True)
+class Mention:
+    """Which of a document's identical mentions an evidence span is: ``number`` of ``count``, on ``line``."""
+
+    line: int  # from 1, in the document's text
+    number: int  # from 1, in reading order
+    count: int
+
+
+def mention_of(text: str, start: int, end: int) -> Mention:
+    """The span's line and its place among the spans of the same words (case aside) in ``text``."""
+    words = text[start:end].lower()
+    starts = [m.start() for m in re.finditer(re.escape(words), text.lower())] if words else []
+    number = sum(1 for i in starts if i < start) + 1
+    return Mention(text.count("\n", 0, start) + 1, number, max(len(starts), number))

@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw
 
 from medspeak.ingest.types import Word
 
-__all__ = ["LOW_CONFIDENCE", "draw_words"]
+__all__ = ["LOW_CONFIDENCE", "crop_around", "draw_words"]
 
 LOW_CONFIDENCE = 60.0  # Tesseract's word confidence (0-100) under which misreads become common
 _OK = (31, 111, 235, 60)  # translucent blue outline fill
@@ -49,3 +49,17 @@ def draw_words(
             width=3,
         )
     return Image.alpha_composite(base, layer).convert("RGB")
+
+
+def crop_around(page: Image.Image, box: tuple[float, float, float, float], margin: float) -> Image.Image:
+    """The part of ``page`` around ``box`` (fractions of the page), ``margin`` (a fraction of the page) on
+    each side and never narrower than half the page, so the words read at a legible size with their
+    surroundings; the box is always inside the crop."""
+    width, height = page.size
+    x0, y0, x1, y1 = box
+    half_width = max((x1 - x0) / 2 + margin, 0.25)
+    half_height = max((y1 - y0) / 2 + margin, margin)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    left, right = max(0.0, cx - half_width), min(1.0, cx + half_width)
+    top, bottom = max(0.0, cy - half_height), min(1.0, cy + half_height)
+    return page.crop((int(left * width), int(top * height), round(right * width), round(bottom * height)))

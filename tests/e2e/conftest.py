@@ -85,6 +85,18 @@ def first_patient(db: Path) -> tuple[int, str, str]:
     return int(row[0]), str(row[1]), str(row[2])
 
 
+def patient_without_documents(db: Path) -> tuple[int, str]:
+    """(id, MRN) of a demo patient with no document yet: a test's upload is then all the record holds."""
+    with sqlite3.connect(db) as conn:
+        row = conn.execute(
+            "SELECT id, mrn FROM patients WHERE id NOT IN "
+            "(SELECT patient_id FROM documents WHERE patient_id IS NOT NULL) ORDER BY id LIMIT 1"
+        ).fetchone()
+    if row is None:
+        pytest.skip("every demo patient has documents")
+    return int(row[0]), str(row[1])
+
+
 def choose_option(page: Page, selectbox: str, option: re.Pattern[str] | str, tries: int = 6) -> None:
     """Open the selectbox labelled ``selectbox`` and pick ``option``, once the page has rerun with it.
 

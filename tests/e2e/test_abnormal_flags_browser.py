@@ -7,14 +7,13 @@ Needs Debian's chromium (``.ci/run`` installs it); skipped with the reason when 
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, Page
 
-from tests.e2e.conftest import log_in, upload_for_patient
+from tests.e2e.conftest import log_in, patient_without_documents, upload_for_patient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.flaky(reruns=1, reruns_delay=2)]
 
@@ -25,25 +24,13 @@ _REPORT = (
 )
 
 
-def _patient_without_documents(db: Path) -> tuple[int, str]:
-    """A patient whose record will hold only this test's values (no demo document is newer)."""
-    with sqlite3.connect(db) as conn:
-        row = conn.execute(
-            "SELECT id, mrn FROM patients WHERE id NOT IN "
-            "(SELECT patient_id FROM documents WHERE patient_id IS NOT NULL) ORDER BY id LIMIT 1"
-        ).fetchone()
-    if row is None:
-        pytest.skip("every demo patient has documents")
-    return int(row[0]), str(row[1])
-
-
 def test_the_latest_results_table_flags_abnormal_values(
     server: tuple[str, dict[str, str], Path], tmp_path: Path, open_page: Callable[[int, int], Page]
 ) -> None:
     from playwright.sync_api import expect
 
     url, creds, db = server
-    patient_id, mrn = _patient_without_documents(db)
+    patient_id, mrn = patient_without_documents(db)
     report = tmp_path / "ed-note.txt"
     report.write_text(_REPORT)
     page = open_page(1400, 900)
