@@ -66,6 +66,15 @@ RULES: dict[tuple[str, str], Rule] = {
         401,
         {"clinician": 200, "bed_manager": 403, "admin": 403},
     ),
+    ("POST", "/documents/{document_id}/patient/confirm"): Rule(
+        lambda c, h, s: c.post(
+            f"/documents/{s.document_id}/patient/confirm",
+            headers=h,
+            json={"reason": "checked the MRN on the scanned original"},
+        ),
+        401,
+        {"clinician": 200, "bed_manager": 403, "admin": 403},
+    ),
     ("GET", "/jobs/{job_id}"): Rule(
         lambda c, h, s: c.get(f"/jobs/{s.job_id}", headers=h),
         401,
