@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from components.i18n import _
+from medspeak.errors import MedspeakError
 from medspeak.services.stays import StayPrediction, StayRef, StayUpdate
 
 
@@ -77,8 +78,12 @@ def save(on_save: Callable[[], object] | None) -> None:
     if on_save is None:  # a bed manager plans with the prediction but writes nothing clinical
         return
     if st.button(_("Save to the stay's history"), icon=":material/save:", key="los.save"):
-        on_save()
-        st.toast(_("Saved to the stay's history."))
+        try:
+            on_save()
+        except MedspeakError as exc:  # refused or the model unavailable: said on the page, nothing stored
+            st.error(str(exc), icon=":material/error:")
+        else:
+            st.toast(_("Saved to the stay's history."))
 
 
 def drivers(p: StayPrediction) -> None:
