@@ -64,8 +64,8 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/mypy medspeak
 
-pytest: install-dev
-	$(BIN)/pytest
+pytest: install-dev  ## PostgreSQL (the store's second engine, the queue and the scale tests) started when it can be
+	MEDSPEAK_TEST_POSTGRES_URL="$${MEDSPEAK_TEST_POSTGRES_URL:-$$(bash scripts/start-postgres.sh)}" $(BIN)/pytest
 
 test-variants: install-dev ## The unit tests under other CPUs, thread counts, time zone, locale and date (one run each)
 	bash scripts/test-variants.sh
