@@ -223,7 +223,9 @@ def test_every_english_gold_string_is_verbatim_in_its_report() -> None:
     split = json.loads((_GOLD_DIR / "split_en.json").read_text(encoding="utf-8"))
     records = read_gold(_EN_GOLD, _EN_REPORTS)
     assert {r["id"] for r in records} == set(split["holdout"]) | set(split["development"])
-    assert len(records) >= 40 and len(split["development"]) >= 20 and not set(split["holdout"]) & set(split["development"])
+    assert (
+        len(records) >= 40 and len(split["development"]) >= 20 and not set(split["holdout"]) & set(split["development"])
+    )
     for record in records:
         text = record["text"]
         strings = [m[k] for m in record["medications"] for k in ("name", "strength", "route", "frequency", "evidence")]
