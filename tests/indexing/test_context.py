@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from medspeak.indexing import extract_facts
-from medspeak.indexing.schema import Problem
+from medspeak.indexing.schema import Finding, Problem
 
 
 def _assertions(text: str, language: str) -> dict[str, str]:
@@ -63,3 +63,75 @@ def test_a_history_with_a_duration_is_current(text: str, assertion: str) -> None
 
     (problem,) = [f for f in extract_facts(text, language="en", backend="rules").facts if isinstance(f, Problem)]
     assert problem.assertion.value == assertion
+
+
+@pytest.mark.parametrize(
+    ("text", "problem", "assertion"),
+    [
+        # the annotation conventions: a chronic condition written "history of" is still the patient's
+        (
+            "PAST MEDICAL HISTORY:,1.  History of congestive heart failure.,2.  Gout.",
+            "congestive heart failure",
+            "present",
+        ),
+        ("He does have a history of reactive airway disease, intermittently.", "reactive airway disease", "present"),
+        # an episode is past however it is written
+        ("PAST MEDICAL HISTORY:,1.  History of schwannoma resection.,2.  History of TIA.", "tia", "historical"),
+        ("She has a history of pneumonia treated last year.", "pneumonia", "historical"),
+        ("He had a previous hypertension diagnosis.", "hypertension", "historical"),
+        # hedges of the dictating physician
+        ("I believe she probably has hidradenitis suppurativa.", "hidradenitis suppurativa", "possible"),
+        ("Leukocytosis, possibly secondary to a UTI.", "uti", "possible"),
+        ("I suspect it is simple orthostasis.", "orthostasis", "possible"),
+        (
+            "IMPRESSION: , Sickle cell crisis.,DIFFERENTIAL DIAGNOSIS: , Veno-occlusive crisis, and diskitis.",
+            "diskitis",
+            "possible",
+        ),
+        (
+            "IMPRESSION: , Sickle cell crisis.,DIFFERENTIAL DIAGNOSIS: , Veno-occlusive crisis, and diskitis.",
+            "sickle cell crisis",
+            "present",
+        ),
+        (
+            "ASSESSMENT AND PLAN:,1.  Anemia.,2.  Deep vein thrombosis risk, prophylaxis as per surgeon.",
+            "deep vein thrombosis",
+            "hypothetical",
+        ),
+    ],
+)
+def test_english_assertions_follow_the_annotation_conventions(text: str, problem: str, assertion: str) -> None:
+    facts = extract_facts(text, language="en", backend="rules").facts
+    found = {f.text.lower(): f.assertion.value for f in facts if isinstance(f, Problem | Finding)}
+    assert found[problem] == assertion, found
+
+
+def test_a_negated_examination_list_negates_every_finding() -> None:
+    text = (
+        "PHYSICAL EXAMINATION:,CARDIOVASCULAR:  Regular rate and rhythm without murmurs, rubs, heaves or gallops."
+        ",ABDOMEN:  Soft, nontender, nondistended without hepatosplenomegaly.,NECK:  No JVD, no thyromegaly."
+        ",LUNGS:  Bibasilar crackles with decreased breath sounds."
+    )
+    facts = extract_facts(text, language="en", backend="rules").facts
+    found = {f.text.lower(): f.assertion.value for f in facts if isinstance(f, Finding)}
+    for finding in ("murmurs", "rubs", "heaves", "gallops", "hepatosplenomegaly", "jvd", "thyromegaly"):
+        assert found.get(finding) == "absent", (finding, found)
+    assert found.get("bibasilar crackles") == "present" and found.get("decreased breath sounds") == "present", found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ASSESSMENT AND PLAN:,1.  Hypertension, under control.  Continue current home medications."
+        ",2.  Gastrointestinal prophylaxis.",
+        "PAST MEDICAL HISTORY:,  Reviewed, very healthy.,ASSESSMENT:,  Well child check.",
+        "PAST MEDICAL HISTORY:,1.  Aortic valve replacement in 1991, St. Jude mechanical valve #23."
+        ",2.  Congestive heart failure, EF 40%.",
+        "IMPRESSION:,1.  End-stage renal disease, plan for dialysis today.,2.  Hypertension, blood pressure stable.",
+    ],
+)
+def test_prose_and_plans_are_not_problems(text: str) -> None:
+    facts = extract_facts(text, language="en", backend="rules").facts
+    problems = {f.text.lower() for f in facts if isinstance(f, Problem)}
+    wanted = {"hypertension", "congestive heart failure", "end-stage renal disease"}
+    assert problems <= wanted, problems

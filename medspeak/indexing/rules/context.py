@@ -31,6 +31,7 @@ class _Trigger:
     end: int
     category: Assertion
     direction: str
+    literal: str = ""
 
 
 def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
@@ -52,6 +53,9 @@ class ConText:
         self._terminators = phrase_pattern(rules["terminators"])
         self._pseudo = phrase_pattern(rules["pseudo"])
         self._section_defaults: dict[str, str] = rules["section_defaults"]
+        chronic = rules.get("chronic_history", {})
+        self._chronic_triggers = frozenset(t.lower() for t in chronic.get("triggers", ()))
+        self._episodes = phrase_pattern(chronic["episodes"]) if chronic.get("episodes") else None
 
     def assertion(
         self, text: str, start: int, end: int, section: str | None = None, item: tuple[int, int] | None = None
@@ -76,6 +80,8 @@ class ConText:
         current = [t for t in candidates if t.category is not Assertion.HISTORICAL] or candidates
         if current:
             closest = min(current, key=lambda t: start - t.end if t.end <= start else t.start - end)
+            if closest.literal in self._chronic_triggers and not self._episode(text, start, end):
+                return Assertion.PRESENT  # "history of hypertension": a chronic condition the patient still has
             return closest.category
         default = self._section_defaults.get(section or "")
         return Assertion(default) if default else Assertion.PRESENT
@@ -91,8 +97,15 @@ class ConText:
             rule = self._by_literal[m.group(0).lower()]
             if rule["category"] == "historical" and _DURATION_BEFORE.search(text, max(0, m.start() - 30), m.start()):
                 continue  # "a 3-day history of cough" is a current complaint, not a past one
-            found.append(_Trigger(m.start(), m.end(), Assertion(rule["category"]), rule["direction"]))
+            found.append(
+                _Trigger(m.start(), m.end(), Assertion(rule["category"]), rule["direction"], m.group(0).lower())
+            )
         return found
+
+    def _episode(self, text: str, start: int, end: int) -> bool:
+        """Whether the target names an episode (an infarction, a fracture, a cancer treated) rather than a
+        chronic condition: only an episode is put in the past by "history of"."""
+        return self._episodes is not None and self._episodes.search(text, start, end) is not None
 
     def _terminated(self, text: str, a: int, b: int) -> bool:
         """A terminator between ``a`` and ``b`` that is not part of a pseudo-trigger ("but not limited to")."""

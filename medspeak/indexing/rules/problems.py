@@ -28,7 +28,7 @@ _BULLET_LINE = re.compile(r"^[ \t]*(?:[-*•]|\d+[.)])?[ \t]*(?P<item>[^\n]+?)[ 
 _INLINE_ITEM_SPLIT = re.compile(r"[,;\n]|\.(?=\s|,|$)|\s+/\s+|\s+-\s+")
 _DIGIT = re.compile(r"\d")  # "onset 8 hours ago" is a time course, not a problem
 _MEASURE = re.compile(
-    r"\d{3,}|\d+\s*/\s*\d+|\d+\s*(?:%|mg|cm|mm|kg|lb|pounds|years?|days?|weeks?|months?|hours?)\b", re.I
+    r"\d{3,}|\d+\s*/\s*\d+|\d+\s*%|\d+\s*(?:mg|cm|mm|kg|lb|pounds|years?|days?|weeks?|months?|hours?)\b|#\s*\d", re.I
 )
 _RELATIVE = re.compile(r"^[^\W\d_]+\s*:\s*")  # "Brother: myocardial infarction"
 _LEAD_IN = re.compile(
@@ -42,7 +42,8 @@ _CODE = re.compile(r"\s*\((?:[\d.]+|[A-Z]\d[\d.]*)\)\s*$")  # "(615.9)": an ICD 
 _PROCEDURE = re.compile(
     r"(?:ectomy|ectomies|otomy|otomies|ostomy|plasty|scopy|pexy|rrhaphy|repair|replacement|replacements|surgery|surgeries"
     r"|dilatation|dilation|removal|placement|fixation|biopsy|biopsies|graft|bypass|cabg|turp|transplant|injection|stent"
-    r"|tubes|delivery|section|i&d|d & c|d&c|césarienne|césariennes"
+    r"|tubes|delivery|section|i&d|d & c|d&c|césarienne|césariennes|injections|implantation|implant|decompression"
+    r"|resection|excision|extraction|ablation|amputation|arthroplasty|lithotripsy|catheterization|dialysis"
     r"|ectomie|ectomies|tomie|tomies|stomie|plastie|scopie|pexie|prothèse|greffe|pontage)\b",
     re.IGNORECASE,
 )
@@ -52,7 +53,18 @@ _NOT_FIRST = frozenset(
     " been being would should could can may might please per see refer otherwise all every each one two three"
     " he's she's"
     " ten review at in on to for from by with without after before since when while which who whom what where as so"
-    " if because than then now today yesterday currently presently recently previously".split()
+    " if because than then now today yesterday currently presently recently previously"
+    # prose and plans, not problems: "Continue current home medications", "Plan to obtain a free T4",
+    # "Meantime, rechecking...", "Reviewed, very healthy", "age 34", "St. Jude mechanical valve"
+    " continue continued plan plans planned meantime reviewed increase decrease obtain making make adjust"
+    " undoubtedly probably possibly sometimes intermittently generally overall age st starts started takes"
+    " similar unable".split()
+)
+# an item that states health or control, not a problem: "very healthy", "Hypertension, under control",
+# "developing normally", "blood pressure stable", "prophylaxis as per surgeon"
+_NOT_A_PROBLEM = re.compile(
+    r"\b(?:healthy|normally|normal|stable(?!\s+\w)|under control|well controlled|prophylaxis|as needed|well child)\b",
+    re.I,
 )
 _NOT_A_CONDITION = re.compile(
     r"[ \t]*(?:screening|vaccine|vaccination|immunization|test\b|testing|panel|assessment|evaluation|\(procedure\)"
@@ -303,6 +315,8 @@ def _clean_item(
         return None
     not_first, verbs = (_FR_NOT_FIRST, _FR_VERBS) if language == "fr" else (_NOT_FIRST, _VERBS)
     if phrase.lower() in not_problems or words[0].lower().split("'")[0] in not_first or _MEASURE.search(phrase):
+        return None
+    if language != "fr" and _NOT_A_PROBLEM.search(phrase):
         return None
     if _PROCEDURE.search(phrase) or re.match(r"(?:status post|s/p)\b", phrase, re.IGNORECASE):
         return None
