@@ -1,8 +1,10 @@
 """In headless Chromium: the app asks nothing of any host but its own, page after page, for every role.
 
 Behind a hospital firewall a request to a public host is a blocked call (and a leak of what is being read).
-Streamlit turns a ``:material/...:`` page icon into a favicon fetched from a public font host; icons inside
-the page come from the font Streamlit serves itself. Every request the browser makes is recorded here.
+Streamlit turns a ``:material/...:`` page icon into a favicon fetched from a public font host (its frontend's
+only such URL, for ``SET_PAGE_FAVICON``); icons inside the page (alerts, expanders, buttons) are drawn with the
+Material Symbols font Streamlit serves itself, which the tour below checks on an expander and a refusal.
+Every request the browser makes is recorded here.
 
 Needs Debian's chromium (``.ci/run`` installs it); skipped with the reason when it is absent.
 """
@@ -47,4 +49,11 @@ def test_no_request_leaves_the_machine(
         page.get_by_role("link", name=title, exact=True).click()
         expect(page.get_by_role("heading", name=title, exact=True).first).to_be_visible(timeout=60_000)
         page.wait_for_timeout(1_000)  # icons, fonts and charts load after the heading
+        if title == "Documents":  # an expander's :material/ icon is drawn with the font Streamlit serves
+            page.get_by_text("New patient", exact=True).click()
+            page.wait_for_timeout(1_000)
+    if role == "clinician":  # the refusal's :material/block: icon (app.py), on a page this role may not open
+        page.goto(f"{url}/admin")
+        expect(page.get_by_text("You do not have access to this page.")).to_be_visible()
+        page.wait_for_timeout(1_000)
     assert outside == [], f"requests to other hosts: {sorted(set(outside))[:10]}"
