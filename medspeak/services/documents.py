@@ -301,6 +301,16 @@ def list_documents(
         return [document_summary(d) for d in call.db.scalars(stmt)]
 
 
+def _stated(reason: str, missing: str) -> str:
+    """A clinician's reason, stripped; ``missing`` when there is none, refused when too long."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailed(missing)
+    if len(reason) > _MAX_REASON:
+        raise ValidationFailed(f"The reason is longer than {_MAX_REASON} characters.")
+    return reason
+
+
 def link_to_patient(store: Store, actor: Actor, document_id: int, patient_id: int, *, reason: str) -> DocumentSummary:
     """Link a document to a patient, or move it from the patient it was filed under; its facts follow.
 
@@ -311,11 +321,7 @@ def link_to_patient(store: Store, actor: Actor, document_id: int, patient_id: in
         NotFound: no such document.
         PermissionDenied: the role may not write clinical data (the denial is audited).
     """
-    reason = reason.strip()
-    if not reason:
-        raise ValidationFailed("Say why the document belongs to this patient (the reason is kept with the link).")
-    if len(reason) > _MAX_REASON:
-        raise ValidationFailed(f"The reason is longer than {_MAX_REASON} characters.")
+    reason = _stated(reason, "Say why the document belongs to this patient (the reason is kept with the link).")
     with audited(
         store, actor, "document.link", Permission.WRITE_CLINICAL, patient_id=patient_id, document_id=document_id
     ) as call:
@@ -357,11 +363,7 @@ def confirm_patient(store: Store, actor: Actor, document_id: int, *, reason: str
         NotFound: no such document.
         PermissionDenied: the role may not write clinical data (the denial is audited).
     """
-    reason = reason.strip()
-    if not reason:
-        raise ValidationFailed("Say how you checked that the document is this patient's (the reason is kept).")
-    if len(reason) > _MAX_REASON:
-        raise ValidationFailed(f"The reason is longer than {_MAX_REASON} characters.")
+    reason = _stated(reason, "Say how you checked that the document is this patient's (the reason is kept).")
     with audited(store, actor, "document.confirm_patient", Permission.WRITE_CLINICAL, document_id=document_id) as call:
         doc = call.db.get(Document, document_id)
         if doc is None:
