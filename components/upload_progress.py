@@ -42,9 +42,18 @@ def _show_document(document_id: int) -> None:
     st.rerun()  # from inside the fragment: reruns the whole page
 
 
-@st.fragment(run_every=1.0)
 def show(job_views: Callable[[list[int]], list[JobView]], on_cancel: Callable[[int], object]) -> None:
-    """The tracked jobs' progress from ``job_views(job_ids)``; a Cancel button calls ``on_cancel(job_id)``."""
+    """The tracked jobs' progress from ``job_views(job_ids)``; a Cancel button calls ``on_cancel(job_id)``.
+
+    The once-a-second refresh runs only while there are jobs to follow: an idle Documents page does not rerun
+    every second (on a slow machine those reruns made the file uploader drop a file given between two of them).
+    """
+    if st.session_state.get(_KEY):
+        _progress(job_views, on_cancel)
+
+
+@st.fragment(run_every=1.0)
+def _progress(job_views: Callable[[list[int]], list[JobView]], on_cancel: Callable[[int], object]) -> None:
     jobs = st.session_state.get(_KEY, [])
     if not jobs:
         return

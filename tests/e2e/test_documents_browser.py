@@ -104,8 +104,16 @@ def test_the_received_date_typed_at_upload_is_stored_with_the_document(
     letter = tmp_path / "faxed-referral.txt"
     letter.write_text("Referral letter\nBreathless on exertion for two weeks.\n")
     page = open_page(1400, 1100)
+    sent: list[object] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(frame)))
     try:
         _open_documents(page, server)
+        page.wait_for_timeout(1_000)  # the page settles
+        before = len(sent)
+        page.wait_for_timeout(3_000)
+        # was 3 reruns: the progress box refreshed every second with nothing to follow, and a file given
+        # between two reruns on a slow machine was dropped by the uploader
+        assert len(sent) == before, "an idle Documents page asked the server to rerun"
         received = page.get_by_test_id("stDateInput").filter(has_text="Received on").locator("input")
         received.fill("2026-11-28")
         received.press("Enter")
