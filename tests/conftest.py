@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import uuid
 from collections.abc import Iterator
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from medspeak.auth.roles import Actor, Role
 from medspeak.config import Settings, get_settings, reset_settings
@@ -52,12 +53,40 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     reset_settings()
 
 
+_template: list[str] = []  # this test process's migrated template database, made at its first PostgreSQL test
+
+
+def _migrated_template(admin: URL) -> str:
+    """A database migrated once per test process, copied for each test (``CREATE DATABASE ... TEMPLATE``):
+    a copy takes about 40 ms where migrating a fresh database took 100-160 ms, over about 280 tests."""
+    if not _template:
+        name = f"medspeak_template_{uuid.uuid4().hex[:12]}"
+        engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+        template = Store(Settings(database_url=admin.set(database=name).render_as_string(hide_password=False)))
+        template.migrate()
+        template.dispose()  # a template is copied only while no one is connected to it
+        _template.append(name)
+        atexit.register(_drop_database, admin, name)
+    return _template[0]
+
+
+def _drop_database(admin: URL, name: str) -> None:
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
 def _postgres_database() -> Iterator[str]:
     admin = make_url(_PG_URL or "")
     name = f"medspeak_test_{uuid.uuid4().hex[:12]}"
+    template = _migrated_template(admin)
     engine = create_engine(admin, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     try:
         yield admin.set(database=name).render_as_string(hide_password=False)
     finally:
