@@ -7,8 +7,8 @@ browser's request for it gets the cookie. The ticket lives 60 s and is taken at 
 
 Downloads go through authenticated routes rather than Streamlit's media URLs, which anyone holding the
 URL can fetch while the button is on screen (no cookie is checked there): ``/_medspeak/fhir/{id}``,
-``/_medspeak/gold/{id}`` and ``/_medspeak/documents/{id}/original`` answer only to a request carrying a
-live session's cookie, and each download is audited by the service.
+``/_medspeak/gold/{id}``, ``/_medspeak/documents/{id}/original`` and ``/_medspeak/audit.csv`` answer only
+to a request carrying a live session's cookie, and each download is audited by the service.
 """
 
 from __future__ import annotations
@@ -18,11 +18,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from datetime import time as clock_time
 from typing import Final
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from components.session_cookie import SessionCookie, served_over_https
@@ -30,10 +32,10 @@ from medspeak.auth import service as auth
 from medspeak.auth.roles import Actor
 from medspeak.config import Settings
 from medspeak.errors import MedspeakError, NotFound
-from medspeak.services import documents, record
+from medspeak.services import audit_log, documents, record
 from medspeak.store.db import Store
 
-__all__ = ["PREFIX", "Tickets", "fhir_url", "gold_url", "original_url", "routes", "tickets"]
+__all__ = ["PREFIX", "Tickets", "audit_csv_url", "fhir_url", "gold_url", "original_url", "routes", "tickets"]
 
 PREFIX: Final = "/_medspeak"
 _TICKET_SECONDS: Final = 60.0  # the image is requested within a second of the page drawing it
@@ -99,6 +101,33 @@ def fhir_url(patient_id: int) -> str:
     return f"{PREFIX}/fhir/{patient_id}"
 
 
+def audit_csv_url(filters: audit_log.AuditFilter) -> str:
+    """Where an admin downloads every audit event matching ``filters`` as CSV (streamed; cookie checked)."""
+    query = {
+        "user": filters.username or "",
+        "action": filters.action or "",
+        "outcome": filters.outcome or "",
+        "patient": "" if filters.patient_id is None else str(filters.patient_id),
+        "since": filters.since.date().isoformat() if filters.since else "",
+        "until": filters.until.date().isoformat() if filters.until else "",
+    }
+    return f"{PREFIX}/audit.csv?" + urlencode({k: v for k, v in query.items() if v})
+
+
+def _audit_filter(params: dict[str, str]) -> audit_log.AuditFilter:
+    """The filters of an ``audit.csv`` request: days are whole UTC days, as the Admin page shows them."""
+    since, until = params.get("since"), params.get("until")
+    patient = params.get("patient", "")
+    return audit_log.AuditFilter(
+        username=params.get("user") or None,
+        action=params.get("action") or None,
+        outcome=params.get("outcome") or None,
+        patient_id=int(patient) if patient else None,
+        since=datetime.combine(date.fromisoformat(since), clock_time.min, UTC) if since else None,
+        until=datetime.combine(date.fromisoformat(until), clock_time.max, UTC) if until else None,
+    )
+
+
 def _cookie_route(settings: Callable[[], Settings]) -> Callable[[Request], Response]:
     def set_cookie(request: Request) -> Response:
         found = tickets.take(request.path_params["ticket"])
@@ -146,6 +175,27 @@ def _download(
     return download
 
 
+def _audit_export(settings: Callable[[], Settings], store: Callable[[], Store]) -> Callable[[Request], Response]:
+    """``/_medspeak/audit.csv``: every matching event, streamed; refused (before any byte) but to an admin."""
+
+    def export(request: Request) -> Response:
+        conf = settings()
+        cookie = SessionCookie(conf.cookie_name, conf.cookie_key.get_secret_value())
+        try:
+            filters = _audit_filter(dict(request.query_params))
+            actor, _ = auth.resolve_session(store(), cookie.decode(request.cookies.get(conf.cookie_name)))
+            chunks = audit_log.export_csv(store(), actor, filters)
+        except ValueError:
+            return PlainTextResponse("Invalid filter.", status_code=400, headers=_NO_STORE)
+        except MedspeakError as exc:
+            return PlainTextResponse(str(exc), status_code=exc.http_status, headers=_NO_STORE)
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        headers = {**_NO_STORE, "Content-Disposition": _attachment(f"audit-{stamp}.csv")}
+        return StreamingResponse(chunks, media_type="text/csv; charset=utf-8", headers=headers)
+
+    return export
+
+
 def _attachment(filename: str) -> str:
     """``Content-Disposition`` for a client-given filename: RFC 6266 / 5987, no quoting games."""
     ascii_name = "".join(c if c.isascii() and c.isalnum() or c in "-_." else "_" for c in filename)[:100]
@@ -180,4 +230,5 @@ def routes(settings: Callable[[], Settings], store: Callable[[], Store]) -> list
         Route(f"{PREFIX}/fhir/{{item_id}}", _download(settings, store, _fhir), methods=["GET"]),
         Route(f"{PREFIX}/documents/{{item_id}}/original", _download(settings, store, _original), methods=["GET"]),
         Route(f"{PREFIX}/gold/{{item_id}}", _download(settings, store, _gold), methods=["GET"]),
+        Route(f"{PREFIX}/audit.csv", _audit_export(settings, store), methods=["GET"]),
     ]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 import pandas as pd
 import streamlit as st
 
-from components import runtime
+from components import runtime, web_routes
 from components.auth_gate import current_actor
 from components.i18n import _
 from medspeak.auth.roles import Role
@@ -19,8 +19,11 @@ store, actor = runtime.store(), current_actor()
 st.title(_("Administration"))
 # A link from the Demo page opens the audit trail filtered on the demo's patient (?tab=audit&patient=ID).
 _linked_patient = st.query_params.get("patient", "")
-if _linked_patient.isdigit() and "admin.audit.patient" not in st.session_state:
-    st.session_state["admin.audit.patient"] = int(_linked_patient)
+if _linked_patient.isdigit() and "admin.audit.mrn" not in st.session_state:
+    try:
+        st.session_state["admin.audit.mrn"] = audit_log.mrn_of(store, actor, int(_linked_patient))
+    except MedspeakError:
+        pass  # a stale link: the filter starts empty
 tab_users, tab_audit, tab_demo = st.tabs(
     [_("Users"), _("Audit trail"), _("Demo data")],
     default=_("Audit trail") if st.query_params.get("tab") == "audit" else None,
@@ -94,21 +97,30 @@ with tab_audit:
     f1, f2, f3, f4 = st.columns(4)
     who = f1.text_input(_("User"), key="admin.audit.user")
     action = f2.text_input(_("Action starts with"), key="admin.audit.action", placeholder="patient.")
-    outcome = f3.selectbox(_("Outcome"), ["", "success", "denied", "failure"], key="admin.audit.outcome")
-    patient = f4.number_input(_("Patient id"), min_value=0, value=0, step=1, key="admin.audit.patient")
-    d1, d2 = st.columns(2)
+    outcome = f3.selectbox(_("Outcome"), ["", "success", "denied", "failure", "error"], key="admin.audit.outcome")
+    mrn = f4.text_input(_("Patient MRN"), key="admin.audit.mrn", placeholder="MS000123")
+    d1, d2, d3, d4 = st.columns(4)
     since = d1.date_input(_("From"), value=datetime.now(UTC).date() - timedelta(days=7), key="admin.audit.since")
     until = d2.date_input(_("To"), value=datetime.now(UTC).date(), key="admin.audit.until")
-    rows = audit_log.list_events(
-        store,
-        actor,
+    size = d3.selectbox(_("Events a page"), [25, 100, 500, 1000], index=2, key="admin.audit.size")
+    patient_id: int | None = None
+    if mrn.strip():
+        try:
+            patient_id = audit_log.patient_for_mrn(store, actor, mrn)
+        except MedspeakError as exc:
+            st.warning(str(exc))
+            st.stop()
+    filters = audit_log.AuditFilter(
         username=who or None,
         action=action or None,
         outcome=outcome or None,
-        patient_id=int(patient) or None,
-        since=datetime.combine(since, time.min, UTC),
-        until=datetime.combine(until, time.max, UTC),
+        patient_id=patient_id,
+        since=datetime.combine(since, time.min, UTC) if since else None,
+        until=datetime.combine(until, time.max, UTC) if until else None,
     )
+    number = d4.number_input(_("Page"), min_value=1, value=1, step=1, key="admin.audit.page")
+    page = audit_log.page_events(store, actor, filters, offset=(int(number) - 1) * size, limit=size)
+    rows = page.rows
     frame = pd.DataFrame(
         {
             "#": [r.id for r in rows],
@@ -116,15 +128,28 @@ with tab_audit:
             _("User"): [r.username for r in rows],
             _("Role"): [r.role for r in rows],
             _("Action"): [r.action for r in rows],
-            _("Patient"): [r.patient_id for r in rows],
+            _("Patient MRN"): [r.patient_mrn or "" for r in rows],
             _("Document"): [r.document_id for r in rows],
             _("Outcome"): [r.outcome for r in rows],
             _("Detail"): [r.detail for r in rows],
         }
     )
-    st.caption(_("{count} event(s), newest first").format(count=len(rows)))
+    pages, shown = max(1, -(-page.total // size)), page.offset // size + 1  # a page past the end shows the last
+    if not rows:
+        st.caption(_("No event matches these filters."))
+    else:
+        st.caption(
+            _("Events {first}–{last} of {total}, newest first · page {number} of {pages}").format(
+                first=page.offset + 1, last=page.offset + len(rows), total=page.total, number=shown, pages=pages
+            )
+        )
     st.dataframe(frame, hide_index=True, width="stretch")
-    st.download_button(_("Download CSV"), audit_log.events_csv(rows), "audit.csv", "text/csv")
+    st.link_button(
+        _("Download all {total} matching events (CSV)").format(total=page.total),
+        web_routes.audit_csv_url(filters),
+        icon=":material/download:",
+        disabled=not page.total,
+    )
 
     anchors = st.file_uploader(
         _("Checkpoints to verify against (exported below, kept off this server)"),

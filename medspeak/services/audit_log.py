@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from medspeak.auth.roles import Actor, Permission
@@ -16,26 +17,33 @@ from medspeak.errors import NotFound
 from medspeak.services.audited import audited, record_alone
 from medspeak.store.audit import ChainReport, Checkpoint, session_key, sign_checkpoint, verify_chain
 from medspeak.store.db import Store
-from medspeak.store.models import AuditEvent
+from medspeak.store.models import AuditEvent, Patient
 from medspeak.store.types import utcnow
 
 __all__ = [
+    "AuditFilter",
+    "AuditPage",
     "AuditRow",
     "checkpoint",
     "checkpoint_of",
     "events_csv",
+    "export_csv",
     "list_events",
+    "mrn_of",
+    "page_events",
+    "patient_for_mrn",
     "record_error",
     "record_page_denied",
     "verify",
     "verify_store",
 ]
 
-_MAX_ROWS = 5000
-_BATCH = 2000  # rows streamed at a time while verifying
+_MAX_ROWS = 5000  # one page at most; the whole trail goes out through ``export_csv``, streamed
+_BATCH = 2000  # rows streamed at a time while verifying or exporting
 # A cell starting with one of these is a formula to Excel, LibreOffice and Sheets (OWASP "CSV injection").
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-_CSV_HEADER = ("#", "When (UTC)", "User", "Role", "Action", "Patient", "Document", "Outcome", "Detail")
+_Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])
+_CSV_HEADER = ("#", "When (UTC)", "User", "Role", "Action", "Patient", "Document", "Outcome", "Detail", "Patient MRN")
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,7 @@ class AuditRow:
     document_id: int | None
     outcome: str
     detail: str
+    patient_mrn: str | None = None  # what staff know a patient by; the id alone says nothing to an auditor
 
 
 def record_page_denied(store: Store, actor: Actor, page: str) -> None:
@@ -69,6 +78,85 @@ def record_error(
     record_alone(store, actor, action, "error", detail=f"{where[:120]}: {error[:60]}; correlation {correlation_id}")
 
 
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which events to show: every filter given must match (``action`` as a prefix)."""
+
+    username: str | None = None
+    action: str | None = None
+    outcome: str | None = None
+    patient_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def where(self, stmt: _Query) -> _Query:
+        if self.username:
+            stmt = stmt.where(AuditEvent.username == self.username.strip().lower())
+        if self.action:
+            stmt = stmt.where(AuditEvent.action.startswith(self.action.strip(), autoescape=True))
+        if self.outcome:
+            stmt = stmt.where(AuditEvent.outcome == self.outcome)
+        if self.patient_id is not None:
+            stmt = stmt.where(AuditEvent.patient_id == self.patient_id)
+        if self.since is not None:
+            stmt = stmt.where(AuditEvent.at >= self.since)
+        if self.until is not None:
+            stmt = stmt.where(AuditEvent.at <= self.until)
+        return stmt
+
+    def describe(self) -> str:
+        """The filters given, for the audit row of a read or an export (ids and names, no free text kept long)."""
+        given = {k: v for k, v in vars(self).items() if v not in (None, "")}
+        return " ".join(f"{k}={str(v)[:40]}" for k, v in given.items()) or "all"
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """One page of matching events, newest first: ``rows`` are events ``offset + 1`` to ``offset + len(rows)``
+    of ``total``."""
+
+    rows: list[AuditRow]
+    total: int
+    offset: int
+
+
+def _row(e: AuditEvent, mrn: str | None) -> AuditRow:
+    return AuditRow(e.id, e.at, e.username, e.role, e.action, e.patient_id, e.document_id, e.outcome, e.detail, mrn)
+
+
+def _events(filters: AuditFilter) -> Select[AuditEvent, str]:
+    """The matching events, newest first, each with its patient's MRN (none for a deleted patient)."""
+    stmt = select(AuditEvent, Patient.mrn).outerjoin(Patient, Patient.id == AuditEvent.patient_id)
+    return filters.where(stmt).order_by(AuditEvent.id.desc())
+
+
+def patient_for_mrn(store: Store, actor: Actor, mrn: str) -> int:
+    """The id of the patient with ``mrn``, for an auditor's filter (the audit role reads no patient's data).
+
+    Raises:
+        NotFound: no patient has that MRN.
+    """
+    with audited(store, actor, "audit.patient_lookup", Permission.READ_AUDIT) as call:
+        patient_id = call.db.scalar(select(Patient.id).where(Patient.mrn == mrn.strip().upper()))
+        if patient_id is None:
+            raise NotFound(f"No patient has the MRN {mrn.strip()[:32]!r}.")
+        call.patient_id = patient_id
+        return patient_id
+
+
+def mrn_of(store: Store, actor: Actor, patient_id: int) -> str:
+    """The MRN of a patient named by id (a link into the audit trail), for the auditor's filter box.
+
+    Raises:
+        NotFound: no such patient.
+    """
+    with audited(store, actor, "audit.patient_lookup", Permission.READ_AUDIT, patient_id=patient_id) as call:
+        mrn = call.db.scalar(select(Patient.mrn).where(Patient.id == patient_id))
+        if mrn is None:
+            raise NotFound(f"No patient {patient_id}.")
+        return mrn
+
+
 def list_events(
     store: Store,
     actor: Actor,
@@ -80,26 +168,52 @@ def list_events(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int = 500,
+    offset: int = 0,
 ) -> list[AuditRow]:
-    """The newest events matching every filter given (``action`` matches as a prefix)."""
+    """The newest events matching every filter given (``action`` matches as a prefix), from ``offset``."""
+    filters = AuditFilter(username, action, outcome, patient_id, since, until)
     with audited(store, actor, "audit.read", Permission.READ_AUDIT) as call:
-        stmt = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(min(limit, _MAX_ROWS))
-        if username:
-            stmt = stmt.where(AuditEvent.username == username.strip().lower())
-        if action:
-            stmt = stmt.where(AuditEvent.action.startswith(action.strip(), autoescape=True))
-        if outcome:
-            stmt = stmt.where(AuditEvent.outcome == outcome)
-        if patient_id is not None:
-            stmt = stmt.where(AuditEvent.patient_id == patient_id)
-        if since is not None:
-            stmt = stmt.where(AuditEvent.at >= since)
-        if until is not None:
-            stmt = stmt.where(AuditEvent.at <= until)
-        return [
-            AuditRow(e.id, e.at, e.username, e.role, e.action, e.patient_id, e.document_id, e.outcome, e.detail)
-            for e in call.db.scalars(stmt)
-        ]
+        stmt = _events(filters).offset(max(offset, 0)).limit(min(limit, _MAX_ROWS))
+        return [_row(e, mrn) for e, mrn in call.db.execute(stmt)]
+
+
+def page_events(store: Store, actor: Actor, filters: AuditFilter, *, offset: int = 0, limit: int = 100) -> AuditPage:
+    """A page of the events matching ``filters`` and how many match in all (one audited read); an offset
+    past the end gives the last page."""
+    with audited(store, actor, "audit.read", Permission.READ_AUDIT) as call:
+        total = call.db.scalar(filters.where(select(func.count(AuditEvent.id)))) or 0
+        limit = min(max(limit, 1), _MAX_ROWS)
+        offset = min(max(offset, 0), max(total - 1, 0) // limit * limit)  # past the end: the last page
+        stmt = _events(filters).offset(offset).limit(limit)
+        rows = [_row(e, mrn) for e, mrn in call.db.execute(stmt)]
+        call.detail = f"{filters.describe()}; events {offset + 1}-{offset + len(rows)} of {total}"
+        return AuditPage(rows, total, offset)
+
+
+def export_csv(store: Store, actor: Actor, filters: AuditFilter) -> Iterator[bytes]:
+    """Every event matching ``filters`` as CSV (newest first), streamed in batches: no cap, bounded memory.
+
+    The permission is checked and the export audited (``audit.export``, with the filters and the count)
+    before the first byte; the rows are then read in one read-only transaction, a snapshot of the trail.
+
+    Raises:
+        PermissionDenied: the actor may not read the audit trail (raised here, not while streaming).
+    """
+    with audited(store, actor, "audit.export", Permission.READ_AUDIT) as call:
+        total = call.db.scalar(filters.where(select(func.count(AuditEvent.id)))) or 0
+        call.detail = f"{filters.describe()}; {total} events"
+
+    def stream() -> Iterator[bytes]:
+        yield _csv_lines([_CSV_HEADER])
+        with store.read() as db:
+            result = db.execute(_events(filters).execution_options(yield_per=_BATCH))
+            try:
+                for batch in result.partitions(_BATCH):
+                    yield _csv_lines(_csv_row(_row(e, mrn)) for e, mrn in batch)
+            finally:
+                result.close()  # a server-side cursor (PostgreSQL) must not outlive its connection
+
+    return stream()
 
 
 def _verify(db: Session, checkpoints: Sequence[str] = ()) -> ChainReport:
@@ -150,14 +264,19 @@ def _cell(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_PREFIXES) else text
 
 
+def _csv_row(r: AuditRow) -> list[str]:
+    row = (r.id, r.at.strftime("%Y-%m-%d %H:%M:%S"), r.username, r.role, r.action, r.patient_id, r.document_id,
+           r.outcome, r.detail, r.patient_mrn)  # fmt: skip
+    return [_cell(v) for v in row]
+
+
+def _csv_lines(rows: Iterator[Sequence[object]] | Sequence[Sequence[object]]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
 def events_csv(rows: list[AuditRow]) -> bytes:
     """The events as UTF-8 CSV for download; usernames and details are anyone's input (a failed login's
     username is typed by whoever tries), so no cell may start a formula."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(_CSV_HEADER)
-    for r in rows:
-        row = (r.id, r.at.strftime("%Y-%m-%d %H:%M:%S"), r.username, r.role, r.action, r.patient_id, r.document_id,
-               r.outcome, r.detail)  # fmt: skip
-        writer.writerow([_cell(v) for v in row])
-    return out.getvalue().encode("utf-8")
+    return _csv_lines([_CSV_HEADER, *(_csv_row(r) for r in rows)])

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from medspeak.auth.roles import Actor
 from medspeak.demo.seed import seed_demo
 from medspeak.store.db import Store
-from medspeak.store.models import Encounter
+from medspeak.store.models import Encounter, Patient
 
 
 def _links(at: AppTest) -> dict[str, dict[str, list[str]]]:
@@ -50,10 +50,15 @@ def test_an_administrator_gets_the_audit_step_and_is_told_who_shows_the_others(l
 
 
 def test_the_demo_link_opens_the_audit_trail_on_its_tab_filtered_on_the_patient(
-    login: Callable[..., AppTest],
+    store: Store, login: Callable[..., AppTest]
 ) -> None:
+    seed_demo(store, n_patients=12, seed=20261128)
+    with store.transaction() as db:
+        patient = db.scalars(select(Patient).order_by(Patient.id).offset(6)).first()
+        assert patient is not None
+        patient_id, mrn = patient.id, patient.mrn
     at = login("admin")
-    at.query_params.update({"tab": "audit", "patient": "7"})
+    at.query_params.update({"tab": "audit", "patient": str(patient_id)})
     at.switch_page("pages/admin.py").run()
     assert not at.exception
-    assert at.number_input(key="admin.audit.patient").value == 7
+    assert at.text_input(key="admin.audit.mrn").value == mrn  # the filter names the patient as staff know them

@@ -14,6 +14,7 @@ from components import web_routes
 from components.session_cookie import SessionCookie
 from medspeak.auth import service as auth
 from medspeak.auth.roles import Actor
+from medspeak.services import audit_log
 from medspeak.store.db import Store
 from medspeak.store.types import utcnow
 from tests.conftest import PASSWORD
@@ -116,3 +117,28 @@ def test_gold_facts_are_served_only_with_a_live_session(
     web.cookies.set(store.settings.cookie_name, _cookie_value(store, "clinician"))
     nothing_yet = web.get(url)  # the seeded note has no reviewed facts
     assert nothing_yet.status_code == 404 and "reviewed" in nothing_yet.text
+
+
+def test_the_audit_export_streams_the_whole_trail_to_an_admin_only(
+    web: TestClient, store: Store, actors: dict[str, Actor]
+) -> None:
+    # Issue 18, item 9: the export was a Streamlit download of the table's 500 rows.
+    from medspeak.store import audit
+
+    with store.transaction() as db:
+        for n in range(600):
+            audit.record(db, username="nurse", role="clinician", action="patient.read", outcome="success",
+                         detail=f"=cmd {n}")  # fmt: skip
+    url = web_routes.audit_csv_url(audit_log.AuditFilter(username="nurse", action="patient."))
+    assert web.get(url).status_code == 401  # no session
+    name = store.settings.cookie_name
+    web.cookies.set(name, _cookie_value(store, "clinician"))
+    assert web.get(url).status_code == 403
+    web.cookies.set(name, _cookie_value(store, "admin"))
+    r = web.get(url)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert r.headers["cache-control"] == "no-store" and "attachment" in r.headers["content-disposition"]
+    lines = r.text.strip().splitlines()
+    assert len(lines) == 1 + 600 and all(",'=cmd " in line for line in lines[1:])  # formulas stay inert
+    assert count_events(store, action="audit.export", outcome="success") == 1
+    assert web.get("/_medspeak/audit.csv?since=yesterday").status_code == 400
