@@ -109,6 +109,7 @@ def _facts(detail: DocumentDetail) -> FactView | None:
             _("Review"): [f.review_status for f in detail.facts],
         }
     )
+    narrow = st.column_config.TextColumn(width="small")
     event = st.dataframe(
         frame,
         hide_index=True,
@@ -116,6 +117,12 @@ def _facts(detail: DocumentDetail) -> FactView | None:
         on_select="rerun",
         selection_mode="single-row",
         key=f"documents.facts.{detail.summary.id}",
+        # The fact and its words get the room (they were cut at a tenth of the table); the codes stay narrow.
+        column_config={
+            _("Fact"): st.column_config.TextColumn(width="large"),
+            _("Evidence"): st.column_config.TextColumn(width="large"),
+            **{name: narrow for name in (_("Page"), _("Match"), _("Review"))},
+        },
     )
     with st.expander(_("Text with the facts highlighted by kind"), icon=":material/format_color_text:"):
         names = {c: _(_LEGEND[c]) if c in _LEGEND else _(_CATEGORIES[k]).lower() for k, c in reversed(_COLOURS.items())}
@@ -245,7 +252,12 @@ def show(detail: DocumentDetail, page_image: PageImage, review: Review | None = 
                 highlight = chosen.bbox if chosen is not None and chosen.page == page.number else None
                 shown = draw_words(image, page.words if boxes else [], highlight=highlight)
                 st.image(shown, width="stretch")
-    with right:
+    with right, st.container(key="page-text"):
+        # Read-only, yet drawn in the body's ink: Streamlit greys a disabled field's text to 40 % (issue 18).
+        st.html(
+            "<style>.st-key-page-text textarea:disabled{color:#31333f;-webkit-text-fill-color:#31333f;"
+            "opacity:1;cursor:text;line-height:1.5}</style>"
+        )
         st.text_area(
             _("Text"),
             page.text,

@@ -499,7 +499,7 @@ def show(calls: RecordCalls, patient_id: int, on_error: Callable[[str], object] 
                 _("Problems"),
                 _("Allergies"),
                 _("Vitals and labs"),
-                _("Encounters"),
+                _("Stays"),
                 _("Procedures"),
                 _("Follow-up"),
             ],

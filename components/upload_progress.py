@@ -1,6 +1,7 @@
 """Progress of the documents being read, refreshed every second, with cancel buttons.
 
-Session-state keys owned here: ``documents.jobs`` (list of {"job_id", "name"}), ``documents.finished``.
+Session-state keys owned here: ``documents.jobs`` (list of {"job_id", "name"}), ``documents.finished``,
+``documents.notes``.
 The page passes the progress reader and the cancel call (the documents service with the user's context).
 """
 
@@ -15,6 +16,7 @@ from components.safe_text import md
 from medspeak.services.documents import JobView, UploadOutcome
 
 _KEY = "documents.jobs"
+_NOTES = "documents.notes"
 _STATUS = {
     "queued": N_("waiting"),
     "running": N_("reading"),
@@ -29,12 +31,19 @@ def track(job_id: int, name: str) -> None:
 
 
 def follow(outcome: UploadOutcome) -> None:
-    """Track an upload being read, or show at once a file that needed no reading (already stored)."""
+    """Track an upload being read, or note a file that needed no reading (already stored): the note is
+    shown by :func:`notes`, on this run or the next (the page reruns to empty its uploader)."""
     if outcome.job_id is None:
-        st.info(f"{md(outcome.display_name)}: {md(outcome.message)}")
+        st.session_state.setdefault(_NOTES, []).append(f"{md(outcome.display_name)}: {md(outcome.message)}")
         st.session_state["documents.view_id"] = outcome.document_id
     else:
         track(outcome.job_id, outcome.display_name)
+
+
+def notes() -> None:
+    """The notes :func:`follow` left (each shown once)."""
+    for note in st.session_state.pop(_NOTES, []):
+        st.info(note)
 
 
 def _show_document(document_id: int) -> None:

@@ -81,13 +81,16 @@ with st.container(border=True):
         key="documents.language",
         format_func={"auto": _("English or French"), "en": _("English"), "fr": _("French")}.__getitem__,
     )
+    # A new key after a successful upload empties the uploader: the files sent are not offered again.
+    uploads_done = st.session_state.setdefault("documents.uploads_done", 0)
     files = st.file_uploader(
         _("Files (PDF, PNG, JPEG, TIFF, TXT, DOCX)"),
         accept_multiple_files=True,
         type=["pdf", "png", "jpg", "jpeg", "tif", "tiff", "txt", "docx"],
-        key="documents.files",
+        key=f"documents.files.{uploads_done}",
     )
     if st.button(_("Upload and read"), type="primary", disabled=not files, key="documents.upload"):
+        refused = False
         for file in files or []:
             try:
                 outcome = documents.upload(
@@ -101,9 +104,13 @@ with st.container(border=True):
                     received=received if isinstance(received, date) else None,
                 )
             except MedspeakError as exc:
+                refused = True
                 st.error(f"{md(file.name)}: {md(exc)}")
             else:
                 upload_progress.follow(outcome)
+        if not refused:  # a refused file stays in the uploader beside its error, to be removed or fixed
+            st.session_state["documents.uploads_done"] = uploads_done + 1
+            st.rerun()
 
     def _upload_sample(key: str) -> None:
         try:
@@ -121,6 +128,7 @@ with st.container(border=True):
         + _("engine setting: {ocr_engine}").format(ocr_engine=settings.ocr_engine)
     )
 
+upload_progress.notes()
 upload_progress.show(partial(documents.job_views, store, actor), partial(documents.cancel, store, actor))
 
 if patient_id is None:

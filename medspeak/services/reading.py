@@ -230,7 +230,7 @@ class JobRunner:
         try:
             result = self._extract(job_id, urgent=urgent)
             budget = WorkBudget(self.store.settings.index_budget_s, poll=lambda: self._cancel_requested(job_id))
-            facts, note = _index(result, budget)
+            facts, note = _index(result, budget, self._language(job_id))
         except Cancelled:
             self._finish(job_id, "cancelled", "Cancelled by the user.", None)
         except MedspeakError as exc:
@@ -251,6 +251,12 @@ class JobRunner:
             failed = result.failed_pages
             message = f"Pages {', '.join(map(str, failed))} could not be read." if failed else None
             self._finish(job_id, "done", " ".join(m for m in (message, note) if m) or None, result, facts)
+
+    def _language(self, job_id: int) -> str:
+        """The language the uploader chose for the document (``auto``: detected when its facts are found)."""
+        with self.store.read() as db:
+            chosen = db.scalar(select(Document.language).join(IngestJob).where(IngestJob.id == job_id))
+        return chosen or "auto"
 
     def _cancel_requested(self, job_id: int) -> bool:
         with self.store.read() as db:
@@ -360,6 +366,7 @@ class JobRunner:
             db.execute(delete(Fact).where(Fact.document_id == doc.id))
             if facts is not None:  # grounded facts only: unsupported ones never enter the record
                 db.add_all([_fact_row(doc, fact) for fact in facts.facts])
+                doc.language = doc.language or facts.language  # "English or French" at upload: the one found
             doc.status = {"done": "ready"}.get(status, status)
             doc.error = message if status != "done" else (message or None)
             user = db.get(User, job.created_by) if job.created_by else None
@@ -376,7 +383,9 @@ class JobRunner:
             )
 
 
-def _index(result: ExtractionResult, budget: WorkBudget) -> tuple[ExtractionOutput | None, str | None]:
+def _index(
+    result: ExtractionResult, budget: WorkBudget, language: str = "auto"
+) -> tuple[ExtractionOutput | None, str | None]:
     """The document's clinical facts, grounded to its words; indexing failing never loses the text.
 
     Raises:
@@ -385,7 +394,7 @@ def _index(result: ExtractionResult, budget: WorkBudget) -> tuple[ExtractionOutp
     if len(result.text) > MAX_TEXT_CHARS:  # a long PDF's text layers: kept, searchable, not indexed
         return None, f"Facts were not extracted: the text is over {MAX_TEXT_CHARS // 10**6} million characters."
     try:
-        output = extract_facts(result.text, pages=result.pages, budget=budget)
+        output = extract_facts(result.text, language=language, pages=result.pages, budget=budget)
     except Cancelled:
         raise
     except MedspeakError as exc:

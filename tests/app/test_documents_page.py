@@ -1,3 +1,4 @@
+import json
 from collections.abc import Callable
 from datetime import date
 
@@ -40,6 +41,10 @@ def test_clinician_sees_the_page_with_the_recognised_words(
     text = at.text_area[0].value
     assert "Metoprolol 25 mg" in text
     assert any("ocr:" in c.value for c in at.caption)
+    # Issue 18, item 11: the facts table gave Fact and Evidence a tenth of its width each, cutting them.
+    (facts,) = [d for d in at.dataframe if "Evidence" in d.value.columns]
+    widths = {name: json.loads(facts.proto.columns).get(name, {}).get("width") for name in ("Fact", "Evidence")}
+    assert widths == {"Fact": "large", "Evidence": "large"}, widths
 
 
 def test_bed_manager_has_no_documents_page(login: Callable[..., AppTest]) -> None:

@@ -46,6 +46,12 @@ def test_the_latest_results_table_flags_abnormal_values(
             if page.get_by_text("Latest results").count():
                 break
             page.wait_for_timeout(5_000)
+        # Issue 18, item 11: at 1400 px the record's tab bar cut its last tab ("Follow-up").
+        follow_up = page.get_by_role("tab", name="Follow-up")
+        bar = page.get_by_role("tablist").filter(has=follow_up).bounding_box()
+        last = follow_up.bounding_box()
+        assert bar is not None and last is not None
+        assert last["x"] + last["width"] <= bar["x"] + bar["width"] + 1, (last, bar)
         rows = page.locator('[data-testid="stHorizontalBlock"]')
 
         def row(measure: str) -> Locator:

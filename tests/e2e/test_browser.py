@@ -72,3 +72,16 @@ def test_clinician_uploads_a_scan_and_reads_its_text(
     finally:
         page.screenshot(path=str(tmp_path / "documents.png"), full_page=True)
     expect(page.get_by_text(re.compile(r"ocr:tesseract, \d+ words"))).to_be_visible()
+    # Issue 18, item 11. The file sent is no longer offered again in the uploader:
+    expect(page.get_by_role("button", name=f"Remove {scan.name}")).to_have_count(0)
+    # the text read is drawn in the body's ink, not greyed like a disabled field:
+    ink = text.evaluate("e => getComputedStyle(e).webkitTextFillColor")
+    assert ink == "rgb(49, 51, 63)", ink
+    # and the language found ("English or French" at upload) is in the documents list.
+    page.get_by_role("link", name="Home").click()
+    # The grid is drawn on a canvas; its cells are also in the page, for screen readers.
+    table = page.get_by_test_id("stDataFrame").filter(has_text=scan.name)
+    expect(table).to_have_count(1)
+    row = table.get_by_role("row", include_hidden=True).filter(has_text=scan.name).first
+    cells = row.get_by_role("gridcell", include_hidden=True).all_inner_texts()
+    assert "EN" in cells, cells

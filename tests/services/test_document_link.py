@@ -87,3 +87,18 @@ def test_linking_needs_a_reason_a_patient_a_document_and_a_clinician(store: Stor
         outcomes = db.scalars(select(AuditEvent.outcome).where(AuditEvent.action == "document.link")).all()
         assert sorted(outcomes) == ["denied", "denied", "failure", "failure"]
         assert db.scalars(select(DocumentLink)).all() == []
+
+
+def test_the_language_found_is_kept_for_an_english_or_french_upload(store: Store, actors: dict[str, Actor]) -> None:
+    # Issue 18, item 11: the documents table's Language was empty for every "English or French" upload.
+    clinician = actors["clinician"]
+    french = "Compte rendu de consultation\nTraitement : paracétamol 1 g per os trois fois par jour.\n".encode()
+    auto = documents.upload(store, clinician, filename="cr.txt", content=french, patient_id=None, kind="report")
+    chosen = documents.upload(
+        store, clinician, filename="letter.txt", content=_NOTE, patient_id=None, kind="report", language="fr"
+    )
+    for outcome in (auto, chosen):
+        assert wait_for_job(store, clinician, outcome.job_id or 0).status == "done"
+    listed = {d.id: d.language for d in documents.list_documents(store, clinician, unlinked=True)}
+    assert listed[auto.document_id] == "fr"  # found in the text
+    assert listed[chosen.document_id] == "fr"  # the uploader's choice stands
