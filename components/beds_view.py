@@ -12,7 +12,13 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from components.i18n import _
-from medspeak.services.beds import ALERT_THRESHOLD, LikelyDischarge, OccupancyForecast, PlannedElectives
+from medspeak.services.beds import (
+    ALERT_THRESHOLD,
+    ARRIVAL_WEEKS,
+    LikelyDischarge,
+    OccupancyForecast,
+    PlannedElectives,
+)
 
 _MAX_ELECTIVES = 30
 
@@ -63,30 +69,50 @@ def alerts(forecast: OccupancyForecast) -> None:
         )
 
 
+def _patients(expected: float) -> str:
+    """An expected count of patients as a bed manager says it: "about 2", "fewer than 1" (not "0.4")."""
+    return _("fewer than 1") if expected < 0.5 else _("about {n}").format(n=round(expected))
+
+
 def summary(forecast: OccupancyForecast) -> None:
-    """Per ward: beds, in use now, tomorrow's median and 90 % band, discharges expected today and tomorrow."""
+    """The ward list: beds, in use now, the day each ward is expected fullest and its riskiest day, tomorrow,
+    the discharges expected, and the arrivals the forecast assumes."""
     rows = []
     for w in forecast.wards:
-        tomorrow = w.days[0]
-        rows.append(
+        tomorrow, peak, risky = w.days[0], w.peak_day, w.riskiest_day
+        rows.append(  # which ward fills, and when, first: what a bed manager reads the list for
             {
                 _("Ward"): w.name,
                 _("Beds"): w.capacity,
                 _("In beds now"): w.occupied_now,
+                _("Peak day"): f"{peak.day:%a %d %b}" if peak else "",
+                _("Expected peak (median beds)"): peak.p50 if peak else None,
+                _("Highest chance of running out"): round(100 * risky.p_exceed, 1) if risky else 0.0,
+                _("On"): f"{risky.day:%a %d %b}" if risky and risky.p_exceed > 0 else "",
+                _("Expected discharges today"): _patients(w.discharges_today),
+                _("Expected discharges tomorrow"): _patients(w.discharges_tomorrow),
                 _("Tomorrow (median)"): tomorrow.p50,
                 _("Tomorrow (90 % band)"): f"{tomorrow.p05}-{tomorrow.p95}",
-                _("Discharges today"): round(w.discharges_today, 1),
-                _("Discharges tomorrow"): round(w.discharges_tomorrow, 1),
-                _("Max P(full)"): round(100 * w.peak_p_exceed, 1),
+                _("Admissions a day (assumed)"): round(w.arrivals_per_day, 1),
                 _("Electives added"): w.electives_added,
             }
         )
+    st.subheader(_("Wards"))
     st.dataframe(
         pd.DataFrame(rows),
         hide_index=True,
         width="stretch",
         key="beds.summary",
-        column_config={_("Max P(full)"): st.column_config.NumberColumn(_("Max P(over capacity)"), format="%.1f %%")},
+        column_config={
+            _("Highest chance of running out"): st.column_config.NumberColumn(format="%.1f %%"),
+        },
+    )
+    st.caption(
+        _(
+            "Arrivals assumed: each ward's admissions of the last {weeks} weeks, weekday by weekday "
+            "({per_day:.1f} a day in all wards), plus the what-if admissions; their stays last as the ward's "
+            "stays of the last 90 days did. Discharges: each patient's chance of leaving, added up."
+        ).format(weeks=ARRIVAL_WEEKS, per_day=sum(w.arrivals_per_day for w in forecast.wards))
     )
 
 

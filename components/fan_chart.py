@@ -21,7 +21,12 @@ def figure(ward: WardForecast) -> go.Figure:
     )
     fig.add_trace(
         go.Scatter(
-            x=days, y=[d.p05 for d in ward.days], fill="tonexty", fillcolor=_BAND90, line={"width": 0}, name="90 % band"
+            x=days,
+            y=[d.p05 for d in ward.days],
+            fill="tonexty",
+            fillcolor=_BAND90,
+            line={"width": 0},
+            name=_("90 % band"),
         )
     )
     fig.add_trace(
@@ -29,18 +34,39 @@ def figure(ward: WardForecast) -> go.Figure:
     )
     fig.add_trace(
         go.Scatter(
-            x=days, y=[d.p25 for d in ward.days], fill="tonexty", fillcolor=_BAND50, line={"width": 0}, name="50 % band"
+            x=days,
+            y=[d.p25 for d in ward.days],
+            fill="tonexty",
+            fillcolor=_BAND50,
+            line={"width": 0},
+            name=_("50 % band"),
         )
     )
     fig.add_trace(
-        go.Scatter(x=days, y=[d.p50 for d in ward.days], mode="lines+markers", name="Median", line={"color": "#1f77b4"})
+        go.Scatter(
+            x=days,
+            y=[d.p50 for d in ward.days],
+            mode="lines+markers",
+            name=_("Median: expected beds (one dot a night)"),
+            line={"color": "#1f77b4"},
+        )
     )
-    fig.add_hline(y=ward.capacity, line={"color": "#d62728", "dash": "dash"}, annotation_text=f"{ward.capacity} beds")
+    # The ward's beds as a legend entry (a bare dashed line was explained only by a note at its end).
+    fig.add_trace(
+        go.Scatter(
+            x=[days[0], days[-1]] if days else [],
+            y=[ward.capacity, ward.capacity],
+            mode="lines",
+            name=_("Beds: {capacity}").format(capacity=ward.capacity),
+            line={"color": "#d62728", "dash": "dash"},
+            hoverinfo="skip",
+        )
+    )
     fig.update_layout(
         title=_("{ward}: occupied beds at midnight").format(ward=ward.name),
         height=300,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        yaxis={"title": "beds", "rangemode": "tozero"},
+        yaxis={"title": _("beds"), "rangemode": "tozero"},
         legend={"orientation": "h", "y": -0.2},
     )
     return fig

@@ -35,6 +35,7 @@ from medspeak.store.types import utcnow
 
 __all__ = [
     "ALERT_THRESHOLD",
+    "ARRIVAL_WEEKS",
     "LikelyDischarge",
     "OccupancyForecast",
     "PlannedElectives",
@@ -44,6 +45,7 @@ __all__ = [
 
 ALERT_THRESHOLD: Final = 0.2  # bed managers act when P(more patients than beds) passes 20 %
 _ARRIVAL_WEEKS: Final = 4
+ARRIVAL_WEEKS: Final = _ARRIVAL_WEEKS  # shown to the bed manager with the arrivals assumed
 _STAY_HISTORY: Final = timedelta(days=90)
 _MIN_ELECTIVE_STAYS: Final = 10  # fewer planned stays on file: use the ward's stays for electives
 _MAX_HORIZON: Final = 28
@@ -84,10 +86,22 @@ class WardForecast:
     discharges_today: float
     discharges_tomorrow: float
     electives_added: int = 0
+    arrivals_per_day: float = 0.0  # the admissions a day the forecast assumes (last 4 weeks, weekday by weekday)
 
     @property
     def peak_p_exceed(self) -> float:
         return max((d.p_exceed for d in self.days), default=0.0)
+
+    @property
+    def peak_day(self) -> DayOutlook | None:
+        """The day the ward is expected fullest: the highest median, then the highest chance of running out
+        of beds, the earliest first."""
+        return max(self.days, key=lambda d: (d.p50, d.p_exceed, -d.day.toordinal()), default=None)
+
+    @property
+    def riskiest_day(self) -> DayOutlook | None:
+        """The day with the highest chance of more patients than beds (the earliest of equals)."""
+        return max(self.days, key=lambda d: (d.p_exceed, -d.day.toordinal()), default=None)
 
     @property
     def alert_days(self) -> list[DayOutlook]:
@@ -209,6 +223,7 @@ def forecast_occupancy(
                     discharges_today=float((1 - p_in[0]).sum()),
                     discharges_tomorrow=float((p_in[0] - p_in[1]).sum()),
                     electives_added=sum(e.count for e in electives),
+                    arrivals_per_day=float(rates[ward.id].sum() / 7),
                 )
             )
         leaving = (

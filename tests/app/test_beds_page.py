@@ -32,9 +32,15 @@ def test_bed_manager_sees_tomorrow_per_ward_with_bands_and_backtest(hospital: St
     assert not at.exception, at.exception
     assert at.title[0].value == "Beds"
     summary = at.dataframe[0].value
-    assert len(summary) == 6 and {"Tomorrow (median)", "Tomorrow (90 % band)", "Discharges today"} <= set(
+    assert len(summary) == 6 and {"Tomorrow (median)", "Tomorrow (90 % band)", "Expected discharges today"} <= set(
         summary.columns
     )
+    # Issue 18, item 7: each ward's fullest day is named without an alert, the arrivals assumed are stated,
+    # and discharges are counted as people ("about 2", not "0.4").
+    assert summary["Peak day"].str.match(r"^\w{3} \d{2} \w{3}$").all()
+    assert (summary["Expected peak (median beds)"] >= 0).all() and (summary["Admissions a day (assumed)"] >= 0).all()
+    assert summary["Expected discharges today"].str.match(r"^(about \d+|fewer than 1)$").all()
+    assert any(c.value.startswith("Arrivals assumed: each ward's admissions of the last 4 weeks") for c in at.caption)
     assert len(at.get("plotly_chart")) == 6 + 1  # one fan chart a ward, and the back-test
     assert len(at.dataframe[1].value) > 0
     assert {m.label for m in at.metric} >= {"Inside the 90 % band", "Stays inside P10-P90"}
@@ -56,8 +62,9 @@ def test_what_if_electives_show_in_the_summary(hospital: Store, actors: dict[str
     at.number_input(key="beds.whatif_count").set_value(12).run()
     after = at.dataframe[0].value.set_index("Ward")
     assert after.loc["Surgery", "Electives added"] == 12
-    assert after.loc["Surgery", "Max P(full)"] >= before.loc["Surgery", "Max P(full)"]
-    assert after.loc["Cardiology", "Max P(full)"] == before.loc["Cardiology", "Max P(full)"]
+    risk = "Highest chance of running out"
+    assert after.loc["Surgery", risk] >= before.loc["Surgery", risk]
+    assert after.loc["Cardiology", risk] == before.loc["Cardiology", risk]
 
 
 def test_los_page_shows_stay_interval_drivers_and_history(hospital: Store, actors: dict[str, Actor]) -> None:

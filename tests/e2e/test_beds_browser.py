@@ -5,6 +5,7 @@ Needs Debian's chromium and the page in the bed manager's navigation (sidebar li
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -33,6 +34,18 @@ def test_bed_manager_reads_the_forecast(
     expect(page.get_by_text("occupied beds at midnight").first).to_be_visible()
     expect(page.get_by_role("heading", name="How good is this forecast?")).to_be_visible()
     expect(page.get_by_text("Inside the 90 % band")).to_be_visible()
+    # Issue 18, item 7: a ward list with each ward's fullest day (alert or not), the arrivals the forecast
+    # assumes, discharges counted as people, and a legend for the chart's dots and its dashed line.
+    expect(page.get_by_role("heading", name="Wards", exact=True)).to_be_visible()
+    table = page.get_by_test_id("stDataFrame").first
+    expect(table.get_by_text("Peak day", exact=True)).to_be_attached()
+    expect(table.get_by_text(re.compile(r"^\w{3} \d{2} \w{3}$")).first).to_be_attached()  # e.g. "Tue 08 Dec"
+    expect(table.get_by_text(re.compile(r"^(about \d+|fewer than 1)$")).first).to_be_attached()
+    assumed = re.compile(r"^Arrivals assumed: each ward's admissions of the last 4 weeks")
+    expect(page.get_by_text(assumed)).to_be_visible()
+    chart = page.get_by_test_id("stPlotlyChart").first
+    expect(chart.get_by_text("Median: expected beds (one dot a night)")).to_be_attached()
+    expect(chart.get_by_text(re.compile(r"^Beds: \d+$"))).to_be_attached()
     page.screenshot(path=str(tmp_path / "beds.png"), full_page=True)
 
 
