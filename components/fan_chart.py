@@ -16,32 +16,23 @@ def figure(ward: WardForecast) -> go.Figure:
     """The plotly figure (kept separate from ``show`` so tests can read its traces)."""
     days = [d.day for d in ward.days]
     fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(x=days, y=[d.p95 for d in ward.days], line={"width": 0}, showlegend=False, hoverinfo="skip")
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=days,
-            y=[d.p05 for d in ward.days],
-            fill="tonexty",
-            fillcolor=_BAND90,
-            line={"width": 0},
-            name=_("90 % band"),
+    bands = ((_("90 % band"), _BAND90, "p95", "p05"), (_("50 % band"), _BAND50, "p75", "p25"))
+    for name, colour, upper, lower in bands:  # the upper edge unnamed, then the lower edge filled up to it
+        fig.add_trace(
+            go.Scatter(
+                x=days, y=[getattr(d, upper) for d in ward.days], line={"width": 0}, showlegend=False, hoverinfo="skip"
+            )
         )
-    )
-    fig.add_trace(
-        go.Scatter(x=days, y=[d.p75 for d in ward.days], line={"width": 0}, showlegend=False, hoverinfo="skip")
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=days,
-            y=[d.p25 for d in ward.days],
-            fill="tonexty",
-            fillcolor=_BAND50,
-            line={"width": 0},
-            name=_("50 % band"),
+        fig.add_trace(
+            go.Scatter(
+                x=days,
+                y=[getattr(d, lower) for d in ward.days],
+                fill="tonexty",
+                fillcolor=colour,
+                line={"width": 0},
+                name=name,
+            )
         )
-    )
     fig.add_trace(
         go.Scatter(
             x=days,
