@@ -17,6 +17,7 @@ OriginalUrl = Callable[[int], str]  # document id -> where the browser downloads
 
 _SEX = {"female": "F", "male": "M", "unknown": "?"}
 _VITALS = (*((v.key, v.column_label) for v in TRIAGE_VITALS), ("mental_status", "AVPU"))
+_SPECS = {v.key: v for v in TRIAGE_VITALS}
 
 
 def _encounters_frame(encounters: list[EncounterSummary]) -> pd.DataFrame:
@@ -48,8 +49,17 @@ def _latest_vitals(encounters: list[EncounterSummary]) -> None:
     )
     cols = st.columns(len(_VITALS))
     for col, (key, label) in zip(cols, _VITALS, strict=True):
-        value = visit.vitals.get(key)
-        col.metric(label, "missing" if value is None else str(value))
+        col.metric(label, _shown(key, visit.vitals.get(key)))
+
+
+def _shown(key: str, value: object) -> str:
+    """A vital as a nurse writes it: "98", "37.4" (the spec's decimals), never "98.0"."""
+    if value is None:
+        return _("missing")
+    spec = _SPECS.get(key)
+    if spec is not None and isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:.{spec.decimals}f}"
+    return str(value)
 
 
 def _originals(docs: list[DocumentSummary], original_url: OriginalUrl) -> None:

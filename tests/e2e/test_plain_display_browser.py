@@ -67,6 +67,15 @@ def test_vitals_use_human_units(
         assert seen, "no temperature, blood pressure or SpO2 in the demo record"
         assert not [t for t in seen if _UCUM.search(t)], seen
         assert any(re.search(r"\d(?: °C| mmHg|%)", t) for t in seen), seen
+        # Issue 18, item 11: the latest vitals of an ED visit read "SpO2 100.0"; a percentage is whole.
+        with sqlite3.connect(db) as conn:
+            (visited,) = conn.execute(
+                "SELECT patient_id FROM encounters WHERE json_extract(vitals, '$.spo2') IS NOT NULL"
+                " ORDER BY patient_id LIMIT 1"
+            ).fetchone()
+        page.goto(f"{url}/patients?patient={visited}")
+        spo2 = page.get_by_test_id("stMetric").filter(has_text="SpO2 (%)").get_by_test_id("stMetricValue")
+        expect(spo2).to_have_text(re.compile(r"^(\d+|missing)$"))
     finally:
         page.screenshot(path=str(tmp_path / "units.png"), full_page=True)
 
