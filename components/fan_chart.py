@@ -20,13 +20,19 @@ def figure(ward: WardForecast) -> go.Figure:
     for name, colour, upper, lower in bands:  # the upper edge unnamed, then the lower edge filled up to it
         fig.add_trace(
             go.Scatter(
-                x=days, y=[getattr(d, upper) for d in ward.days], line={"width": 0}, showlegend=False, hoverinfo="skip"
+                x=days,
+                y=[getattr(d, upper) for d in ward.days],
+                mode="lines",  # plotly marks each point of a short series with a dot unless told: no stray dots
+                line={"width": 0},
+                showlegend=False,
+                hoverinfo="skip",
             )
         )
         fig.add_trace(
             go.Scatter(
                 x=days,
                 y=[getattr(d, lower) for d in ward.days],
+                mode="lines",
                 fill="tonexty",
                 fillcolor=colour,
                 line={"width": 0},

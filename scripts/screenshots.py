@@ -110,7 +110,7 @@ def main() -> None:
             page.goto(f"http://127.0.0.1:8599/patients?patient={record_patient}")
             heading = page.get_by_role("heading", name="Record from documents")
             expect(heading).to_be_visible(timeout=60_000)
-            medication = page.get_by_role("button", name=re.compile(r"\d mg$")).first
+            medication = page.get_by_role("button", name=re.compile(r"\d mg\b")).first
             expect(medication).to_be_visible(timeout=30_000)
             medication.click()
             expect(page.get_by_text("Select a line to see the words")).to_have_count(0, timeout=30_000)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,11 @@ def test_bed_manager_sees_tomorrow_per_ward_with_bands_and_backtest(hospital: St
     assert summary["Expected discharges today"].str.match(r"^(about \d+|fewer than 1)$").all()
     assert any(c.value.startswith("Arrivals assumed: each ward's admissions of the last 4 weeks") for c in at.caption)
     assert len(at.get("plotly_chart")) == 6 + 1  # one fan chart a ward, and the back-test
+    # Issue 18, item 7: the fan chart's dots were not in its legend (plotly marks a short series' points
+    # unless told otherwise): every trace drawn with dots is named in the legend.
+    traces = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
+    dotted = [t for t in traces if "markers" in t.get("mode", "lines+markers")]
+    assert dotted and all(t.get("showlegend", True) and t.get("name") for t in dotted), dotted
     assert len(at.dataframe[1].value) > 0
     assert {m.label for m in at.metric} >= {"Inside the 90 % band", "Stays inside P10-P90"}
     # The capacity alert is always stated: one error line per ward the forecast flags, or one all-clear line.
