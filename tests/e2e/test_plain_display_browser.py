@@ -80,12 +80,17 @@ def test_vitals_use_human_units(
         page.screenshot(path=str(tmp_path / "units.png"), full_page=True)
 
 
+def _home_reads(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute("SELECT count(*) FROM audit_events WHERE action = 'dashboard.read'").fetchone()[0])
+
+
 def test_home_names_the_patient_of_each_recent_assessment(
     server: tuple[str, dict[str, str], Path], tmp_path: Path, open_page: Callable[[int, int], Page]
 ) -> None:
     from playwright.sync_api import expect
 
-    url, creds, _ = server
+    url, creds, db = server
     page = open_page(1400, 1100)
     try:
         log_in(page, url, "clinician", creds["clinician"])
@@ -94,8 +99,11 @@ def test_home_names_the_patient_of_each_recent_assessment(
         expect(page.get_by_role("heading", name="Length of stay")).to_be_visible()
         page.get_by_role("button", name="Save to the stay's history").click()  # an explicit act stores it (item 7)
         expect(page.get_by_text("Saved to the stay's history.")).to_be_visible()
+        reads = _home_reads(db)
         page.get_by_role("link", name="Home").click()
         expect(page.get_by_role("heading", name="Recent assessments")).to_be_visible()
+        page.wait_for_timeout(2_000)  # a second run of the page would have written by now
+        assert _home_reads(db) == reads + 1  # issue 18, item 9: one visit, one audit event (were two)
         # The grid is drawn on a canvas; its cells are also in the page, for screen readers.
         table = page.get_by_test_id("stDataFrame").last
         expect(table.get_by_text(re.compile(r"^Expected stay \d")).first).to_be_attached()
