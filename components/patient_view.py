@@ -58,7 +58,7 @@ def _shown(key: str, value: object) -> str:
         return _("missing")
     spec = _SPECS.get(key)
     if spec is not None and isinstance(value, int | float) and not isinstance(value, bool):
-        return f"{value:.{spec.decimals}f}"
+        return spec.number_format % value
     return str(value)
 
 

@@ -19,7 +19,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from datetime import time as clock_time
 from typing import Final
 from urllib.parse import quote, urlencode
 
@@ -115,16 +114,15 @@ def audit_csv_url(filters: audit_log.AuditFilter) -> str:
 
 
 def _audit_filter(params: dict[str, str]) -> audit_log.AuditFilter:
-    """The filters of an ``audit.csv`` request: days are whole UTC days, as the Admin page shows them."""
-    since, until = params.get("since"), params.get("until")
-    patient = params.get("patient", "")
-    return audit_log.AuditFilter(
-        username=params.get("user") or None,
-        action=params.get("action") or None,
-        outcome=params.get("outcome") or None,
+    """The filters of an ``audit.csv`` request (``ValueError``: a malformed id or day)."""
+    since, until, patient = params.get("since"), params.get("until"), params.get("patient")
+    return audit_log.AuditFilter.of_days(
+        username=params.get("user"),
+        action=params.get("action"),
+        outcome=params.get("outcome"),
         patient_id=int(patient) if patient else None,
-        since=datetime.combine(date.fromisoformat(since), clock_time.min, UTC) if since else None,
-        until=datetime.combine(date.fromisoformat(until), clock_time.max, UTC) if until else None,
+        since=date.fromisoformat(since) if since else None,
+        until=date.fromisoformat(until) if until else None,
     )
 
 

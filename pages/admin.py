@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -110,13 +110,8 @@ with tab_audit:
         except MedspeakError as exc:
             st.warning(str(exc))
             st.stop()
-    filters = audit_log.AuditFilter(
-        username=who or None,
-        action=action or None,
-        outcome=outcome or None,
-        patient_id=patient_id,
-        since=datetime.combine(since, time.min, UTC) if since else None,
-        until=datetime.combine(until, time.max, UTC) if until else None,
+    filters = audit_log.AuditFilter.of_days(
+        username=who, action=action, outcome=outcome, patient_id=patient_id, since=since, until=until
     )
     number = d4.number_input(_("Page"), min_value=1, value=1, step=1, key="admin.audit.page")
     page = audit_log.page_events(store, actor, filters, offset=(int(number) - 1) * size, limit=size)

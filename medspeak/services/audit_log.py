@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
@@ -88,6 +88,27 @@ class AuditFilter:
     patient_id: int | None = None
     since: datetime | None = None
     until: datetime | None = None
+
+    @classmethod
+    def of_days(
+        cls,
+        *,
+        username: str | None = None,
+        action: str | None = None,
+        outcome: str | None = None,
+        patient_id: int | None = None,
+        since: date | None = None,
+        until: date | None = None,
+    ) -> AuditFilter:
+        """Filters over whole UTC days, as the Admin page and its CSV link give them (empty text: no filter)."""
+        return cls(
+            username or None,
+            action or None,
+            outcome or None,
+            patient_id,
+            datetime.combine(since, time.min, UTC) if since else None,
+            datetime.combine(until, time.max, UTC) if until else None,
+        )
 
     def where(self, stmt: _Query) -> _Query:
         if self.username:

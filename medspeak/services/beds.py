@@ -93,15 +93,15 @@ class WardForecast:
         return max((d.p_exceed for d in self.days), default=0.0)
 
     @property
-    def peak_day(self) -> DayOutlook | None:
+    def peak_day(self) -> DayOutlook:
         """The day the ward is expected fullest: the highest median, then the highest chance of running out
-        of beds, the earliest first."""
-        return max(self.days, key=lambda d: (d.p50, d.p_exceed, -d.day.toordinal()), default=None)
+        of beds, the earliest first (a forecast has at least one day)."""
+        return max(self.days, key=lambda d: (d.p50, d.p_exceed, -d.day.toordinal()))
 
     @property
-    def riskiest_day(self) -> DayOutlook | None:
+    def riskiest_day(self) -> DayOutlook:
         """The day with the highest chance of more patients than beds (the earliest of equals)."""
-        return max(self.days, key=lambda d: (d.p_exceed, -d.day.toordinal()), default=None)
+        return max(self.days, key=lambda d: (d.p_exceed, -d.day.toordinal()))
 
     @property
     def alert_days(self) -> list[DayOutlook]:

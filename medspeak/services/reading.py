@@ -228,9 +228,9 @@ class JobRunner:
 
     def _run_claimed(self, job_id: int, *, urgent: bool) -> None:
         try:
-            result = self._extract(job_id, urgent=urgent)
+            result, language = self._extract(job_id, urgent=urgent)
             budget = WorkBudget(self.store.settings.index_budget_s, poll=lambda: self._cancel_requested(job_id))
-            facts, note = _index(result, budget, self._language(job_id))
+            facts, note = _index(result, budget, language)
         except Cancelled:
             self._finish(job_id, "cancelled", "Cancelled by the user.", None)
         except MedspeakError as exc:
@@ -252,24 +252,19 @@ class JobRunner:
             message = f"Pages {', '.join(map(str, failed))} could not be read." if failed else None
             self._finish(job_id, "done", " ".join(m for m in (message, note) if m) or None, result, facts)
 
-    def _language(self, job_id: int) -> str:
-        """The language the uploader chose for the document (``auto``: detected when its facts are found)."""
-        with self.store.read() as db:
-            chosen = db.scalar(select(Document.language).join(IngestJob).where(IngestJob.id == job_id))
-        return chosen or "auto"
-
     def _cancel_requested(self, job_id: int) -> bool:
         with self.store.read() as db:
             return bool(db.scalar(select(IngestJob.cancel_requested).where(IngestJob.id == job_id)))
 
-    def _extract(self, job_id: int, *, urgent: bool) -> ExtractionResult:
+    def _extract(self, job_id: int, *, urgent: bool) -> tuple[ExtractionResult, str]:
+        """The document's pages read, and the language the uploader chose (``auto``: found from the text)."""
         with self.store.transaction() as db:
             job = db.get_one(IngestJob, job_id)
             doc = db.get_one(Document, job.document_id)
             engine_name, language, key, display = job.engine, job.language, doc.storage_key, doc.display_name
             twin = self._ready_twin(db, doc)
         if twin is not None:
-            return twin
+            return twin, language
         settings = self.store.settings
         content = open_storage(self.store).read(key)
         upload = validate_upload(display, content, max_bytes=settings.max_upload_bytes, max_pages=settings.max_pages)
@@ -283,7 +278,7 @@ class JobRunner:
                     cancel.set()
 
         progress(0, upload.page_count)
-        return extract(
+        result = extract(
             upload,
             lambda: self._engine(engine_name),
             language=language,
@@ -294,6 +289,7 @@ class JobRunner:
             # after a restart) is read a page at a time, leaving the other cores to the people using the app.
             workers=(settings.ocr_page_workers or None) if urgent else 1,
         )
+        return result, language
 
     def _engine(self, name: str) -> OcrEngine:
         with self._engine_lock:

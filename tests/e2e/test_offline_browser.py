@@ -11,6 +11,7 @@ Needs Debian's chromium (``.ci/run`` installs it); skipped with the reason when 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -51,6 +52,10 @@ def test_no_request_leaves_the_machine(
         page.wait_for_timeout(1_000)  # icons, fonts and charts load after the heading
         if title == "Documents":  # an expander's :material/ icon is drawn with the font Streamlit serves
             page.get_by_text("New patient", exact=True).click()
+            page.wait_for_timeout(1_000)
+        if title == "Administration":  # the audit export link's :material/download: icon
+            page.get_by_role("tab", name="Audit trail").click()
+            expect(page.get_by_role("link", name=re.compile(r"^Download all \d+ matching events"))).to_be_visible()
             page.wait_for_timeout(1_000)
     if role == "clinician":  # the refusal's :material/block: icon (app.py), on a page this role may not open
         page.goto(f"{url}/admin")
