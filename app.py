@@ -7,7 +7,7 @@ from functools import partial
 import streamlit as st
 
 from components import auth_gate, i18n, navigation, runtime
-from components.i18n import _
+from components.i18n import _, error_text
 from medspeak.errors import PermissionDenied
 from medspeak.services import audit_log, users
 
@@ -32,7 +32,7 @@ def run() -> None:
     try:
         page.run()
     except PermissionDenied as exc:  # the services check the role again, whatever the page shows
-        st.error(str(exc), icon=":material/block:")
+        st.error(error_text(exc), icon=":material/block:")
 
 
 run()

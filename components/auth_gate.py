@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from components import i18n, runtime, web_routes
-from components.i18n import N_, _
+from components.i18n import N_, _, error_text
 from components.safe_text import md
 from components.session_cookie import SessionCookie
 from medspeak.auth import service as auth
@@ -69,7 +69,7 @@ def _submit_login() -> None:
     try:
         result = auth.login(runtime.store(), username, password, source=_client_address())
     except (InvalidCredentials, LoginThrottled) as exc:
-        st.session_state["auth.notice"] = str(exc)
+        st.session_state["auth.notice"] = error_text(exc)
         return
     st.session_state.update(
         {
@@ -118,7 +118,7 @@ def require_login() -> LoggedIn:
         try:
             actor, name = auth.resolve_session(runtime.store(), token)
         except SessionInvalid as exc:
-            _forget(notice=str(exc) if st.session_state["auth.token"] else None)
+            _forget(notice=error_text(exc) if st.session_state["auth.token"] else None)
         else:
             st.session_state.update({"auth.token": token, "auth.actor": actor, "auth.name": name})
             _sync_cookie(cookie, token)

@@ -33,7 +33,7 @@ def what_if(wards: dict[str, str]) -> list[PlannedElectives]:
         st.session_state.setdefault(key, default)
     with st.sidebar:
         st.subheader(_("What if"))
-        st.selectbox(_("Ward"), list(wards), key="beds.whatif_ward", format_func=lambda code: wards.get(code, code))
+        st.selectbox(_("Ward"), list(wards), key="beds.whatif_ward", format_func=lambda code: _(wards.get(code, code)))
         st.number_input(
             _("Extra elective admissions"), min_value=0, max_value=_MAX_ELECTIVES, step=1, key="beds.whatif_count"
         )
@@ -53,7 +53,7 @@ def alerts(forecast: OccupancyForecast) -> None:
                 "{name}: {p_exceed:.0%} chance of more patients than its {capacity} beds on "
                 "{day:%a %d %b} (alert above {ALERT_THRESHOLD:.0%})."
             ).format(
-                name=ward.name,
+                name=_(ward.name),
                 p_exceed=first.p_exceed,
                 capacity=ward.capacity,
                 day=first.day,
@@ -82,7 +82,7 @@ def summary(forecast: OccupancyForecast) -> None:
         tomorrow, peak, risky = w.days[0], w.peak_day, w.riskiest_day
         rows.append(  # which ward fills, and when, first: what a bed manager reads the list for
             {
-                _("Ward"): w.name,
+                _("Ward"): _(w.name),
                 _("Beds"): w.capacity,
                 _("In beds now"): w.occupied_now,
                 _("Peak day"): f"{peak.day:%a %d %b}",
@@ -127,7 +127,7 @@ def likely_discharges(rows: list[LikelyDischarge] | None, limit: int = 15) -> No
         {
             _("Patient"): [r.name for r in rows[:limit]],
             _("MRN"): [r.mrn for r in rows[:limit]],
-            _("Ward"): [r.ward_name or r.ward_code for r in rows[:limit]],
+            _("Ward"): [_(r.ward_name or r.ward_code) for r in rows[:limit]],
             _("Today"): [round(100 * r.p_today) for r in rows[:limit]],
             _("By end of tomorrow"): [round(100 * r.p_by_tomorrow) for r in rows[:limit]],
             _("Expected discharge"): [r.expected_discharge.strftime("%a %d %b %H:%M") for r in rows[:limit]],

@@ -16,7 +16,7 @@ def show(census: list[WardCensus]) -> None:
     occupancy = _("Occupancy")
     frame = pd.DataFrame(
         {
-            _("Ward"): [w.name for w in census],
+            _("Ward"): [_(w.name) for w in census],
             _("Capacity"): [w.capacity for w in census],
             _("Occupied"): [w.occupied for w in census],
             _("Free"): [w.free for w in census],

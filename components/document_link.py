@@ -7,7 +7,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from components import patient_picker
-from components.i18n import _
+from components.i18n import _, error_text
 from medspeak.errors import MedspeakError
 from medspeak.services.patients import DocumentSummary
 
@@ -41,5 +41,5 @@ def show(
             try:
                 return link(target or 0, reason)
             except MedspeakError as exc:
-                st.error(str(exc))
+                st.error(error_text(exc))
     return None

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 from PIL import Image
 
-from components.i18n import N_, _
+from components.i18n import N_, _, error_text
 from components.safe_text import md
 from medspeak.errors import MedspeakError
 from medspeak.indexing.grounding import mention_of
@@ -183,7 +183,7 @@ def show_evidence(detail: DocumentDetail, evidence: Evidence, page_image: PageIm
     try:
         image = page_image(evidence.page)
     except MedspeakError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
         return
     framed = draw_words(image, [], highlight=evidence.bbox)
     zoom = (
@@ -247,7 +247,7 @@ def show(detail: DocumentDetail, page_image: PageImage, review: Review | None = 
             try:
                 image = page_image(page.number)
             except MedspeakError as exc:
-                st.error(str(exc))
+                st.error(error_text(exc))
             else:
                 highlight = chosen.bbox if chosen is not None and chosen.page == page.number else None
                 shown = draw_words(image, page.words if boxes else [], highlight=highlight)

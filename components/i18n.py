@@ -10,9 +10,10 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from medspeak.errors import MedspeakError
 from medspeak.i18n import LANGUAGES, N_, normalise, translations
 
-__all__ = ["N_", "_", "choose", "language", "load_for", "switch"]
+__all__ = ["N_", "_", "choose", "error_text", "language", "load_for", "switch"]
 
 _KEY = "i18n.language"
 _LOADED = "i18n.loaded_for"  # the user whose preference is in the session
@@ -27,6 +28,11 @@ def language() -> str:
 
 def _(message: str) -> str:
     return translations(language()).gettext(message)
+
+
+def error_text(exc: Exception) -> str:
+    """What a page shows of a refusal: a domain error's message in the reader's language (English: ``str(exc)``)."""
+    return exc.translated(_) if isinstance(exc, MedspeakError) else str(exc)
 
 
 def load_for(user_id: int | None, saved: Callable[[], str]) -> None:

@@ -11,7 +11,7 @@ from datetime import date
 
 import streamlit as st
 
-from components.i18n import _
+from components.i18n import _, error_text
 from components.safe_text import md
 from medspeak.errors import MedspeakError
 from medspeak.services.patients import PatientSummary
@@ -37,7 +37,7 @@ def show(register: Callable[..., PatientSummary], *, key: str) -> PatientSummary
     try:
         created = register(given_name=given, family_name=family, sex=sex, birth_date=born, language=language)
     except MedspeakError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
         return None
     st.success(_("Registered {name} ({mrn}).").format(name=md(created.name), mrn=md(created.mrn)))
     return created

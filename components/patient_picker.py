@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from components.i18n import _
+from components.i18n import N_, _
 from medspeak.services.patients import PatientSummary
 
 Search = Callable[[str], list[PatientSummary]]
@@ -35,12 +35,12 @@ def show(
     title: str,
     none_label: str,
     initial: int | None = None,
-    search_label: str = "Patient (name or MRN)",
+    search_label: str = N_("Patient (name or MRN)"),
 ) -> int | None:
     """Draw the search box and the list; return the chosen patient's id (None: no patient)."""
     st.session_state.setdefault(f"{key}.patient_id", initial)
     st.session_state.setdefault(f"{key}.version", 0)
-    query = st.text_input(search_label, key=f"{key}.query", placeholder=_("e.g. Dubois"))
+    query = st.text_input(_(search_label), key=f"{key}.query", placeholder=_("e.g. Dubois"))
     options: dict[int | None, str] = {None: none_label}
     options.update({p.id: label(p) for p in search(query)})
     chosen = st.session_state[f"{key}.patient_id"]

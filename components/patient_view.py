@@ -16,7 +16,7 @@ from medspeak.services.patients import DocumentSummary, EncounterSummary, Patien
 OriginalUrl = Callable[[int], str]  # document id -> where the browser downloads its original
 
 _SEX = {"female": "F", "male": "M", "unknown": "?"}
-_VITALS = (*((v.key, v.column_label) for v in TRIAGE_VITALS), ("mental_status", "AVPU"))
+_VITALS = (*((v.key, v) for v in TRIAGE_VITALS), ("mental_status", None))
 _SPECS = {v.key: v for v in TRIAGE_VITALS}
 
 
@@ -26,7 +26,7 @@ def _encounters_frame(encounters: list[EncounterSummary]) -> pd.DataFrame:
             _("Type"): [_("ED visit") if e.kind == "emergency" else _("Admission") for e in encounters],
             _("Start"): [e.started_at.strftime("%Y-%m-%d %H:%M") for e in encounters],
             _("End"): [e.ended_at.strftime("%Y-%m-%d %H:%M") if e.ended_at else _("ongoing") for e in encounters],
-            _("Ward"): [e.ward or "" for e in encounters],
+            _("Ward"): [_(e.ward) if e.ward else "" for e in encounters],
             _("Stay (days)"): [_blank(e.length_of_stay_days) for e in encounters],
             _("Chief complaint"): [e.chief_complaint or "" for e in encounters],
             _("Acuity"): [_blank(e.acuity) for e in encounters],
@@ -48,8 +48,8 @@ def _latest_vitals(encounters: list[EncounterSummary]) -> None:
         _("**Latest vitals** ({where}, {started_at:%Y-%m-%d %H:%M})").format(where=where, started_at=visit.started_at)
     )
     cols = st.columns(len(_VITALS))
-    for col, (key, label) in zip(cols, _VITALS, strict=True):
-        col.metric(label, _shown(key, visit.vitals.get(key)))
+    for col, (key, spec) in zip(cols, _VITALS, strict=True):
+        col.metric(spec.column_label_in(_) if spec else "AVPU", _shown(key, visit.vitals.get(key)))
 
 
 def _shown(key: str, value: object) -> str:
@@ -83,7 +83,7 @@ def show(view: PatientView, original_url: OriginalUrl | None = None) -> None:
             age=p.age,
             birth_date=p.birth_date,
             language=view.language.upper(),
-            value=_("in {ward}").format(ward=p.current_ward) if p.current_ward else _("not in a bed"),
+            value=_("in {ward}").format(ward=_(p.current_ward)) if p.current_ward else _("not in a bed"),
         )
     )
     _latest_vitals(view.encounters)

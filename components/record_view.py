@@ -22,7 +22,7 @@ import streamlit as st
 from PIL import Image
 
 from components import document_viewer, web_routes
-from components.i18n import N_, _
+from components.i18n import N_, _, error_text
 from components.safe_text import md
 from medspeak import reference_ranges
 from medspeak.clinical.vitals import by_record_type
@@ -202,7 +202,7 @@ def _identity_warnings(
                     try:
                         confirm(warning.document_id, reason)
                     except MedspeakError as exc:
-                        st.error(str(exc))
+                        st.error(error_text(exc))
                     else:
                         st.session_state[_FLASH] = _("Confirmed: {document} is exported with the record.").format(
                             document=warning.document_name
@@ -278,7 +278,7 @@ def _flag_text(flag: reference_ranges.Flag | None) -> str:
     if flag is None:
         return _("normal")
     reference = _(" (normal {reference})").format(reference=flag.reference) if flag.reference[0].isdigit() else ""
-    shown = f"{flag.symbol} {flag.words}{reference}"
+    shown = f"{flag.symbol} {_(flag.words)}{reference}"
     return f":red[**{shown}**]" if flag.critical else f"**{shown}**"
 
 
@@ -338,7 +338,7 @@ def _timeline(rec: PatientRecord, items: dict[str, list[Source]]) -> None:
         item = f"point:{point.source.fact_id}:{point.name}"
         items[item] = [point.source]
         flag = _flag(point)
-        shown = f" ({flag.symbol} {flag.words})" if flag else ""
+        shown = f" ({flag.symbol} {_(flag.words)})" if flag else ""
         label = f"{point.date:%Y-%m-%d} · {format_measure(point.value, point.unit, point.name)}{shown}"
         _link(label, item, f"record.point.{point.source.fact_id}.{point.name}")
 
@@ -361,7 +361,7 @@ def _gold_download(export_gold: Callable[[int], list[dict[str, Any]]], patient_i
         try:
             lines = export_gold(patient_id)
         except MedspeakError as exc:
-            st.error(str(exc))
+            st.error(error_text(exc))
             return
         if not lines:
             st.info(_("No document of this patient has all its facts reviewed yet."))
@@ -393,7 +393,7 @@ def _evidence(calls: RecordCalls, items: dict[str, list[Source]]) -> None:
     try:
         detail = calls.document_detail(source.document_id)
     except MedspeakError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
         return
     document_viewer.show_evidence(
         detail, source, lambda number: calls.page_image(source.document_id, number), key=f"record.evidence.{item}"
@@ -449,7 +449,7 @@ def review_form(review_fact: Callable[..., object], fact: FactView, *, key: str)
     try:
         review_fact(fact.id, decision, corrected=changed if decision == "corrected" else None, reason=reason)
     except MedspeakError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
         return
     st.session_state[_FLASH] = _(_SAVED[decision])
     st.rerun()
@@ -472,7 +472,7 @@ def show(calls: RecordCalls, patient_id: int, on_error: Callable[[str], object] 
     try:
         rec = calls.patient_record(patient_id)
     except MedspeakError as exc:
-        on_error(str(exc))
+        on_error(error_text(exc))
         return
     if st.session_state.get("record.patient_id") != patient_id:  # another patient: start with nothing chosen
         st.session_state["record.patient_id"] = patient_id

@@ -13,7 +13,7 @@ import threading
 import streamlit as st
 from pydantic import ValidationError
 
-from components.i18n import _
+from components.i18n import _, error_text
 from medspeak.config import Settings, get_settings
 from medspeak.errors import StoreUnavailable
 from medspeak.services.reading import get_runner
@@ -58,6 +58,6 @@ def store() -> Store:
     try:
         return _store(settings().sqlalchemy_url)
     except StoreUnavailable as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
         st.stop()
         raise

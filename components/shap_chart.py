@@ -9,23 +9,30 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from components.i18n import _
+from components.i18n import N_, _
 from medspeak.triage.explain import Points
 
-_SECTIONS = ("vitals", "complaint", "age and sex", "arrival", "other")
+_SECTIONS = {  # the core's section of each driver -> its heading
+    "vitals": N_("Vitals"),
+    "complaint": N_("Complaint"),
+    "age and sex": N_("Age and sex"),
+    "arrival": N_("Arrival"),
+    "other": N_("Other"),
+}
 
 
 def _words(points: float) -> str:
-    return f"{points:+.0f} points " + ("towards level 1-2" if points > 0 else "away from level 1-2")
+    said = _("{points:+.0f} points towards level 1-2") if points > 0 else _("{points:+.0f} points away from level 1-2")
+    return said.format(points=points)
 
 
 def figure(points: Points) -> go.Figure:
     """Bars from the average patient's P(level 1-2) to this patient's; each bar one input, in points."""
     items = list(reversed(points.drivers))  # plotly draws the first bar at the bottom
-    labels = [f"{d.label} ({d.section})" for d in items]
+    labels = [f"{d.label} ({_(_SECTIONS.get(d.section, d.section)).lower()})" for d in items]
     values = [d.points for d in items]
     if abs(points.other) >= 0.5:
-        labels.insert(0, "all other inputs")
+        labels.insert(0, _("all other inputs"))
         values.insert(0, points.other)
     fig = go.Figure(
         go.Waterfall(
@@ -40,8 +47,10 @@ def figure(points: Points) -> go.Figure:
         )
     )
     fig.update_layout(
-        title=f"P(level 1-2): {points.base:.0f} % for the average patient → {points.probability:.0f} % for this one",
-        xaxis_title="percent",
+        title=_("P(level 1-2): {base:.0f} % for the average patient → {probability:.0f} % for this one").format(
+            base=points.base, probability=points.probability
+        ),
+        xaxis_title=_("percent"),
         height=100 + 36 * len(values),
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         showlegend=False,
@@ -50,10 +59,13 @@ def figure(points: Points) -> go.Figure:
 
 
 def show(points: Points) -> None:
-    for section in _SECTIONS:  # grouped, strongest first within each; as text: the complaint is the nurse's words
+    for (
+        section,
+        heading,
+    ) in _SECTIONS.items():  # grouped, strongest first within each; the complaint in the nurse's words
         drivers = [d for d in points.drivers if d.section == section]
         if drivers:
-            st.caption(section.capitalize())
+            st.caption(_(heading))
         for driver in drivers:
             st.text(f"• {driver.label} → {_words(driver.points)}")
     if not points.drivers:

@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from components.i18n import _
+from components.i18n import _, error_text
 from medspeak.errors import MedspeakError
 from medspeak.services.stays import StayPrediction, StayRef, StayUpdate
 
@@ -27,7 +27,7 @@ def choose(stays: list[StayRef]) -> int | None:
         st.session_state["los.encounter"] = (
             int(wanted) if wanted and wanted.isdigit() and int(wanted) in ids else ids[0]
         )
-    labels = {s.encounter_id: f"{s.ward} - {s.name} ({s.mrn})" for s in stays}
+    labels = {s.encounter_id: f"{_(s.ward)} - {s.name} ({s.mrn})" for s in stays}
     st.selectbox(_("Patient in a bed"), ids, format_func=labels.__getitem__, key="los.encounter")
     return int(st.session_state["los.encounter"])
 
@@ -81,7 +81,7 @@ def save(on_save: Callable[[], object] | None) -> None:
         try:
             on_save()
         except MedspeakError as exc:  # refused or the model unavailable: said on the page, nothing stored
-            st.error(str(exc), icon=":material/error:")
+            st.error(error_text(exc), icon=":material/error:")
         else:
             st.toast(_("Saved to the stay's history."))
 
@@ -96,7 +96,7 @@ def drivers(p: StayPrediction) -> None:
     fig = go.Figure(
         go.Bar(
             x=[d.effect_pct for d in rows],
-            y=[d.text for d in rows],
+            y=[d.text_in(_) for d in rows],
             orientation="h",
             marker_color=["#d62728" if d.effect_pct > 0 else "#2ca02c" for d in rows],
         )
@@ -107,7 +107,7 @@ def drivers(p: StayPrediction) -> None:
         xaxis={"title": _("% change of the median stay")},
     )
     st.plotly_chart(fig, key="los.drivers", config={"displayModeBar": False})
-    st.markdown("\n".join(f"- {d.sentence}" for d in p.drivers))
+    st.markdown("\n".join(f"- {d.sentence_in(_)}" for d in p.drivers))
 
 
 def history(updates: list[StayUpdate]) -> None:

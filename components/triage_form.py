@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 
 from components.i18n import N_, _
-from medspeak.clinical.vitals import AVPU, VitalSign, vital
+from medspeak.clinical.vitals import AVPU, VITAL_KEYS, VitalSign, vital
 from medspeak.triage.inputs import TRANSPORT_MODES, TriageInputs
 from medspeak.triage.levels import LEVELS
 from medspeak.triage.plausibility import InputIssue
@@ -78,7 +78,8 @@ def show() -> dict[str, Any] | None:
     with st.form("triage.form", border=True):
         c1, c2, c3 = st.columns(3)
         for i, (name, label, fmt) in enumerate(_NUMBERS):
-            (c1, c2, c3)[i % 3].number_input(_(label), value=None, format=fmt, key=_key(name))
+            shown = vital(name).form_label_in(_) if name in VITAL_KEYS else _(label)
+            (c1, c2, c3)[i % 3].number_input(shown, value=None, format=fmt, key=_key(name))
         c1.text_input(_("Blood pressure (mmHg)"), placeholder="142/88", key=_key("blood_pressure"))
         c2.selectbox(
             _("Arrival"), TRANSPORT_MODES, index=None, placeholder=_("not recorded"), key=_key("transport_mode")
@@ -100,7 +101,7 @@ def show() -> dict[str, Any] | None:
         st.selectbox(
             _("Your level (before you see medspeak's)"),
             list(LEVELS),
-            format_func=lambda n: f"{n} · {LEVELS[n].name}",
+            format_func=lambda n: f"{n} · {_(LEVELS[n].name)}",
             index=None,
             placeholder=_("optional: the second reader checks it"),
             key=_key("nurse_level"),

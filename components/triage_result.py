@@ -31,7 +31,7 @@ def _badge(result: TriageResult) -> None:
             "<div style='background:{colour};color:white;padding:0.8rem "
             "1rem;border-radius:0.5rem;font-size:1.4rem'><b>Level {number} · {name}</b> · see "
             "{wait}</div>"
-        ).format(colour=level.colour, number=level.number, name=level.name, wait=wait),
+        ).format(colour=level.colour, number=level.number, name=_(level.name), wait=wait),
         unsafe_allow_html=True,
     )
     if result.model_level != level.number:
@@ -148,7 +148,7 @@ _INPUT_LABELS: dict[str, str] = {
 def _label(key: str) -> str:
     """``SpO2 (%)``, ``Arrival``: an input's name as the form shows it, never its field name."""
     spec = VITAL_SPECS.get(key)
-    return _(spec.form_label) if spec else _(_INPUT_LABELS.get(key, key.replace("_", " ").capitalize()))
+    return spec.form_label_in(_) if spec else _(_INPUT_LABELS.get(key, key.replace("_", " ").capitalize()))
 
 
 def input_rows(inputs: dict[str, Any]) -> list[tuple[str, str]]:
@@ -236,7 +236,7 @@ def _decision(result: TriageResult, on_decide: Callable[[int, str], Any]) -> Non
             _("Level"),
             list(LEVELS),
             index=list(LEVELS).index(start),
-            format_func=lambda n: f"{n} · {LEVELS[n].name}",
+            format_func=lambda n: f"{n} · {_(LEVELS[n].name)}",
             key="triage.decision_level",
         )
         reason = st.text_input(

@@ -13,6 +13,7 @@ import streamlit as st
 
 from components.i18n import N_, _
 from components.safe_text import md
+from medspeak.i18n import translate
 from medspeak.services.documents import JobView, UploadOutcome
 
 _KEY = "documents.jobs"
@@ -34,7 +35,8 @@ def follow(outcome: UploadOutcome) -> None:
     """Track an upload being read, or note a file that needed no reading (already stored): the note is
     shown by :func:`notes`, on this run or the next (the page reruns to empty its uploader)."""
     if outcome.job_id is None:
-        st.session_state.setdefault(_NOTES, []).append(f"{md(outcome.display_name)}: {md(outcome.message)}")
+        said = translate(_, outcome.template, outcome.params) if outcome.template else outcome.message
+        st.session_state.setdefault(_NOTES, []).append(f"{md(outcome.display_name)}: {md(said)}")
         st.session_state["documents.view_id"] = outcome.document_id
     else:
         track(outcome.job_id, outcome.display_name)
@@ -83,7 +85,7 @@ def _progress(job_views: Callable[[list[int]], list[JobView]], on_cancel: Callab
         elif view.status == "done" and cols[1].button(_("View"), key=f"documents.view.{view.id}"):
             _show_document(view.document_id)
         if view.message:
-            (st.warning if view.status == "done" else st.error)(md(view.message))
+            (st.warning if view.status == "done" else st.error)(md(_(view.message)))  # a message without values
     seen = st.session_state.setdefault("documents.finished", set())
     newly = [v for v in views.values() if v.status == "done" and v.id not in seen]
     seen.update(v.id for v in views.values() if v.finished)

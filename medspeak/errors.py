@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import ClassVar
+
+from medspeak.i18n import N_, translate
 
 __all__ = [
     "BudgetExceeded",
@@ -43,10 +47,24 @@ class MedspeakError(Exception):
     """Base class; ``str(exc)`` is safe to show to the user (no PHI, no secrets).
 
     ``http_status`` and ``code`` say how the API answers it; a subclass that sets neither is a 500.
+
+    The message is an English template marked ``N_("...")`` with its values apart: ``raise
+    NotFound(N_("No document {document_id}."), document_id=7)``. ``str(exc)`` is the English sentence (the
+    API, the logs and the CLI speak English); a page shows :meth:`translated` in the reader's language from
+    the same catalogue as its own labels (``components.i18n.error_text``).
     """
 
     http_status: ClassVar[int] = 500
     code: ClassVar[str] = "internal_error"
+
+    def __init__(self, message: str = "", /, **params: object) -> None:
+        self.template = message
+        self.params = params
+        super().__init__(message.format(**params) if params else message)
+
+    def translated(self, gettext: Callable[[str], str]) -> str:
+        """The message in another language, by ``gettext``: the template, and each value that is itself a message."""
+        return translate(gettext, self.template, self.params) if self.template else str(self)
 
 
 class StoreUnavailable(MedspeakError):
@@ -77,11 +95,18 @@ class LoginThrottled(MedspeakError):
 
     def __init__(self, retry_after: int) -> None:
         self.retry_after = retry_after
-        wait = f"{retry_after} seconds" if retry_after < 120 else f"{-(-retry_after // 60)} minutes"
-        super().__init__(
-            f"Too many failed attempts for this username from this computer. Try again in {wait}, "
-            "or ask an administrator to unlock the account."
-        )
+        if retry_after < 120:
+            message = N_(
+                "Too many failed attempts for this username from this computer. Try again in {seconds} seconds, "
+                "or ask an administrator to unlock the account."
+            )
+            super().__init__(message, seconds=retry_after)
+        else:
+            message = N_(
+                "Too many failed attempts for this username from this computer. Try again in {minutes} minutes, "
+                "or ask an administrator to unlock the account."
+            )
+            super().__init__(message, minutes=-(-retry_after // 60))
 
 
 class SessionInvalid(MedspeakError):
@@ -110,13 +135,35 @@ class ValidationFailed(MedspeakError):
 
 @dataclass(frozen=True, slots=True)
 class InputIssue:
-    """One implausible triage value; ``converted`` is set when a conversion is offered instead of a refusal."""
+    """One implausible triage value; ``converted`` is set when a conversion is offered instead of a refusal.
+
+    ``message`` is the English sentence; ``template`` and ``params`` the same, for :meth:`translated`.
+    """
 
     field: str
     value: float
     message: str
     converted: float | None = None
     conversion: str | None = None  # e.g. "°F → °C"
+    template: str = ""
+    params: Mapping[str, object] = dataclass_field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        field: str,
+        value: float,
+        template: str,
+        converted: float | None = None,
+        conversion: str | None = None,
+        /,
+        **params: object,
+    ) -> InputIssue:
+        """An issue whose message is ``template`` (marked ``N_``) filled with ``params``."""
+        return cls(field, value, template.format(**params), converted, conversion, template, params)
+
+    def translated(self, gettext: Callable[[str], str]) -> str:
+        return translate(gettext, self.template, self.params) if self.template else self.message
 
 
 class ImplausibleInputs(ValidationFailed):
@@ -126,13 +173,30 @@ class ImplausibleInputs(ValidationFailed):
         self.issues = issues
         super().__init__(" ".join(issue.message for issue in issues))
 
+    def translated(self, gettext: Callable[[str], str]) -> str:
+        return " ".join(issue.translated(gettext) for issue in self.issues)
+
 
 class IncompleteInputs(ValidationFailed):
     """Too little was recorded for a level: ``needed`` says what to record (in words a nurse reads)."""
 
-    def __init__(self, needed: list[str]) -> None:
+    def __init__(self, needed: list[str], *, missing: list[str] | None = None, more: int = 0) -> None:
         self.needed = needed
-        super().__init__("Not enough recorded to propose a level. Please record " + ", ".join(needed) + ".")
+        self.missing, self.more = missing or [], more  # the vitals of which ``more`` are still to record
+        super().__init__(
+            N_("Not enough recorded to propose a level. Please record {needed}."), needed=", ".join(needed)
+        )
+
+    def items(self, gettext: Callable[[str], str]) -> list[str]:
+        """``needed`` in another language, by ``gettext``."""
+        items = [gettext(item) for item in (self.needed[:-1] if self.missing else self.needed)]
+        if self.missing:
+            missing = ", ".join(gettext(m) for m in self.missing)
+            items.append(gettext(N_("at least {more} more of: {missing}")).format(more=self.more, missing=missing))
+        return items
+
+    def translated(self, gettext: Callable[[str], str]) -> str:
+        return gettext(self.template).format(needed=", ".join(self.items(gettext)))
 
 
 class UploadRejected(MedspeakError):

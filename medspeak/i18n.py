@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gettext
 import io
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Final
@@ -19,7 +20,7 @@ from typing import Final
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "N_", "catalogue_path", "normalise", "translations"]
+__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "N_", "catalogue_path", "normalise", "translate", "translations"]
 
 LANGUAGES: Final = {"en": "English", "fr": "Français"}  # each named in itself
 DEFAULT_LANGUAGE: Final = "en"
@@ -30,6 +31,18 @@ DOMAIN: Final = "medspeak"
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention the extractor looks for
     """Mark a message for extraction where it is defined; translate it where it is shown."""
     return message
+
+
+def translate(gettext: Callable[[str], str], template: str, params: Mapping[str, object]) -> str:
+    """``template`` (an English message marked ``N_``) in ``gettext``'s language, filled with ``params``.
+
+    A text value the catalogue knows (a vital's name, a unit, a ward) is translated too; any other value
+    (an MRN, a number, a file name) is left as it is. Without ``params`` the template is not formatted.
+    """
+    if not params:
+        return gettext(template)
+    values = {key: gettext(value) if isinstance(value, str) and value else value for key, value in params.items()}
+    return gettext(template).format(**values)
 
 
 def normalise(language: str | None) -> str:

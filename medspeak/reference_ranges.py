@@ -19,14 +19,16 @@ from functools import cache
 from importlib.resources import files
 from typing import Final
 
+from medspeak.i18n import N_
+
 __all__ = ["Flag", "ReferenceRange", "flag_for", "ranges"]
 
 # level -> (words, symbol): the words say it, the symbol repeats it; neither relies on colour.
 _SHOWN: Final = {
-    "critical low": ("critical low", "⇊"),
-    "low": ("low", "↓"),
-    "high": ("high", "↑"),
-    "critical high": ("critical high", "⇈"),
+    "critical low": (N_("critical low"), "⇊"),
+    "low": (N_("low"), "↓"),
+    "high": (N_("high"), "↑"),
+    "critical high": (N_("critical high"), "⇈"),
 }
 _DOCUMENT: Final = {"h": "high", "high": "high", "l": "low", "low": "low", "hh": "critical high", "ll": "critical low"}
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Final
 
 from medspeak.errors import BudgetExceeded, Cancelled
+from medspeak.i18n import N_
 
 __all__ = ["WorkBudget"]
 
@@ -45,9 +46,12 @@ class WorkBudget:
             if self._poll():
                 self.cancel.set()
         if self.cancel.is_set():
-            raise Cancelled("Cancelled by the user.")
+            raise Cancelled(N_("Cancelled by the user."))
         if now > self._deadline:
             raise BudgetExceeded(
-                f"Reading stopped: the document took longer than its budget of {self.seconds:g} s. "
-                "Its text is kept; split it into smaller documents to have its facts extracted."
+                N_(
+                    "Reading stopped: the document took longer than its budget of {seconds:g} s. Its text is "
+                    "kept; split it into smaller documents to have its facts extracted."
+                ),
+                seconds=self.seconds,
             )

@@ -10,7 +10,7 @@ import streamlit as st
 
 from components import runtime, web_routes
 from components.auth_gate import current_actor
-from components.i18n import _
+from components.i18n import _, error_text
 from medspeak.auth.roles import Role
 from medspeak.errors import MedspeakError
 from medspeak.services import audit_log, demo, users
@@ -35,7 +35,7 @@ def _act(success: str, call: Callable[[], object]) -> None:
     try:
         result = call()
     except MedspeakError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
     else:
         st.success(
             _("{success}: `{result}` (shown once)").format(success=success, result=result)
@@ -108,7 +108,7 @@ with tab_audit:
         try:
             patient_id = audit_log.patient_for_mrn(store, actor, mrn)
         except MedspeakError as exc:
-            st.warning(str(exc))
+            st.warning(error_text(exc))
             st.stop()
     filters = audit_log.AuditFilter.of_days(
         username=who, action=action, outcome=outcome, patient_id=patient_id, since=since, until=until
@@ -167,7 +167,7 @@ with tab_audit:
         try:
             st.session_state["admin.checkpoint_text"] = audit_log.checkpoint(store, actor)
         except MedspeakError as exc:
-            st.error(str(exc))
+            st.error(error_text(exc))
     if st.session_state.get("admin.checkpoint_text"):
         st.download_button(
             _("Download the checkpoint (keep it off this server: it proves later that no row was cut)"),
@@ -197,7 +197,7 @@ with tab_demo:
                 with st.spinner(_("Resetting…")):
                     done = demo.reset(store, actor)
             except MedspeakError as exc:
-                st.error(str(exc))
+                st.error(error_text(exc))
             else:
                 st.success(
                     _(

@@ -6,7 +6,7 @@ import streamlit as st
 
 from components import beds_view, fan_chart, runtime
 from components.auth_gate import current_actor
-from components.i18n import _
+from components.i18n import _, error_text
 from medspeak.errors import MedspeakError
 from medspeak.services import dashboard
 from medspeak.services import stays as los
@@ -19,7 +19,7 @@ plan = beds_view.what_if(wards)
 try:
     forecast = los.forecast_occupancy(store, actor, 14, plan)
 except MedspeakError as exc:
-    st.error(str(exc), icon=":material/error:")
+    st.error(error_text(exc), icon=":material/error:")
     st.stop()
     raise
 

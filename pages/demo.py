@@ -6,7 +6,7 @@ import streamlit as st
 
 from components import demo_steps, navigation, runtime
 from components.auth_gate import current_actor
-from components.i18n import _
+from components.i18n import _, error_text
 from medspeak.auth.roles import Permission
 from medspeak.errors import MedspeakError
 from medspeak.services import demo
@@ -24,7 +24,7 @@ if actor.can(Permission.READ_PATIENTS):  # the service checks too: an administra
     try:
         patient = demo.demo_patient(store, actor)
     except MedspeakError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
 if patient is not None:
     st.info(_("The story's patient: {patient}").format(patient=patient.label), icon=":material/person:")
 elif actor.can(Permission.READ_PATIENTS):

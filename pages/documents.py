@@ -19,7 +19,7 @@ from components import (
     upload_progress,
 )
 from components.auth_gate import current_actor
-from components.i18n import _
+from components.i18n import _, error_text
 from components.safe_text import md
 from medspeak.errors import MedspeakError
 from medspeak.ingest.ocr import engine_statuses
@@ -169,7 +169,7 @@ else:
     try:
         detail = documents.document_detail(store, actor, view_id)
     except MedspeakError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
     else:
         document_viewer.show(
             detail,

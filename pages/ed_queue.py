@@ -7,7 +7,7 @@ import streamlit as st
 
 from components import runtime
 from components.auth_gate import current_actor
-from components.i18n import N_, _
+from components.i18n import N_, _, error_text
 from medspeak.errors import MedspeakError
 from medspeak.services import triage as service
 from medspeak.triage.levels import LEVELS
@@ -26,7 +26,7 @@ st.title(_("ED queue"))
 try:
     entries = service.queue(store, actor)
 except MedspeakError as exc:
-    st.error(str(exc))
+    st.error(error_text(exc))
     st.stop()
 alerted = sum(1 for e in entries if e.alert or e.flagged)
 st.caption(
@@ -38,7 +38,7 @@ st.caption(
 if entries:
     frame = pd.DataFrame(
         {
-            _("Level"): [f"{e.level} · {LEVELS[e.level].name}" if e.level else _("not triaged") for e in entries],
+            _("Level"): [f"{e.level} · {_(LEVELS[e.level].name)}" if e.level else _("not triaged") for e in entries],
             _("From"): [_(_SOURCES[e.source]) if _SOURCES[e.source] else "" for e in entries],
             _("Alert"): [_("possible level 1-2") if e.alert else "" for e in entries],
             _("Flag"): [_("nurse's level may be too low") if e.flagged else "" for e in entries],

@@ -8,7 +8,7 @@ import streamlit as st
 
 from components import runtime, stay_view
 from components.auth_gate import current_actor
-from components.i18n import _
+from components.i18n import _, error_text
 from medspeak.auth.roles import Permission
 from medspeak.errors import MedspeakError
 from medspeak.services import stays as los
@@ -19,7 +19,7 @@ store = runtime.store()
 try:
     stays = los.current_stays(store, actor)
 except MedspeakError as exc:  # a role that may not read stays: say so, draw nothing of the hospital
-    st.error(str(exc), icon=":material/error:")
+    st.error(error_text(exc), icon=":material/error:")
     st.stop()
     raise
 encounter_id = stay_view.choose(stays)
@@ -27,7 +27,7 @@ if encounter_id is not None:
     try:
         prediction = los.predict_stay(store, actor, encounter_id)
     except MedspeakError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(error_text(exc), icon=":material/error:")
         st.stop()
         raise
     stay_view.prediction(prediction)

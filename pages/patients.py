@@ -9,7 +9,7 @@ import streamlit as st
 
 from components import patient_form, patient_view, record_view, runtime, web_routes
 from components.auth_gate import current_actor
-from components.i18n import _
+from components.i18n import _, error_text
 from medspeak.auth.roles import Permission
 from medspeak.errors import MedspeakError
 from medspeak.services import documents, patients, record
@@ -43,7 +43,7 @@ def _search() -> None:
             _("Name"): [r.name for r in results],
             _("Sex"): [r.sex for r in results],
             _("Age"): [r.age for r in results],
-            _("Ward now"): [r.current_ward or "" for r in results],
+            _("Ward now"): [_(r.current_ward) if r.current_ward else "" for r in results],
         }
     )
     event = st.dataframe(
@@ -69,7 +69,7 @@ else:
             original_url=web_routes.original_url,
         )
     except MedspeakError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
     else:
         if actor.can(Permission.READ_CLINICAL):  # the service checks too; this only hides what would be refused
             calls = record_view.RecordCalls(

@@ -7,7 +7,7 @@ import streamlit as st
 
 from components import runtime, triage_form, triage_result
 from components.auth_gate import current_actor
-from components.i18n import _
+from components.i18n import _, error_text
 from medspeak.errors import MedspeakError
 from medspeak.services import patients, rationale
 from medspeak.services import triage as service
@@ -28,7 +28,7 @@ if patient_id is not None:
         label = service.patient_label(store, actor, patient_id)
         at_door = None if encounter_id is None else service.door_level(store, actor, encounter_id)
     except MedspeakError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
         st.stop()
     st.caption(_("{label}: the form is prefilled from the latest visit; check every value.").format(label=label))
 triage_form.init(prefill, source=patient_id, nurse_level=at_door)
@@ -44,9 +44,9 @@ def _assess(inputs: TriageInputs, pid: int | None, encounter: int | None) -> Non
     except ImplausibleInputs as exc:
         st.session_state["triage.issues"] = exc.issues
     except service.IncompleteInputs as exc:
-        st.session_state["triage.needed"] = exc.needed
+        st.session_state["triage.needed"] = exc.items(_)
     except MedspeakError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
 
 
 values = triage_form.show()
@@ -54,13 +54,13 @@ if values is not None:
     try:
         _assess(TriageInputs.from_form(values), patient_id, encounter_id)
     except MedspeakError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
 
 for i, issue in enumerate(st.session_state["triage.issues"]):
     if issue.converted is None:
-        st.error(issue.message)
+        st.error(issue.translated(_))
     else:
-        st.warning(issue.message)
+        st.warning(issue.translated(_))
         st.button(
             _("Use {converted:g} ({conversion})").format(converted=issue.converted, conversion=issue.conversion),
             key=f"triage.convert.{i}",
@@ -81,7 +81,7 @@ if result is not None:
         try:
             record = service.decide(store, actor, result.assessment_id, level, reason)
         except MedspeakError as exc:
-            st.error(str(exc))
+            st.error(error_text(exc))
         else:
             yours = "" if record["nurse_level"] is None else f"; your level was {record['nurse_level']}"
             shown = record["model_level"]

@@ -12,6 +12,7 @@ import bcrypt
 
 from medspeak.config import get_settings
 from medspeak.errors import ValidationFailed
+from medspeak.i18n import N_
 
 __all__ = ["MIN_PASSWORD_CHARS", "check_policy", "generate_password", "hash_password", "verify_password"]
 
@@ -30,9 +31,14 @@ def _dummy_hash(rounds: int) -> bytes:
 def check_policy(password: str) -> None:
     """Raise ``ValidationFailed`` with the reason when a new password is not acceptable."""
     if len(password) < MIN_PASSWORD_CHARS:
-        raise ValidationFailed(f"The password must have at least {MIN_PASSWORD_CHARS} characters.")
+        raise ValidationFailed(
+            N_("The password must have at least {MIN_PASSWORD_CHARS} characters."),
+            MIN_PASSWORD_CHARS=MIN_PASSWORD_CHARS,
+        )
     if len(password.encode("utf-8")) > _MAX_PASSWORD_BYTES:
-        raise ValidationFailed(f"The password must fit in {_MAX_PASSWORD_BYTES} bytes (UTF-8).")
+        raise ValidationFailed(
+            N_("The password must fit in {MAX_PASSWORD_BYTES} bytes (UTF-8)."), MAX_PASSWORD_BYTES=_MAX_PASSWORD_BYTES
+        )
 
 
 def hash_password(password: str) -> str:

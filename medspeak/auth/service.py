@@ -23,6 +23,7 @@ from medspeak.auth.passwords import verify_password
 from medspeak.auth.roles import Actor
 from medspeak.config import Settings
 from medspeak.errors import InvalidCredentials, LoginThrottled, SessionInvalid
+from medspeak.i18n import N_
 from medspeak.store import audit
 from medspeak.store.db import Store
 from medspeak.store.models import AuthSession, LoginThrottle, User
@@ -42,7 +43,7 @@ __all__ = [
     "session_ref",
 ]
 
-_WRONG = "Wrong username or password."
+_WRONG = N_("Wrong username or password.")
 _FORGET_AFTER = timedelta(days=1)  # a pair's failures older than this no longer count
 # Checked on every page run and API request: one statement, built once (SQLAlchemy reuses its compiled
 # form), columns only (no ORM objects to build): ~0.3 ms instead of ~0.6 ms.
@@ -207,22 +208,22 @@ def resolve_session(store: Store, token: str | None) -> tuple[Actor, str]:
         SessionInvalid: no token, unknown, expired, revoked, or the user was disabled.
     """
     if not token:
-        raise SessionInvalid("Please log in.")
+        raise SessionInvalid(N_("Please log in."))
     return resolve_session_ref(store, session_ref(token))
 
 
 def resolve_session_ref(store: Store, ref: str) -> tuple[Actor, str]:
     """As :func:`resolve_session`, for a session named by its reference (from a verified access token)."""
     if not ref:
-        raise SessionInvalid("Please log in.")
+        raise SessionInvalid(N_("Please log in."))
     with store.read() as db:  # read-only: no write lock, and it sees every revocation committed before it
         row = db.execute(_SESSION, {"session_id": ref}).one_or_none()
     if row is None or row.revoked_at is not None:
-        raise SessionInvalid("Your session has ended. Please log in again.")
+        raise SessionInvalid(N_("Your session has ended. Please log in again."))
     if row.expires_at <= utcnow():
-        raise SessionInvalid("Your session expired. Please log in again.")
+        raise SessionInvalid(N_("Your session expired. Please log in again."))
     if not row.is_active:
-        raise SessionInvalid("This account is disabled.")
+        raise SessionInvalid(N_("This account is disabled."))
     return Actor(row.id, row.username, row.role), row.display_name
 
 

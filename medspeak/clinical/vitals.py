@@ -25,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal, get_args
 
+from medspeak.i18n import N_
+
 __all__ = [
     "AVPU",
     "RECORD_TYPES",
@@ -109,6 +111,14 @@ class VitalSign:
         """``HR (/min)``: a narrow table column or metric."""
         return f"{self.short} ({self.unit})"
 
+    def form_label_in(self, gettext: Callable[[str], str]) -> str:
+        """:attr:`form_label` in another language, by ``gettext`` (units are written alike in French and English)."""
+        return f"{gettext(self.label)} ({self.unit})"
+
+    def column_label_in(self, gettext: Callable[[str], str]) -> str:
+        """:attr:`column_label` in another language, by ``gettext``."""
+        return f"{gettext(self.short)} ({self.unit})"
+
     @property
     def number_format(self) -> str:
         """The printf format a number input shows it with."""
@@ -129,9 +139,9 @@ _KTAS_WIDER = "wider than any record of the KTAS data set"
 VITALS: Final[tuple[VitalSign, ...]] = (
     VitalSign(
         "temperature_c",
-        "Temperature",
-        "Temp",
-        "temperature",
+        N_("Temperature"),
+        N_("Temp"),
+        N_("temperature"),
         "°C",
         "Cel",
         1,
@@ -143,9 +153,9 @@ VITALS: Final[tuple[VitalSign, ...]] = (
     ),
     VitalSign(
         "heart_rate",
-        "Heart rate",
-        "HR",
-        "heart rate",
+        N_("Heart rate"),
+        N_("HR"),
+        N_("heart rate"),
         "/min",
         "/min",
         0,
@@ -156,9 +166,9 @@ VITALS: Final[tuple[VitalSign, ...]] = (
     ),
     VitalSign(
         "respiratory_rate",
-        "Respiratory rate",
-        "RR",
-        "respiratory rate",
+        N_("Respiratory rate"),
+        N_("RR"),
+        N_("respiratory rate"),
         "/min",
         "/min",
         0,
@@ -168,9 +178,9 @@ VITALS: Final[tuple[VitalSign, ...]] = (
     ),
     VitalSign(
         "spo2",
-        "SpO2",
-        "SpO2",
-        "SpO2",
+        N_("SpO2"),
+        N_("SpO2"),
+        N_("SpO2"),
         "%",
         "%",
         0,
@@ -181,9 +191,9 @@ VITALS: Final[tuple[VitalSign, ...]] = (
     ),
     VitalSign(
         "systolic_bp",
-        "Systolic BP",
-        "SBP",
-        "systolic BP",
+        N_("Systolic BP"),
+        N_("SBP"),
+        N_("systolic BP"),
         "mmHg",
         "mm[Hg]",
         0,
@@ -193,9 +203,9 @@ VITALS: Final[tuple[VitalSign, ...]] = (
     ),
     VitalSign(
         "diastolic_bp",
-        "Diastolic BP",
-        "DBP",
-        "diastolic BP",
+        N_("Diastolic BP"),
+        N_("DBP"),
+        N_("diastolic BP"),
         "mmHg",
         "mm[Hg]",
         0,
@@ -204,9 +214,9 @@ VITALS: Final[tuple[VitalSign, ...]] = (
     ),
     VitalSign(
         "pain",
-        "Pain",
-        "Pain",
-        "pain",
+        N_("Pain"),
+        N_("Pain"),
+        N_("pain"),
         "/10",
         "{score}",
         0,
@@ -216,9 +226,9 @@ VITALS: Final[tuple[VitalSign, ...]] = (
     ),
     VitalSign(
         "weight",
-        "Weight",
-        "Weight",
-        "weight",
+        N_("Weight"),
+        N_("Weight"),
+        N_("weight"),
         "kg",
         "kg",
         1,
@@ -227,9 +237,9 @@ VITALS: Final[tuple[VitalSign, ...]] = (
     ),
     VitalSign(
         "height",
-        "Height",
-        "Height",
-        "height",
+        N_("Height"),
+        N_("Height"),
+        N_("height"),
         "cm",
         "cm",
         0,

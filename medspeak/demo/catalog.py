@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from medspeak.i18n import N_
+
 __all__ = [
     "ALLERGIES",
     "CHRONIC_CONDITIONS",
@@ -62,12 +64,12 @@ class Chronic:
 
 
 WARDS: Final = (
-    WardSpec("GMED", "General Medicine", 30),
-    WardSpec("CARD", "Cardiology", 20),
-    WardSpec("SURG", "Surgery", 24),
-    WardSpec("ORTH", "Orthopaedics", 16),
-    WardSpec("RESP", "Respiratory", 18),
-    WardSpec("ICU", "Intensive Care Unit", 8),
+    WardSpec("GMED", N_("General Medicine"), 30),
+    WardSpec("CARD", N_("Cardiology"), 20),
+    WardSpec("SURG", N_("Surgery"), 24),
+    WardSpec("ORTH", N_("Orthopaedics"), 16),
+    WardSpec("RESP", N_("Respiratory"), 18),
+    WardSpec("ICU", N_("Intensive Care Unit"), 8),
 )
 
 ROUTES: Final = {

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from medspeak.config import Settings
 from medspeak.errors import ExtractionFailed
+from medspeak.i18n import N_
 from medspeak.indexing.grounding import ground_facts
 from medspeak.indexing.llm.base import LLMResult, LLMUnavailable
 from medspeak.indexing.llm.hybrid import cross_check, reject_inconsistent, reject_instructions
@@ -127,21 +128,25 @@ def get_backend(name: str | None = None) -> tuple[Backend, list[str]]:
     try:
         settings = _llm_settings(*(os.environ.get(f"MEDSPEAK_{key}") for key in _LLM_KEYS))
     except ValidationError as exc:
-        raise ExtractionFailed(f"The language-model settings are invalid: {exc.errors()[0]['msg']}.") from exc
+        raise ExtractionFailed(
+            N_("The language-model settings are invalid: {value}."), value=exc.errors()[0]["msg"]
+        ) from exc
     name = (name or settings.llm_backend or "auto").lower()
     if name not in BACKENDS:
-        raise ExtractionFailed(f"Unknown extraction backend {name!r}; choose one of {', '.join(BACKENDS)}.")
+        raise ExtractionFailed(
+            N_("Unknown extraction backend {name!r}; choose one of {value}."), name=name, value=", ".join(BACKENDS)
+        )
     if name == "rules":
         return RulesBackend(), []
     if name == "transformers":
         local = _local(settings)
         reason = local.unavailable_reason()
         if reason:
-            raise ExtractionFailed(f"The transformers extraction backend is unavailable: {reason}.")
+            raise ExtractionFailed(N_("The transformers extraction backend is unavailable: {reason}."), reason=reason)
         return local, []
     if name == "openai":
         if not settings.llm_url:
-            raise ExtractionFailed("The openai extraction backend is unavailable: MEDSPEAK_LLM_URL is not set.")
+            raise ExtractionFailed(N_("The openai extraction backend is unavailable: MEDSPEAK_LLM_URL is not set."))
         return _server(settings), []
     notices = []
     if resolve_model(settings.llm_model) is not None:
@@ -185,7 +190,11 @@ def extract_facts(
     if language == "auto":
         language = detect_language(text)
     if language not in LANGUAGES:
-        raise ExtractionFailed(f"Language {language!r} is not supported; expected one of {', '.join(LANGUAGES)}.")
+        raise ExtractionFailed(
+            N_("Language {language!r} is not supported; expected one of {value}."),
+            language=language,
+            value=", ".join(LANGUAGES),
+        )
     chosen, notices = get_backend(backend)
     if budget is not None:
         budget.check()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from medspeak.errors import ValidationFailed
+from medspeak.i18n import N_
 
 __all__ = ["ArchiveEntry", "read_archive"]
 
@@ -35,7 +36,7 @@ def read_archive(source: Path, *, path_column: str = "path", mrn_column: str = "
         return [ArchiveEntry(p, None, p.relative_to(source).as_posix()) for p in files]
     if source.is_file() and source.suffix.lower() == ".csv":
         return _manifest(source, path_column, mrn_column)
-    raise ValidationFailed(f"{source} is neither a folder nor a manifest (.csv).")
+    raise ValidationFailed(N_("{source} is neither a folder nor a manifest (.csv)."), source=source)
 
 
 def _hidden(relative: Path) -> bool:
@@ -50,7 +51,9 @@ def _manifest(manifest: Path, path_column: str, mrn_column: str) -> list[Archive
             missing = [c for c in (path_column, mrn_column) if c not in columns]
             if missing:
                 raise ValidationFailed(
-                    f"The manifest lacks the column(s) {', '.join(missing)}; its columns are: {', '.join(columns)}."
+                    N_("The manifest lacks the column(s) {value}; its columns are: {value2}."),
+                    value=", ".join(missing),
+                    value2=", ".join(columns),
                 )
             entries = []
             for row in reader:
@@ -63,6 +66,6 @@ def _manifest(manifest: Path, path_column: str, mrn_column: str) -> list[Archive
                 )
             return entries
     except UnicodeDecodeError as exc:
-        raise ValidationFailed("The manifest is not UTF-8 text; export it as CSV UTF-8.") from exc
+        raise ValidationFailed(N_("The manifest is not UTF-8 text; export it as CSV UTF-8.")) from exc
     except csv.Error as exc:
-        raise ValidationFailed(f"The manifest is not valid CSV: {exc}") from exc
+        raise ValidationFailed(N_("The manifest is not valid CSV: {exc}"), exc=exc) from exc

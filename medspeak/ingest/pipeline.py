@@ -26,6 +26,7 @@ import pypdfium2 as pdfium
 from PIL import Image
 
 from medspeak.errors import Cancelled, IngestFailed
+from medspeak.i18n import N_
 from medspeak.ingest.budgets import MAX_RENDER_PIXELS, RENDER_DPI, fits_render_budget, render_scale
 from medspeak.ingest.ocr import OcrEngine
 from medspeak.ingest.prepare import prepare
@@ -143,7 +144,7 @@ def render_page(kind: FileKind, content: bytes, number: int, *, dpi: int = _REND
         with Image.open(io.BytesIO(content)) as image:
             image.seek(number - 1)
             return _within_budget(image)
-    raise IngestFailed("Typed documents have no page image.")
+    raise IngestFailed(N_("Typed documents have no page image."))
 
 
 def _pdf_pages(content: bytes) -> Iterator[PageText | PageImage]:
@@ -277,7 +278,7 @@ def extract(
             if progress is not None:
                 progress(len(done), upload.page_count)
             if cancel is not None and cancel.is_set():
-                raise Cancelled("Cancelled by the user.")
+                raise Cancelled(N_("Cancelled by the user."))
     if done and all(p.error for p in done):
-        raise IngestFailed(f"No page could be read: {done[0].error}")
+        raise IngestFailed(N_("No page could be read: {error}"), error=done[0].error)
     return ExtractionResult(done)

@@ -22,6 +22,7 @@ from pypdf import PageObject, PdfReader, apply_configuration
 from pypdf.generic import DictionaryObject, IndirectObject
 
 from medspeak.errors import UploadRejected
+from medspeak.i18n import N_
 from medspeak.ingest.budgets import MAX_RENDER_PIXELS, RENDER_DPI, fits_render_budget
 from medspeak.ingest.types import FileKind, ValidatedUpload
 
@@ -38,8 +39,8 @@ MAX_TEXT_CHARS = 2_000_000
 # The document's XML (one paragraph: ~70 bytes of markup around its text); python-docx holds the whole tree:
 # 49 MB of XML took 41 s and 1.4 GB, 150 KB zipped.
 _MAX_DOCX_XML = 2 * MAX_TEXT_CHARS
-_TOO_LONG = (
-    f"This document is too long to read safely (over {MAX_TEXT_CHARS // 10**6} million characters of text): "
+_TOO_LONG = N_(
+    "This document is too long to read safely (over {millions} million characters of text): "
     "split it into smaller files."
 )
 _MAX_STREAM_BYTES = 20 * 2**20  # one page's drawing commands; real pages use well under 1 MB
@@ -92,20 +93,25 @@ def sniff(content: bytes) -> FileKind | None:
 def validate_upload(filename: str, content: bytes, *, max_bytes: int, max_pages: int) -> ValidatedUpload:
     """Check an upload completely; return what may be stored, or raise ``UploadRejected``."""
     if not content:
-        raise UploadRejected("The file is empty.")
+        raise UploadRejected(N_("The file is empty."))
     if len(content) > max_bytes:
         raise UploadRejected(
-            f"The file is {len(content) / 2**20:.1f} MB; the limit is {max_bytes // 2**20} MB. "
-            "Split large scans into several files."
+            N_("The file is {value:.1f} MB; the limit is {value2} MB. Split large scans into several files."),
+            value=len(content) / 2**20,
+            value2=max_bytes // 2**20,
         )
     display = safe_display_name(filename)
     ext = display.rpartition(".")[2].lower() if "." in display else ""
     claimed = _EXTENSIONS.get(ext) if ext else None
     if ext and claimed is None:
-        raise UploadRejected(f"Files ending in .{ext[:10]} are not supported: upload {_SUPPORTED}.")
+        raise UploadRejected(
+            N_("Files ending in .{value} are not supported: upload {SUPPORTED}."), value=ext[:10], SUPPORTED=_SUPPORTED
+        )
     kind = sniff(content) or FileKind.TXT
     if claimed is not None and claimed != kind:
-        raise UploadRejected(f"The file is named .{ext} but its content is {_LABELS[kind]}: check the file.")
+        raise UploadRejected(
+            N_("The file is named .{ext} but its content is {value}: check the file."), ext=ext, value=_LABELS[kind]
+        )
     pages, encoding = _CHECKS[kind](content, max_pages)
     return ValidatedUpload(
         content,
@@ -124,7 +130,7 @@ def _check_pdf(content: bytes, max_pages: int) -> tuple[int, str | None]:
             warnings.simplefilter("ignore")
             reader = PdfReader(io.BytesIO(content), strict=False)
             if reader.is_encrypted:
-                raise UploadRejected("This PDF is password-protected: remove the protection and upload it again.")
+                raise UploadRejected(N_("This PDF is password-protected: remove the protection and upload it again."))
             pages = len(reader.pages)
             _refuse_scripts(reader)
             if 0 < pages <= max_pages:
@@ -135,13 +141,15 @@ def _check_pdf(content: bytes, max_pages: int) -> tuple[int, str | None]:
     except UploadRejected:
         raise
     except Exception as exc:  # any parser failure on hostile input is a rejection
-        raise UploadRejected("This PDF is damaged or unreadable (or exceeds safe decoding limits).") from exc
+        raise UploadRejected(N_("This PDF is damaged or unreadable (or exceeds safe decoding limits).")) from exc
     return _page_count(pages, max_pages), None
 
 
 _SCRIPTED = UploadRejected(
-    "This PDF contains scripts (JavaScript or automatic actions), which are not accepted: print it to a new PDF "
-    "or scan it, then upload that."
+    N_(
+        "This PDF contains scripts (JavaScript or automatic actions), which are not accepted: "
+        "print it to a new PDF or scan it, then upload that."
+    )
 )
 
 
@@ -181,8 +189,15 @@ def _check_pdf_page(page: PageObject, number: int, seen: set[int]) -> None:
     width, height = float(box.width) * unit, float(box.height) * unit
     if not fits_render_budget(width, height):
         raise UploadRejected(
-            f"Page {number} is {abs(width) / 72 * 2.54:.0f} x {abs(height) / 72 * 2.54:.0f} cm: too large to read "
-            f"safely (over {MAX_RENDER_PIXELS // 10**6} megapixels at {RENDER_DPI} DPI). Export it at a paper size."
+            N_(
+                "Page {number} is {value:.0f} x {value2:.0f} cm: too large to read safely (over {value3} "
+                "megapixels at {RENDER_DPI} DPI). Export it at a paper size."
+            ),
+            number=number,
+            value=abs(width) / 72 * 2.54,
+            value2=abs(height) / 72 * 2.54,
+            value3=MAX_RENDER_PIXELS // 10**6,
+            RENDER_DPI=RENDER_DPI,
         )
     contents = page.get_contents()
     if contents is not None:
@@ -217,7 +232,7 @@ def _check_xobject(ref: object, seen: set[int]) -> None:
             return
         seen.add(ref.idnum)
         if len(seen) > _MAX_PDF_RESOURCES:
-            raise UploadRejected("This PDF has too many embedded objects to check safely.")
+            raise UploadRejected(N_("This PDF has too many embedded objects to check safely."))
     obj = _resolved(ref)
     if not isinstance(obj, DictionaryObject):
         if isinstance(obj, dict):  # an appearance dictionary of states: each a stream
@@ -227,7 +242,7 @@ def _check_xobject(ref: object, seen: set[int]) -> None:
     if obj.get("/Subtype") == "/Image":
         pixels = int(_resolved(obj.get("/Width", 0))) * int(_resolved(obj.get("/Height", 0)))  # type: ignore[call-overload]
         if pixels > MAX_IMAGE_PIXELS:
-            raise UploadRejected("This PDF embeds an image too large to process safely.")
+            raise UploadRejected(N_("This PDF embeds an image too large to process safely."))
         if "/SMask" in obj:
             _check_xobject(obj["/SMask"], seen)
         return
@@ -248,12 +263,12 @@ def _check_image(content: bytes, max_pages: int) -> tuple[int, str | None]:
                     image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise UploadRejected(
-            f"The image is too large to process safely (over {MAX_IMAGE_PIXELS // 10**6} megapixels)."
+            N_("The image is too large to process safely (over {value} megapixels)."), value=MAX_IMAGE_PIXELS // 10**6
         ) from exc
     except UploadRejected:
         raise
     except Exception as exc:  # truncated or corrupt image data
-        raise UploadRejected("This image is damaged or truncated: scan or export it again.") from exc
+        raise UploadRejected(N_("This image is damaged or truncated: scan or export it again.")) from exc
     return frames, None
 
 
@@ -263,34 +278,36 @@ def _check_docx(content: bytes, max_pages: int) -> tuple[int, str | None]:
             infos = archive.infolist()
             names = {i.filename for i in infos}
             if "word/document.xml" not in names:
-                raise UploadRejected("This archive is not a Word document (.docx).")
+                raise UploadRejected(N_("This archive is not a Word document (.docx)."))
             if sum(i.file_size for i in infos) > _MAX_DOCX_UNCOMPRESSED:
-                raise UploadRejected("This Word document expands to an unsafe size.")
+                raise UploadRejected(N_("This Word document expands to an unsafe size."))
             if archive.getinfo("word/document.xml").file_size > _MAX_DOCX_XML:
-                raise UploadRejected(_TOO_LONG)
+                raise UploadRejected(_TOO_LONG, millions=MAX_TEXT_CHARS // 10**6)
             if archive.testzip() is not None:
-                raise UploadRejected("This Word document is damaged or unreadable.")
+                raise UploadRejected(N_("This Word document is damaged or unreadable."))
         from docx import Document  # parses every part the reader will: a damaged one is refused here, not later
 
         Document(io.BytesIO(content))
     except UploadRejected:
         raise
     except Exception as exc:  # corrupt archive
-        raise UploadRejected("This Word document is damaged or unreadable.") from exc
+        raise UploadRejected(N_("This Word document is damaged or unreadable.")) from exc
     return 1, None
 
 
 def _check_text(content: bytes, max_pages: int) -> tuple[int, str | None]:
     if len(content) > 4 * MAX_TEXT_CHARS:  # more characters than the limit in any encoding: no need to decode
-        raise UploadRejected(_TOO_LONG)
+        raise UploadRejected(_TOO_LONG, millions=MAX_TEXT_CHARS // 10**6)
     decoded = decode_text(content)
     if decoded is None:
-        raise UploadRejected(f"This file is not readable text nor a supported document: upload {_SUPPORTED}.")
+        raise UploadRejected(
+            N_("This file is not readable text nor a supported document: upload {SUPPORTED}."), SUPPORTED=_SUPPORTED
+        )
     text, encoding = decoded
     if not text.strip():
-        raise UploadRejected("The file contains no text.")
+        raise UploadRejected(N_("The file contains no text."))
     if len(text) > MAX_TEXT_CHARS:
-        raise UploadRejected(_TOO_LONG)
+        raise UploadRejected(_TOO_LONG, millions=MAX_TEXT_CHARS // 10**6)
     return 1, encoding
 
 
@@ -318,9 +335,13 @@ def decode_text(content: bytes) -> tuple[str, str] | None:
 
 def _page_count(pages: int, max_pages: int) -> int:
     if pages <= 0:
-        raise UploadRejected("The document has no pages.")
+        raise UploadRejected(N_("The document has no pages."))
     if pages > max_pages:
-        raise UploadRejected(f"The document has {pages} pages; the limit is {max_pages}. Split it into parts.")
+        raise UploadRejected(
+            N_("The document has {pages} pages; the limit is {max_pages}. Split it into parts."),
+            pages=pages,
+            max_pages=max_pages,
+        )
     return pages
 
 

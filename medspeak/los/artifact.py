@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from medspeak.errors import ModelUnavailable
+from medspeak.i18n import N_
 from medspeak.los.admissions import Admission
 from medspeak.los.model import LosModel
 
@@ -60,12 +61,16 @@ def verify(folder: Path) -> None:
     """
     manifest = folder / MANIFEST_FILE
     if not manifest.exists():
-        raise ModelUnavailable(f"No length-of-stay model in {folder}: run `medspeak train los --mimic DIR`.")
+        raise ModelUnavailable(
+            N_("No length-of-stay model in {folder}: run `medspeak train los --mimic DIR`."), folder=folder
+        )
     for line in manifest.read_text(encoding="utf-8").splitlines():
         digest, name = line.split("  ", 1)
         path = folder / name
         if not path.exists() or sha256_of(path) != digest:
-            raise ModelUnavailable(f"The length-of-stay model file {name} is missing or altered; retrain it.")
+            raise ModelUnavailable(
+                N_("The length-of-stay model file {name} is missing or altered; retrain it."), name=name
+            )
 
 
 @lru_cache(maxsize=4)

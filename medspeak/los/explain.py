@@ -7,12 +7,14 @@ as "+35 %" or "-20 %". One-hot columns and text axes are summed back into the in
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
 
+from medspeak.i18n import N_, translate
 from medspeak.los.encoder import TEXT_GROUP
 from medspeak.los.features import Snapshot
 
@@ -37,56 +39,85 @@ class Driver:
     text: str
     effect_pct: float
     effect_days: float
+    template: str = "{text}"  # ``text`` as an English template (marked ``N_``) and its values, to translate
+    params: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def sentence(self) -> str:
-        way = "lengthens" if self.effect_pct >= 0 else "shortens"
-        return f"{self.text}: {way} the stay by about {abs(self.effect_pct):.0f} % ({self.effect_days:+.1f} days)"
+        return self.sentence_in(lambda message: message)
+
+    def text_in(self, gettext: Callable[[str], str]) -> str:
+        """``text`` in another language, by ``gettext`` (a value the catalogue knows translated too)."""
+        return translate(gettext, self.template, self.params or {"text": self.text})
+
+    def sentence_in(self, gettext: Callable[[str], str]) -> str:
+        """ "Admitted at 20:15: lengthens the stay by about 9 % (+0.5 days)", in ``gettext``'s language."""
+        way = (
+            N_("{text}: lengthens the stay by about {pct:.0f} % ({days:+.1f} days)")
+            if self.effect_pct >= 0
+            else N_("{text}: shortens the stay by about {pct:.0f} % ({days:+.1f} days)")
+        )
+        return gettext(way).format(text=self.text_in(gettext), pct=abs(self.effect_pct), days=self.effect_days)
 
 
-def _reports(n: float, when: str) -> str:
-    """'no report', 'one report', 'N reports' (never 'report(s)')."""
+def _reports(n: float, when: str) -> tuple[str, dict[str, object]]:
+    """'no report', 'one report', 'N reports' (never 'report(s)'); ``when`` is the template's tail."""
     count = int(round(n))
-    return {0: f"No report {when}", 1: f"One report {when}"}.get(count, f"{count} reports {when}")
+    if count == 0:
+        return (N_("No report written by admission") if when == "admission" else N_("No report so far")), {}
+    if count == 1:
+        return (N_("One report written by admission") if when == "admission" else N_("One report so far")), {}
+    return (N_("{count} reports written by admission") if when == "admission" else N_("{count} reports so far")), {
+        "count": count
+    }
 
 
-def _describe(feature: str, values: dict[str, float | str], words: list[str]) -> str:
+def _describe(feature: str, values: dict[str, float | str], words: list[str]) -> tuple[str, dict[str, object]]:
+    """The patient's value of ``feature`` in words: an English template (marked ``N_``) and its values."""
     v = values.get(feature)
     n = float(v) if isinstance(v, int | float) else 0.0
     match feature:
         case "admission_type":
-            return f"Admission type: {v}"
+            return N_("Admission type: {value}"), {"value": v}
         case "admission_source":
-            return f"Came from: {v}"
+            return N_("Came from: {value}"), {"value": v}
         case "ward":
-            return f"Ward {v}"
+            return N_("Ward {value}"), {"value": v}
         case "sex":
-            return f"Sex: {v}"
+            return N_("Sex: {value}"), {"value": v}
         case "insurance":
-            return f"Insurance: {v}"
+            return N_("Insurance: {value}"), {"value": v}
         case "admit_weekday":
-            return f"Admitted on a {v}"
+            return N_("Admitted on a {value}"), {"value": v}
         case "age_years":
-            return f"Age {n:.0f} years"
+            return N_("Age {years:.0f} years"), {"years": n}
         case "admit_hour":
-            return f"Admitted at {int(n):02d}:{int(n % 1 * 60):02d}"
+            return N_("Admitted at {hour:02d}:{minute:02d}"), {"hour": int(n), "minute": int(n % 1 * 60)}
         case "ed_hours":
-            return f"{n:.1f} h in the emergency department" if n > 0 else "No emergency department stay before"
+            if n > 0:
+                return N_("{hours:.1f} h in the emergency department"), {"hours": n}
+            return N_("No emergency department stay before"), {}
         case "prior_admissions_1y":
-            return f"{n:.0f} hospital stay(s) in the past year"
+            return N_("{count:.0f} hospital stay(s) in the past year"), {"count": n}
         case "prior_mean_los_days":
-            return f"Earlier stays lasted {n:.1f} days on average" if n > 0 else "No earlier stay on file"
+            if n > 0:
+                return N_("Earlier stays lasted {days:.1f} days on average"), {"days": n}
+            return N_("No earlier stay on file"), {}
         case "days_since_last_discharge":
-            return f"Last discharged {n:.0f} days before" if n < _NO_PRIOR_DAYS else "No stay in the past year"
+            if n < _NO_PRIOR_DAYS:
+                return N_("Last discharged {days:.0f} days before"), {"days": n}
+            return N_("No stay in the past year"), {}
         case "elapsed_days":
-            return f"{n:.1f} days already in hospital"
+            return N_("{days:.1f} days already in hospital"), {"days": n}
         case "reports_so_far":
-            return _reports(n, "written by admission")
+            return _reports(n, "admission")
         case _ if feature == TEXT_GROUP:
             if float(values.get("reports_so_far", 0) or 0) == 0:  # the model reads the absence of any report
-                return "No report written by admission"
-            return "What the reports say" + (f" ({', '.join(words)})" if words else "")
-    return feature
+                return N_("No report written by admission"), {}
+            if words:
+                return N_("What the reports say ({words})"), {"words": ", ".join(words)}
+            return N_("What the reports say"), {}
+    return "{feature}", {"feature": feature}
 
 
 def drivers(
@@ -116,12 +147,15 @@ def drivers(
             continue
         factor = float(np.exp(value))
         # effect in days: the median with this input's effect minus the median without it
+        template, params = _describe(feature, snap.values, words or [])
         out.append(
             Driver(
                 feature,
-                _describe(feature, snap.values, words or []),
+                template.format(**params),
                 100 * (factor - 1),
                 median_days * (1 - 1 / factor),
+                template,
+                params,
             )
         )
     return out

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from medspeak.auth.roles import Actor, Permission
 from medspeak.errors import NotFound, SessionInvalid, ValidationFailed
+from medspeak.i18n import N_
 from medspeak.services.audited import audited
 from medspeak.store.db import Store
 from medspeak.store.models import ApiKey, User
@@ -41,7 +42,7 @@ KEY_PREFIX: Final = "msk_"
 _RANDOM_BYTES: Final = 32  # 256 bits: guessing is hopeless, so SHA-256 (not bcrypt) is the right hash
 _SHOWN_CHARS: Final = 12  # "msk_" + 8 characters: enough to tell keys apart in a list, useless to an attacker
 _MAX_KEY_CHARS: Final = 128
-_REFUSED = "The API key is not valid (unknown, revoked or expired). Ask an administrator for a new one."
+_REFUSED = N_("The API key is not valid (unknown, revoked or expired). Ask an administrator for a new one.")
 
 
 @dataclass(frozen=True)
@@ -87,14 +88,16 @@ def add_key(
     """
     user = db.scalar(select(User).where(User.username == username.strip().lower()))
     if user is None:
-        raise NotFound(f"No user {username.strip().lower()!r}: create the service account first.")
+        raise NotFound(N_("No user {value!r}: create the service account first."), value=username.strip().lower())
     if not user.is_active:
-        raise ValidationFailed(f"The account {user.username} is disabled; enable it before giving it a key.")
+        raise ValidationFailed(
+            N_("The account {username} is disabled; enable it before giving it a key."), username=user.username
+        )
     name = name.strip()
     if not 1 <= len(name) <= 80:
-        raise ValidationFailed("Name the key (1-80 characters), e.g. 'lab interface'.")
+        raise ValidationFailed(N_("Name the key (1-80 characters), e.g. 'lab interface'."))
     if expires_days is not None and not 1 <= expires_days <= 3650:
-        raise ValidationFailed("A key expires after 1 to 3650 days, or never.")
+        raise ValidationFailed(N_("A key expires after 1 to 3650 days, or never."))
     key = KEY_PREFIX + secrets.token_urlsafe(_RANDOM_BYTES)
     now = utcnow()
     row = ApiKey(
@@ -124,7 +127,7 @@ def create_key(
 def _revoke(db: Session, key_id: int) -> ApiKeySummary:
     row = db.get(ApiKey, key_id)
     if row is None:
-        raise NotFound(f"No API key with id {key_id}.")
+        raise NotFound(N_("No API key with id {key_id}."), key_id=key_id)
     if row.revoked_at is None:
         row.revoked_at = utcnow()
     return _summary(row)
@@ -162,5 +165,5 @@ def resolve_key(store: Store, key: str) -> Actor:
         if row.expires_at is not None and row.expires_at <= utcnow():
             raise SessionInvalid(_REFUSED)
         if not row.user.is_active:
-            raise SessionInvalid("This account is disabled.")
+            raise SessionInvalid(N_("This account is disabled."))
         return Actor(row.user.id, row.user.username, row.user.role)

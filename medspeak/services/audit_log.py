@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from medspeak.auth.roles import Actor, Permission
 from medspeak.errors import NotFound
+from medspeak.i18n import N_
 from medspeak.services.audited import audited, record_alone
 from medspeak.store.audit import ChainReport, Checkpoint, session_key, sign_checkpoint, verify_chain
 from medspeak.store.db import Store
@@ -160,7 +161,7 @@ def patient_for_mrn(store: Store, actor: Actor, mrn: str) -> int:
     with audited(store, actor, "audit.patient_lookup", Permission.READ_AUDIT) as call:
         patient_id = call.db.scalar(select(Patient.id).where(Patient.mrn == mrn.strip().upper()))
         if patient_id is None:
-            raise NotFound(f"No patient has the MRN {mrn.strip()[:32]!r}.")
+            raise NotFound(N_("No patient has the MRN {value!r}."), value=mrn.strip()[:32])
         call.patient_id = patient_id
         return patient_id
 
@@ -174,7 +175,7 @@ def mrn_of(store: Store, actor: Actor, patient_id: int) -> str:
     with audited(store, actor, "audit.patient_lookup", Permission.READ_AUDIT, patient_id=patient_id) as call:
         mrn = call.db.scalar(select(Patient.mrn).where(Patient.id == patient_id))
         if mrn is None:
-            raise NotFound(f"No patient {patient_id}.")
+            raise NotFound(N_("No patient {patient_id}."), patient_id=patient_id)
         return mrn
 
 
@@ -274,7 +275,7 @@ def checkpoint_of(db: Session) -> tuple[str, int]:
     """The signed checkpoint of the trail in ``db`` and the id it names (the CLI audits it itself)."""
     last = db.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).one_or_none()
     if last is None:
-        raise NotFound("The audit trail is empty.")
+        raise NotFound(N_("The audit trail is empty."))
     count = db.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.id <= last.id)) or 0
     return sign_checkpoint(Checkpoint(last.id, last.hash, count, utcnow()), session_key(db)), last.id
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from medspeak.auth.roles import Actor, Permission
 from medspeak.errors import MedspeakError, PermissionDenied, safe_traceback
+from medspeak.i18n import N_
 from medspeak.store import audit
 from medspeak.store.db import Store
 
@@ -64,7 +65,7 @@ def require(store: Store, actor: Actor, action: str, permission: Permission) -> 
     """
     if not actor.can(permission):
         record_alone(store, actor, action, "denied", detail=f"role {actor.role} lacks {permission.value}")
-        raise PermissionDenied(f"Your role ({actor.role}) does not allow this ({action}).")
+        raise PermissionDenied(N_("Your role ({role}) does not allow this ({action})."), role=actor.role, action=action)
 
 
 @contextmanager
@@ -92,7 +93,7 @@ def audited(
             document_id=document_id,
             detail=f"role {actor.role} lacks {permission.value}",
         )
-        raise PermissionDenied(f"Your role ({actor.role}) does not allow this ({action}).")
+        raise PermissionDenied(N_("Your role ({role}) does not allow this ({action})."), role=actor.role, action=action)
     call: AuditedCall | None = None
     try:
         with store.transaction() as db:

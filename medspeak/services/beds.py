@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from medspeak.auth.roles import Actor, Permission
 from medspeak.clinical.patients import display_name
 from medspeak.errors import ValidationFailed
+from medspeak.i18n import N_
 from medspeak.los.artifact import DEFAULT_DIR, load_committed
 from medspeak.los.distribution import StayDistribution
 from medspeak.los.occupancy import DayOutlook, Electives, WardInputs, census_moments, day_outlooks, occupancy_pmfs
@@ -163,16 +164,16 @@ def forecast_occupancy(
         ValidationFailed: a horizon outside 1-28 days, or electives for an unknown ward or a past day.
     """
     if not 1 <= horizon_days <= _MAX_HORIZON:
-        raise ValidationFailed(f"The horizon must be 1 to {_MAX_HORIZON} days.")
+        raise ValidationFailed(N_("The horizon must be 1 to {MAX_HORIZON} days."), MAX_HORIZON=_MAX_HORIZON)
     if any(p.count < 0 or p.day_offset < 0 or p.day_offset > horizon_days for p in extra_electives):
-        raise ValidationFailed("Planned admissions need a count >= 0 and a day within the horizon.")
+        raise ValidationFailed(N_("Planned admissions need a count >= 0 and a day within the horizon."))
     now = now or utcnow()
     with audited(store, actor, "census.forecast", Permission.READ_CENSUS) as call:
         db = call.db
         wards = list(db.scalars(select(Ward).order_by(Ward.name)))
         codes = {w.code for w in wards}
         if unknown := {p.ward_code for p in extra_electives} - codes:
-            raise ValidationFailed(f"Unknown ward(s): {', '.join(sorted(unknown))}.")
+            raise ValidationFailed(N_("Unknown ward(s): {value}."), value=", ".join(sorted(unknown)))
         stays = list(
             db.scalars(
                 select(Encounter).where(

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from medspeak.auth.roles import SYSTEM, Actor, Permission
 from medspeak.demo.seed import SeedReport, reset_demo
 from medspeak.errors import PermissionDenied
+from medspeak.i18n import N_
 from medspeak.services.audited import audited, record_alone, require
 from medspeak.services.documents import queue_unread
 from medspeak.services.reading import get_runner
@@ -50,7 +51,7 @@ def reset(store: Store, actor: Actor = SYSTEM) -> ResetReport:
     if not settings.demo:
         record_alone(store, actor, "demo.reset", "denied", detail="not a demo install")
         raise PermissionDenied(
-            "This is not a demo install: its data is never reset. A demonstration runs with MEDSPEAK_DEMO=true."
+            N_("This is not a demo install: its data is never reset. A demonstration runs with MEDSPEAK_DEMO=true.")
         )
     if actor != SYSTEM:
         require(store, actor, "demo.reset", Permission.MANAGE_USERS)

@@ -7,7 +7,8 @@ patient data and is permission-checked without flooding the audit trail.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Final, Literal
 
@@ -17,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from medspeak.auth.roles import Actor, Permission
 from medspeak.errors import NotFound, UploadRejected, ValidationFailed
+from medspeak.i18n import N_
 from medspeak.ingest.pipeline import render_page
 from medspeak.ingest.types import FileKind, ValidatedUpload, Word
 from medspeak.ingest.validate import sniff, validate_upload
@@ -58,7 +60,9 @@ class UploadOutcome:
     job_id: int | None  # None when the same file was already there for this patient
     display_name: str
     duplicate_of: int | None
-    message: str
+    message: str  # in English; ``template`` and ``params`` the same, for a page to translate (``i18n.translate``)
+    template: str = ""
+    params: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -141,7 +145,7 @@ def upload(
         ValidationFailed: unknown kind or patient.
     """
     if kind not in DOCUMENT_KINDS:
-        raise ValidationFailed(f"Unknown document kind {kind!r}.")
+        raise ValidationFailed(N_("Unknown document kind {kind!r}."), kind=kind)
     check_received(received)
     settings = store.settings
     require(store, actor, "document.upload", Permission.WRITE_CLINICAL)
@@ -175,9 +179,11 @@ def check_received(received: date | None, today: date | None = None) -> None:
         return
     today = today or date.today()
     if received > today + timedelta(days=1):
-        raise ValidationFailed(f"The received date {received:%Y-%m-%d} is in the future.")
+        raise ValidationFailed(N_("The received date {received:%Y-%m-%d} is in the future."), received=received)
     if received < _OLDEST_RECEIVED:
-        raise ValidationFailed(f"The received date {received:%Y-%m-%d} is before 1900: check the year.")
+        raise ValidationFailed(
+            N_("The received date {received:%Y-%m-%d} is before 1900: check the year."), received=received
+        )
 
 
 def _discard_orphan(store: Store, sha256: str, key: str) -> None:
@@ -204,18 +210,19 @@ def _record_upload(
     settings = store.settings
     with audited(store, actor, "document.upload", Permission.WRITE_CLINICAL, patient_id=patient_id) as call:
         if patient_id is not None and call.db.get(Patient, patient_id) is None:
-            raise ValidationFailed(f"No patient with id {patient_id}.")
+            raise ValidationFailed(N_("No patient with id {patient_id}."), patient_id=patient_id)
         same = call.db.scalars(select(Document).where(Document.sha256 == checked.sha256).order_by(Document.id)).all()
         for doc in same:
             if doc.patient_id == patient_id:
                 call.document_id, call.detail = doc.id, "duplicate of an existing upload"
-                return UploadOutcome(
-                    doc.id,
-                    None,
-                    checked.display_name,
-                    doc.id,
-                    f"Already uploaded on {doc.created_at:%Y-%m-%d} as “{doc.display_name}”.",
+                said, params = (
+                    N_("Already uploaded on {day:%Y-%m-%d} as “{name}”."),
+                    {
+                        "day": doc.created_at,
+                        "name": doc.display_name,
+                    },
                 )
+                return UploadOutcome(doc.id, None, checked.display_name, doc.id, said.format(**params), said, params)
         stored = open_storage(store).put(checked.content, checked.extension, call.db)
         doc = Document(
             patient_id=patient_id,
@@ -244,13 +251,12 @@ def _record_upload(
         call.db.add(job)
         call.db.flush()
         call.document_id, call.detail = doc.id, f"{checked.kind.value}, {checked.page_count} page(s), job {job.id}"
-        outcome = UploadOutcome(
-            doc.id,
-            job.id,
-            checked.display_name,
-            doc.duplicate_of_id,
-            "Queued for reading." + (" The same file exists for another record: its text is reused." if same else ""),
+        said = (
+            N_("Queued for reading. The same file exists for another record: its text is reused.")
+            if same
+            else N_("Queued for reading.")
         )
+        outcome = UploadOutcome(doc.id, job.id, checked.display_name, doc.duplicate_of_id, said, said)
     return outcome
 
 
@@ -269,10 +275,10 @@ def cancel(store: Store, actor: Actor, job_id: int) -> None:
     with audited(store, actor, "document.cancel", Permission.WRITE_CLINICAL) as call:
         job = call.db.get(IngestJob, job_id)
         if job is None:
-            raise NotFound(f"No job {job_id}.")
+            raise NotFound(N_("No job {job_id}."), job_id=job_id)
         call.document_id = job.document_id
         if job.status == "queued":
-            job.status, job.message = "cancelled", "Cancelled before it started."
+            job.status, job.message = "cancelled", N_("Cancelled before it started.")
             doc = call.db.get_one(Document, job.document_id)
             doc.status, doc.error = "cancelled", job.message
         elif job.status == "running":
@@ -307,7 +313,7 @@ def _stated(reason: str, missing: str) -> str:
     if not reason:
         raise ValidationFailed(missing)
     if len(reason) > _MAX_REASON:
-        raise ValidationFailed(f"The reason is longer than {_MAX_REASON} characters.")
+        raise ValidationFailed(N_("The reason is longer than {MAX_REASON} characters."), MAX_REASON=_MAX_REASON)
     return reason
 
 
@@ -321,15 +327,15 @@ def link_to_patient(store: Store, actor: Actor, document_id: int, patient_id: in
         NotFound: no such document.
         PermissionDenied: the role may not write clinical data (the denial is audited).
     """
-    reason = _stated(reason, "Say why the document belongs to this patient (the reason is kept with the link).")
+    reason = _stated(reason, N_("Say why the document belongs to this patient (the reason is kept with the link)."))
     with audited(
         store, actor, "document.link", Permission.WRITE_CLINICAL, patient_id=patient_id, document_id=document_id
     ) as call:
         doc = call.db.get(Document, document_id)
         if doc is None:
-            raise NotFound(f"No document with id {document_id}.")
+            raise NotFound(N_("No document with id {document_id}."), document_id=document_id)
         if call.db.get(Patient, patient_id) is None:
-            raise ValidationFailed(f"No patient with id {patient_id}.")
+            raise ValidationFailed(N_("No patient with id {patient_id}."), patient_id=patient_id)
         previous = doc.patient_id
         if previous == patient_id:
             call.detail = "already linked to this patient"
@@ -363,13 +369,13 @@ def confirm_patient(store: Store, actor: Actor, document_id: int, *, reason: str
         NotFound: no such document.
         PermissionDenied: the role may not write clinical data (the denial is audited).
     """
-    reason = _stated(reason, "Say how you checked that the document is this patient's (the reason is kept).")
+    reason = _stated(reason, N_("Say how you checked that the document is this patient's (the reason is kept)."))
     with audited(store, actor, "document.confirm_patient", Permission.WRITE_CLINICAL, document_id=document_id) as call:
         doc = call.db.get(Document, document_id)
         if doc is None:
-            raise NotFound(f"No document with id {document_id}.")
+            raise NotFound(N_("No document with id {document_id}."), document_id=document_id)
         if doc.patient_id is None:
-            raise ValidationFailed("This document is filed under no patient: link it to one instead.")
+            raise ValidationFailed(N_("This document is filed under no patient: link it to one instead."))
         call.patient_id = doc.patient_id
         call.db.add(
             DocumentLink(
@@ -391,7 +397,7 @@ def document_detail(store: Store, actor: Actor, document_id: int) -> DocumentDet
     with audited(store, actor, "document.read", Permission.READ_CLINICAL, document_id=document_id) as call:
         doc = call.db.get(Document, document_id)
         if doc is None:
-            raise NotFound(f"No document with id {document_id}.")
+            raise NotFound(N_("No document with id {document_id}."), document_id=document_id)
         call.patient_id = doc.patient_id
         rows = call.db.scalars(
             select(DocumentPage).where(DocumentPage.document_id == document_id).order_by(DocumentPage.number)
@@ -439,12 +445,12 @@ def page_image(store: Store, actor: Actor, document_id: int, number: int, *, dpi
     with audited(store, actor, "document.page", Permission.READ_CLINICAL, document_id=document_id) as call:
         doc = call.db.get(Document, document_id)
         if doc is None:
-            raise NotFound(f"No document with id {document_id}.")
+            raise NotFound(N_("No document with id {document_id}."), document_id=document_id)
         call.patient_id = doc.patient_id
         content = open_storage(store).read(doc.storage_key)
     kind = sniff(content)
     if kind is None or kind in (FileKind.DOCX, FileKind.TXT):
-        raise NotFound("This document has no page image (typed text).")
+        raise NotFound(N_("This document has no page image (typed text)."))
     return render_page(kind, content, number, dpi=dpi)
 
 
@@ -453,12 +459,12 @@ def read_original(store: Store, actor: Actor, document_id: int) -> tuple[Documen
     with audited(store, actor, "document.download", Permission.READ_CLINICAL, document_id=document_id) as call:
         doc = call.db.get(Document, document_id)
         if doc is None:
-            raise NotFound(f"No document with id {document_id}.")
+            raise NotFound(N_("No document with id {document_id}."), document_id=document_id)
         call.patient_id = doc.patient_id
         try:
             content = open_storage(store).read(doc.storage_key)
         except (OSError, ValueError) as exc:
-            raise NotFound("The original file of this document is missing from storage.") from exc
+            raise NotFound(N_("The original file of this document is missing from storage.")) from exc
         return document_summary(doc), content
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from medspeak.auth.roles import Actor, Permission
 from medspeak.clinical.patients import age_on, display_name
 from medspeak.errors import NotFound, ValidationFailed
+from medspeak.i18n import N_
 from medspeak.services.audited import audited
 from medspeak.store.db import Store
 from medspeak.store.models import Assessment, Document, Encounter, Patient
@@ -263,7 +264,7 @@ def patient_summary(store: Store, actor: Actor, patient_id: int) -> PatientSumma
     with audited(store, actor, "patient.summary", Permission.READ_PATIENTS, patient_id=patient_id) as call:
         patient = call.db.get(Patient, patient_id)
         if patient is None:
-            raise NotFound(f"No patient with id {patient_id}.")
+            raise NotFound(N_("No patient with id {patient_id}."), patient_id=patient_id)
         return _summary(patient)
 
 
@@ -272,7 +273,7 @@ def get_patient(store: Store, actor: Actor, patient_id: int) -> PatientView:
     with audited(store, actor, "patient.read", Permission.READ_PATIENTS, patient_id=patient_id) as call:
         patient = call.db.get(Patient, patient_id)
         if patient is None:
-            raise NotFound(f"No patient with id {patient_id}.")
+            raise NotFound(N_("No patient with id {patient_id}."), patient_id=patient_id)
         clinical = actor.can(Permission.READ_CLINICAL)
         encounters = [
             _encounter_summary(e) if clinical else _stay_summary(e)
@@ -312,17 +313,17 @@ def register_patient(
     """Create a patient (clinicians); the MRN is generated when not given."""
     given_name, family_name = given_name.strip(), family_name.strip()
     if not given_name or not family_name:
-        raise ValidationFailed("Given and family names are required.")
+        raise ValidationFailed(N_("Given and family names are required."))
     if sex not in {"female", "male", "unknown"}:
-        raise ValidationFailed("Sex must be female, male or unknown.")
+        raise ValidationFailed(N_("Sex must be female, male or unknown."))
     if not date(1900, 1, 1) <= birth_date <= date.today():
-        raise ValidationFailed("The birth date must be between 1900 and today.")
+        raise ValidationFailed(N_("The birth date must be between 1900 and today."))
     with audited(store, actor, "patient.create", Permission.WRITE_CLINICAL) as call:
         if mrn is None:
             count = call.db.scalar(select(func.count(Patient.id))) or 0
             mrn = f"MS{count + 1:06d}"
         if call.db.scalar(select(Patient.id).where(Patient.mrn == mrn)) is not None:
-            raise ValidationFailed(f"The MRN {mrn} is already used.")
+            raise ValidationFailed(N_("The MRN {mrn} is already used."), mrn=mrn)
         patient = Patient(
             mrn=mrn,
             given_name=given_name[:80],

@@ -21,6 +21,7 @@ from typing import Any, Final, Protocol
 
 from medspeak.auth.roles import Actor, Permission
 from medspeak.errors import MedspeakError, PermissionDenied
+from medspeak.i18n import N_
 from medspeak.indexing.extract import NO_MODEL_NOTICE, ExtractionFailed, get_backend
 from medspeak.indexing.llm.answer import TruncatedAnswer
 from medspeak.indexing.llm.base import LLMUnavailable
@@ -163,7 +164,7 @@ def write(store: Store, actor: Actor, result: TriageResult, model: WordsModel) -
     if not actor.can(Permission.READ_CLINICAL):
         detail = f"role {actor.role} lacks {Permission.READ_CLINICAL.value}"
         record_alone(store, actor, ACTION, "denied", patient_id=result.patient_id, detail=detail)
-        raise PermissionDenied(f"Your role ({actor.role}) does not allow this ({ACTION}).")
+        raise PermissionDenied(N_("Your role ({role}) does not allow this ({ACTION})."), role=actor.role, ACTION=ACTION)
     try:
         words = rationale_for(result, model)
     except Exception as exc:

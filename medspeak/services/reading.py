@@ -23,6 +23,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from medspeak.errors import Cancelled, MedspeakError, safe_traceback
+from medspeak.i18n import N_
 from medspeak.indexing.extract import NO_MODEL_NOTICE, ExtractionOutput, extract_facts
 from medspeak.indexing.schema import Fact as FactModel
 from medspeak.ingest.ocr import OcrEngine, get_engine
@@ -119,7 +120,7 @@ class JobRunner:
                 db.execute(
                     update(IngestJob)
                     .where(IngestJob.id.in_(ids), IngestJob.status == "running")
-                    .values(status="queued", message="Resumed after an interruption.")
+                    .values(status="queued", message=N_("Resumed after an interruption."))
                 )
         for job_id in ids:
             self.submit(job_id, urgent=False)
@@ -168,7 +169,7 @@ class JobRunner:
             stale = (IngestJob.status == "running", IngestJob.updated_at < utcnow() - _STALE_AFTER)
             self._fail_exhausted(db, stale)
             db.execute(
-                update(IngestJob).where(*stale).values(status="queued", message="Resumed after an interruption.")
+                update(IngestJob).where(*stale).values(status="queued", message=N_("Resumed after an interruption."))
             )
             pending = list(db.scalars(select(IngestJob.id).where(IngestJob.status == "queued")))
         for job_id in pending:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from medspeak.auth.roles import Actor, Permission
 from medspeak.errors import NotFound, ValidationFailed
 from medspeak.fhir import DocumentInfo, EncounterInfo, PatientInfo, build_bundle
+from medspeak.i18n import N_
 from medspeak.indexing.record import (
     GROUNDED,
     PatientIdentity,
@@ -109,7 +110,7 @@ def actor_for(store: Store, username: str) -> Actor:
     with store.transaction() as db:
         user = db.scalar(select(User).where(User.username == username.lower()))
         if user is None or not user.is_active:
-            raise NotFound(f"No active user {username!r}.")
+            raise NotFound(N_("No active user {username!r}."), username=username)
         return Actor(user.id, user.username, user.role)
 
 
@@ -182,7 +183,7 @@ def patient_record(store: Store, actor: Actor, patient_id: int) -> PatientRecord
     """
     with audited(store, actor, "record.read", Permission.READ_CLINICAL, patient_id=patient_id) as call:
         if call.db.get(Patient, patient_id) is None:
-            raise NotFound(f"No patient with id {patient_id}.")
+            raise NotFound(N_("No patient with id {patient_id}."), patient_id=patient_id)
         facts, docs, _ = _record_facts(call.db, patient_id)
         record = _with_confirmations(call.db, patient_id, merge_facts(facts, _identity(call.db, patient_id)))
         call.detail = f"{len(docs)} document(s), {len(facts)} fact(s)" + (
@@ -224,7 +225,7 @@ def fhir_export(store: Store, actor: Actor, patient_id: int) -> FhirExport:
     with audited(store, actor, "record.fhir_export", Permission.READ_CLINICAL, patient_id=patient_id) as call:
         patient = call.db.get(Patient, patient_id)
         if patient is None:
-            raise NotFound(f"No patient with id {patient_id}.")
+            raise NotFound(N_("No patient with id {patient_id}."), patient_id=patient_id)
         facts, docs, dates = _record_facts(call.db, patient_id)
         identity = PatientIdentity(patient.sex, patient.birth_date)
         record = _with_confirmations(call.db, patient_id, merge_facts(facts, identity))
@@ -277,7 +278,9 @@ def _verbatim(text: str, claim: str, near: int | None) -> str:
         [m.start() for m in re.finditer(re.escape(claim.strip()), text, flags=re.IGNORECASE)] if claim.strip() else []
     )
     if not hits:
-        raise ValidationFailed(f"“{claim}” does not appear in the document: a correction must use its words.")
+        raise ValidationFailed(
+            N_("“{claim}” does not appear in the document: a correction must use its words."), claim=claim
+        )
     start = min(hits, key=lambda h: abs(h - (near or 0)))
     return text[start : start + len(claim)]
 
@@ -288,7 +291,11 @@ def _validated_correction(
     allowed = CORRECTABLE.get(fact.category, ())
     unknown = sorted(set(corrected) - set(allowed))
     if unknown:
-        raise ValidationFailed(f"These fields cannot be corrected on a {fact.category}: {', '.join(unknown)}.")
+        raise ValidationFailed(
+            N_("These fields cannot be corrected on a {category}: {value}."),
+            category=fact.category,
+            value=", ".join(unknown),
+        )
     changes = {k: (v.strip() or None) if isinstance(v, str) else v for k, v in corrected.items()}
     for key, value in changes.items():
         if (fact.category, key) in _VERBATIM and value is not None:
@@ -305,7 +312,7 @@ def _validated_correction(
         model = _FACT.validate_python(merged)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors()[:3])
-        raise ValidationFailed(f"The correction is not valid: {problems}.") from exc
+        raise ValidationFailed(N_("The correction is not valid: {problems}."), problems=problems) from exc
     clean = model.payload() | {"assertion": model.assertion.value}
     return {key: clean[key] for key in changes if key in clean}
 
@@ -330,18 +337,20 @@ def review_fact(
         ValidationFailed: unknown decision, missing reason, or a correction that is not valid.
     """
     if decision not in get_args(Decision):
-        raise ValidationFailed(f"Unknown decision {decision!r}; expected accepted, corrected or rejected.")
+        raise ValidationFailed(
+            N_("Unknown decision {decision!r}; expected accepted, corrected or rejected."), decision=decision
+        )
     reason = reason.strip()
     if len(reason) > _MAX_REASON:
-        raise ValidationFailed(f"The reason is longer than {_MAX_REASON} characters.")
+        raise ValidationFailed(N_("The reason is longer than {MAX_REASON} characters."), MAX_REASON=_MAX_REASON)
     if decision != "accepted" and not reason:
-        raise ValidationFailed("Say why the fact is corrected or rejected (the reason is kept with the review).")
+        raise ValidationFailed(N_("Say why the fact is corrected or rejected (the reason is kept with the review)."))
     if decision == "corrected" and not corrected:
-        raise ValidationFailed("A correction needs at least one corrected field.")
+        raise ValidationFailed(N_("A correction needs at least one corrected field."))
     with audited(store, actor, "fact.review", Permission.WRITE_CLINICAL) as call:
         fact = call.db.get(Fact, fact_id)
         if fact is None:
-            raise NotFound(f"No fact with id {fact_id}.")
+            raise NotFound(N_("No fact with id {fact_id}."), fact_id=fact_id)
         call.patient_id, call.document_id = fact.patient_id, fact.document_id
         doc = call.db.get_one(Document, fact.document_id)
         changes = (
@@ -373,7 +382,7 @@ def review_history(store: Store, actor: Actor, fact_id: int) -> list[ReviewView]
     with audited(store, actor, "fact.review_history", Permission.READ_CLINICAL) as call:
         fact = call.db.get(Fact, fact_id)
         if fact is None:
-            raise NotFound(f"No fact with id {fact_id}.")
+            raise NotFound(N_("No fact with id {fact_id}."), fact_id=fact_id)
         call.patient_id, call.document_id = fact.patient_id, fact.document_id
         rows = call.db.scalars(select(FactReview).where(FactReview.fact_id == fact_id).order_by(FactReview.id))
         return [_view(r) for r in rows]

@@ -11,6 +11,7 @@ from datetime import datetime
 from medspeak.auth.roles import Actor, Permission
 from medspeak.demo.samples import SAMPLES, Sample, SamplePatient, build_sample
 from medspeak.errors import NotFound, ValidationFailed
+from medspeak.i18n import N_
 from medspeak.services import documents
 from medspeak.services.audited import audited
 from medspeak.store.db import Store
@@ -32,11 +33,11 @@ def upload_sample(
     """
     sample = next((s for s in SAMPLES if s.key == key), None)
     if sample is None:
-        raise ValidationFailed(f"No sample called {key!r}.")
+        raise ValidationFailed(N_("No sample called {key!r}."), key=key)
     with audited(store, actor, "sample.prepare", Permission.WRITE_CLINICAL, patient_id=patient_id) as call:
         row = call.db.get(Patient, patient_id)
         if row is None:
-            raise NotFound(f"No patient with id {patient_id}.")
+            raise NotFound(N_("No patient with id {patient_id}."), patient_id=patient_id)
         patient = SamplePatient(row.mrn, row.given_name, row.family_name, row.sex, row.birth_date)
         call.detail = f"sample {key}"
     file = build_sample(key, patient, now or utcnow())

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from medspeak.auth.roles import Actor, Permission
 from medspeak.clinical.patients import display_name
 from medspeak.errors import NotFound, PermissionDenied, ValidationFailed
+from medspeak.i18n import N_
 from medspeak.los.artifact import DEFAULT_DIR, load_committed, read_metrics
 from medspeak.los.explain import Driver, drivers
 from medspeak.los.features import snapshot
@@ -95,9 +96,9 @@ class StayUpdate:
 def _encounter(db: Session, encounter_id: int) -> Encounter:
     enc = db.get(Encounter, encounter_id)
     if enc is None:
-        raise NotFound(f"No stay with id {encounter_id}.")
+        raise NotFound(N_("No stay with id {encounter_id}."), encounter_id=encounter_id)
     if enc.kind != "inpatient":
-        raise ValidationFailed("Length of stay is predicted for inpatient stays only.")
+        raise ValidationFailed(N_("Length of stay is predicted for inpatient stays only."))
     return enc
 
 
@@ -246,5 +247,5 @@ def stay_history(store: Store, actor: Actor, encounter_id: int) -> list[StayUpda
 def backtest_figures(actor: Actor, model_dir: Path = DEFAULT_DIR) -> dict[str, Any]:
     """The committed model's evaluation figures (no patient data): for roles that read the census."""
     if not actor.can(Permission.READ_CENSUS):
-        raise PermissionDenied(f"Your role ({actor.role}) does not allow this (los.figures).")
+        raise PermissionDenied(N_("Your role ({role}) does not allow this (los.figures)."), role=actor.role)
     return read_metrics(model_dir)

@@ -21,6 +21,7 @@ from medspeak.auth.roles import Actor, Permission
 from medspeak.clinical.patients import age_on, display_name
 from medspeak.clinical.vitals import TRIAGE_VITALS, vital
 from medspeak.errors import IncompleteInputs, NotFound, ValidationFailed
+from medspeak.i18n import N_
 from medspeak.services.audited import audited
 from medspeak.store.db import Store
 from medspeak.store.models import Assessment, Encounter, Patient
@@ -58,9 +59,9 @@ _TRAINED_MIN_AGE: Final = 16  # the KTAS records are adults (16-92 years)
 _VITALS: Final = ("heart_rate", "respiratory_rate", "systolic_bp", "spo2", "temperature_c")
 _MIN_VITALS: Final = 3
 _WORDS: Final = {
-    "chief_complaint": "the chief complaint",
+    "chief_complaint": N_("the chief complaint"),
     **{key: vital(key).words for key in _VITALS},
-    "systolic_bp": "blood pressure",  # entered as one systolic/diastolic field
+    "systolic_bp": N_("blood pressure"),  # entered as one systolic/diastolic field
 }
 
 
@@ -203,14 +204,15 @@ def _alert_reasons(threshold: float, critical: float, level: int, fired: list[Fi
     return reasons
 
 
-def needed_inputs(inputs: TriageInputs) -> list[str]:
-    """What must still be recorded before a level can be proposed (empty: enough)."""
+def needed_inputs(inputs: TriageInputs) -> IncompleteInputs | None:
+    """What must still be recorded before a level can be proposed (``None``: enough)."""
     needed = [] if inputs.chief_complaint else [_WORDS["chief_complaint"]]
     recorded = [v for v in _VITALS if getattr(inputs, v) is not None]
-    if len(recorded) < _MIN_VITALS:
-        missing = [_WORDS[v] for v in _VITALS if getattr(inputs, v) is None]
-        needed.append(f"at least {_MIN_VITALS - len(recorded)} more of: {', '.join(missing)}")
-    return needed
+    missing = [_WORDS[v] for v in _VITALS if getattr(inputs, v) is None] if len(recorded) < _MIN_VITALS else []
+    more = _MIN_VITALS - len(recorded)
+    if missing:
+        needed.append(N_("at least {more} more of: {missing}").format(more=more, missing=", ".join(missing)))
+    return IncompleteInputs(needed, missing=missing, more=more) if needed else None
 
 
 def _second_reading(result: TriageResult, nurse_level: int) -> SecondReading:
@@ -273,14 +275,14 @@ def assess(
     if issues:
         raise ImplausibleInputs(issues)
     if nurse_level is not None and nurse_level not in LEVELS:
-        raise ValidationFailed("The nurse's level must be 1 (most urgent) to 5.")
+        raise ValidationFailed(N_("The nurse's level must be 1 (most urgent) to 5."))
     if encounter_id is not None and patient_id is None:
-        raise ValidationFailed("An encounter is linked only with its patient: give the patient too.")
+        raise ValidationFailed(N_("An encounter is linked only with its patient: give the patient too."))
     with audited(store, actor, "triage.assess", Permission.WRITE_CLINICAL, patient_id=patient_id) as call:
         result = _result(inputs)  # no lock held yet: the transaction begins (BEGIN IMMEDIATE) at its first query
-        needed = needed_inputs(inputs)
-        if needed and not any(f.effect == "level" for f in result.rules_fired):
-            raise IncompleteInputs(needed)
+        incomplete = needed_inputs(inputs)
+        if incomplete is not None and not any(f.effect == "level" for f in result.rules_fired):
+            raise incomplete
         if nurse_level is not None:
             result = replace(result, second_reading=_second_reading(result, nurse_level))
         flag = (
@@ -294,11 +296,15 @@ def assess(
             return result
         patient = call.db.get(Patient, patient_id)
         if patient is None:
-            raise NotFound(f"No patient with id {patient_id}.")
+            raise NotFound(N_("No patient with id {patient_id}."), patient_id=patient_id)
         if encounter_id is not None:  # another patient's encounter would put this triage in their queue
             encounter = call.db.get(Encounter, encounter_id)
             if encounter is None or encounter.patient_id != patient_id:
-                raise NotFound(f"No encounter {encounter_id} for patient {patient_id}.")
+                raise NotFound(
+                    N_("No encounter {encounter_id} for patient {patient_id}."),
+                    encounter_id=encounter_id,
+                    patient_id=patient_id,
+                )
         visit = _open_visit(call.db, patient, encounter_id, inputs)
         row = Assessment(
             patient_id=patient_id,
@@ -352,20 +358,22 @@ def decide(store: Store, actor: Actor, assessment_id: int, level: int, reason: s
     """
     reason = reason.strip()
     if level not in LEVELS:
-        raise ValidationFailed("The level must be 1 (most urgent) to 5.")
+        raise ValidationFailed(N_("The level must be 1 (most urgent) to 5."))
     with audited(store, actor, "triage.decide", Permission.WRITE_CLINICAL) as call:
         row = call.db.get(Assessment, assessment_id)
         if row is None or row.kind != "triage":
-            raise NotFound(f"No triage assessment {assessment_id}.")
+            raise NotFound(N_("No triage assessment {assessment_id}."), assessment_id=assessment_id)
         call.patient_id = row.patient_id
         shown, nurse = int(row.output["level"]), row.output.get("nurse_level")
         reading = row.output.get("second_reading") or {}
         flagged = bool(reading.get("flagged"))
         if (flagged and nurse is not None and level >= nurse or level > shown) and len(reason) < _MIN_REASON_CHARS:
             raise ValidationFailed(
-                f"Please give the reason for level {level} (medspeak shows level {shown}"
-                + (" and flagged your level" if flagged else "")
-                + ")."
+                N_("Please give the reason for level {level} (medspeak shows level {shown} and flagged your level).")
+                if flagged
+                else N_("Please give the reason for level {level} (medspeak shows level {shown})."),
+                level=level,
+                shown=shown,
             )
         record = {
             "level": level,
@@ -391,7 +399,7 @@ def door_level(store: Store, actor: Actor, encounter_id: int) -> int | None:
     with audited(store, actor, "triage.door_level", Permission.READ_CLINICAL) as call:
         visit = call.db.get(Encounter, encounter_id)
         if visit is None:
-            raise NotFound(f"No visit {encounter_id}.")
+            raise NotFound(N_("No visit {encounter_id}."), encounter_id=encounter_id)
         call.patient_id = visit.patient_id
         still_open = visit.ended_at is None or visit.ended_at > utcnow()
         return visit.acuity if still_open and visit.kind == "emergency" else None
@@ -402,7 +410,7 @@ def patient_label(store: Store, actor: Actor, patient_id: int) -> str:
     with audited(store, actor, "patient.read", Permission.READ_CLINICAL, patient_id=patient_id) as call:
         patient = call.db.get(Patient, patient_id)
         if patient is None:
-            raise NotFound(f"No patient with id {patient_id}.")
+            raise NotFound(N_("No patient with id {patient_id}."), patient_id=patient_id)
         age = age_on(patient.birth_date, date.today())
         return f"{display_name(patient.family_name, patient.given_name)} · MRN {patient.mrn} · {age} years"
 
@@ -416,13 +424,13 @@ def override(store: Store, actor: Actor, assessment_id: int, level: int, reason:
     """
     reason = reason.strip()
     if level not in LEVELS:
-        raise ValidationFailed("The level must be 1 (most urgent) to 5.")
+        raise ValidationFailed(N_("The level must be 1 (most urgent) to 5."))
     if len(reason) < _MIN_REASON_CHARS:
-        raise ValidationFailed("Please give the reason for the override (a few words).")
+        raise ValidationFailed(N_("Please give the reason for the override (a few words)."))
     with audited(store, actor, "triage.override", Permission.WRITE_CLINICAL) as call:
         row = call.db.get(Assessment, assessment_id)
         if row is None or row.kind != "triage":
-            raise NotFound(f"No triage assessment {assessment_id}.")
+            raise NotFound(N_("No triage assessment {assessment_id}."), assessment_id=assessment_id)
         call.patient_id = row.patient_id
         record = {
             "level": level,
@@ -445,7 +453,7 @@ def prefill(store: Store, actor: Actor, patient_id: int) -> tuple[TriageInputs, 
     with audited(store, actor, "triage.prefill", Permission.READ_CLINICAL, patient_id=patient_id) as call:
         patient = call.db.get(Patient, patient_id)
         if patient is None:
-            raise NotFound(f"No patient with id {patient_id}.")
+            raise NotFound(N_("No patient with id {patient_id}."), patient_id=patient_id)
         visits = [e for e in patient.encounters if e.vitals or e.chief_complaint]
         latest = max(visits, key=lambda e: e.started_at, default=None)
         vitals: dict[str, Any] = dict(latest.vitals or {}) if latest else {}

@@ -16,7 +16,7 @@ from medspeak.auth.passwords import generate_password, hash_password
 from medspeak.auth.roles import Actor, Permission, Role
 from medspeak.auth.service import clear_throttles, is_throttled, revoke_user_sessions
 from medspeak.errors import NotFound, ValidationFailed
-from medspeak.i18n import LANGUAGES, normalise
+from medspeak.i18n import LANGUAGES, N_, normalise
 from medspeak.services.audited import audited
 from medspeak.store import audit
 from medspeak.store.db import Store
@@ -69,11 +69,11 @@ def _user(db: Session, user_id: int | str) -> User:
     if isinstance(user_id, str):
         user = db.scalar(select(User).where(User.username == user_id.strip().lower()))
         if user is None:
-            raise NotFound(f"No user {user_id.strip().lower()!r}.")
+            raise NotFound(N_("No user {value!r}."), value=user_id.strip().lower())
         return user
     user = db.get(User, user_id)
     if user is None:
-        raise NotFound(f"No user with id {user_id}.")
+        raise NotFound(N_("No user with id {user_id}."), user_id=user_id)
     return user
 
 
@@ -81,11 +81,13 @@ def add_user(db: Session, username: str, display_name: str, role: str, password:
     """Insert a user without an actor (first start, CLI); services call ``create_user``."""
     username = username.strip().lower()
     if not _USERNAME.match(username):
-        raise ValidationFailed("Usernames are 2-64 characters: lowercase letters, digits, '.', '_' or '-'.")
+        raise ValidationFailed(N_("Usernames are 2-64 characters: lowercase letters, digits, '.', '_' or '-'."))
     if role not in {r.value for r in Role}:
-        raise ValidationFailed(f"Unknown role {role!r}; choose one of {', '.join(r.value for r in Role)}.")
+        raise ValidationFailed(
+            N_("Unknown role {role!r}; choose one of {value}."), role=role, value=", ".join(r.value for r in Role)
+        )
     if db.scalar(select(User.id).where(User.username == username)) is not None:
-        raise ValidationFailed(f"The username {username} is taken.")
+        raise ValidationFailed(N_("The username {username} is taken."), username=username)
     user = User(
         username=username,
         display_name=display_name.strip()[:120] or username,
@@ -115,11 +117,11 @@ def create_user(
 
 def set_role(store: Store, actor: Actor, user_id: int, role: str) -> UserSummary:
     if role not in {r.value for r in Role}:
-        raise ValidationFailed(f"Unknown role {role!r}.")
+        raise ValidationFailed(N_("Unknown role {role!r}."), role=role)
     with audited(store, actor, "user.set_role", Permission.MANAGE_USERS) as call:
         user = _user(call.db, user_id)
         if user.id == actor.user_id and role != Role.ADMIN:
-            raise ValidationFailed("You cannot remove your own administrator role.")
+            raise ValidationFailed(N_("You cannot remove your own administrator role."))
         user.role = role
         revoke_user_sessions(call.db, user.id)
         call.detail = f"user {user.id} role {role}"
@@ -130,7 +132,7 @@ def set_active(store: Store, actor: Actor, user_id: int, active: bool) -> UserSu
     with audited(store, actor, "user.set_active", Permission.MANAGE_USERS) as call:
         user = _user(call.db, user_id)
         if user.id == actor.user_id and not active:
-            raise ValidationFailed("You cannot disable your own account.")
+            raise ValidationFailed(N_("You cannot disable your own account."))
         user.is_active = active
         if not active:
             revoke_user_sessions(call.db, user.id)
@@ -176,11 +178,13 @@ def set_language(store: Store, actor: Actor, language: str) -> str:
         ValidationFailed: a language the interface does not speak.
     """
     if language not in LANGUAGES:
-        raise ValidationFailed(f"Unknown language {language!r}: choose one of {', '.join(LANGUAGES)}.")
+        raise ValidationFailed(
+            N_("Unknown language {language!r}: choose one of {value}."), language=language, value=", ".join(LANGUAGES)
+        )
     with store.transaction() as db:
         user = db.get(User, actor.user_id) if actor.user_id is not None else None
         if user is None:
-            raise NotFound("No such account.")
+            raise NotFound(N_("No such account."))
         user.language = language
         audit.record(
             db, username=actor.username, role=actor.role, action="user.language", outcome="success", detail=language

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from medspeak.config import Settings, audit_signing_key, get_settings
 from medspeak.errors import StoreUnavailable
+from medspeak.i18n import N_
 from medspeak.store.private import private_dir, private_file
 
 __all__ = ["AUDIT_KEY_INFO", "Store", "get_store", "is_lock_timeout", "reset_stores"]
@@ -100,7 +101,9 @@ class Store:
             # a page or a traceback, whoever formats it (issue 19).
             self.engine = create_engine(self.url, pool_pre_ping=not self.is_sqlite, hide_parameters=True)
         except (OSError, SQLAlchemyError, ImportError) as exc:
-            raise StoreUnavailable(f"Cannot open the database ({_safe_url(self.url)}): {exc}") from exc
+            raise StoreUnavailable(
+                N_("Cannot open the database ({url}): {exc}"), url=_safe_url(self.url), exc=exc
+            ) from exc
         if self.is_sqlite:
             _configure_sqlite(self.engine, settings.sqlite_busy_timeout_ms)
         # Every session carries the audit chain's key (``store.audit`` reads it): outside the database, by design.
@@ -152,8 +155,13 @@ class Store:
             command.upgrade(config, "head")
         except (OSError, SQLAlchemyError) as exc:
             raise StoreUnavailable(
-                f"Cannot open or migrate the database ({_safe_url(self.url)}): {exc.__class__.__name__}: "
-                f"{_first_line(exc)}. Nothing was changed; check MEDSPEAK_DATABASE_URL and the folder's permissions."
+                N_(
+                    "Cannot open or migrate the database ({url}): {error}: {detail}. Nothing was changed; "
+                    "check MEDSPEAK_DATABASE_URL and the folder's permissions."
+                ),
+                url=_safe_url(self.url),
+                error=exc.__class__.__name__,
+                detail=_first_line(exc),
             ) from exc
 
     def is_migrated(self) -> bool:

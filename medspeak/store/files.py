@@ -25,6 +25,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from medspeak.errors import StorageFull
+from medspeak.i18n import N_
 from medspeak.store.models import DocumentBlob
 from medspeak.store.private import private_dir
 
@@ -91,7 +92,7 @@ class DocumentStorage:
             Path(tmp).unlink(missing_ok=True)
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
                 raise StorageFull(
-                    "The disk is full: the document was not saved. Ask an administrator to free disk space."
+                    N_("The disk is full: the document was not saved. Ask an administrator to free disk space.")
                 ) from exc
             raise
         except BaseException:

@@ -19,6 +19,7 @@ import pandas as pd  # no stubs in the pinned set
 
 from medspeak.clinical.vitals import AVPU
 from medspeak.errors import ValidationFailed
+from medspeak.i18n import N_
 
 __all__ = [
     "AVPU",
@@ -60,7 +61,9 @@ def parse_blood_pressure(text: str | None) -> tuple[float | None, float | None]:
         return None, None
     match = _BP.match(text)
     if match is None:
-        raise ValidationFailed(f"Blood pressure must be written systolic/diastolic, e.g. 142/88 (got {text!r}).")
+        raise ValidationFailed(
+            N_("Blood pressure must be written systolic/diastolic, e.g. 142/88 (got {text!r})."), text=text
+        )
     return float(match.group(1)), float(match.group(2))
 
 
@@ -87,13 +90,16 @@ class TriageInputs:
 
     def __post_init__(self) -> None:
         if self.mental_status is not None and self.mental_status not in AVPU:
-            raise ValidationFailed(f"Mental status must be one of {', '.join(AVPU)} (AVPU).")
+            raise ValidationFailed(N_("Mental status must be one of {value} (AVPU)."), value=", ".join(AVPU))
         if self.transport_mode is not None and self.transport_mode not in TRANSPORT_MODES:
-            raise ValidationFailed(f"Transport mode must be one of {', '.join(TRANSPORT_MODES)}.")
+            raise ValidationFailed(N_("Transport mode must be one of {value}."), value=", ".join(TRANSPORT_MODES))
         if self.sex is not None and self.sex not in ("female", "male"):
-            raise ValidationFailed("Sex must be female or male (or left empty).")
+            raise ValidationFailed(N_("Sex must be female or male (or left empty)."))
         if self.chief_complaint is not None and len(self.chief_complaint) > _MAX_COMPLAINT_CHARS:
-            raise ValidationFailed(f"The chief complaint is limited to {_MAX_COMPLAINT_CHARS} characters.")
+            raise ValidationFailed(
+                N_("The chief complaint is limited to {MAX_COMPLAINT_CHARS} characters."),
+                MAX_COMPLAINT_CHARS=_MAX_COMPLAINT_CHARS,
+            )
 
     @classmethod
     def from_form(cls, values: dict[str, Any]) -> TriageInputs:
@@ -114,14 +120,14 @@ class TriageInputs:
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
-            raise ValidationFailed(f"Unknown triage field(s): {', '.join(sorted(unknown))}.")
+            raise ValidationFailed(N_("Unknown triage field(s): {value}."), value=", ".join(sorted(unknown)))
         try:
             for name in _NUMERIC_FIELDS:
                 value = data.get(name)
                 if value is not None:
                     data[name] = float(value)
         except (TypeError, ValueError) as exc:
-            raise ValidationFailed(f"A vital sign is not a number: {exc}.") from exc
+            raise ValidationFailed(N_("A vital sign is not a number: {exc}."), exc=exc) from exc
         return cls(**data)
 
     def to_dict(self) -> dict[str, Any]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from medspeak.i18n import N_
+
 __all__ = ["LEVELS", "Level"]
 
 
@@ -21,9 +23,9 @@ class Level:
 
 
 LEVELS: Final = {
-    1: Level(1, "Resuscitation", "#1f5fbf", 0),
-    2: Level(2, "Emergency", "#d62728", 10),
-    3: Level(3, "Urgent", "#e6b800", 30),
-    4: Level(4, "Less urgent", "#2ca02c", 60),
-    5: Level(5, "Non-urgent", "#9e9e9e", 120),
+    1: Level(1, N_("Resuscitation"), "#1f5fbf", 0),
+    2: Level(2, N_("Emergency"), "#d62728", 10),
+    3: Level(3, N_("Urgent"), "#e6b800", 30),
+    4: Level(4, N_("Less urgent"), "#2ca02c", 60),
+    5: Level(5, N_("Non-urgent"), "#9e9e9e", 120),
 }

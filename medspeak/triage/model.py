@@ -28,6 +28,7 @@ import pandas as pd  # no stubs in the pinned set
 import xgboost as xgb
 
 from medspeak.errors import ModelUnavailable
+from medspeak.i18n import N_
 from medspeak.triage.complaints import PATHWAYS_FILE, matcher
 from medspeak.triage.features import FeatureSpace
 from medspeak.triage.inputs import TriageInputs, columns_of
@@ -70,20 +71,32 @@ def verify(folder: Path) -> None:
     """
     path = folder / MANIFEST_FILE
     if not path.exists():
-        raise ModelUnavailable(f"The triage model in {folder} has no {MANIFEST_FILE}: its files cannot be verified.")
+        raise ModelUnavailable(
+            N_("The triage model in {folder} has no {MANIFEST_FILE}: its files cannot be verified."),
+            folder=folder,
+            MANIFEST_FILE=MANIFEST_FILE,
+        )
     try:
         digests = dict(json.loads(path.read_text(encoding="utf-8"))["sha256"])
     except (ValueError, KeyError, TypeError) as exc:
-        raise ModelUnavailable(f"The triage manifest {path} is unreadable: its files cannot be verified.") from exc
+        raise ModelUnavailable(
+            N_("The triage manifest {path} is unreadable: its files cannot be verified."), path=path
+        ) from exc
     missing = {"model.json", "model.ubj"} - set(digests)
     if missing:
-        raise ModelUnavailable(f"The triage manifest {path} does not list {', '.join(sorted(missing))}.")
+        raise ModelUnavailable(
+            N_("The triage manifest {path} does not list {value}."), path=path, value=", ".join(sorted(missing))
+        )
     for name, digest in digests.items():
         file = DATA_FILES.get(name, folder / name)
         if not file.is_file() or sha256_file(file) != digest:
             raise ModelUnavailable(
-                f"The triage model file {name} is missing or altered since training (SHA-256 differs from "
-                f"{MANIFEST_FILE}): it is refused; restore it or retrain the model."
+                N_(
+                    "The triage model file {name} is missing or altered since training (SHA-256 differs from "
+                    "{MANIFEST_FILE}): it is refused; restore it or retrain the model."
+                ),
+                name=name,
+                MANIFEST_FILE=MANIFEST_FILE,
             )
 
 
@@ -127,11 +140,15 @@ class TriageModel:
         """
         meta_file, model_file = folder / "model.json", folder / "model.ubj"
         if not meta_file.exists() or not model_file.exists():
-            raise ModelUnavailable(f"No triage model in {folder}: run `medspeak train triage --data <KTAS CSV>`.")
+            raise ModelUnavailable(
+                N_("No triage model in {folder}: run `medspeak train triage --data <KTAS CSV>`."), folder=folder
+            )
         verify(folder)
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
         if meta["pathways_sha256"] != sha256_file(PATHWAYS_FILE) or meta["rules_sha256"] != sha256_file(RULES_FILE):
-            raise ModelUnavailable("The complaint pathways or safety rules changed since training: retrain the model.")
+            raise ModelUnavailable(
+                N_("The complaint pathways or safety rules changed since training: retrain the model.")
+            )
         booster = xgb.Booster()
         booster.load_model(model_file)
         return cls(booster, meta)

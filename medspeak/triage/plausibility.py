@@ -14,6 +14,7 @@ from typing import Final
 
 from medspeak.clinical.vitals import TRIAGE_VITALS
 from medspeak.errors import ImplausibleInputs, InputIssue, ValidationFailed
+from medspeak.i18n import N_
 from medspeak.triage.inputs import TriageInputs
 
 __all__ = ["ImplausibleInputs", "InputIssue", "apply_conversion", "check_inputs"]
@@ -29,6 +30,7 @@ class _Range:
     conversion: tuple[str, Callable[[float], float], float, float] | None = None
 
 
+_SLIP: Final = N_("{label} {value:g} is outside {low:g}-{high:g} {unit}; did you mean {converted:g} {unit} ({name})?")
 # The common slips a conversion is offered for: (name, function, range of raw values where it applies).
 _CONVERSIONS: Final[dict[str, tuple[str, Callable[[float], float], float, float]]] = {
     "temperature_c": ("°F → °C", lambda f: round((f - 32) * 5 / 9, 1), 77.0, 113.0),
@@ -44,7 +46,7 @@ _RANGES: Final[dict[str, _Range]] = {
         v.key: _Range(v.label, v.unit, v.plausible.low, v.plausible.high, _CONVERSIONS.get(v.key))
         for v in TRIAGE_VITALS
     },
-    "age": _Range("Age", "years", 0, 120),
+    "age": _Range(N_("Age"), N_("years"), 0, 120),
 }
 
 
@@ -52,21 +54,15 @@ def _check(field: str, value: float) -> InputIssue | None:
     rule = _RANGES[field]
     if rule.low <= value <= rule.high:
         return None
+    said = {"label": rule.label, "value": value, "low": rule.low, "high": rule.high, "unit": rule.unit}
     if rule.conversion is not None:
         name, convert, low, high = rule.conversion
         if low <= value <= high:
             converted = convert(value)
             if rule.low <= converted <= rule.high:
-                return InputIssue(
-                    field,
-                    value,
-                    f"{rule.label} {value:g} is outside {rule.low:g}-{rule.high:g} {rule.unit}; "
-                    f"did you mean {converted:g} {rule.unit} ({name})?",
-                    converted,
-                    name,
-                )
-    return InputIssue(
-        field, value, f"{rule.label} {value:g} {rule.unit} is impossible (accepted: {rule.low:g}-{rule.high:g})."
+                return InputIssue.of(field, value, _SLIP, converted, name, **said, converted=converted, name=name)
+    return InputIssue.of(
+        field, value, N_("{label} {value:g} {unit} is impossible (accepted: {low:g}-{high:g})."), **said
     )
 
 
@@ -84,11 +80,12 @@ def check_inputs(inputs: TriageInputs) -> list[InputIssue]:
         and inputs.diastolic_bp >= inputs.systolic_bp
     ):
         issues.append(
-            InputIssue(
+            InputIssue.of(
                 "diastolic_bp",
                 inputs.diastolic_bp,
-                f"Blood pressure {inputs.systolic_bp:g}/{inputs.diastolic_bp:g}: the diastolic must be below "
-                "the systolic (swapped?).",
+                N_("Blood pressure {systolic:g}/{diastolic:g}: the diastolic must be below the systolic (swapped?)."),
+                systolic=inputs.systolic_bp,
+                diastolic=inputs.diastolic_bp,
             )
         )
     return issues
@@ -101,5 +98,5 @@ def apply_conversion(inputs: TriageInputs, issue: InputIssue) -> TriageInputs:
         ValidationFailed: the issue offers no conversion (the value must be corrected by hand).
     """
     if issue.converted is None:
-        raise ValidationFailed(f"{issue.message} Please correct it.")
+        raise ValidationFailed(N_("{message} Please correct it."), message=issue.message)
     return inputs.with_value(issue.field, issue.converted)

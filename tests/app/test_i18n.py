@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from medspeak.auth.roles import Actor
 from medspeak.demo.seed import seed_demo
+from medspeak.errors import NotFound
 from medspeak.i18n import catalogue_path
 from medspeak.services import users
 from medspeak.store.db import Store
@@ -24,7 +25,9 @@ _PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 
 def _extracted() -> set[str]:
     """Every message the interface marks, as `make messages` extracts it (babel.cfg)."""
-    method_map = [("app.py", "python"), ("pages/**.py", "python"), ("components/**.py", "python")]
+    sections = [line for line in (_ROOT / "babel.cfg").read_text().splitlines() if line.startswith("[python: ")]
+    method_map = [(line[len("[python: ") : -1], "python") for line in sections]
+    assert ("medspeak/**.py", "python") in method_map  # the core's messages: errors, vitals, levels, wards, drivers
     keywords = {"_": None, "N_": None}
     return {str(m[2]) for m in extract_from_dir(str(_ROOT), method_map, keywords=keywords) if m[2]}
 
@@ -64,9 +67,9 @@ _PAGES = {
         "demo.py": ("Upload a sample", "Open"),
         "patients.py": ("Search by name or MRN", "Register a patient"),
         "documents.py": ("Upload and read", "Try a sample", "Attach to", "Documents of"),
-        "triage.py": ("Propose a level", "Chief complaint"),
+        "triage.py": ("Propose a level", "Chief complaint", "Heart rate", "Respiratory rate", "Temperature"),
         "ed_queue.py": ("ED queue", "Waiting"),
-        "los.py": ("Expected discharge", "Patient in a bed", "History of updates"),
+        "los.py": ("Expected discharge", "Patient in a bed", "History of updates", "the stay by about", "Admitted at"),
         "beds.py": ("Patients likely to leave", "Discharges today"),
     },
     "bedmanager": {
@@ -125,3 +128,77 @@ def test_the_login_page_can_be_read_in_french_before_logging_in(app: AppTest) ->
     app.segmented_control(key="auth.language").set_value("fr").run()
     assert [b.label for b in app.button] == ["Se connecter"]
     assert {t.label for t in app.text_input} == {"Nom d'utilisateur", "Mot de passe"}
+
+
+def _core_messages() -> None:
+    """The core's refusals as a page shows them (``error_text``) and its clinical words, in a French session."""
+    import streamlit as st
+
+    from components.i18n import _, error_text
+    from medspeak.errors import NotFound
+    from medspeak.ingest.validate import validate_upload
+    from medspeak.services.triage import needed_inputs
+    from medspeak.triage.inputs import TriageInputs
+    from medspeak.triage.levels import LEVELS
+    from medspeak.triage.plausibility import ImplausibleInputs, check_inputs
+
+    st.session_state["i18n.language"] = "fr"
+    st.text(error_text(NotFound("No patient with id {patient_id}.", patient_id=12)))
+    incomplete = needed_inputs(TriageInputs(heart_rate=80))
+    assert incomplete is not None
+    st.text(error_text(incomplete))
+    st.text(error_text(ImplausibleInputs(check_inputs(TriageInputs(temperature_c=101.3, age=130)))))
+    try:
+        validate_upload("empty.pdf", b"", max_bytes=2**20, max_pages=10)
+    except Exception as exc:  # noqa: BLE001 - the page shows whatever the core refused with
+        st.text(error_text(exc))
+    st.text(_(LEVELS[1].name))
+
+
+def test_the_cores_refusals_and_clinical_words_are_shown_in_french() -> None:
+    at = AppTest.from_function(_core_messages).run()
+    assert not at.exception, at.exception
+    shown = [t.value for t in at.text]
+    assert shown[0] == "Aucun patient n° 12."
+    assert shown[1] == (
+        "Pas assez de données pour proposer un niveau. Veuillez relever le motif de consultation, au moins 2 de plus "
+        "parmi : fréquence respiratoire, pression artérielle, SpO2, température."
+    )
+    assert shown[2] == (
+        "Température 101.3 est hors de 25-45 °C ; vouliez-vous dire 38.5 °C (°F → °C) ? "
+        "Âge 130 ans est impossible (accepté : 0-120)."
+    )
+    assert shown[3] == "Le fichier est vide."
+    assert shown[4] == "Réanimation immédiate"
+    # the API, the logs and the CLI keep English: str() of the same error
+    assert str(NotFound("No patient with id {patient_id}.", patient_id=12)) == "No patient with id 12."
+
+
+# Where a refusal reaches a page: each is written as an N_ template with its values apart, so that a French reader
+# reads it in French (an f-string is English for good: the catalogue cannot know its values).
+_PAGE_FACING = ("services", "ingest", "auth", "store", "triage/inputs.py", "triage/plausibility.py", "work_budget.py")
+
+
+def test_a_refusal_a_page_can_show_is_a_template_the_catalogue_translates() -> None:
+    import ast
+
+    from medspeak import errors
+
+    names = set(errors.http_statuses())
+    core = _ROOT / "medspeak"
+    files = [
+        p for part in _PAGE_FACING for p in ([core / part] if part.endswith(".py") else (core / part).rglob("*.py"))
+    ]
+    written = []
+    for path in files:
+        if "evaluation" in path.name:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in names and node.args:
+                first = node.args[0]
+                if isinstance(first, ast.JoinedStr) or (
+                    isinstance(first, ast.Constant) and isinstance(first.value, str)
+                ):
+                    written.append(f"{path.relative_to(_ROOT)}:{node.lineno}")
+    assert len(files) > 40
+    assert not written, f"write these as N_('... {{value}} ...'), value=...: {written}"

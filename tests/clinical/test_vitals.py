@@ -80,10 +80,12 @@ def test_the_forms_and_the_patient_page_label_vitals_as_the_spec_does() -> None:
         assert numbers[key] == (vital(key).form_label, vital(key).number_format)
     assert numbers["temperature_c"] == ("Temperature (°C)", "%.1f") and numbers["spo2"] == ("SpO2 (%)", "%.0f")
     columns = dict(patient_view._VITALS)
-    assert {key: columns[key] for key in (v.key for v in TRIAGE_VITALS)} == {
-        v.key: v.column_label for v in TRIAGE_VITALS
-    }
-    assert columns["mental_status"] == "AVPU"
+    assert {key: columns[key] for key in (v.key for v in TRIAGE_VITALS)} == {v.key: v for v in TRIAGE_VITALS}
+    assert columns["mental_status"] is None  # "AVPU"
+    assert vital("heart_rate").column_label == "HR (/min)"
+    french = {"HR": "FC", "Heart rate": "Fréquence cardiaque"}.get
+    assert vital("heart_rate").column_label_in(lambda m: french(m) or m) == "FC (/min)"
+    assert vital("heart_rate").form_label_in(lambda m: french(m) or m) == "Fréquence cardiaque (/min)"
 
 
 def test_the_api_describes_each_vital_with_the_spec_and_takes_avpu_from_it() -> None:

@@ -33,6 +33,8 @@ _WORDS = {
             "Open the bed forecast",
         ),
         "audit": "Open the audit trail for this patient",
+        "heart_rate": "Heart rate (/min)",  # the vitals spec's label, in the core
+        "driver": r"(lengthens|shortens) the stay by about \d+ %",  # the LOS drivers' sentences, in the core
     },
     "fr": {
         "demo": "Démo",
@@ -46,6 +48,8 @@ _WORDS = {
             "Ouvrir la prévision des lits",
         ),
         "audit": "Ouvrir la piste d'audit de ce patient",
+        "heart_rate": "Fréquence cardiaque (/min)",
+        "driver": r"(allonge|raccourcit) le séjour d'environ \d+ %",
     },
 }
 
@@ -100,11 +104,13 @@ def test_the_guided_demo_end_to_end(
         page.get_by_role("link", name=link).click()
         expect(page).to_have_url(re.compile(rf"/{path}\?"))
         expect(page.get_by_test_id("stMain")).to_contain_text(mrn.group(0))  # the story's patient, already chosen
+    expect(page.get_by_label(words["heart_rate"], exact=True)).to_be_visible()  # the triage form's vitals
     _demo(page, url, language)
     page.get_by_role("link", name=stay).click()
     expect(page).to_have_url(re.compile(r"/los\?encounter="))
     expect(page.get_by_role("combobox").first).to_have_value(re.compile(mrn.group(0)))  # the patient's stay
     expect(page.get_by_test_id("stMetric").first).to_be_visible()  # the predicted stay
+    expect(page.get_by_test_id("stMain")).to_contain_text(re.compile(words["driver"]))  # why, in the reader's words
 
     _demo(page, url, language)
     page.get_by_role("link", name=record).click()

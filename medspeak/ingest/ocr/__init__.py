@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from medspeak.errors import IngestFailed
+from medspeak.i18n import N_
 from medspeak.ingest.ocr.base import EngineStatus, OcrEngine
 from medspeak.ingest.ocr.easy import EasyOcrEngine
 from medspeak.ingest.ocr.rapid import RapidOcrEngine
@@ -34,10 +35,12 @@ def get_engine(name: str = "auto") -> OcrEngine:
             if cls.status().available:
                 return cls()
         details = "; ".join(f"{s.name}: {s.detail}" for s in engine_statuses())
-        raise IngestFailed(f"No OCR engine is available ({details}).")
+        raise IngestFailed(N_("No OCR engine is available ({details})."), details=details)
     if name not in ENGINES:
-        raise IngestFailed(f"Unknown OCR engine {name!r}: choose auto, {', '.join(ENGINES)}.")
+        raise IngestFailed(
+            N_("Unknown OCR engine {name!r}: choose auto, {value}."), name=name, value=", ".join(ENGINES)
+        )
     status = ENGINES[name].status()
     if not status.available:
-        raise IngestFailed(f"The OCR engine {name} is not available: {status.detail}.")
+        raise IngestFailed(N_("The OCR engine {name} is not available: {detail}."), name=name, detail=status.detail)
     return ENGINES[name]()

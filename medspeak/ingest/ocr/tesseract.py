@@ -26,6 +26,7 @@ from typing import Any, Final
 from PIL import Image
 
 from medspeak.errors import IngestFailed
+from medspeak.i18n import N_
 from medspeak.ingest.ocr.base import EngineStatus
 from medspeak.ingest.types import Word
 
@@ -99,7 +100,7 @@ class _Models:
                     path=_tessdata(), lang=lang, psm=tesserocr.PSM.AUTO, oem=tesserocr.OEM.LSTM_ONLY
                 )
             except RuntimeError as exc:  # the models could not be loaded
-                raise IngestFailed(f"Tesseract could not load its {lang} model.") from exc
+                raise IngestFailed(N_("Tesseract could not load its {lang} model."), lang=lang) from exc
         try:
             yield api
         finally:
@@ -140,7 +141,7 @@ def parse_tsv(tsv: str, width: int, height: int) -> list[Word]:
 
 
 def _budget_exceeded(timeout_s: float) -> IngestFailed:
-    return IngestFailed(f"OCR took longer than the page budget ({timeout_s:g} s).")
+    return IngestFailed(N_("OCR took longer than the page budget ({timeout_s:g} s)."), timeout_s=timeout_s)
 
 
 class TesseractEngine:
@@ -160,7 +161,7 @@ class TesseractEngine:
 
     def recognize(self, image: Image.Image, *, language: str, timeout_s: float) -> list[Word]:
         if not in_process_available():
-            raise IngestFailed(f"Tesseract is not installed ({self.status().detail}).")
+            raise IngestFailed(N_("Tesseract is not installed ({detail})."), detail=self.status().detail)
         lang = _LANGS.get(language, "eng+fra")
         if "fra" not in _installed_languages():
             lang = "eng"
