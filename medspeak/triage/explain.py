@@ -8,7 +8,9 @@ meaningful): positive means the feature pushed towards the urgent levels. "SpO2 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
+from dataclasses import field as dataclass_field
 from typing import Any, Final
 
 import numpy as np
@@ -17,6 +19,7 @@ import shap
 import xgboost as xgb
 
 from medspeak.clinical.vitals import TRIAGE_VITALS
+from medspeak.i18n import N_, translate
 from medspeak.triage.features import Feature
 from medspeak.triage.model import TriageModel
 
@@ -144,6 +147,12 @@ class Driver:
     section: str  # "vitals" | "complaint" | "age and sex" | "arrival"
     label: str  # "Heart rate 130 /min", "Complaint “dyspnea” (like Breathing difficulty)"
     points: float
+    template: str = ""  # ``label`` as an English template (marked ``N_``) and its values, for a page to translate
+    params: Mapping[str, object] = dataclass_field(default_factory=dict)
+
+    def label_in(self, gettext: Callable[[str], str]) -> str:
+        """``label`` in ``gettext``'s language (a value the catalogue knows, such as a vital's name, translated too)."""
+        return translate(gettext, self.template, self.params) if self.template else self.label
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +166,10 @@ class Points:
     by_input: dict[str, float]  # every input's points, shown or not (a missing input's weight, in points)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """As stored with an assessment and answered by the API: each driver's label in English, no template."""
+        out = asdict(self)
+        out["drivers"] = [{k: v for k, v in d.items() if k not in ("template", "params")} for d in out["drivers"]]
+        return out
 
 
 def _critical_gradient(margins: npt.NDArray[np.float64], temperature: float) -> npt.NDArray[np.float64]:
@@ -168,32 +180,42 @@ def _critical_gradient(margins: npt.NDArray[np.float64], temperature: float) -> 
     return np.asarray(p * (critical - p[:, :2].sum(axis=1, keepdims=True)) / temperature, dtype=float)
 
 
-def _label(key: str, features: tuple[Feature, ...], row: npt.NDArray[np.float32], inputs: dict[str, Any]) -> str:
+def _label(
+    key: str, features: tuple[Feature, ...], row: npt.NDArray[np.float32], inputs: dict[str, Any]
+) -> tuple[str, dict[str, object]]:
+    """The input's value in words: an English template (marked ``N_``) and its values."""
     value = inputs.get(key)
     if key == "shock_index":
         index = next(float(row[i]) for i, f in enumerate(features) if f.name == "shock_index")
-        return "Shock index not known" if np.isnan(index) else f"Shock index {index:.2f} (heart rate / systolic BP)"
+        if np.isnan(index):
+            return N_("Shock index not known"), {}
+        return N_("Shock index {index:.2f} (heart rate / systolic BP)"), {"index": index}
     if value is None:
         label = next((f.label for f in features if f.source == key), key.replace("_", " "))
-        return f"{label.split(' (')[0]} not recorded".replace("Sex female", "Sex").replace(
-            "Arrival by walk-in", "Arrival"
-        )
+        name = label.split(" (")[0].replace("Sex female", "Sex").replace("Arrival by walk-in", "Arrival")
+        return N_("{name} not recorded"), {"name": name}
     if key == "chief_complaint":
         sims = [(float(row[i]), f.label) for i, f in enumerate(features) if f.name.startswith("complaint:")]
         best, like = max(sims)
-        closest = f"like {like.removeprefix('Complaint like ')}" if best >= 0.3 else "no close category"
-        return f"Complaint “{value}” ({closest})"
+        if best >= 0.3:
+            return N_("Complaint “{value}” (like {like})"), {
+                "value": value,
+                "like": like.removeprefix("Complaint like "),
+            }
+        return N_("Complaint “{value}” (no close category)"), {"value": value}
     if key == "transport_mode":
-        return f"Arrival: {value}"
+        return N_("Arrival: {value}"), {"value": value}
     if key == "mental_status":
-        return f"AVPU {value}"
+        return N_("AVPU {value}"), {"value": value}
     if key == "sex":
-        return f"Sex {value}"
+        return N_("Sex {value}"), {"value": value}
     if key == "injury":
-        return "Injury" if value else "No injury"
+        return (N_("Injury") if value else N_("No injury")), {}
     feature = next(f for f in features if f.name == key)
     number = f"{float(value):.1f}" if key == "temperature_c" else f"{float(value):g}"
-    return f"{feature.label} {number} {feature.unit}".strip()
+    if not feature.unit:
+        return N_("{name} {number}"), {"name": feature.label, "number": number}
+    return N_("{name} {number} {unit}"), {"name": feature.label, "number": number, "unit": feature.unit}
 
 
 def probability_points(
@@ -220,9 +242,9 @@ def probability_points(
         grouped[key] = grouped.get(key, 0.0) + float(points)
     order = sorted(grouped, key=lambda k: -abs(grouped[k]))
     shown = [k for k in order if abs(grouped[k]) >= MIN_POINTS][:MAX_DRIVERS]
+    said = {k: _label(k, model.space.features, features[0], inputs) for k in shown}
     drivers = tuple(
-        Driver(k, _SECTIONS.get(k, "other"), _label(k, model.space.features, features[0], inputs), round(grouped[k], 1))
-        for k in shown
+        Driver(k, _SECTIONS.get(k, "other"), t.format(**p), round(grouped[k], 1), t, p) for k, (t, p) in said.items()
     )
 
     def critical(m: npt.NDArray[np.float64]) -> float:
