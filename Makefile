@@ -77,7 +77,7 @@ lock: ## Refresh requirements.lock, requirements-llm.lock and requirements-dev.l
 	bash scripts/lock.sh
 
 messages: install ## Extract the interface's strings (babel.cfg) into the French catalogue; then translate its empty entries
-	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o medspeak/locale/medspeak.pot .
+	PYTHONPATH=. $(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o medspeak/locale/medspeak.pot .
 	$(BIN)/pybabel update -i medspeak/locale/medspeak.pot -d medspeak/locale -D medspeak -l fr --no-fuzzy-matching --width 120
 	@rm medspeak/locale/medspeak.pot
 

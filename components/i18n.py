@@ -11,9 +11,9 @@ from collections.abc import Callable
 import streamlit as st
 
 from medspeak.errors import MedspeakError
-from medspeak.i18n import LANGUAGES, N_, normalise, translations
+from medspeak.i18n import LANGUAGES, N_, Said, normalise, translations
 
-__all__ = ["N_", "_", "choose", "error_text", "language", "load_for", "switch"]
+__all__ = ["N_", "_", "choose", "error_text", "language", "load_for", "shown", "switch"]
 
 _KEY = "i18n.language"
 _LOADED = "i18n.loaded_for"  # the user whose preference is in the session
@@ -33,6 +33,11 @@ def _(message: str) -> str:
 def error_text(exc: Exception) -> str:
     """What a page shows of a refusal: a domain error's message in the reader's language (English: ``str(exc)``)."""
     return exc.translated(_) if isinstance(exc, MedspeakError) else str(exc)
+
+
+def shown(text: str) -> str:
+    """A text from the core in the reader's language: a :class:`Said` by its template, else as a catalogue message."""
+    return text.translated(_) if isinstance(text, Said) else _(text)
 
 
 def load_for(user_id: int | None, saved: Callable[[], str]) -> None:

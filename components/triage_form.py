@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 
 from components.i18n import N_, _
-from medspeak.clinical.vitals import AVPU, VITAL_KEYS, VitalSign, vital
+from medspeak.clinical.vitals import AVPU, AVPU_WORDS, VITAL_KEYS, VitalSign, vital
 from medspeak.triage.inputs import TRANSPORT_MODES, TriageInputs
 from medspeak.triage.levels import LEVELS
 from medspeak.triage.plausibility import InputIssue
@@ -86,7 +86,12 @@ def show() -> dict[str, Any] | None:
         )
         c3.selectbox(_("Sex"), ("female", "male"), index=None, placeholder=_("not recorded"), key=_key("sex"))
         c1.selectbox(
-            _("Mental status (AVPU)"), AVPU, index=None, placeholder=_("not recorded"), key=_key("mental_status")
+            _("Mental status (AVPU)"),
+            AVPU,
+            index=None,
+            placeholder=_("not recorded"),
+            format_func=lambda level: _(AVPU_WORDS[level]),
+            key=_key("mental_status"),
         )
         c2.selectbox(_("Injury"), ("no", "yes"), index=None, placeholder=_("not recorded"), key=_key("injury"))
         c3.selectbox(

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from components import shap_chart
-from components.i18n import N_, _
+from components.i18n import N_, _, shown
 from medspeak.clinical.vitals import VITALS
 from medspeak.services.rationale import Rationale
 from medspeak.services.triage import TriageResult
@@ -25,7 +25,11 @@ VITAL_SPECS = {v.key: v for v in VITALS}
 
 def _badge(result: TriageResult) -> None:
     level = result.level
-    wait = "immediately" if level.max_wait_minutes == 0 else f"within {level.max_wait_minutes} min"
+    wait = (
+        _("immediately")
+        if level.max_wait_minutes == 0
+        else _("within {minutes} min").format(minutes=level.max_wait_minutes)
+    )
     st.markdown(
         _(
             "<div style='background:{colour};color:white;padding:0.8rem "
@@ -51,7 +55,7 @@ def _alert(result: TriageResult) -> None:
             )
         )
         for reason in alert.reasons:
-            st.text(f"• {reason}")
+            st.text(f"• {shown(reason)}")
     else:
         st.info(
             _("No critical alert: P(level 1-2) {probability:.0%} (alert from {threshold:.0%})").format(
@@ -72,7 +76,7 @@ def _flag(result: TriageResult) -> None:
             )
         )
         for reason in reading.reasons:
-            st.text(f"• {reason}")
+            st.text(f"• {shown(reason)}")
         st.caption(
             _(
                 "P(a level more urgent than {nurse_level}) {probability:.0%}; the second reader "
@@ -101,7 +105,7 @@ def _rules(result: TriageResult) -> None:
         )
         st.warning(
             _("**{name}** → {effect} ({threshold}). Source: {source}").format(
-                name=rule.name, effect=effect, threshold=rule.threshold, source=rule.source
+                name=_(rule.name), effect=effect, threshold=shown(rule.threshold), source=rule.source
             )
         )
 
@@ -114,18 +118,19 @@ def _pathway(result: TriageResult) -> None:
         return
     st.write(
         _("**{label}** → {department} (similarity {similarity:.2f})").format(
-            label=p["label"], department=p["department"], similarity=p["similarity"]
+            label=_(p["label"]), department=_(p["department"]), similarity=p["similarity"]
         )
     )
     for action in p["first_actions"]:
-        st.markdown(f"- {action}")
+        st.markdown(f"- {_(action)}")
     st.caption(_("Source: {source}").format(source=p["source"]))
 
 
 def _inputs(result: TriageResult) -> None:
     st.subheader(_("Missing inputs"))
     if result.missing:
-        st.write(", ".join(f"{_label(k)} ({v:.1f} points of P(level 1-2))" for k, v in result.missing.items()))
+        worth = _("{input} ({points:.1f} points of P(level 1-2))")
+        st.write(", ".join(worth.format(input=_label(k), points=v) for k, v in result.missing.items()))
     else:
         st.write(_("None: every input was recorded."))
     with st.expander(_("Inputs used and model version")):
@@ -176,7 +181,7 @@ def _in_words(on_rationale: Callable[[], Rationale] | None, no_rationale: str | 
     """An optional rationale from the indexing's language model, asked for after the level is final."""
     with st.expander(_("In words (language model, optional)")):
         if on_rationale is None:
-            st.caption(no_rationale or _("No language model is set up."))
+            st.caption(_(no_rationale) if no_rationale else _("No language model is set up."))
             return
         if st.button(_("Write a rationale"), key="triage.rationale"):
             with st.spinner(_("The language model is writing...")):
@@ -210,11 +215,11 @@ def show(
     if on_decide is not None:
         _decision(result, on_decide)
     for warning in result.warnings:
-        st.warning(warning)
+        st.warning(shown(warning))
     st.bar_chart(
         pd.DataFrame(
             {_("probability (%)"): [round(100 * p, 1) for p in result.probabilities.values()]},
-            index=[f"Level {k}" for k in LEVELS],
+            index=[_("Level {level}").format(level=k) for k in LEVELS],
         ),
         horizontal=True,
         height=200,

@@ -12,15 +12,26 @@ from __future__ import annotations
 
 import gettext
 import io
-from collections.abc import Callable, Mapping
+import json
+from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Final
+from typing import IO, Final
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "N_", "catalogue_path", "normalise", "translate", "translations"]
+__all__ = [
+    "DEFAULT_LANGUAGE",
+    "LANGUAGES",
+    "N_",
+    "Said",
+    "catalogue_path",
+    "extract_json",
+    "normalise",
+    "translate",
+    "translations",
+]
 
 LANGUAGES: Final = {"en": "English", "fr": "Français"}  # each named in itself
 DEFAULT_LANGUAGE: Final = "en"
@@ -33,16 +44,73 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention the extracto
     return message
 
 
+class Said(str):
+    """An English sentence that keeps its template and values, to be shown in another language.
+
+    It *is* the English ``str`` (stored, logged, answered by the API, compared in tests as before); a page
+    that holds it shows ``said.translated(gettext)``. A value may itself be a :class:`Said`.
+    """
+
+    template: str
+    params: Mapping[str, object]
+
+    def __new__(cls, template: str, /, **params: object) -> Said:
+        said = super().__new__(cls, template.format(**params) if params else template)
+        said.template, said.params = template, params
+        return said
+
+    def __reduce__(self) -> tuple[Callable[..., Said], tuple[str, dict[str, object]]]:  # copy, deepcopy, pickle
+        return _said, (self.template, dict(self.params))
+
+    def translated(self, gettext: Callable[[str], str]) -> str:
+        return translate(gettext, self.template, self.params)
+
+
+def _said(template: str, params: dict[str, object]) -> Said:
+    return Said(template, **params)
+
+
 def translate(gettext: Callable[[str], str], template: str, params: Mapping[str, object]) -> str:
     """``template`` (an English message marked ``N_``) in ``gettext``'s language, filled with ``params``.
 
-    A text value the catalogue knows (a vital's name, a unit, a ward) is translated too; any other value
-    (an MRN, a number, a file name) is left as it is. Without ``params`` the template is not formatted.
+    A text value the catalogue knows (a vital's name, a unit, a ward) is translated too, a :class:`Said`
+    value by its own template; any other value (an MRN, a number, a file name) is left as it is. Without
+    ``params`` the template is not formatted.
     """
     if not params:
         return gettext(template)
-    values = {key: gettext(value) if isinstance(value, str) and value else value for key, value in params.items()}
+    values = {key: _translated_value(gettext, value) for key, value in params.items()}
     return gettext(template).format(**values)
+
+
+def _translated_value(gettext: Callable[[str], str], value: object) -> object:
+    if isinstance(value, Said):
+        return value.translated(gettext)
+    return gettext(value) if isinstance(value, str) and value else value
+
+
+def extract_json(
+    fileobj: IO[bytes], keywords: object, comment_tags: object, options: Mapping[str, str]
+) -> Iterator[tuple[int, str, str, list[str]]]:
+    """A Babel extractor (``babel.cfg``) for the texts of a data file the interface shows: the values of the
+    keys named in the section's ``keys`` option (a string, or a list of strings), wherever they are nested."""
+    keys = set(options.get("keys", "").split())
+
+    def walk(node: object) -> Iterator[str]:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in keys and isinstance(value, str):
+                    yield value
+                elif key in keys and isinstance(value, list):
+                    yield from (item for item in value if isinstance(item, str))
+                else:
+                    yield from walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from walk(item)
+
+    for text in walk(json.load(fileobj)):
+        yield 0, "", text, []
 
 
 def normalise(language: str | None) -> str:

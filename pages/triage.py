@@ -7,7 +7,7 @@ import streamlit as st
 
 from components import runtime, triage_form, triage_result
 from components.auth_gate import current_actor
-from components.i18n import _, error_text
+from components.i18n import _, error_text, shown
 from medspeak.errors import MedspeakError
 from medspeak.services import patients, rationale
 from medspeak.services import triage as service
@@ -30,7 +30,7 @@ if patient_id is not None:
     except MedspeakError as exc:
         st.error(error_text(exc))
         st.stop()
-    st.caption(_("{label}: the form is prefilled from the latest visit; check every value.").format(label=label))
+    st.caption(_("{label}: the form is prefilled from the latest visit; check every value.").format(label=shown(label)))
 triage_form.init(prefill, source=patient_id, nurse_level=at_door)
 
 

@@ -29,6 +29,7 @@ from medspeak.i18n import N_
 
 __all__ = [
     "AVPU",
+    "AVPU_WORDS",
     "RECORD_TYPES",
     "TRIAGE_VITALS",
     "VITALS",
@@ -44,6 +45,13 @@ __all__ = [
 # Alert, responds to Voice, responds to Pain, Unresponsive: the level of consciousness (NEWS2, KTAS).
 Avpu = Literal["alert", "verbal", "pain", "unresponsive"]
 AVPU: Final[tuple[Avpu, ...]] = get_args(Avpu)
+# The four levels as words a page shows (the catalogue translates them): the values themselves are stored.
+AVPU_WORDS: Final[dict[Avpu, str]] = {
+    "alert": N_("alert"),
+    "verbal": N_("verbal"),
+    "pain": N_("pain"),
+    "unresponsive": N_("unresponsive"),
+}
 
 Comparison = Literal["<", "<=", ">", ">="]
 _COMPARE: Final[dict[str, Callable[[float, float], bool]]] = {

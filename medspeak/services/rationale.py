@@ -60,7 +60,7 @@ _SYSTEM: Final = (
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _LEVEL = re.compile(r"\b(?:level|niveau|ktas|esi)\s*(\d)", re.IGNORECASE)
 _DRIVERS: Final = 5
-_NO_MODEL: Final = (
+_NO_MODEL: Final = N_(
     "No language model is set up (a model folder in MEDSPEAK_LLM_MODEL with a CUDA device, or a server at "
     "MEDSPEAK_LLM_URL): the proposal stands on its own, without words."
 )

@@ -21,7 +21,7 @@ from medspeak.auth.roles import Actor, Permission
 from medspeak.clinical.patients import age_on, display_name
 from medspeak.clinical.vitals import TRIAGE_VITALS, vital
 from medspeak.errors import IncompleteInputs, NotFound, ValidationFailed
-from medspeak.i18n import N_
+from medspeak.i18n import N_, Said
 from medspeak.services.audited import audited
 from medspeak.store.db import Store
 from medspeak.store.models import Assessment, Encounter, Patient
@@ -175,7 +175,9 @@ def _assemble(
     pathway = model.space.complaints.pathway_for(np.array([similarity[c][0] for c in similarity]))
     warnings = []
     if inputs.age is not None and inputs.age < _TRAINED_MIN_AGE:
-        warnings.append("The model was trained on adults (16 years and over): use paediatric triage for this patient.")
+        warnings.append(
+            N_("The model was trained on adults (16 years and over): use paediatric triage for this patient.")
+        )
     critical = float(probabilities[0] + probabilities[1])
     points = probability_points(model, features, shap_values, inputs.to_dict())
     return TriageResult(
@@ -197,10 +199,15 @@ def _assemble(
 
 
 def _alert_reasons(threshold: float, critical: float, level: int, fired: list[FiredRule]) -> list[str]:
-    reasons = [f"P(level 1-2) {critical:.0%} (alert from {threshold:.0%})"] if critical >= threshold else []
-    reasons += [f"{f.name} ({f.threshold})" for f in fired if f.level <= 2]
+    """Why the alert is raised, in English sentences that a page can translate (:class:`Said`)."""
+    reasons: list[str] = []
+    if critical >= threshold:
+        reasons.append(
+            Said(N_("P(level 1-2) {critical:.0%} (alert from {threshold:.0%})"), critical=critical, threshold=threshold)
+        )
+    reasons += [Said(N_("{name} ({threshold})"), name=f.name, threshold=f.threshold) for f in fired if f.level <= 2]
     if level <= 2 and not reasons:
-        reasons.append(f"Level {level}")
+        reasons.append(Said(N_("Level {level}"), level=level))
     return reasons
 
 
@@ -221,16 +228,25 @@ def _second_reading(result: TriageResult, nurse_level: int) -> SecondReading:
     probability = float(sum(p for level, p in result.probabilities.items() if level < nurse_level))
     by_rule = [f for f in result.rules_fired if f.effect == "level" and f.level < nurse_level]
     flagged = probability >= model.second_reader_threshold or bool(by_rule)
-    reasons = []
+    reasons: list[str] = []
     if probability >= model.second_reader_threshold:
         reasons.append(
-            f"P(a level more urgent than {nurse_level}) {probability:.0%} "
-            f"(flag from {model.second_reader_threshold:.0%})"
+            Said(
+                N_("P(a level more urgent than {nurse_level}) {probability:.0%} (flag from {threshold:.0%})"),
+                nurse_level=nurse_level,
+                probability=probability,
+                threshold=model.second_reader_threshold,
+            )
         )
-    reasons += [f"{f.name} ({f.threshold}) → level {f.level} at most" for f in by_rule]
+    reasons += [
+        Said(N_("{name} ({threshold}) → level {level} at most"), name=f.name, threshold=f.threshold, level=f.level)
+        for f in by_rule
+    ]
     if flagged:
         reasons += [
-            f"{d.label}: {d.points:+.0f} points towards level 1-2" for d in result.points.drivers if d.points > 0
+            Said(N_("{label}: {points:+.0f} points towards level 1-2"), label=d.said, points=d.points)
+            for d in result.points.drivers
+            if d.points > 0
         ][:3]
     return SecondReading(nurse_level, flagged, probability, model.second_reader_threshold, result.level.number, reasons)
 
@@ -412,7 +428,8 @@ def patient_label(store: Store, actor: Actor, patient_id: int) -> str:
         if patient is None:
             raise NotFound(N_("No patient with id {patient_id}."), patient_id=patient_id)
         age = age_on(patient.birth_date, date.today())
-        return f"{display_name(patient.family_name, patient.given_name)} · MRN {patient.mrn} · {age} years"
+        name = display_name(patient.family_name, patient.given_name)
+        return Said(N_("{name} · MRN {mrn} · {age} years"), name=name, mrn=patient.mrn, age=age)
 
 
 def override(store: Store, actor: Actor, assessment_id: int, level: int, reason: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ import shap
 import xgboost as xgb
 
 from medspeak.clinical.vitals import TRIAGE_VITALS
-from medspeak.i18n import N_, translate
+from medspeak.i18n import N_, Said, translate
 from medspeak.triage.features import Feature
 from medspeak.triage.model import TriageModel
 
@@ -150,6 +150,11 @@ class Driver:
     template: str = ""  # ``label`` as an English template (marked ``N_``) and its values, for a page to translate
     params: Mapping[str, object] = dataclass_field(default_factory=dict)
 
+    @property
+    def said(self) -> str:
+        """``label``, translatable (:class:`Said`) when it has a template."""
+        return Said(self.template, **self.params) if self.template else self.label
+
     def label_in(self, gettext: Callable[[str], str]) -> str:
         """``label`` in ``gettext``'s language (a value the catalogue knows, such as a vital's name, translated too)."""
         return translate(gettext, self.template, self.params) if self.template else self.label
@@ -198,9 +203,9 @@ def _label(
         sims = [(float(row[i]), f.label) for i, f in enumerate(features) if f.name.startswith("complaint:")]
         best, like = max(sims)
         if best >= 0.3:
-            return N_("Complaint “{value}” (like {like})"), {
+            return N_("Complaint “{value}” (like “{like}”)"), {
                 "value": value,
-                "like": like.removeprefix("Complaint like "),
+                "like": like.removeprefix("Complaint like ").strip("“”"),
             }
         return N_("Complaint “{value}” (no close category)"), {"value": value}
     if key == "transport_mode":

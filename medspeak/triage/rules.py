@@ -24,6 +24,7 @@ import numpy.typing as npt
 import pandas as pd  # no stubs in the pinned set
 
 from medspeak.clinical.vitals import TRIAGE_VITALS
+from medspeak.i18n import N_, Said
 from medspeak.triage.inputs import Columns, TriageInputs, columns_of
 
 __all__ = ["RULES_FILE", "Condition", "FiredRule", "SafetyRule", "apply_caps", "load_rules"]
@@ -40,9 +41,9 @@ _OPS: Final[dict[str, Callable[[Any, Any], Any]]] = {
 _EFFECTS: Final = ("level", "alert")
 _WORDS: Final = {
     **{v.key: (v.words, v.unit) for v in TRIAGE_VITALS},
-    "age": ("age", "years"),
+    "age": (N_("age"), N_("years")),
     "mental_status": ("AVPU", ""),
-    "immunocompromised": ("immunocompromised", ""),
+    "immunocompromised": (N_("immunocompromised"), ""),
 }
 
 
@@ -68,11 +69,17 @@ class Condition:
         return np.asarray(hit & ~np.isnan(values), dtype=bool)
 
     def describe(self) -> str:
+        """``SpO2 < 92 %``, ``AVPU is pain or unresponsive``: an English :class:`Said` a page can translate."""
         name, unit = _WORDS.get(self.field, (self.field.replace("_", " "), ""))
         if self.op == "in":
-            words = ["yes" if v is True else "no" if v is False else str(v) for v in self.value]
-            return f"{name} is {' or '.join(words)}"
-        return f"{name} {self.op} {self.value:g} {unit}".strip()
+            words = [N_("yes") if v is True else N_("no") if v is False else str(v) for v in self.value]
+            values: str = words[0]
+            for word in words[1:]:
+                values = Said(N_("{first} or {second}"), first=values, second=word)
+            return Said(N_("{name} is {values}"), name=name, values=values)
+        if not unit:
+            return Said(N_("{name} {op} {value:g}"), name=name, op=self.op, value=self.value)
+        return Said(N_("{name} {op} {value:g} {unit}"), name=name, op=self.op, value=self.value, unit=unit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +131,15 @@ class SafetyRule:
     def describe(self) -> str:
         """The threshold in words, e.g. ``SpO2 < 92 %`` or ``systolic BP < 90 mmHg and heart rate > 100 /min``."""
         if self.complaint is not None:
-            return f"complaint similar to “{self.complaint}” (≥ {self.min_similarity:g})"
-        return " and ".join(condition.describe() for condition in self.conditions)
+            return Said(
+                N_("complaint similar to “{complaint}” (≥ {similarity:g})"),
+                complaint=self.complaint,
+                similarity=self.min_similarity,
+            )
+        said = self.conditions[0].describe()
+        for condition in self.conditions[1:]:
+            said = Said(N_("{first} and {second}"), first=said, second=condition.describe())
+        return said
 
     def fired(self) -> FiredRule:
         return FiredRule(self.id, self.name, self.level, self.describe(), self.source, self.effect)

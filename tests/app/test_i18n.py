@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from streamlit.testing.v1 import AppTest
 
@@ -24,12 +25,13 @@ _PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 
 
 def _extracted() -> set[str]:
-    """Every message the interface marks, as `make messages` extracts it (babel.cfg)."""
-    sections = [line for line in (_ROOT / "babel.cfg").read_text().splitlines() if line.startswith("[python: ")]
-    method_map = [(line[len("[python: ") : -1], "python") for line in sections]
+    """Every message the interface marks, as `make messages` extracts it (babel.cfg, its JSON extractor included)."""
+    with (_ROOT / "babel.cfg").open(encoding="utf-8") as cfg:
+        method_map, options_map = parse_mapping_cfg(cfg)
     assert ("medspeak/**.py", "python") in method_map  # the core's messages: errors, vitals, levels, wards, drivers
     keywords = {"_": None, "N_": None}
-    return {str(m[2]) for m in extract_from_dir(str(_ROOT), method_map, keywords=keywords) if m[2]}
+    found = extract_from_dir(str(_ROOT), method_map, options_map, keywords=keywords)
+    return {str(m[2]) for m in found if m[2]}
 
 
 def _french() -> dict[str, str]:
@@ -202,3 +204,41 @@ def test_a_refusal_a_page_can_show_is_a_template_the_catalogue_translates() -> N
                     written.append(f"{path.relative_to(_ROOT)}:{node.lineno}")
     assert len(files) > 40
     assert not written, f"write these as N_('... {{value}} ...'), value=...: {written}"
+
+
+def _french_triage() -> None:
+    """A shock patient's proposal drawn as the Triage page draws it, for a French reader whose level is 3."""
+    import streamlit as st
+
+    from components import triage_result
+    from medspeak.auth.roles import Actor, Role
+    from medspeak.config import get_settings
+    from medspeak.services import triage
+    from medspeak.store.db import get_store
+    from medspeak.triage.inputs import TriageInputs
+
+    st.session_state["i18n.language"] = "fr"
+    shock = TriageInputs(
+        spo2=85, heart_rate=130, respiratory_rate=28, systolic_bp=85, diastolic_bp=50, temperature_c=39.2, age=70,
+        chief_complaint="shortness of breath",
+    )  # fmt: skip
+    nurse = Actor(0, "nurse", Role.CLINICIAN)
+    triage_result.show(triage.assess(get_store(get_settings()), nurse, shock, nurse_level=3))
+
+
+def test_a_triage_proposal_reads_in_french_rules_reasons_and_pathway(store: Store) -> None:
+    at = AppTest.from_function(_french_triage).run(timeout=60)
+    assert not at.exception, at.exception
+    texts = shown_text(at) + [t.value for t in at.text]
+    joined = "\n".join(texts)
+    for french in (
+        "Choc : hypotension avec tachycardie",  # a safety rule's name (safety_rules.json)
+        "PA systolique < 90 mmHg et fréquence cardiaque",  # its threshold, from the vitals spec's words
+        "P(niveau 1-2)",  # the alert's reason
+        "niveau 1 au plus",  # the second reader's reason for the nurse's level 3
+        "Difficulté respiratoire",  # the pathway (pathways.json)
+        "points vers le niveau 1-2",
+    ):
+        assert french in joined, french
+    for english in ("Shock: hypotension", "at most", "points towards", "Breathing difficulty", "alert from"):
+        assert english not in joined, english

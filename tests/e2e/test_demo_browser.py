@@ -34,6 +34,8 @@ _WORDS = {
         ),
         "audit": "Open the audit trail for this patient",
         "heart_rate": "Heart rate (/min)",  # the vitals spec's label, in the core
+        "propose": "Propose a level",
+        "proposal": r"P\(level 1-2\) \d+ ?%",  # the critical alert's line, with its reasons and the rules below
         "driver": r"(lengthens|shortens) the stay by about \d+ %",  # the LOS drivers' sentences, in the core
     },
     "fr": {
@@ -49,6 +51,8 @@ _WORDS = {
         ),
         "audit": "Ouvrir la piste d'audit de ce patient",
         "heart_rate": "Fréquence cardiaque (/min)",
+        "propose": "Proposer un niveau",
+        "proposal": r"P\(niveau 1-2\) \d+ ?%",
         "driver": r"(allonge|raccourcit) le séjour d'environ \d+ %",
     },
 }
@@ -105,6 +109,8 @@ def test_the_guided_demo_end_to_end(
         expect(page).to_have_url(re.compile(rf"/{path}\?"))
         expect(page.get_by_test_id("stMain")).to_contain_text(mrn.group(0))  # the story's patient, already chosen
     expect(page.get_by_label(words["heart_rate"], exact=True)).to_be_visible()  # the triage form's vitals
+    page.get_by_role("button", name=words["propose"]).click()  # prefilled from the story's visit
+    expect(page.get_by_test_id("stMain")).to_contain_text(re.compile(words["proposal"]), timeout=60_000)
     _demo(page, url, language)
     page.get_by_role("link", name=stay).click()
     expect(page).to_have_url(re.compile(r"/los\?encounter="))
