@@ -31,6 +31,11 @@ _SESSION_MESSAGES = (
 _ROLE_LABELS = {"clinician": N_("Clinician"), "bed_manager": N_("Bed manager"), "admin": N_("Administrator")}
 
 
+def role_label(role: str) -> str:
+    """A role as the reader reads it ("Clinicien"), never its stored code ("clinician")."""
+    return _(_ROLE_LABELS.get(role, role))
+
+
 @dataclass(frozen=True)
 class LoggedIn:
     actor: Actor
@@ -168,7 +173,7 @@ def _logout() -> None:
 def sidebar(user: LoggedIn) -> None:
     """Who is logged in, with which role, and the logout button."""
     with st.sidebar:
-        st.markdown(f"**{md(user.name)}**  \n{_(_ROLE_LABELS.get(user.actor.role, user.actor.role))}")
+        st.markdown(f"**{md(user.name)}**  \n{role_label(user.actor.role)}")
         st.button(_("Log out"), icon=":material/logout:", on_click=_logout, key="auth.logout")
 
 

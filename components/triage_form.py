@@ -13,7 +13,7 @@ import streamlit as st
 
 from components.i18n import N_, _
 from medspeak.clinical.vitals import AVPU, AVPU_WORDS, VITAL_KEYS, VitalSign, vital
-from medspeak.triage.inputs import TRANSPORT_MODES, TriageInputs
+from medspeak.triage.inputs import TRANSPORT_MODES, TRANSPORT_WORDS, TriageInputs
 from medspeak.triage.levels import LEVELS
 from medspeak.triage.plausibility import InputIssue
 
@@ -82,7 +82,12 @@ def show() -> dict[str, Any] | None:
             (c1, c2, c3)[i % 3].number_input(shown, value=None, format=fmt, key=_key(name))
         c1.text_input(_("Blood pressure (mmHg)"), placeholder="142/88", key=_key("blood_pressure"))
         c2.selectbox(
-            _("Arrival"), TRANSPORT_MODES, index=None, placeholder=_("not recorded"), key=_key("transport_mode")
+            _("Arrival"),
+            TRANSPORT_MODES,
+            index=None,
+            placeholder=_("not recorded"),
+            format_func=lambda mode: _(TRANSPORT_WORDS[mode]),
+            key=_key("transport_mode"),
         )
         c3.selectbox(_("Sex"), ("female", "male"), index=None, placeholder=_("not recorded"), key=_key("sex"))
         c1.selectbox(

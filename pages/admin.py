@@ -9,11 +9,14 @@ import pandas as pd
 import streamlit as st
 
 from components import runtime, web_routes
-from components.auth_gate import current_actor
-from components.i18n import _, error_text
+from components.auth_gate import current_actor, role_label
+from components.i18n import N_, _, error_text
 from medspeak.auth.roles import Role
 from medspeak.errors import MedspeakError
 from medspeak.services import audit_log, demo, users
+
+# An audit event's outcome, as stored -> as a reader reads it.
+_OUTCOMES = {"": "", "success": N_("success"), "denied": N_("denied"), "failure": N_("failure"), "error": N_("error")}
 
 store, actor = runtime.store(), current_actor()
 st.title(_("Administration"))
@@ -51,7 +54,7 @@ with tab_users:
             {
                 _("Username"): [u.username for u in accounts],
                 _("Name"): [u.display_name for u in accounts],
-                _("Role"): [u.role for u in accounts],
+                _("Role"): [role_label(u.role) for u in accounts],
                 _("Active"): [u.is_active for u in accounts],
                 _("Logins delayed"): [u.locked for u in accounts],  # from some address (too many failures there)
                 _("Failed attempts"): [u.failed_attempts for u in accounts],
@@ -70,6 +73,7 @@ with tab_users:
         new_role = c1.selectbox(
             _("Role"),
             [r.value for r in Role],
+            format_func=role_label,
             index=[r.value for r in Role].index(target.role) if target.role in {r.value for r in Role} else 0,
             key="admin.role",
         )
@@ -86,7 +90,7 @@ with tab_users:
         with st.form("admin.create", clear_on_submit=True):
             username = st.text_input(_("Username"))
             name = st.text_input(_("Display name"))
-            role = st.selectbox(_("Role"), [r.value for r in Role])
+            role = st.selectbox(_("Role"), [r.value for r in Role], format_func=role_label)
             if st.form_submit_button(_("Create")):
                 _act(
                     _("Account {username} created; password").format(username=username),
@@ -97,7 +101,9 @@ with tab_audit:
     f1, f2, f3, f4 = st.columns(4)
     who = f1.text_input(_("User"), key="admin.audit.user")
     action = f2.text_input(_("Action starts with"), key="admin.audit.action", placeholder="patient.")
-    outcome = f3.selectbox(_("Outcome"), ["", "success", "denied", "failure", "error"], key="admin.audit.outcome")
+    outcome = f3.selectbox(
+        _("Outcome"), list(_OUTCOMES), format_func=lambda o: _(_OUTCOMES[o]) if o else "", key="admin.audit.outcome"
+    )
     mrn = f4.text_input(_("Patient MRN"), key="admin.audit.mrn", placeholder="MS000123")
     d1, d2, d3, d4 = st.columns(4)
     since = d1.date_input(_("From"), value=datetime.now(UTC).date() - timedelta(days=7), key="admin.audit.since")
@@ -121,11 +127,11 @@ with tab_audit:
             "#": [r.id for r in rows],
             _("When (UTC)"): [r.at.strftime("%Y-%m-%d %H:%M:%S") for r in rows],
             _("User"): [r.username for r in rows],
-            _("Role"): [r.role for r in rows],
+            _("Role"): [role_label(r.role) for r in rows],
             _("Action"): [r.action for r in rows],
             _("Patient MRN"): [r.patient_mrn or "" for r in rows],
             _("Document"): [r.document_id for r in rows],
-            _("Outcome"): [r.outcome for r in rows],
+            _("Outcome"): [_(_OUTCOMES.get(r.outcome, r.outcome)) for r in rows],
             _("Detail"): [r.detail for r in rows],
         }
     )

@@ -11,6 +11,7 @@ from components import patient_form, patient_view, record_view, runtime, web_rou
 from components.auth_gate import current_actor
 from components.i18n import _, error_text
 from medspeak.auth.roles import Permission
+from medspeak.clinical.patients import SEX_WORDS
 from medspeak.errors import MedspeakError
 from medspeak.services import documents, patients, record
 
@@ -41,7 +42,7 @@ def _search() -> None:
         {
             _("MRN"): [r.mrn for r in results],
             _("Name"): [r.name for r in results],
-            _("Sex"): [r.sex for r in results],
+            _("Sex"): [_(SEX_WORDS.get(r.sex, r.sex)) for r in results],
             _("Age"): [r.age for r in results],
             _("Ward now"): [_(r.current_ward) if r.current_ward else "" for r in results],
         }

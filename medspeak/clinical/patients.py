@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Final
 
-__all__ = ["age_on", "display_name"]
+from medspeak.i18n import N_
+
+__all__ = ["SEX_WORDS", "age_on", "display_name"]
+
+# A patient's sex as stored -> as a page shows it (the catalogue translates it).
+SEX_WORDS: Final = {"female": N_("female"), "male": N_("male"), "unknown": N_("unknown")}
 
 
 def display_name(family_name: str, given_name: str) -> str:

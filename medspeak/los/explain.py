@@ -20,6 +20,14 @@ from medspeak.los.features import Snapshot
 
 __all__ = ["Driver", "drivers"]
 
+# The values of the categorical inputs a driver names, as the data stores them, marked for the catalogue so that
+# a page shows them translated ("Admitted on a Monday": "Admis un lundi").
+_VALUE_WORDS: Final = (
+    *(N_("elective"), N_("urgent"), N_("emergency")),
+    *(N_("referral"), N_("transfer"), N_("police"), N_("ambulance"), N_("walk-in")),
+    *(N_("female"), N_("male")),
+    *(N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"), N_("Saturday"), N_("Sunday")),
+)
 _TOP: Final = 6
 _NO_PRIOR_DAYS: Final = 365.0
 

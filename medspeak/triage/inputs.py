@@ -24,6 +24,7 @@ from medspeak.i18n import N_
 __all__ = [
     "AVPU",
     "TRANSPORT_MODES",
+    "TRANSPORT_WORDS",
     "Columns",
     "TriageInputs",
     "as_number",
@@ -33,6 +34,14 @@ __all__ = [
 
 # The KTAS arrival modes (codes 1-4, 5-7 grouped as "other"), in words.
 TRANSPORT_MODES: Final = ("walk-in", "public ambulance", "private vehicle", "private ambulance", "other")
+# Each as a page shows it (the catalogue translates it); the stored value is the mode itself.
+TRANSPORT_WORDS: Final = {
+    "walk-in": N_("walk-in"),
+    "public ambulance": N_("public ambulance"),
+    "private vehicle": N_("private vehicle"),
+    "private ambulance": N_("private ambulance"),
+    "other": N_("other"),
+}
 _TRANSPORT_ALIASES: Final = {"ambulance": "public ambulance", "walking": "walk-in", "walk": "walk-in"}
 _BP = re.compile(r"^\s*(\d{1,3}(?:\.\d+)?)\s*/\s*(\d{1,3}(?:\.\d+)?)\s*$")
 _MAX_COMPLAINT_CHARS: Final = 200  # the encounter column's width; a complaint is a phrase, not a note

@@ -242,3 +242,26 @@ def test_a_triage_proposal_reads_in_french_rules_reasons_and_pathway(store: Stor
         assert french in joined, french
     for english in ("Shock: hypotension", "at most", "points towards", "Breathing difficulty", "alert from"):
         assert english not in joined, english
+
+
+def _cells(at: AppTest, column: str) -> set[str]:
+    return {str(v) for frame in at.dataframe if column in frame.value.columns for v in frame.value[column]}
+
+
+def test_stored_codes_are_shown_in_french_words(french: dict[str, Actor], login: Callable[..., AppTest]) -> None:
+    """Values the store keeps as codes (a sex, an arrival mode, an AVPU level, an audit outcome, a role) read as
+    French words in a French session; the codes themselves are unchanged."""
+    at = login("clinician")
+    at.switch_page("pages/patients.py").run()
+    assert _cells(at, "Sexe") <= {"féminin", "masculin", "inconnu"} and _cells(at, "Sexe")
+    at.switch_page("pages/triage.py").run()
+    arrival = at.selectbox(key="triage.f.transport_mode").options  # as drawn
+    assert "à pied" in arrival and "ambulance publique" in arrival and "walk-in" not in arrival
+    assert "aréactif" in at.selectbox(key="triage.f.mental_status").options
+
+
+def test_the_audit_trail_reads_in_french(french: dict[str, Actor], login: Callable[..., AppTest]) -> None:
+    at = login("admin")
+    at.switch_page("pages/admin.py").run()
+    assert "succès" in _cells(at, "Résultat") and "success" not in _cells(at, "Résultat")
+    assert "Administrateur" in _cells(at, "Rôle")
