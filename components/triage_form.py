@@ -7,13 +7,15 @@ No bounds on the number inputs: the core checks plausibility and offers unit con
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Final
 
 import streamlit as st
 
 from components.i18n import N_, _
-from medspeak.clinical.vitals import AVPU, AVPU_WORDS, VITAL_KEYS, VitalSign, vital
-from medspeak.triage.inputs import TRANSPORT_MODES, TRANSPORT_WORDS, TriageInputs
+from medspeak.clinical.patients import SEX_WORDS
+from medspeak.clinical.vitals import AVPU_WORDS, VITAL_KEYS, VitalSign, vital
+from medspeak.triage.inputs import TRANSPORT_WORDS, TriageInputs
 from medspeak.triage.levels import LEVELS
 from medspeak.triage.plausibility import InputIssue
 
@@ -30,6 +32,23 @@ _NUMBERS = (
     _field(vital("pain")),
 )
 _INJURY = {"yes": True, "no": False}
+
+
+_NO_YES: Final = {"no": N_("no"), "yes": N_("yes")}
+_SEX: Final = {key: SEX_WORDS[key] for key in ("female", "male")}  # triage inputs take these two
+
+
+def _choice(column: Any, label: str, name: str, words: Mapping[str, str], help: str | None = None) -> None:  # noqa: A002
+    """A select box of stored codes (``words``' keys), each shown as its translated word, empty until chosen."""
+    column.selectbox(
+        label,
+        list(words),
+        index=None,
+        placeholder=_("not recorded"),
+        format_func=lambda code: _(words[code]),
+        help=help,
+        key=_key(name),
+    )
 
 
 def _key(name: str) -> str:
@@ -81,31 +100,16 @@ def show() -> dict[str, Any] | None:
             shown = vital(name).form_label_in(_) if name in VITAL_KEYS else _(label)
             (c1, c2, c3)[i % 3].number_input(shown, value=None, format=fmt, key=_key(name))
         c1.text_input(_("Blood pressure (mmHg)"), placeholder="142/88", key=_key("blood_pressure"))
-        c2.selectbox(
-            _("Arrival"),
-            TRANSPORT_MODES,
-            index=None,
-            placeholder=_("not recorded"),
-            format_func=lambda mode: _(TRANSPORT_WORDS[mode]),
-            key=_key("transport_mode"),
-        )
-        c3.selectbox(_("Sex"), ("female", "male"), index=None, placeholder=_("not recorded"), key=_key("sex"))
-        c1.selectbox(
-            _("Mental status (AVPU)"),
-            AVPU,
-            index=None,
-            placeholder=_("not recorded"),
-            format_func=lambda level: _(AVPU_WORDS[level]),
-            key=_key("mental_status"),
-        )
-        c2.selectbox(_("Injury"), ("no", "yes"), index=None, placeholder=_("not recorded"), key=_key("injury"))
-        c3.selectbox(
+        _choice(c2, _("Arrival"), "transport_mode", TRANSPORT_WORDS)
+        _choice(c3, _("Sex"), "sex", _SEX)
+        _choice(c1, _("Mental status (AVPU)"), "mental_status", AVPU_WORDS)
+        _choice(c2, _("Injury"), "injury", _NO_YES)
+        _choice(
+            c3,
             _("Immunocompromised"),
-            ("no", "yes"),
-            index=None,
-            placeholder=_("not recorded"),
+            "immunocompromised",
+            _NO_YES,
             help=_("chemotherapy, transplant, neutropenia, long-term steroids"),
-            key=_key("immunocompromised"),
         )
         st.text_input(_("Chief complaint"), placeholder=_("e.g. chest pain since 1 hour"), key=_key("chief_complaint"))
         st.selectbox(

@@ -114,3 +114,10 @@ def test_display_name_and_age_on() -> None:
     assert age_on(born, date(2026, 2, 28)) == 45
     assert age_on(born, date(2026, 3, 1)) == 46
     assert age_on(date(1990, 12, 5), date(2026, 12, 5)) == 36
+
+
+def test_each_stored_code_a_form_offers_has_its_word_in_order() -> None:
+    from medspeak.clinical.vitals import AVPU_WORDS
+    from medspeak.triage.inputs import TRANSPORT_MODES, TRANSPORT_WORDS
+
+    assert tuple(AVPU_WORDS) == AVPU and tuple(TRANSPORT_WORDS) == TRANSPORT_MODES
