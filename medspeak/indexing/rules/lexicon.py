@@ -91,9 +91,9 @@ def phrase_pattern(phrases: list[str] | tuple[str, ...]) -> re.Pattern[str]:
 _WORD = re.compile(r"\w[\w'’]*(?:[-+]\w[\w'’]*)*")
 _MAX_DRUG_WORDS = 5
 # a release or strength suffix written in capitals after a brand: part of the product's name ("Bactrim DS")
-_BRAND_SUFFIX = re.compile(
-    r"[ \u00a0](?:DS|AC|XL|XR|SR|ER|CR|CD|LA|LP|HCT|ODT|EC|SA|D|Plus|Forte|double dosage)(?![\w/-])"
-)
+_SUFFIXES = r"(?:DS|AC|XL|XR|SR|ER|CR|CD|LA|LP|HCT|HC|AQ|HFA|ODT|EC|SA|D|Plus|Forte|double dosage)(?![\w/-])"
+_BRAND_SUFFIX = re.compile(rf"[ \u00a0]{_SUFFIXES}")
+_HYPHEN_SUFFIX = re.compile(rf"-{_SUFFIXES}")  # "Rhinocort-AQ", "Anusol-HC": one written word
 _ELISION = re.compile(r"(?:[dlnsjmc]|qu)['’](?=\w)", re.IGNORECASE)  # French elided article or pronoun
 
 
@@ -272,5 +272,6 @@ def _drug_names_in(text: str) -> tuple[tuple[int, int, str], ...]:
             continue
         head = re.split(r"[-+]", folded[s0:e0].lower(), maxsplit=1)[0]
         if len(head) < e0 - s0 and head in lexicon:
-            found.append((s0, s0 + len(head), lexicon[head]))
+            suffix = _HYPHEN_SUFFIX.match(text, s0 + len(head), e0)
+            found.append((s0, e0 if suffix and suffix.end() == e0 else s0 + len(head), lexicon[head]))
     return tuple(found)

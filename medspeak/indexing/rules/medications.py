@@ -316,7 +316,15 @@ def _named_in_item(text: str, start: int, end: int) -> list[Medication]:
         return []
     if any(w.lower().strip(".,") in _NOT_MEDICATIONS for w in words) or _is_problem(name):
         return []
+    if name.lower() in _not_drugs():
+        return []  # "and vitamin.", "eyedrops": a generic word the drug lexicon leaves out on purpose
     return [_build(text, s0, s0 + len(name), [name], [], s0 + len(name), end)]
+
+
+@cache
+def _not_drugs() -> frozenset[str]:
+    """Words the drug lexicons drop on purpose (classes, generic preparations, substances of abuse)."""
+    return frozenset(n.lower() for language in LANGUAGES for n in load(language, "drugs").get("_not_drugs", []))
 
 
 def _attribute_starts(text: str, start: int, end: int) -> list[int]:

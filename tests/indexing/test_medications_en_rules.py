@@ -1,0 +1,35 @@
+"""English medication rules of issue 14: brand suffixes, regimens, generic words, list items in prose."""
+
+from __future__ import annotations
+
+from medspeak.indexing import extract_facts
+from medspeak.indexing.schema import Medication
+
+
+def _names(text: str) -> list[str]:
+    return [f.name for f in extract_facts(text, language="en").facts if isinstance(f, Medication)]
+
+
+def test_a_capitalised_suffix_joined_by_a_hyphen_is_part_of_the_brand() -> None:
+    assert _names("Plan: start Flonase-AQ one spray daily and Proventil-HFA two puffs as needed.") == [
+        "Flonase-AQ",
+        "Proventil-HFA",
+    ]
+
+
+def test_a_brand_with_hc_after_a_space_keeps_it() -> None:
+    assert _names("Plan: we will try ProctoFoam HC for the hemorrhoids.") == ["ProctoFoam HC"]
+
+
+def test_demerol_is_a_drug_name() -> None:
+    assert _names("He was given Demerol 50 mg IM once.") == ["Demerol"]
+
+
+def test_generic_preparation_words_are_not_medications() -> None:
+    text = "MEDICATIONS: Lisinopril 10 mg daily, and vitamin.\nPlan: try Patanol eyedrops and saline nasal spray daily."
+    assert _names(text) == ["Lisinopril", "Patanol"]
+
+
+def test_a_header_naming_medications_for_a_purpose_opens_a_medication_list() -> None:
+    text = "ALLERGIES: None.\nPRN MEDICATIONS FOR NAUSEA: Zofran helps her the most.\nSOCIAL HISTORY: Retired."
+    assert _names(text) == ["Zofran"]
