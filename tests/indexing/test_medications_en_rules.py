@@ -33,3 +33,22 @@ def test_generic_preparation_words_are_not_medications() -> None:
 def test_a_header_naming_medications_for_a_purpose_opens_a_medication_list() -> None:
     text = "ALLERGIES: None.\nPRN MEDICATIONS FOR NAUSEA: Zofran helps her the most.\nSOCIAL HISTORY: Retired."
     assert _names(text) == ["Zofran"]
+
+
+def _regimens(text: str) -> list[tuple[str, str]]:
+    return [(f.name, f.status.value) for f in extract_facts(text, language="en").facts if isinstance(f, Medication)]
+
+
+def test_a_chemotherapy_regimen_acronym_given_in_the_past_is_a_stopped_medication() -> None:
+    text = "In 2004 she received four cycles of R-CHOP. Two years later she was treated with ABVD chemotherapy."
+    assert _regimens(text) == [("R-CHOP", "stopped"), ("ABVD", "stopped")]
+
+
+def test_a_regimen_acronym_needs_a_treatment_context_and_its_capitals() -> None:
+    assert _regimens("CVP was 12 on arrival. He likes to chop wood.") == []
+    assert _regimens("Plan: start FOLFOX next week.") == [("FOLFOX", "started")]
+
+
+def test_a_regimen_in_a_french_sentence() -> None:
+    text = "Elle a reçu six cures de R-CHOP en 2019 pour un lymphome."
+    assert _regimens(text) == [("R-CHOP", "stopped")]

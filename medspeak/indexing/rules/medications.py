@@ -54,6 +54,18 @@ _CUE = re.compile(
     re.IGNORECASE,
 )
 _MAX_CUE_GAP = 60
+# a sentence that gives a regimen, and one that puts the course in the past
+_REGIMEN_CONTEXT = re.compile(
+    r"\b(?:chemo(?:therapy)?|regimens?|cycles?|courses?|treated with|treatment with|received|receiving|receive"
+    r"|given|start(?:ed|ing)?(?: on)?|continue[sd]?(?: on)?|placed on|completed"
+    r"|chimioth[ée]rapie|protocole|cures?|trait[ée]e? par|re[çc]u)(?!\w)",
+    re.IGNORECASE,
+)
+_PAST_COURSE = re.compile(
+    r"\b(?:received|was treated|were given|was given|completed|underwent|had|previously|prior"
+    r"|a re[çc]u|a été traitée?|avait)(?!\w)",
+    re.IGNORECASE,
+)
 # a cue after the drug name, in the same clause: "Plavix was started", "l'héparine a été poursuivie"
 _CUE_AFTER = re.compile(
     r"\s+(?:(?:was|were|is|has been|had been|will be)\s+(?:started|restarted|given|continued|increased|decreased"
@@ -213,7 +225,42 @@ def find_medications(text: str, sections: list[Section]) -> list[Medication]:
         if fact and fact.evidence:
             facts.append(fact)
             taken.append((fact.evidence.start, fact.evidence.end))
+    facts += _regimens(text, sections, taken)
     return sorted(facts, key=lambda f: f.evidence.start if f.evidence else 0)
+
+
+@cache
+def _regimen_pattern() -> re.Pattern[str]:
+    """Chemotherapy regimen acronyms as written, capitals kept, with a one- or two-letter prefix ("R-CHOP",
+    "m-BACOD"): case-sensitive, so "chop" or "ice" in prose are words."""
+    names = sorted({n for lang in LANGUAGES for n in load(lang, "medication_patterns").get("regimens", ())}, key=len)
+    body = "|".join(re.escape(n) for n in reversed(names)) or "(?!x)x"
+    return re.compile(rf"(?<![\w-])(?:[A-Za-z]{{1,2}}-)?(?:{body})(?![\w-])")
+
+
+def _regimens(text: str, sections: list[Section], taken: list[tuple[int, int]]) -> list[Medication]:
+    """Named chemotherapy regimens (the conventions count "CHOP" as a medication) in a treatment context:
+    a medication list, or a sentence that says it was given ("received six cycles of CHOP", "treated with
+    m-BACOD", "start FOLFOX"); a past course is a stopped line of treatment."""
+    facts = []
+    for m in _regimen_pattern().finditer(text):
+        if any(a <= m.start() < b for a, b in taken):
+            continue
+        section = section_at(sections, m.start())
+        if section and section.name in _NOT_MEDICATION_SECTIONS:
+            continue
+        s0, s1 = _sentence(text, m.start())
+        sentence = text[s0:s1]
+        listed = bool(section and section.name == "medications")
+        if not listed and not _REGIMEN_CONTEXT.search(sentence):
+            continue
+        fact = _build(text, m.start(), m.end(), [m.group(0)], [], m.end(), m.end())
+        if _PAST_COURSE.search(sentence):
+            fact.status = MedicationStatus.STOPPED
+        elif fact.status is MedicationStatus.ACTIVE and (st := _patterns().status.search(text, s0, s1)):
+            fact.status = MedicationStatus(_patterns().statuses[st.group(0).lower()])
+        facts.append(fact)
+    return facts
 
 
 def _setting(header: str) -> str:
