@@ -52,3 +52,13 @@ def test_a_regimen_acronym_needs_a_treatment_context_and_its_capitals() -> None:
 def test_a_regimen_in_a_french_sentence() -> None:
     text = "Elle a reçu six cures de R-CHOP en 2019 pour un lymphome."
     assert _regimens(text) == [("R-CHOP", "stopped")]
+
+
+def test_a_second_drug_with_its_own_strength_in_a_list_item_is_its_own_medication() -> None:
+    text = "MEDICATIONS: Keflex 500 mg q.i.d. alternating weekly with minocycline 50 mg b.i.d., Tylenol p.r.n."
+    meds = [f for f in extract_facts(text, language="en").facts if isinstance(f, Medication)]
+    assert [(m.name, m.strength, m.frequency) for m in meds] == [
+        ("Keflex", "500 mg", "QID"),
+        ("minocycline", "50 mg", "BID"),
+        ("Tylenol", None, None),
+    ]

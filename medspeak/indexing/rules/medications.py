@@ -336,6 +336,9 @@ def _listed(text: str, section: Section) -> list[Medication]:
         tail_end = next_drug[0][0] if next_drug else end
         strengths = [c.group("strength") for c in components]
         facts.append(_build(text, start, first.end("name"), names, strengths, names_end, tail_end))
+        for s0, e0, _ in find_drug_names(text, tail_end, end):  # "X 200 mg q.d. alternating with Y 100 mg q.d."
+            if (more := _from_name(text, s0, e0, in_list=True, limit=end)) and more.strength:
+                facts.append(more)
     return facts
 
 
