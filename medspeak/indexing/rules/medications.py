@@ -337,8 +337,8 @@ def _listed(text: str, section: Section) -> list[Medication]:
         strengths = [c.group("strength") for c in components]
         facts.append(_build(text, start, first.end("name"), names, strengths, names_end, tail_end))
         for s0, e0, _ in find_drug_names(text, tail_end, end):  # "X 200 mg q.d. alternating with Y 100 mg q.d."
-            if (more := _from_name(text, s0, e0, in_list=True, limit=end)) and more.strength:
-                facts.append(more)
+            if (other := _from_name(text, s0, e0, in_list=True, limit=end)) and other.strength:
+                facts.append(other)
     return facts
 
 
