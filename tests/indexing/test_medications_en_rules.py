@@ -62,3 +62,15 @@ def test_a_second_drug_with_its_own_strength_in_a_list_item_is_its_own_medicatio
         ("minocycline", "50 mg", "BID"),
         ("Tylenol", None, None),
     ]
+
+
+def test_prose_after_a_medication_list_is_not_taken_for_unknown_drug_names() -> None:
+    text = (
+        "HISTORY: Knee pain.,MEDICATIONS: , Zorvex.,He was stable.  All medications, wound care instructions and"
+        " follow-up visits were reviewed with him."
+    )
+    assert _names(text) == ["Zorvex"]
+
+
+def test_a_list_item_that_starts_with_a_function_word_is_not_a_drug_name() -> None:
+    assert _names("MEDICATIONS:,  In Chinese writing.  One is for sugar.,ALLERGIES: None.") == []

@@ -17,6 +17,7 @@ from typing import Any
 __all__ = [
     "LANGUAGES",
     "atc_code",
+    "common_words",
     "detect_language",
     "drug_lexicon",
     "drug_names",
@@ -112,7 +113,7 @@ def drug_lexicon() -> dict[str, str]:
     names: dict[str, str] = {}
     packaged = resources.files("medspeak.indexing.rules") / "data" / "drug_ner" / "variants.json.gz"
     variants: dict[str, str] = json.loads(gzip.decompress(packaged.read_bytes()))
-    common = _common_words()
+    common = common_words()
     for variant, canonical in variants.items():
         first = variant.split(" ", 1)[0]
         if len(variant) > 2 and first not in common:  # "at 10" is a brand, and also two words
@@ -185,7 +186,7 @@ _COMMON_WORDS = frozenset(
 )
 
 
-def _common_words() -> frozenset[str]:
+def common_words() -> frozenset[str]:
     """English function words: never the first word of a drug name ("at 10" is a brand, and two words)."""
     return _COMMON_WORDS
 

@@ -12,7 +12,14 @@ from bisect import bisect_right
 from dataclasses import dataclass, replace
 from functools import cache
 
-from medspeak.indexing.rules.lexicon import LANGUAGES, drug_names, find_drug_names, load, phrase_pattern
+from medspeak.indexing.rules.lexicon import (
+    LANGUAGES,
+    common_words,
+    drug_names,
+    find_drug_names,
+    load,
+    phrase_pattern,
+)
 from medspeak.indexing.rules.sections import Section, section_at
 from medspeak.indexing.schema import Evidence, Medication, MedicationStatus
 
@@ -91,6 +98,7 @@ _ROUTE_BEFORE = re.compile(
     r"\b(sublingual|nebulized|intravenous|subcutaneous|topical|inhaled|oral|transdermal|iv)\s+$", re.IGNORECASE
 )
 _JOINED = re.compile(r"/|\+|,|\band\b|\bwith\b", re.IGNORECASE)  # "X and Y" are two drugs, "Lantus insulin" one
+_MAX_LIST_SENTENCE_WORDS = 8  # a longer sentence without a known drug name around an unknown item is prose
 _MAX_UNKNOWN_WORDS = 3  # a short item of a medication list is a medication even when the lexicon lacks it
 _NOT_MEDICATIONS = frozenset(
     "none none. no nil n/a negative noncontributory non-contributory unknown unchanged reviewed as see per include"
@@ -366,8 +374,13 @@ def _named_in_item(text: str, start: int, end: int) -> list[Medication]:
         return []
     if any(w.lower().strip(".,") in _NOT_MEDICATIONS for w in words) or _is_problem(name):
         return []
-    if name.lower() in _not_drugs():
-        return []  # "and vitamin.", "eyedrops": a generic word the drug lexicon leaves out on purpose
+    if name.lower() in _not_drugs() or words[0].lower() in common_words():
+        return []  # "and vitamin.", "eyedrops": generic words; "In Spanish label": prose, not a name
+    s0_sentence, s1_sentence = _sentence(text, s0)
+    if len(text[s0_sentence:s1_sentence].split()) > _MAX_LIST_SENTENCE_WORDS and not find_drug_names(
+        text, s0_sentence, s1_sentence
+    ):
+        return []  # "All medications, discharge instructions and ... were reviewed": the list has ended
     return [_build(text, s0, s0 + len(name), [name], [], s0 + len(name), end)]
 
 
