@@ -74,3 +74,14 @@ def test_prose_after_a_medication_list_is_not_taken_for_unknown_drug_names() -> 
 
 def test_a_list_item_that_starts_with_a_function_word_is_not_a_drug_name() -> None:
     assert _names("MEDICATIONS:,  In Chinese writing.  One is for sugar.,ALLERGIES: None.") == []
+
+
+def test_a_vaccine_given_at_a_visit_is_a_medication() -> None:
+    text = "PLAN: Immunizations reviewed and brought up to date with DTaP and hepatitis A today."
+    assert _names(text) == ["DTaP", "hepatitis A"]
+    assert _names("She was given the flu vaccine in clinic today.") == ["flu vaccine"]
+
+
+def test_a_vaccine_name_without_an_immunization_context_is_not_a_medication() -> None:
+    assert _names("History of hepatitis A as a child. She has not received the flu vaccine this year.") == []
+    assert _names("IMMUNIZATIONS: Up to date, including tetanus.") == []

@@ -68,6 +68,14 @@ _REGIMEN_CONTEXT = re.compile(
     r"|chimioth[ée]rapie|protocole|cures?|trait[ée]e? par|re[çc]u)(?!\w)",
     re.IGNORECASE,
 )
+_VACCINE_WORD = re.compile(r"immuni[sz]|vaccin|booster|\bshots?\b", re.IGNORECASE)
+_VACCINE_GIVEN = re.compile(r"\b(?:given|gave|received|receives|administered|updated|got|gets|today)\b", re.IGNORECASE)
+# a negation just before a drug name, with at most its verb and an article between: "has not received the"
+_NEGATED_BEFORE = re.compile(
+    r"\b(?:not|never|declined|declines|refused|refuses)\s+(?:been\s+)?(?:on|taking|take|taken|received|receive"
+    r"|given|started|prescribed|had|have|getting|get|got)?(?:\s+(?:the|a|an|any|his|her))?\s*$",
+    re.IGNORECASE,
+)
 _PAST_COURSE = re.compile(
     r"\b(?:received|was treated|were given|was given|completed|underwent|had|previously|prior"
     r"|a re[çc]u|a été traitée?|avait)(?!\w)",
@@ -223,6 +231,8 @@ def find_medications(text: str, sections: list[Section]) -> list[Medication]:
             continue  # "allergic to penicillin" names a substance, not a medication taken
         in_list = bool(section and section.name == "medications")
         window = max(s0, start - _MAX_CUE_GAP)
+        if _NEGATED_BEFORE.search(text, window, start):
+            continue  # "she has not received the flu vaccine", "declined Lipitor": not taken
         cued = in_list or any(cue.search(text, window, start) for cue in (_CUE, _french_cue()))
         cued = cued or _CUE_AFTER.match(text, end) is not None  # "Plavix was started", "Coumadin a été arrêté"
         fact = _from_name(text, start, end, in_list=cued, limit=s1)
@@ -234,6 +244,7 @@ def find_medications(text: str, sections: list[Section]) -> list[Medication]:
             facts.append(fact)
             taken.append((fact.evidence.start, fact.evidence.end))
     facts += _regimens(text, sections, taken)
+    facts += _vaccines(text, sections, taken)
     return sorted(facts, key=lambda f: f.evidence.start if f.evidence else 0)
 
 
@@ -268,6 +279,39 @@ def _regimens(text: str, sections: list[Section], taken: list[tuple[int, int]]) 
         elif fact.status is MedicationStatus.ACTIVE and (st := _patterns().status.search(text, s0, s1)):
             fact.status = MedicationStatus(_patterns().statuses[st.group(0).lower()])
         facts.append(fact)
+    return facts
+
+
+@cache
+def _vaccine_pattern() -> re.Pattern[str]:
+    """Short vaccine names ("DTaP", "hepatitis B", "flu"), and "vaccine" or "shot" after them."""
+    names = [n for lang in LANGUAGES for n in load(lang, "medication_patterns").get("vaccines", ())]
+    body = "|".join(re.escape(n) for n in sorted(set(names), key=len, reverse=True)) or "(?!x)x"
+    return re.compile(
+        rf"(?<![\w-])(?:{body})(?:\s+(?:vaccines?|vaccinations?|shots?|boosters?|immuni[sz]ations?))?(?![\w-])",
+        re.IGNORECASE,
+    )
+
+
+def _vaccines(text: str, sections: list[Section], taken: list[tuple[int, int]]) -> list[Medication]:
+    """Vaccines given (the conventions count them): a short vaccine name in a sentence about immunizations
+    that says they were given or brought up to date ("Immunizations updated with hepatitis B", "received a
+    flu shot"); "history of hepatitis B" or "risks of the flu vaccine discussed" are not."""
+    facts = []
+    for m in _vaccine_pattern().finditer(text):
+        if any(a <= m.start() < b or m.start() <= a < m.end() for a, b in taken):
+            continue
+        section = section_at(sections, m.start())
+        if section and section.name in _NOT_MEDICATION_SECTIONS - {"social_history"}:
+            continue  # immunizations are often filed under the social history
+        s0, s1 = _sentence(text, m.start())
+        sentence = text[s0:s1]
+        named = m.group(0) != m.group(0).split()[0] and _VACCINE_WORD.search(m.group(0)) is not None
+        if not (named or _VACCINE_WORD.search(sentence)) or not _VACCINE_GIVEN.search(sentence):
+            continue
+        if _NEGATED_BEFORE.search(text, max(s0, m.start() - _MAX_CUE_GAP), m.start()):
+            continue
+        facts.append(_build(text, m.start(), m.end(), [m.group(0)], [], m.end(), m.end()))
     return facts
 
 
