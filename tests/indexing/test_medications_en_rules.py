@@ -85,3 +85,21 @@ def test_a_vaccine_given_at_a_visit_is_a_medication() -> None:
 def test_a_vaccine_name_without_an_immunization_context_is_not_a_medication() -> None:
     assert _names("History of hepatitis A as a child. She has not received the flu vaccine this year.") == []
     assert _names("IMMUNIZATIONS: Up to date, including tetanus.") == []
+
+
+def test_a_drug_named_before_another_does_not_take_its_strength_or_frequency() -> None:
+    meds = [
+        f
+        for f in extract_facts("We will try Pataday drops and Zyrtec 10 mg once a day.", language="en").facts
+        if isinstance(f, Medication)
+    ]
+    assert [(m.name, m.strength, m.frequency) for m in meds] == [("Pataday", None, None), ("Zyrtec", "10 mg", "QD")]
+
+
+def test_brand_suffixes_af_and_pm_and_bcg_instillation() -> None:
+    assert _names("PRESCRIPTIONS: Lotrimin AF cream twice daily.") == ["Lotrimin AF"]
+    assert _names("This was followed by intravesical instillation of BCG.") == ["BCG"]
+
+
+def test_a_skin_antiseptic_used_to_prepare_the_field_is_not_a_medication() -> None:
+    assert _names("The wound was prepped with Betadine and draped in the usual sterile fashion.") == []

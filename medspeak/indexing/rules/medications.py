@@ -76,6 +76,11 @@ _NEGATED_BEFORE = re.compile(
     r"|given|started|prescribed|had|have|getting|get|got)?(?:\s+(?:the|a|an|any|his|her))?\s*$",
     re.IGNORECASE,
 )
+_PREPARED_WITH = re.compile(
+    r"\b(?:prepped|prepared|scrubbed|painted|cleansed)(?:\s+and\s+draped)?\s+(?:\w+\s+){0,2}?(?:with|in|using)"
+    r"(?:\s+(?:a|an|the))?\s*$",
+    re.IGNORECASE,
+)
 _PAST_COURSE = re.compile(
     r"\b(?:received|was treated|were given|was given|completed|underwent|had|previously|prior"
     r"|a re[çc]u|a été traitée?|avait)(?!\w)",
@@ -233,6 +238,8 @@ def find_medications(text: str, sections: list[Section]) -> list[Medication]:
         window = max(s0, start - _MAX_CUE_GAP)
         if _NEGATED_BEFORE.search(text, window, start):
             continue  # "she has not received the flu vaccine", "declined Lipitor": not taken
+        if _PREPARED_WITH.search(text, window, start):
+            continue  # "prepped with Betadine": a skin antiseptic preparing the field, not a drug given
         cued = in_list or any(cue.search(text, window, start) for cue in (_CUE, _french_cue()))
         cued = cued or _CUE_AFTER.match(text, end) is not None  # "Plavix was started", "Coumadin a été arrêté"
         fact = _from_name(text, start, end, in_list=cued, limit=s1)
@@ -455,6 +462,8 @@ def _from_name(text: str, start: int, end: int, *, in_list: bool, limit: int | N
     line_end = min([len(text), *(i for i in (text.find("\n", end), text.find(";", end)) if i >= 0)])
     if limit is not None:
         line_end = min(line_end, max(limit, end))
+    following = find_drug_names(text, end, line_end)  # "Patanol drops and Allegra 60 mg": Allegra's own strength
+    line_end = following[0][0] if following else line_end
     strength = STRENGTH.search(text, end, min(line_end, end + _MAX_GAP))
     after_name = strength.end() if strength else end
     tail_end = min(line_end, after_name + _MAX_TAIL)
