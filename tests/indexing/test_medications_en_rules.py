@@ -103,3 +103,25 @@ def test_brand_suffixes_af_and_pm_and_bcg_instillation() -> None:
 
 def test_a_skin_antiseptic_used_to_prepare_the_field_is_not_a_medication() -> None:
     assert _names("The wound was prepped with Betadine and draped in the usual sterile fashion.") == []
+
+
+def test_drugs_coordinated_with_a_medication_statement_share_its_cue() -> None:
+    text = "She was prescribed Zofran for the nausea and the vomiting of the last three days, Protonix, and Carafate."
+    assert _names(text) == ["Zofran", "Protonix", "Carafate"]
+
+
+def test_restart_begin_and_discontinuing_are_medication_cues() -> None:
+    text = "We will restart metoprolol tomorrow. Begin Keflex today. Her rash improved after discontinuing the Septra."
+    assert _names(text) == ["metoprolol", "Keflex", "Septra"]
+    assert _regimens(text)[-1] == ("Septra", "stopped")
+
+
+def test_common_us_brands_missing_from_the_packaged_lexicon_are_known() -> None:
+    text = "He takes Imdur 30 mg daily, Soma 350 mg at night, Lomotil 2.5 mg p.r.n. and Darvocet-N 100 p.r.n."
+    meds = [f for f in extract_facts(text, language="en").facts if isinstance(f, Medication)]
+    assert [m.normalized_name for m in meds] == [
+        "isosorbide mononitrate",
+        "carisoprodol",
+        "diphenoxylate/atropine",
+        "propoxyphene/acetaminophen",
+    ]

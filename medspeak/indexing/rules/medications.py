@@ -57,10 +57,12 @@ _CUE = re.compile(
     r"|treat(?:ed)? (?:\w+ )?with|continue|continued|continues|increase|increased|decrease|decreased|discontinue"
     r"|discontinued|stop|stopped|held|prescribed|prescription for|try|tried|trial of|uses?|used|using|maintained on"
     r"|chemotherapy with|instillation of|with|switch(?:ed)? to|changed(?: to)?|sublingual|nebulized"
-    r"|dressed with)\b[^.;]*$",
+    r"|dressed with|restart|restarted|resume|resumed|begin|began|initiate|initiated|discontinuing|stopping"
+    r"|required|add|added)\b[^.;]*$",
     re.IGNORECASE,
 )
 _MAX_CUE_GAP = 60
+_COORDINATED = re.compile(r"(?:,|\band|\bplus|\bas well as)\s*(?:and\s+|the\s+)?$", re.IGNORECASE)
 # a sentence that gives a regimen, and one that puts the course in the past
 _REGIMEN_CONTEXT = re.compile(
     r"\b(?:chemo(?:therapy)?|regimens?|cycles?|courses?|treated with|treatment with|received|receiving|receive"
@@ -224,6 +226,7 @@ def find_medications(text: str, sections: list[Section]) -> list[Medication]:
                 listed.setting = _setting(text[s.start : s.body_start])
     taken = sorted((f.evidence.start, f.evidence.end) for f in facts if f.evidence)
     taken_starts = [a for a, _ in taken]
+    previous: int | None = None  # where the last medication named in prose ends
     for start, end, _ in find_drug_names(text):
         at = bisect_right(taken_starts, start)  # items of a list are disjoint: the one before alone can hold it
         if at and taken[at - 1][0] <= start < taken[at - 1][1]:
@@ -242,6 +245,12 @@ def find_medications(text: str, sections: list[Section]) -> list[Medication]:
             continue  # "prepped with Betadine": a skin antiseptic preparing the field, not a drug given
         cued = in_list or any(cue.search(text, window, start) for cue in (_CUE, _french_cue()))
         cued = cued or _CUE_AFTER.match(text, end) is not None  # "Plavix was started", "Coumadin a été arrêté"
+        cued = cued or (  # "prescribed Reglan, Prilosec, and Carafate": a drug joined to a medication before it
+            previous is not None
+            and s0 <= previous < start
+            and start - previous <= _MAX_CUE_GAP
+            and _COORDINATED.search(text, previous, start) is not None
+        )
         fact = _from_name(text, start, end, in_list=cued, limit=s1)
         if fact and fact.status is MedicationStatus.ACTIVE and (m := _patterns().status.search(text, s0, s1)):
             fact.status = MedicationStatus(_patterns().statuses[m.group(0).lower()])  # "X and Y are on hold"
@@ -250,6 +259,7 @@ def find_medications(text: str, sections: list[Section]) -> list[Medication]:
         if fact and fact.evidence:
             facts.append(fact)
             taken.append((fact.evidence.start, fact.evidence.end))
+            previous = end
     facts += _regimens(text, sections, taken)
     facts += _vaccines(text, sections, taken)
     return sorted(facts, key=lambda f: f.evidence.start if f.evidence else 0)
