@@ -125,3 +125,30 @@ def test_common_us_brands_missing_from_the_packaged_lexicon_are_known() -> None:
         "diphenoxylate/atropine",
         "propoxyphene/acetaminophen",
     ]
+
+
+def test_drug_classes_fluids_and_blood_glucose_are_not_medications() -> None:
+    text = (
+        "He was given 1 L of normal saline and narcotics for pain. Her blood glucose control improved on diet."
+        " We will treat with an antihistamine and antiplatelet agents. Not relieved by nitrates."
+    )
+    assert _names(text) == []
+
+
+def test_list_item_fragments_are_not_drug_names() -> None:
+    text = (
+        "MEDICATIONS:,1.  Diltiazem, which is changed to 120 mg daily.,2.  Warfarin, adjusted dose."
+        ",3.  Baclofen 10-mg tablet, one-half tablet daily and 5 mg at bedtime.,4.  Prednisone, she was on 5 mg daily."
+    )
+    assert _names(text) == ["Diltiazem", "Warfarin", "Baclofen", "Prednisone"]
+    text = "MEDICATIONS: Prilosec 20 mg daily; prednisone, she was taking 5 mg daily, but stopped it."
+    assert _names(text) == ["Prilosec", "prednisone"]
+
+
+def test_a_generic_word_after_a_drug_does_not_cut_its_attributes() -> None:
+    meds = [
+        f
+        for f in extract_facts("MEDICATIONS: Xalatan 0.005% solution b.i.d.", language="en").facts
+        if isinstance(f, Medication)
+    ]
+    assert [(m.name, m.frequency) for m in meds] == [("Xalatan", "BID")]

@@ -125,7 +125,8 @@ _NOT_MEDICATIONS = frozenset(
     " aucun aucune néant rien pas sans traitement traitements habituel patient patiente"
     " lundi lundis mardi mardis mercredi mercredis jeudi jeudis vendredi vendredis samedi samedis dimanche dimanches"
     " jour jours semaine semaines mois un une deux trois quatre demi demi-comprimé dix onze douze elle il qu'elle qu'il"
-    " doit inclure inclut comprend comprennent".split()
+    " doit inclure inclut comprend comprennent"
+    " one-half half dose doses adjusted which who".split()
 )
 _NOT_MEDICATION_SECTIONS = {"allergies", "social_history", "family_history"}
 _MAX_TAIL = 120  # characters after the strength where route/frequency are looked for
@@ -234,6 +235,8 @@ def find_medications(text: str, sections: list[Section]) -> list[Medication]:
         section = section_at(sections, start)
         if section and section.name in _NOT_MEDICATION_SECTIONS | {"medications"}:
             continue  # a medication section's names were taken item by item
+        if text[start:end].lower() in _not_drugs():
+            continue  # "narcotics for pain", "1 L of normal saline": a class or a fluid, not a drug
         s0, s1 = _sentence(text, start)
         if _ALLERGY_CUE.search(text, s0, start):
             continue  # "allergic to penicillin" names a substance, not a medication taken
@@ -385,8 +388,8 @@ def _listed(text: str, section: Section) -> list[Medication]:
         start += len(_BULLET.match(text, start, end).group(0))  # type: ignore[union-attr]  # always matches
         start += len(_PACKAGING.match(text, start, end).group(0))  # type: ignore[union-attr]
         first = _COMPONENT.match(text, start, end)
-        if first is not None and first.group("name").split()[0].lower() in _NOT_MEDICATIONS:
-            first = None  # "then 75 mg p.o. daily" continues the item before
+        if first is not None and _not_a_name(first.group("name").split()[0]):
+            first = None  # "then 75 mg p.o. daily", "which is changed to 60 mg": the item before goes on
         if first is not None and (drug := next(iter(find_drug_names(text, start, first.end("name"))), None)):
             if drug[0] > start:  # "increase Lasix to 80 mg": the mention starts at the drug name
                 start = drug[0]
@@ -400,20 +403,43 @@ def _listed(text: str, section: Section) -> list[Medication]:
         while (more := _COMPONENT.match(text, components[-1].end(), end)) and _JOINER.match(more.group(0)):
             components.append(more)  # "amoxicillin 250 mg / clavulanate 125 mg": one combined product
         names_end = components[-1].end()
-        names = [_TRAILING.sub("", " ".join(c.group("name").split()).strip(" /")) for c in components]
-        next_drug = find_drug_names(text, names_end, end)  # "X 1 g PO, Y 40 mg SC": Y is its own item
+        names = [_TRAILING.sub("", _cut_clause(" ".join(c.group("name").split())).strip(" /")) for c in components]
+        next_drug = _drugs_in(text, names_end, end)  # "X 1 g PO, Y 40 mg SC": Y is its own item
         tail_end = next_drug[0][0] if next_drug else end
         strengths = [c.group("strength") for c in components]
         facts.append(_build(text, start, first.end("name"), names, strengths, names_end, tail_end))
-        for s0, e0, _ in find_drug_names(text, tail_end, end):  # "X 200 mg q.d. alternating with Y 100 mg q.d."
+        for s0, e0, _ in _drugs_in(text, tail_end, end):  # "X 200 mg q.d. alternating with Y 100 mg q.d."
             if (other := _from_name(text, s0, e0, in_list=True, limit=end)) and other.strength:
                 facts.append(other)
     return facts
 
 
+def _drugs_in(text: str, start: int, end: int) -> list[tuple[int, int, str]]:
+    """The drug names of ``text[start:end]`` that can be medications ("Timoptic 0.5% solution b.i.d.": not
+    "solution")."""
+    return [n for n in find_drug_names(text, start, end) if text[n[0] : n[1]].lower() not in _not_drugs()]
+
+
+def _not_a_name(word: str) -> bool:
+    """A word that never starts a drug name: a function word, a pronoun, a dose word ("one-half")."""
+    word = word.lower().strip(".,")
+    return word in _NOT_MEDICATIONS or word in common_words()
+
+
+def _cut_clause(name: str) -> str:
+    """A name cut before a comma that opens a clause: "prednisone, she was" → "prednisone";
+    "insulin isophane, human" stays whole."""
+    head, *rest = name.split(",")
+    for i, part in enumerate(rest):
+        words = part.split()
+        if words and _not_a_name(words[0]):
+            return ",".join([head, *rest[:i]])
+    return name
+
+
 def _named_in_item(text: str, start: int, end: int) -> list[Medication]:
     """An item without a leading "name strength": its drug names, else the item itself when it is short."""
-    names = find_drug_names(text, start, end)
+    names = _drugs_in(text, start, end)
     if names:
         facts = []
         names = [n for i, n in enumerate(names) if i == 0 or _JOINED.search(text, names[i - 1][1], n[0])]
@@ -435,7 +461,7 @@ def _named_in_item(text: str, start: int, end: int) -> list[Medication]:
         return []
     if any(w.lower().strip(".,") in _NOT_MEDICATIONS for w in words) or _is_problem(name):
         return []
-    if name.lower() in _not_drugs() or words[0].lower() in common_words():
+    if name.lower() in _not_drugs() or _not_a_name(words[0]):
         return []  # "and vitamin.", "eyedrops": generic words; "In Spanish label": prose, not a name
     s0_sentence, s1_sentence = _sentence(text, s0)
     if len(text[s0_sentence:s1_sentence].split()) > _MAX_LIST_SENTENCE_WORDS and not find_drug_names(
@@ -447,8 +473,11 @@ def _named_in_item(text: str, start: int, end: int) -> list[Medication]:
 
 @cache
 def _not_drugs() -> frozenset[str]:
-    """Words the drug lexicons drop on purpose (classes, generic preparations, substances of abuse)."""
-    return frozenset(n.lower() for language in LANGUAGES for n in load(language, "drugs").get("_not_drugs", []))
+    """Words the drug lexicons drop on purpose (classes, generic preparations, substances of abuse), and names
+    they keep (a problem phrase that is one of them is a treatment) that are never a medication statement:
+    classes ("narcotics", "nitrates"), IV fluids ("normal saline"), "glucose" (a blood level)."""
+    keys = ("_not_drugs", "_not_medications")
+    return frozenset(n.lower() for lang in LANGUAGES for key in keys for n in load(lang, "drugs").get(key, []))
 
 
 def _attribute_starts(text: str, start: int, end: int) -> list[int]:
@@ -472,12 +501,12 @@ def _from_name(text: str, start: int, end: int, *, in_list: bool, limit: int | N
     line_end = min([len(text), *(i for i in (text.find("\n", end), text.find(";", end)) if i >= 0)])
     if limit is not None:
         line_end = min(line_end, max(limit, end))
-    following = find_drug_names(text, end, line_end)  # "Patanol drops and Allegra 60 mg": Allegra's own strength
+    following = _drugs_in(text, end, line_end)  # "Patanol drops and Allegra 60 mg": Allegra's own strength
     line_end = following[0][0] if following else line_end
     strength = STRENGTH.search(text, end, min(line_end, end + _MAX_GAP))
     after_name = strength.end() if strength else end
     tail_end = min(line_end, after_name + _MAX_TAIL)
-    next_drug = find_drug_names(text, after_name, tail_end)
+    next_drug = _drugs_in(text, after_name, tail_end)
     tail_end = next_drug[0][0] if next_drug else tail_end
     fact = _build(text, start, end, [text[start:end]], [strength.group(0)] if strength else [], after_name, tail_end)
     if strength is None and not in_list and fact.route is None and fact.frequency is None:
