@@ -152,3 +152,11 @@ def test_a_generic_word_after_a_drug_does_not_cut_its_attributes() -> None:
         if isinstance(f, Medication)
     ]
     assert [(m.name, m.frequency) for m in meds] == [("Xalatan", "BID")]
+
+
+def test_a_toxicity_named_after_a_drug_and_a_declined_drug_are_not_medications() -> None:
+    text = (
+        "ASSESSMENT: Confusion with lithium toxicity. She does not want to take the Eliquis."
+        " She received platelet transfusion yesterday."
+    )
+    assert _names(text) == []

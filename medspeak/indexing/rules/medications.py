@@ -74,8 +74,13 @@ _VACCINE_WORD = re.compile(r"immuni[sz]|vaccin|booster|\bshots?\b", re.IGNORECAS
 _VACCINE_GIVEN = re.compile(r"\b(?:given|gave|received|receives|administered|updated|got|gets|today)\b", re.IGNORECASE)
 # a negation just before a drug name, with at most its verb and an article between: "has not received the"
 _NEGATED_BEFORE = re.compile(
-    r"\b(?:not|never|declined|declines|refused|refuses)\s+(?:been\s+)?(?:on|taking|take|taken|received|receive"
-    r"|given|started|prescribed|had|have|getting|get|got)?(?:\s+(?:the|a|an|any|his|her))?\s*$",
+    r"\b(?:not|never|declined|declines|refused|refuses)\s+(?:wants?\s+to\s+|want\s+to\s+)?(?:been\s+)?(?:on|taking"
+    r"|take|taken|received|receive|given|started|prescribed|had|have|getting|get|got|use|using)?"
+    r"(?:\s+(?:the|a|an|any|his|her))?\s*$",
+    re.IGNORECASE,
+)
+_NOT_TAKEN_AFTER = re.compile(
+    r"[\s-]+(?:toxicity|overdose|levels?|allergy|intolerance|induced|withdrawal|dependence|abuse|poisoning)\b",
     re.IGNORECASE,
 )
 _PREPARED_WITH = re.compile(
@@ -254,6 +259,8 @@ def find_medications(text: str, sections: list[Section]) -> list[Medication]:
             and start - previous <= _MAX_CUE_GAP
             and _COORDINATED.search(text, previous, start) is not None
         )
+        if _NOT_TAKEN_AFTER.match(text, end):
+            continue  # "digoxin toxicity", "lithium level": a problem or a result named by its drug
         fact = _from_name(text, start, end, in_list=cued, limit=s1)
         if fact and fact.status is MedicationStatus.ACTIVE and (m := _patterns().status.search(text, s0, s1)):
             fact.status = MedicationStatus(_patterns().statuses[m.group(0).lower()])  # "X and Y are on hold"
