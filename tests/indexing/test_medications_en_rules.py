@@ -160,3 +160,7 @@ def test_a_toxicity_named_after_a_drug_and_a_declined_drug_are_not_medications()
         " She received platelet transfusion yesterday."
     )
     assert _names(text) == []
+
+
+def test_an_unknown_list_item_stops_at_its_status_word() -> None:
+    assert _names("MEDICATIONS: Zorvatex started on Monday, Lisinopril 10 mg daily.") == ["Zorvatex", "Lisinopril"]

@@ -461,7 +461,9 @@ def _named_in_item(text: str, start: int, end: int) -> list[Medication]:
     if not item:
         return []
     s0 = text.index(item, start)
-    name_end = min(_attribute_starts(text, s0, s0 + len(item)), default=s0 + len(item))
+    status = _patterns().status.search(text, s0 + 1, s0 + len(item))  # "Aldex started on Monday"
+    starts = [*_attribute_starts(text, s0, s0 + len(item)), *([status.start()] if status else [])]
+    name_end = min(starts, default=s0 + len(item))
     name = text[s0:name_end].rstrip(" ,.")
     words = name.split()
     if not words or len(words) > _MAX_UNKNOWN_WORDS or not name[0].isalpha() or _DIGIT.search(name):
