@@ -17,6 +17,7 @@ from typing import Any
 __all__ = [
     "LANGUAGES",
     "atc_code",
+    "common_words",
     "detect_language",
     "drug_lexicon",
     "drug_names",
@@ -91,9 +92,9 @@ def phrase_pattern(phrases: list[str] | tuple[str, ...]) -> re.Pattern[str]:
 _WORD = re.compile(r"\w[\w'’]*(?:[-+]\w[\w'’]*)*")
 _MAX_DRUG_WORDS = 5
 # a release or strength suffix written in capitals after a brand: part of the product's name ("Bactrim DS")
-_BRAND_SUFFIX = re.compile(
-    r"[ \u00a0](?:DS|AC|XL|XR|SR|ER|CR|CD|LA|LP|HCT|ODT|EC|SA|D|Plus|Forte|double dosage)(?![\w/-])"
-)
+_SUFFIXES = r"(?:DS|AC|XL|XR|SR|ER|CR|CD|LA|LP|HCT|HC|AQ|AF|PM|HFA|ODT|EC|SA|D|Plus|Forte|double dosage)(?![\w/-])"
+_BRAND_SUFFIX = re.compile(rf"[ \u00a0]{_SUFFIXES}")
+_HYPHEN_SUFFIX = re.compile(rf"-{_SUFFIXES}")  # "Rhinocort-AQ", "Anusol-HC": one written word
 _ELISION = re.compile(r"(?:[dlnsjmc]|qu)['’](?=\w)", re.IGNORECASE)  # French elided article or pronoun
 
 
@@ -112,7 +113,7 @@ def drug_lexicon() -> dict[str, str]:
     names: dict[str, str] = {}
     packaged = resources.files("medspeak.indexing.rules") / "data" / "drug_ner" / "variants.json.gz"
     variants: dict[str, str] = json.loads(gzip.decompress(packaged.read_bytes()))
-    common = _common_words()
+    common = common_words()
     for variant, canonical in variants.items():
         first = variant.split(" ", 1)[0]
         if len(variant) > 2 and first not in common:  # "at 10" is a brand, and also two words
@@ -185,7 +186,7 @@ _COMMON_WORDS = frozenset(
 )
 
 
-def _common_words() -> frozenset[str]:
+def common_words() -> frozenset[str]:
     """English function words: never the first word of a drug name ("at 10" is a brand, and two words)."""
     return _COMMON_WORDS
 
@@ -272,5 +273,6 @@ def _drug_names_in(text: str) -> tuple[tuple[int, int, str], ...]:
             continue
         head = re.split(r"[-+]", folded[s0:e0].lower(), maxsplit=1)[0]
         if len(head) < e0 - s0 and head in lexicon:
-            found.append((s0, s0 + len(head), lexicon[head]))
+            suffix = _HYPHEN_SUFFIX.match(text, s0 + len(head), e0)
+            found.append((s0, e0 if suffix and suffix.end() == e0 else s0 + len(head), lexicon[head]))
     return tuple(found)

@@ -12,7 +12,14 @@ from bisect import bisect_right
 from dataclasses import dataclass, replace
 from functools import cache
 
-from medspeak.indexing.rules.lexicon import LANGUAGES, drug_names, find_drug_names, load, phrase_pattern
+from medspeak.indexing.rules.lexicon import (
+    LANGUAGES,
+    common_words,
+    drug_names,
+    find_drug_names,
+    load,
+    phrase_pattern,
+)
 from medspeak.indexing.rules.sections import Section, section_at
 from medspeak.indexing.schema import Evidence, Medication, MedicationStatus
 
@@ -50,10 +57,42 @@ _CUE = re.compile(
     r"|treat(?:ed)? (?:\w+ )?with|continue|continued|continues|increase|increased|decrease|decreased|discontinue"
     r"|discontinued|stop|stopped|held|prescribed|prescription for|try|tried|trial of|uses?|used|using|maintained on"
     r"|chemotherapy with|instillation of|with|switch(?:ed)? to|changed(?: to)?|sublingual|nebulized"
-    r"|dressed with)\b[^.;]*$",
+    r"|dressed with|restart|restarted|resume|resumed|begin|began|initiate|initiated|discontinuing|stopping"
+    r"|required|add|added)\b[^.;]*$",
     re.IGNORECASE,
 )
 _MAX_CUE_GAP = 60
+_COORDINATED = re.compile(r"(?:,|\band|\bplus|\bas well as)\s*(?:and\s+|the\s+)?$", re.IGNORECASE)
+# a sentence that gives a regimen, and one that puts the course in the past
+_REGIMEN_CONTEXT = re.compile(
+    r"\b(?:chemo(?:therapy)?|regimens?|cycles?|courses?|treated with|treatment with|received|receiving|receive"
+    r"|given|start(?:ed|ing)?(?: on)?|continue[sd]?(?: on)?|placed on|completed"
+    r"|chimioth[ée]rapie|protocole|cures?|trait[ée]e? par|re[çc]u)(?!\w)",
+    re.IGNORECASE,
+)
+_VACCINE_WORD = re.compile(r"immuni[sz]|vaccin|booster|\bshots?\b", re.IGNORECASE)
+_VACCINE_GIVEN = re.compile(r"\b(?:given|gave|received|receives|administered|updated|got|gets|today)\b", re.IGNORECASE)
+# a negation just before a drug name, with at most its verb and an article between: "has not received the"
+_NEGATED_BEFORE = re.compile(
+    r"\b(?:not|never|declined|declines|refused|refuses)\s+(?:wants?\s+to\s+|want\s+to\s+)?(?:been\s+)?(?:on|taking"
+    r"|take|taken|received|receive|given|started|prescribed|had|have|getting|get|got|use|using)?"
+    r"(?:\s+(?:the|a|an|any|his|her))?\s*$",
+    re.IGNORECASE,
+)
+_NOT_TAKEN_AFTER = re.compile(
+    r"[\s-]+(?:toxicity|overdose|levels?|allergy|intolerance|induced|withdrawal|dependence|abuse|poisoning)\b",
+    re.IGNORECASE,
+)
+_PREPARED_WITH = re.compile(
+    r"\b(?:prepped|prepared|scrubbed|painted|cleansed)(?:\s+and\s+draped)?\s+(?:\w+\s+){0,2}?(?:with|in|using)"
+    r"(?:\s+(?:a|an|the))?\s*$",
+    re.IGNORECASE,
+)
+_PAST_COURSE = re.compile(
+    r"\b(?:received|was treated|were given|was given|completed|underwent|had|previously|prior"
+    r"|a re[çc]u|a été traitée?|avait)(?!\w)",
+    re.IGNORECASE,
+)
 # a cue after the drug name, in the same clause: "Plavix was started", "l'héparine a été poursuivie"
 _CUE_AFTER = re.compile(
     r"\s+(?:(?:was|were|is|has been|had been|will be)\s+(?:started|restarted|given|continued|increased|decreased"
@@ -79,6 +118,7 @@ _ROUTE_BEFORE = re.compile(
     r"\b(sublingual|nebulized|intravenous|subcutaneous|topical|inhaled|oral|transdermal|iv)\s+$", re.IGNORECASE
 )
 _JOINED = re.compile(r"/|\+|,|\band\b|\bwith\b", re.IGNORECASE)  # "X and Y" are two drugs, "Lantus insulin" one
+_MAX_LIST_SENTENCE_WORDS = 8  # a longer sentence without a known drug name around an unknown item is prose
 _MAX_UNKNOWN_WORDS = 3  # a short item of a medication list is a medication even when the lexicon lacks it
 _NOT_MEDICATIONS = frozenset(
     "none none. no nil n/a negative noncontributory non-contributory unknown unchanged reviewed as see per include"
@@ -90,7 +130,8 @@ _NOT_MEDICATIONS = frozenset(
     " aucun aucune néant rien pas sans traitement traitements habituel patient patiente"
     " lundi lundis mardi mardis mercredi mercredis jeudi jeudis vendredi vendredis samedi samedis dimanche dimanches"
     " jour jours semaine semaines mois un une deux trois quatre demi demi-comprimé dix onze douze elle il qu'elle qu'il"
-    " doit inclure inclut comprend comprennent".split()
+    " doit inclure inclut comprend comprennent"
+    " one-half half dose doses adjusted which who".split()
 )
 _NOT_MEDICATION_SECTIONS = {"allergies", "social_history", "family_history"}
 _MAX_TAIL = 120  # characters after the strength where route/frequency are looked for
@@ -191,6 +232,7 @@ def find_medications(text: str, sections: list[Section]) -> list[Medication]:
                 listed.setting = _setting(text[s.start : s.body_start])
     taken = sorted((f.evidence.start, f.evidence.end) for f in facts if f.evidence)
     taken_starts = [a for a, _ in taken]
+    previous: int | None = None  # where the last medication named in prose ends
     for start, end, _ in find_drug_names(text):
         at = bisect_right(taken_starts, start)  # items of a list are disjoint: the one before alone can hold it
         if at and taken[at - 1][0] <= start < taken[at - 1][1]:
@@ -198,13 +240,27 @@ def find_medications(text: str, sections: list[Section]) -> list[Medication]:
         section = section_at(sections, start)
         if section and section.name in _NOT_MEDICATION_SECTIONS | {"medications"}:
             continue  # a medication section's names were taken item by item
+        if text[start:end].lower() in _not_drugs():
+            continue  # "narcotics for pain", "1 L of normal saline": a class or a fluid, not a drug
         s0, s1 = _sentence(text, start)
         if _ALLERGY_CUE.search(text, s0, start):
             continue  # "allergic to penicillin" names a substance, not a medication taken
         in_list = bool(section and section.name == "medications")
         window = max(s0, start - _MAX_CUE_GAP)
+        if _NEGATED_BEFORE.search(text, window, start):
+            continue  # "she has not received the flu vaccine", "declined Lipitor": not taken
+        if _PREPARED_WITH.search(text, window, start):
+            continue  # "prepped with Betadine": a skin antiseptic preparing the field, not a drug given
         cued = in_list or any(cue.search(text, window, start) for cue in (_CUE, _french_cue()))
         cued = cued or _CUE_AFTER.match(text, end) is not None  # "Plavix was started", "Coumadin a été arrêté"
+        cued = cued or (  # "prescribed Reglan, Prilosec, and Carafate": a drug joined to a medication before it
+            previous is not None
+            and s0 <= previous < start
+            and start - previous <= _MAX_CUE_GAP
+            and _COORDINATED.search(text, previous, start) is not None
+        )
+        if _NOT_TAKEN_AFTER.match(text, end):
+            continue  # "digoxin toxicity", "lithium level": a problem or a result named by its drug
         fact = _from_name(text, start, end, in_list=cued, limit=s1)
         if fact and fact.status is MedicationStatus.ACTIVE and (m := _patterns().status.search(text, s0, s1)):
             fact.status = MedicationStatus(_patterns().statuses[m.group(0).lower()])  # "X and Y are on hold"
@@ -213,7 +269,77 @@ def find_medications(text: str, sections: list[Section]) -> list[Medication]:
         if fact and fact.evidence:
             facts.append(fact)
             taken.append((fact.evidence.start, fact.evidence.end))
+            previous = end
+    facts += _regimens(text, sections, taken)
+    facts += _vaccines(text, sections, taken)
     return sorted(facts, key=lambda f: f.evidence.start if f.evidence else 0)
+
+
+@cache
+def _regimen_pattern() -> re.Pattern[str]:
+    """Chemotherapy regimen acronyms as written, capitals kept, with a one- or two-letter prefix ("R-CHOP",
+    "m-BACOD"): case-sensitive, so "chop" or "ice" in prose are words."""
+    names = sorted({n for lang in LANGUAGES for n in load(lang, "medication_patterns").get("regimens", ())}, key=len)
+    body = "|".join(re.escape(n) for n in reversed(names)) or "(?!x)x"
+    return re.compile(rf"(?<![\w-])(?:[A-Za-z]{{1,2}}-)?(?:{body})(?![\w-])")
+
+
+def _regimens(text: str, sections: list[Section], taken: list[tuple[int, int]]) -> list[Medication]:
+    """Named chemotherapy regimens (the conventions count "CHOP" as a medication) in a treatment context:
+    a medication list, or a sentence that says it was given ("received six cycles of CHOP", "treated with
+    m-BACOD", "start FOLFOX"); a past course is a stopped line of treatment."""
+    facts = []
+    for m in _regimen_pattern().finditer(text):
+        if any(a <= m.start() < b for a, b in taken):
+            continue
+        section = section_at(sections, m.start())
+        if section and section.name in _NOT_MEDICATION_SECTIONS:
+            continue
+        s0, s1 = _sentence(text, m.start())
+        sentence = text[s0:s1]
+        listed = bool(section and section.name == "medications")
+        if not listed and not _REGIMEN_CONTEXT.search(sentence):
+            continue
+        fact = _build(text, m.start(), m.end(), [m.group(0)], [], m.end(), m.end())
+        if _PAST_COURSE.search(sentence):
+            fact.status = MedicationStatus.STOPPED
+        elif fact.status is MedicationStatus.ACTIVE and (st := _patterns().status.search(text, s0, s1)):
+            fact.status = MedicationStatus(_patterns().statuses[st.group(0).lower()])
+        facts.append(fact)
+    return facts
+
+
+@cache
+def _vaccine_pattern() -> re.Pattern[str]:
+    """Short vaccine names ("DTaP", "hepatitis B", "flu"), and "vaccine" or "shot" after them."""
+    names = [n for lang in LANGUAGES for n in load(lang, "medication_patterns").get("vaccines", ())]
+    body = "|".join(re.escape(n) for n in sorted(set(names), key=len, reverse=True)) or "(?!x)x"
+    return re.compile(
+        rf"(?<![\w-])(?:{body})(?:\s+(?:vaccines?|vaccinations?|shots?|boosters?|immuni[sz]ations?))?(?![\w-])",
+        re.IGNORECASE,
+    )
+
+
+def _vaccines(text: str, sections: list[Section], taken: list[tuple[int, int]]) -> list[Medication]:
+    """Vaccines given (the conventions count them): a short vaccine name in a sentence about immunizations
+    that says they were given or brought up to date ("Immunizations updated with hepatitis B", "received a
+    flu shot"); "history of hepatitis B" or "risks of the flu vaccine discussed" are not."""
+    facts = []
+    for m in _vaccine_pattern().finditer(text):
+        if any(a <= m.start() < b or m.start() <= a < m.end() for a, b in taken):
+            continue
+        section = section_at(sections, m.start())
+        if section and section.name in _NOT_MEDICATION_SECTIONS - {"social_history"}:
+            continue  # immunizations are often filed under the social history
+        s0, s1 = _sentence(text, m.start())
+        sentence = text[s0:s1]
+        named = m.group(0) != m.group(0).split()[0] and _VACCINE_WORD.search(m.group(0)) is not None
+        if not (named or _VACCINE_WORD.search(sentence)) or not _VACCINE_GIVEN.search(sentence):
+            continue
+        if _NEGATED_BEFORE.search(text, max(s0, m.start() - _MAX_CUE_GAP), m.start()):
+            continue
+        facts.append(_build(text, m.start(), m.end(), [m.group(0)], [], m.end(), m.end()))
+    return facts
 
 
 def _setting(header: str) -> str:
@@ -269,8 +395,8 @@ def _listed(text: str, section: Section) -> list[Medication]:
         start += len(_BULLET.match(text, start, end).group(0))  # type: ignore[union-attr]  # always matches
         start += len(_PACKAGING.match(text, start, end).group(0))  # type: ignore[union-attr]
         first = _COMPONENT.match(text, start, end)
-        if first is not None and first.group("name").split()[0].lower() in _NOT_MEDICATIONS:
-            first = None  # "then 75 mg p.o. daily" continues the item before
+        if first is not None and _not_a_name(first.group("name").split()[0]):
+            first = None  # "then 75 mg p.o. daily", "which is changed to 60 mg": the item before goes on
         if first is not None and (drug := next(iter(find_drug_names(text, start, first.end("name"))), None)):
             if drug[0] > start:  # "increase Lasix to 80 mg": the mention starts at the drug name
                 start = drug[0]
@@ -284,17 +410,43 @@ def _listed(text: str, section: Section) -> list[Medication]:
         while (more := _COMPONENT.match(text, components[-1].end(), end)) and _JOINER.match(more.group(0)):
             components.append(more)  # "amoxicillin 250 mg / clavulanate 125 mg": one combined product
         names_end = components[-1].end()
-        names = [_TRAILING.sub("", " ".join(c.group("name").split()).strip(" /")) for c in components]
-        next_drug = find_drug_names(text, names_end, end)  # "X 1 g PO, Y 40 mg SC": Y is its own item
+        names = [_TRAILING.sub("", _cut_clause(" ".join(c.group("name").split())).strip(" /")) for c in components]
+        next_drug = _drugs_in(text, names_end, end)  # "X 1 g PO, Y 40 mg SC": Y is its own item
         tail_end = next_drug[0][0] if next_drug else end
         strengths = [c.group("strength") for c in components]
         facts.append(_build(text, start, first.end("name"), names, strengths, names_end, tail_end))
+        for s0, e0, _ in _drugs_in(text, tail_end, end):  # "X 200 mg q.d. alternating with Y 100 mg q.d."
+            if (other := _from_name(text, s0, e0, in_list=True, limit=end)) and other.strength:
+                facts.append(other)
     return facts
+
+
+def _drugs_in(text: str, start: int, end: int) -> list[tuple[int, int, str]]:
+    """The drug names of ``text[start:end]`` that can be medications ("Timoptic 0.5% solution b.i.d.": not
+    "solution")."""
+    return [n for n in find_drug_names(text, start, end) if text[n[0] : n[1]].lower() not in _not_drugs()]
+
+
+def _not_a_name(word: str) -> bool:
+    """A word that never starts a drug name: a function word, a pronoun, a dose word ("one-half")."""
+    word = word.lower().strip(".,")
+    return word in _NOT_MEDICATIONS or word in common_words()
+
+
+def _cut_clause(name: str) -> str:
+    """A name cut before a comma that opens a clause: "prednisone, she was" → "prednisone";
+    "insulin isophane, human" stays whole."""
+    head, *rest = name.split(",")
+    for i, part in enumerate(rest):
+        words = part.split()
+        if words and _not_a_name(words[0]):
+            return ",".join([head, *rest[:i]])
+    return name
 
 
 def _named_in_item(text: str, start: int, end: int) -> list[Medication]:
     """An item without a leading "name strength": its drug names, else the item itself when it is short."""
-    names = find_drug_names(text, start, end)
+    names = _drugs_in(text, start, end)
     if names:
         facts = []
         names = [n for i, n in enumerate(names) if i == 0 or _JOINED.search(text, names[i - 1][1], n[0])]
@@ -309,14 +461,32 @@ def _named_in_item(text: str, start: int, end: int) -> list[Medication]:
     if not item:
         return []
     s0 = text.index(item, start)
-    name_end = min(_attribute_starts(text, s0, s0 + len(item)), default=s0 + len(item))
+    status = _patterns().status.search(text, s0 + 1, s0 + len(item))  # "Aldex started on Monday"
+    starts = [*_attribute_starts(text, s0, s0 + len(item)), *([status.start()] if status else [])]
+    name_end = min(starts, default=s0 + len(item))
     name = text[s0:name_end].rstrip(" ,.")
     words = name.split()
     if not words or len(words) > _MAX_UNKNOWN_WORDS or not name[0].isalpha() or _DIGIT.search(name):
         return []
     if any(w.lower().strip(".,") in _NOT_MEDICATIONS for w in words) or _is_problem(name):
         return []
+    if name.lower() in _not_drugs() or _not_a_name(words[0]):
+        return []  # "and vitamin.", "eyedrops": generic words; "In Spanish label": prose, not a name
+    s0_sentence, s1_sentence = _sentence(text, s0)
+    if len(text[s0_sentence:s1_sentence].split()) > _MAX_LIST_SENTENCE_WORDS and not find_drug_names(
+        text, s0_sentence, s1_sentence
+    ):
+        return []  # "All medications, discharge instructions and ... were reviewed": the list has ended
     return [_build(text, s0, s0 + len(name), [name], [], s0 + len(name), end)]
+
+
+@cache
+def _not_drugs() -> frozenset[str]:
+    """Words the drug lexicons drop on purpose (classes, generic preparations, substances of abuse), and names
+    they keep (a problem phrase that is one of them is a treatment) that are never a medication statement:
+    classes ("narcotics", "nitrates"), IV fluids ("normal saline"), "glucose" (a blood level)."""
+    keys = ("_not_drugs", "_not_medications")
+    return frozenset(n.lower() for lang in LANGUAGES for key in keys for n in load(lang, "drugs").get(key, []))
 
 
 def _attribute_starts(text: str, start: int, end: int) -> list[int]:
@@ -340,10 +510,12 @@ def _from_name(text: str, start: int, end: int, *, in_list: bool, limit: int | N
     line_end = min([len(text), *(i for i in (text.find("\n", end), text.find(";", end)) if i >= 0)])
     if limit is not None:
         line_end = min(line_end, max(limit, end))
+    following = _drugs_in(text, end, line_end)  # "Patanol drops and Allegra 60 mg": Allegra's own strength
+    line_end = following[0][0] if following else line_end
     strength = STRENGTH.search(text, end, min(line_end, end + _MAX_GAP))
     after_name = strength.end() if strength else end
     tail_end = min(line_end, after_name + _MAX_TAIL)
-    next_drug = find_drug_names(text, after_name, tail_end)
+    next_drug = _drugs_in(text, after_name, tail_end)
     tail_end = next_drug[0][0] if next_drug else tail_end
     fact = _build(text, start, end, [text[start:end]], [strength.group(0)] if strength else [], after_name, tail_end)
     if strength is None and not in_list and fact.route is None and fact.frequency is None:

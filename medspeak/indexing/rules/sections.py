@@ -29,6 +29,11 @@ _INLINE = re.compile(
 # "...,HOME MEDICATIONS,1.  Aspirin": a known upper-case title without its colon
 _INLINE_BARE = re.compile(rf"(?:^|(?<=[.,;])|(?<=[.,;] )|(?<=[.,;]  ))(?P<title>[{_UPPER}][{_UPPER} /&'’-]{{2,60}}),")
 _PARENTHESES = re.compile(r"\s*\([^)]*\)")
+# an unknown title that qualifies "medications" (a route, a purpose): "iv medications for pain", "prn medications"
+_MEDICATIONS_FOR = re.compile(
+    r"(?:(?:iv|oral|prn|pain|otc|current|outpatient|inpatient|home) ){1,2}medications?"
+    r"(?: for [a-z ]{3,30})?|medications? for [a-z ]{3,30}"
+)
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,11 @@ def _canonical(title: str, names: dict[str, str]) -> str | None:
         if candidate in names and not candidate.startswith("_"):
             return names[candidate]
     first = re.split(r"\s+(?:-|/|and)\s+|/", bare)[0].strip()
-    return names.get(first) if not first.startswith("_") else None
+    if first.startswith("_"):
+        return None
+    if first not in names and _MEDICATIONS_FOR.fullmatch(bare):
+        return "medications"  # "IV MEDICATIONS FOR PAIN:", "PRN medications:": a list of drugs all the same
+    return names.get(first)
 
 
 def find_sections(text: str, language: str) -> list[Section]:

@@ -1,0 +1,166 @@
+"""English medication rules of issue 14: brand suffixes, regimens, generic words, list items in prose."""
+
+from __future__ import annotations
+
+from medspeak.indexing import extract_facts
+from medspeak.indexing.schema import Medication
+
+
+def _names(text: str) -> list[str]:
+    return [f.name for f in extract_facts(text, language="en").facts if isinstance(f, Medication)]
+
+
+def test_a_capitalised_suffix_joined_by_a_hyphen_is_part_of_the_brand() -> None:
+    assert _names("Plan: start Flonase-AQ one spray daily and Proventil-HFA two puffs as needed.") == [
+        "Flonase-AQ",
+        "Proventil-HFA",
+    ]
+
+
+def test_a_brand_with_hc_after_a_space_keeps_it() -> None:
+    assert _names("Plan: we will try ProctoFoam HC for the hemorrhoids.") == ["ProctoFoam HC"]
+
+
+def test_demerol_is_a_drug_name() -> None:
+    assert _names("He was given Demerol 50 mg IM once.") == ["Demerol"]
+
+
+def test_generic_preparation_words_are_not_medications() -> None:
+    text = "MEDICATIONS: Lisinopril 10 mg daily, and vitamin.\nPlan: try Patanol eyedrops and saline nasal spray daily."
+    assert _names(text) == ["Lisinopril", "Patanol"]
+
+
+def test_a_header_naming_medications_for_a_purpose_opens_a_medication_list() -> None:
+    text = "ALLERGIES: None.\nPRN MEDICATIONS FOR NAUSEA: Zofran helps her the most.\nSOCIAL HISTORY: Retired."
+    assert _names(text) == ["Zofran"]
+
+
+def _regimens(text: str) -> list[tuple[str, str]]:
+    return [(f.name, f.status.value) for f in extract_facts(text, language="en").facts if isinstance(f, Medication)]
+
+
+def test_a_chemotherapy_regimen_acronym_given_in_the_past_is_a_stopped_medication() -> None:
+    text = "In 2004 she received four cycles of R-CHOP. Two years later she was treated with ABVD chemotherapy."
+    assert _regimens(text) == [("R-CHOP", "stopped"), ("ABVD", "stopped")]
+
+
+def test_a_regimen_acronym_needs_a_treatment_context_and_its_capitals() -> None:
+    assert _regimens("CVP was 12 on arrival. He likes to chop wood.") == []
+    assert _regimens("Plan: start FOLFOX next week.") == [("FOLFOX", "started")]
+
+
+def test_a_regimen_in_a_french_sentence() -> None:
+    text = "Elle a reçu six cures de R-CHOP en 2019 pour un lymphome."
+    assert _regimens(text) == [("R-CHOP", "stopped")]
+
+
+def test_a_second_drug_with_its_own_strength_in_a_list_item_is_its_own_medication() -> None:
+    text = "MEDICATIONS: Keflex 500 mg q.i.d. alternating weekly with minocycline 50 mg b.i.d., Tylenol p.r.n."
+    meds = [f for f in extract_facts(text, language="en").facts if isinstance(f, Medication)]
+    assert [(m.name, m.strength, m.frequency) for m in meds] == [
+        ("Keflex", "500 mg", "QID"),
+        ("minocycline", "50 mg", "BID"),
+        ("Tylenol", None, None),
+    ]
+
+
+def test_prose_after_a_medication_list_is_not_taken_for_unknown_drug_names() -> None:
+    text = (
+        "HISTORY: Knee pain.,MEDICATIONS: , Zorvex.,He was stable.  All medications, wound care instructions and"
+        " follow-up visits were reviewed with him."
+    )
+    assert _names(text) == ["Zorvex"]
+
+
+def test_a_list_item_that_starts_with_a_function_word_is_not_a_drug_name() -> None:
+    assert _names("MEDICATIONS:,  In Chinese writing.  One is for sugar.,ALLERGIES: None.") == []
+
+
+def test_a_vaccine_given_at_a_visit_is_a_medication() -> None:
+    text = "PLAN: Immunizations reviewed and brought up to date with DTaP and hepatitis A today."
+    assert _names(text) == ["DTaP", "hepatitis A"]
+    assert _names("She was given the flu vaccine in clinic today.") == ["flu vaccine"]
+
+
+def test_a_vaccine_name_without_an_immunization_context_is_not_a_medication() -> None:
+    assert _names("History of hepatitis A as a child. She has not received the flu vaccine this year.") == []
+    assert _names("IMMUNIZATIONS: Up to date, including tetanus.") == []
+
+
+def test_a_drug_named_before_another_does_not_take_its_strength_or_frequency() -> None:
+    meds = [
+        f
+        for f in extract_facts("We will try Pataday drops and Zyrtec 10 mg once a day.", language="en").facts
+        if isinstance(f, Medication)
+    ]
+    assert [(m.name, m.strength, m.frequency) for m in meds] == [("Pataday", None, None), ("Zyrtec", "10 mg", "QD")]
+
+
+def test_brand_suffixes_af_and_pm_and_bcg_instillation() -> None:
+    assert _names("PRESCRIPTIONS: Lotrimin AF cream twice daily.") == ["Lotrimin AF"]
+    assert _names("This was followed by intravesical instillation of BCG.") == ["BCG"]
+
+
+def test_a_skin_antiseptic_used_to_prepare_the_field_is_not_a_medication() -> None:
+    assert _names("The wound was prepped with Betadine and draped in the usual sterile fashion.") == []
+
+
+def test_drugs_coordinated_with_a_medication_statement_share_its_cue() -> None:
+    text = "She was prescribed Zofran for the nausea and the vomiting of the last three days, Protonix, and Carafate."
+    assert _names(text) == ["Zofran", "Protonix", "Carafate"]
+
+
+def test_restart_begin_and_discontinuing_are_medication_cues() -> None:
+    text = "We will restart metoprolol tomorrow. Begin Keflex today. Her rash improved after discontinuing the Septra."
+    assert _names(text) == ["metoprolol", "Keflex", "Septra"]
+    assert _regimens(text)[-1] == ("Septra", "stopped")
+
+
+def test_common_us_brands_missing_from_the_packaged_lexicon_are_known() -> None:
+    text = "He takes Imdur 30 mg daily, Soma 350 mg at night, Lomotil 2.5 mg p.r.n. and Darvocet-N 100 p.r.n."
+    meds = [f for f in extract_facts(text, language="en").facts if isinstance(f, Medication)]
+    assert [m.normalized_name for m in meds] == [
+        "isosorbide mononitrate",
+        "carisoprodol",
+        "diphenoxylate/atropine",
+        "propoxyphene/acetaminophen",
+    ]
+
+
+def test_drug_classes_fluids_and_blood_glucose_are_not_medications() -> None:
+    text = (
+        "He was given 1 L of normal saline and narcotics for pain. Her blood glucose control improved on diet."
+        " We will treat with an antihistamine and antiplatelet agents. Not relieved by nitrates."
+    )
+    assert _names(text) == []
+
+
+def test_list_item_fragments_are_not_drug_names() -> None:
+    text = (
+        "MEDICATIONS:,1.  Diltiazem, which is changed to 120 mg daily.,2.  Warfarin, adjusted dose."
+        ",3.  Baclofen 10-mg tablet, one-half tablet daily and 5 mg at bedtime.,4.  Prednisone, she was on 5 mg daily."
+    )
+    assert _names(text) == ["Diltiazem", "Warfarin", "Baclofen", "Prednisone"]
+    text = "MEDICATIONS: Prilosec 20 mg daily; prednisone, she was taking 5 mg daily, but stopped it."
+    assert _names(text) == ["Prilosec", "prednisone"]
+
+
+def test_a_generic_word_after_a_drug_does_not_cut_its_attributes() -> None:
+    meds = [
+        f
+        for f in extract_facts("MEDICATIONS: Xalatan 0.005% solution b.i.d.", language="en").facts
+        if isinstance(f, Medication)
+    ]
+    assert [(m.name, m.frequency) for m in meds] == [("Xalatan", "BID")]
+
+
+def test_a_toxicity_named_after_a_drug_and_a_declined_drug_are_not_medications() -> None:
+    text = (
+        "ASSESSMENT: Confusion with lithium toxicity. She does not want to take the Eliquis."
+        " She received platelet transfusion yesterday."
+    )
+    assert _names(text) == []
+
+
+def test_an_unknown_list_item_stops_at_its_status_word() -> None:
+    assert _names("MEDICATIONS: Zorvatex started on Monday, Lisinopril 10 mg daily.") == ["Zorvatex", "Lisinopril"]
