@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 from PIL import Image
 
-from components.i18n import N_, _, error_text
+from components.i18n import N_, _, error_text, stored
 from components.safe_text import md
 from medspeak.errors import MedspeakError
 from medspeak.indexing.grounding import mention_of
@@ -213,7 +213,7 @@ def show(detail: DocumentDetail, page_image: PageImage, review: Review | None = 
         )
     )
     if detail.error:
-        st.warning(md(detail.error))
+        st.warning(md(stored(detail.error)))
     if not detail.pages:
         st.info(_("No text yet: the document is waiting to be read, or could not be read."))
         return
@@ -239,7 +239,7 @@ def show(detail: DocumentDetail, page_image: PageImage, review: Review | None = 
         )
     )
     if page.error:
-        st.error(_("Page {number} failed: {error}").format(number=page.number, error=md(page.error)))
+        st.error(_("Page {number} failed: {error}").format(number=page.number, error=md(stored(page.error))))
     left, right = st.columns(2) if detail.has_image else (None, st.container())
     if left is not None:
         with left:

@@ -11,9 +11,9 @@ from collections.abc import Callable
 import streamlit as st
 
 from medspeak.errors import MedspeakError
-from medspeak.i18n import LANGUAGES, N_, Said, normalise, translations
+from medspeak.i18n import LANGUAGES, N_, Said, normalise, translate_stored, translations
 
-__all__ = ["N_", "_", "choose", "error_text", "language", "load_for", "shown", "switch"]
+__all__ = ["N_", "_", "choose", "error_text", "language", "load_for", "shown", "stored", "switch"]
 
 _KEY = "i18n.language"
 _LOADED = "i18n.loaded_for"  # the user whose preference is in the session
@@ -33,6 +33,11 @@ def _(message: str) -> str:
 def error_text(exc: Exception) -> str:
     """What a page shows of a refusal: a domain error's message in the reader's language (English: ``str(exc)``)."""
     return exc.translated(_) if isinstance(exc, MedspeakError) else str(exc)
+
+
+def stored(text: str) -> str:
+    """A sentence the store kept in English (a reading job's message) in the reader's language."""
+    return translate_stored(language(), text)
 
 
 def shown(text: str) -> str:

@@ -22,7 +22,7 @@ import streamlit as st
 from PIL import Image
 
 from components import document_viewer, web_routes
-from components.i18n import N_, _, error_text
+from components.i18n import N_, _, error_text, shown
 from components.safe_text import md
 from medspeak import reference_ranges
 from medspeak.clinical.vitals import by_record_type
@@ -177,7 +177,7 @@ def _identity_warnings(
     Until a clinician confirms the patient, such a document's facts stay out of the FHIR export (said here).
     """
     for n, warning in enumerate(rec.identity_warnings):
-        message = document_viewer.markdown_safe(warning.message)
+        message = document_viewer.markdown_safe(shown(warning.message))
         if warning.confirmed_by:
             st.warning(
                 message

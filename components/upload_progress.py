@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from components.i18n import N_, _
+from components.i18n import N_, _, stored
 from components.safe_text import md
 from medspeak.i18n import translate
 from medspeak.services.documents import JobView, UploadOutcome
@@ -85,7 +85,7 @@ def _progress(job_views: Callable[[list[int]], list[JobView]], on_cancel: Callab
         elif view.status == "done" and cols[1].button(_("View"), key=f"documents.view.{view.id}"):
             _show_document(view.document_id)
         if view.message:
-            (st.warning if view.status == "done" else st.error)(md(_(view.message)))  # a message without values
+            (st.warning if view.status == "done" else st.error)(md(stored(view.message)))
     seen = st.session_state.setdefault("documents.finished", set())
     newly = [v for v in views.values() if v.status == "done" and v.id not in seen]
     seen.update(v.id for v in views.values() if v.finished)

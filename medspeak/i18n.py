@@ -13,11 +13,13 @@ from __future__ import annotations
 import gettext
 import io
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import IO, Final
 
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -30,6 +32,7 @@ __all__ = [
     "extract_json",
     "normalise",
     "translate",
+    "translate_stored",
     "translations",
 ]
 
@@ -123,14 +126,58 @@ def catalogue_path(language: str) -> Path:
 
 
 @lru_cache(maxsize=len(LANGUAGES))
+def _catalog(language: str) -> Catalog:
+    with catalogue_path(language).open("rb") as po:
+        return read_po(po, locale=language, domain=DOMAIN)
+
+
+@lru_cache(maxsize=len(LANGUAGES))
 def translations(language: str) -> gettext.NullTranslations:
     """The compiled catalogue for ``language`` (fuzzy entries left out: an unchecked guess is not shown)."""
     language = normalise(language)
     if language == DEFAULT_LANGUAGE:
         return gettext.NullTranslations()
-    with catalogue_path(language).open("rb") as po:
-        catalog = read_po(po, locale=language, domain=DOMAIN)
     mo = io.BytesIO()
-    write_mo(mo, catalog, use_fuzzy=False)
+    write_mo(mo, _catalog(language), use_fuzzy=False)
     mo.seek(0)
     return gettext.GNUTranslations(mo)
+
+
+_FIELD: Final = re.compile(r"\{(\w+)(?:![rsa])?(?::[^{}]*)?\}")
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def _read_back(language: str) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """For each translated message with values: a pattern that reads its English sentence back, and the
+    translation with plain fields (the values read back are text already formatted)."""
+    found = []
+    for message in _catalog(language):
+        template, translated = str(message.id or ""), str(message.string or "")
+        if not translated or message.fuzzy or "{{" in template or not _FIELD.search(template):
+            continue
+        parts, names, at = [], set(), 0
+        for field in _FIELD.finditer(template):
+            name = field.group(1)
+            parts += [re.escape(template[at : field.start()]), f"(?P={name})" if name in names else f"(?P<{name}>.+?)"]
+            names.add(name)
+            at = field.end()
+        parts.append(re.escape(template[at:]))
+        found.append((re.compile("".join(parts), re.DOTALL), _FIELD.sub(lambda f: "{" + f.group(1) + "}", translated)))
+    return tuple(found)
+
+
+def translate_stored(language: str, text: str) -> str:
+    """A sentence stored in English (a reading job's message, written when the job ended) in ``language``.
+
+    A message without values is looked up; one with values is read back against the catalogue's templates
+    and its values put into the translation as they were written. A sentence no template reads stays English.
+    """
+    language = normalise(language)
+    direct = translations(language).gettext(text)
+    if direct != text or language == DEFAULT_LANGUAGE:
+        return direct
+    for pattern, translated in _read_back(language):
+        if (match := pattern.fullmatch(text)) is not None:
+            # a value may itself be a stored sentence ("No page could be read: {error}"); each is shorter, so this ends
+            return translated.format(**{k: translate_stored(language, v) for k, v in match.groupdict().items()})
+    return text

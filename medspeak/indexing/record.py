@@ -23,9 +23,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Final
 
 from medspeak.clinical.patients import age_on
+from medspeak.i18n import N_, Said
 from medspeak.indexing import coding
 from medspeak.indexing.rules.lexicon import drug_names
 from medspeak.indexing.rules.medications import normalize_strength
@@ -410,6 +411,12 @@ def _demographics(fact: RecordFact) -> DemographicsLine:
     )
 
 
+# A document that may be another patient's: its name, why (the reasons joined by "; ") and its words.
+_ANOTHER_PATIENT: Final = N_(
+    "{document} may belong to another patient: {reasons} (“{words}”). Check the document before relying on it."
+)
+
+
 def _identity_warnings(
     lines: list[DemographicsLine], encounters: list[EncounterLine], patient: PatientIdentity
 ) -> list[IdentityWarning]:
@@ -418,23 +425,38 @@ def _identity_warnings(
     warnings = []
     for line in lines:
         source = line.source
-        reasons = []
+        reasons: list[str] = []
         if line.sex and patient.sex in ("female", "male") and line.sex != patient.sex:
-            reasons.append(f"it says {line.sex}, the patient on file is {patient.sex}")
+            reasons.append(Said(N_("it says {stated}, the patient on file is {sex}"), stated=line.sex, sex=patient.sex))
         if line.birth_date is not None and line.birth_date != patient.birth_date:
             reasons.append(
-                f"it gives the date of birth {line.birth_date_text}, the patient on file was born "
-                f"{patient.birth_date.isoformat()}"
+                Said(
+                    N_("it gives the date of birth {stated}, the patient on file was born {born}"),
+                    stated=line.birth_date_text,
+                    born=patient.birth_date.isoformat(),
+                )
             )
         if line.age is not None:
             day = stated_day.get(source.document_id) or source.date.date()
             expected = age_on(patient.birth_date, day)
             if abs(line.age - expected) > AGE_TOLERANCE_YEARS:
-                reasons.append(f"it gives the age {line.age}, the patient on file was {expected} on {day.isoformat()}")
+                reasons.append(
+                    Said(
+                        N_("it gives the age {stated}, the patient on file was {expected} on {day}"),
+                        stated=line.age,
+                        expected=expected,
+                        day=day.isoformat(),
+                    )
+                )
         if reasons:
-            message = (
-                f"{source.document_name} may belong to another patient: {'; '.join(reasons)} "
-                f"(“{source.evidence_text}”). Check the document before relying on it."
+            said = reasons[0]
+            for reason in reasons[1:]:
+                said = Said(N_("{first}; {second}"), first=said, second=reason)
+            message = Said(
+                _ANOTHER_PATIENT,
+                document=source.document_name,
+                reasons=said,
+                words=source.evidence_text,
             )
             warnings.append(IdentityWarning(source.document_id, source.document_name, message, source))
     return warnings

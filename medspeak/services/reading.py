@@ -46,7 +46,7 @@ _log = logging.getLogger(__name__)
 _HEARTBEAT_S = 20.0
 _MAINTENANCE_S = 30.0
 _STALE_AFTER = timedelta(minutes=2)
-_GAVE_UP = (
+_GAVE_UP = N_(
     "Reading was interrupted {attempts} times (the server stopped while reading it); it is not retried. "
     "Check the file, split it if it is large, and upload it again."
 )

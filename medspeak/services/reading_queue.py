@@ -18,6 +18,7 @@ from typing import Any
 import procrastinate
 from sqlalchemy import select, update
 
+from medspeak.i18n import N_
 from medspeak.services.reading import JobRunner
 from medspeak.store.db import Store, get_store
 from medspeak.store.models import IngestJob
@@ -77,7 +78,7 @@ def _reopen(store: Store, job_id: int) -> None:
         db.execute(
             update(IngestJob)
             .where(IngestJob.id == job_id, IngestJob.status == "running")
-            .values(status="queued", message="Retried after its worker stopped.", updated_at=utcnow())
+            .values(status="queued", message=N_("Retried after its worker stopped."), updated_at=utcnow())
         )
 
 

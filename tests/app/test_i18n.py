@@ -265,3 +265,23 @@ def test_the_audit_trail_reads_in_french(french: dict[str, Actor], login: Callab
     at.switch_page("pages/admin.py").run()
     assert "succès" in _cells(at, "Résultat") and "success" not in _cells(at, "Résultat")
     assert "Administrateur" in _cells(at, "Rôle")
+
+
+def test_a_reading_jobs_stored_message_is_read_back_in_french() -> None:
+    """A job's message is stored in English when the job ends; the page reads it back against the catalogue."""
+    from medspeak.i18n import translate_stored
+
+    stopped = (
+        "Reading stopped: the document took longer than its budget of 120 s. Its text is kept; split it into "
+        "smaller documents to have its facts extracted."
+    )
+    assert translate_stored("fr", stopped).startswith(
+        "Lecture arrêtée : le document a dépassé son temps alloué de 120 s."
+    )
+    nested = "No page could be read: OCR took longer than the page budget (30 s)."
+    assert (
+        translate_stored("fr", nested)
+        == "Aucune page n'a pu être lue : L'OCR a dépassé le temps alloué à la page (30 s)."
+    )
+    assert translate_stored("fr", "The file is empty.") == "Le fichier est vide."
+    assert translate_stored("en", stopped) == stopped and translate_stored("fr", "a doctor's note") == "a doctor's note"

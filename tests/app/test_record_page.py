@@ -151,6 +151,32 @@ def test_a_misfiled_document_raises_a_visible_warning_and_visit_tabs_link_to_evi
     assert ":red-background[**Follow up with cardiology in 2 weeks**]" in _markdown(at)
 
 
+def test_the_wrong_patient_warning_reads_in_french(
+    store: Store, actors: dict[str, Actor], seeded: SeededRecord, login: Callable[..., AppTest]
+) -> None:
+    """Issue 20: the warning the record builds (core) is shown in the reader's language, its values as written."""
+    from datetime import UTC, datetime
+
+    from medspeak.services import users
+    from tests.services.record_seed import upload_text
+    from tests.services.test_record_visit import ANOTHER_PATIENT
+
+    users.set_language(store, actors["clinician"], "fr")
+    upload_text(
+        store,
+        actors["clinician"],
+        seeded.patient_id,
+        "misfiled.txt",
+        ANOTHER_PATIENT,
+        datetime(2026, 3, 12, tzinfo=UTC),
+    )
+    at = _open_patient(login("clinician"), seeded.patient_id)
+    (warning,) = [e.value.replace("\\", "") for e in at.error if "autre patient" in e.value]
+    assert warning.startswith("misfiled.txt appartient peut-être à un autre patient : il indique masculin")
+    assert "il donne l'âge de 45 ans" in warning
+    assert "Vérifiez le document" in warning and "may belong" not in warning
+
+
 def test_a_misfiled_document_is_left_out_of_the_export_until_a_clinician_confirms_it(
     store: Store, actors: dict[str, Actor], seeded: SeededRecord, login: Callable[..., AppTest]
 ) -> None:
