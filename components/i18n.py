@@ -11,7 +11,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from medspeak.errors import MedspeakError
-from medspeak.i18n import LANGUAGES, N_, Said, normalise, translate_stored, translations
+from medspeak.i18n import LANGUAGES, N_, normalise, translate_stored, translated, translations
 
 __all__ = ["N_", "_", "choose", "error_text", "language", "load_for", "shown", "stored", "switch"]
 
@@ -42,7 +42,7 @@ def stored(text: str) -> str:
 
 def shown(text: str) -> str:
     """A text from the core in the reader's language: a :class:`Said` by its template, else as a catalogue message."""
-    return text.translated(_) if isinstance(text, Said) else _(text)
+    return translated(_, text)
 
 
 def load_for(user_id: int | None, saved: Callable[[], str]) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from components.i18n import N_, _
+from components.i18n import N_, _, shown
 from medspeak.triage.explain import Points
 
 _SECTIONS = {  # the core's section of each driver -> its heading
@@ -29,7 +29,7 @@ def _words(points: float) -> str:
 def figure(points: Points) -> go.Figure:
     """Bars from the average patient's P(level 1-2) to this patient's; each bar one input, in points."""
     items = list(reversed(points.drivers))  # plotly draws the first bar at the bottom
-    labels = [f"{d.label_in(_)} ({_(_SECTIONS.get(d.section, d.section)).lower()})" for d in items]
+    labels = [f"{shown(d.label)} ({_(_SECTIONS.get(d.section, d.section)).lower()})" for d in items]
     values = [d.points for d in items]
     if abs(points.other) >= 0.5:
         labels.insert(0, _("all other inputs"))
@@ -67,7 +67,7 @@ def show(points: Points) -> None:
         if drivers:
             st.caption(_(heading))
         for driver in drivers:
-            st.text(f"• {driver.label_in(_)} → {_words(driver.points)}")
+            st.text(f"• {shown(driver.label)} → {_words(driver.points)}")
     if not points.drivers:
         st.write(_("No single input moves P(level 1-2) by a point or more."))
     st.plotly_chart(figure(points), key="triage.shap_chart")

@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from components.i18n import _, error_text
+from components.i18n import _, error_text, shown
 from medspeak.errors import MedspeakError
 from medspeak.services.stays import StayPrediction, StayRef, StayUpdate
 
@@ -96,7 +96,7 @@ def drivers(p: StayPrediction) -> None:
     fig = go.Figure(
         go.Bar(
             x=[d.effect_pct for d in rows],
-            y=[d.text_in(_) for d in rows],
+            y=[shown(d.text) for d in rows],
             orientation="h",
             marker_color=["#d62728" if d.effect_pct > 0 else "#2ca02c" for d in rows],
         )
@@ -107,7 +107,7 @@ def drivers(p: StayPrediction) -> None:
         xaxis={"title": _("% change of the median stay")},
     )
     st.plotly_chart(fig, key="los.drivers", config={"displayModeBar": False})
-    st.markdown("\n".join(f"- {d.sentence_in(_)}" for d in p.drivers))
+    st.markdown("\n".join(f"- {shown(d.sentence)}" for d in p.drivers))
 
 
 def history(updates: list[StayUpdate]) -> None:

@@ -11,9 +11,8 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from components.i18n import N_, _, stored
+from components.i18n import N_, _, shown, stored
 from components.safe_text import md
-from medspeak.i18n import translate
 from medspeak.services.documents import JobView, UploadOutcome
 
 _KEY = "documents.jobs"
@@ -35,8 +34,7 @@ def follow(outcome: UploadOutcome) -> None:
     """Track an upload being read, or note a file that needed no reading (already stored): the note is
     shown by :func:`notes`, on this run or the next (the page reruns to empty its uploader)."""
     if outcome.job_id is None:
-        said = translate(_, outcome.template, outcome.params) if outcome.template else outcome.message
-        st.session_state.setdefault(_NOTES, []).append(f"{md(outcome.display_name)}: {md(said)}")
+        st.session_state.setdefault(_NOTES, []).append(f"{md(outcome.display_name)}: {md(shown(outcome.message))}")
         st.session_state["documents.view_id"] = outcome.document_id
     else:
         track(outcome.job_id, outcome.display_name)

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from dataclasses import field as dataclass_field
 from typing import ClassVar
 
-from medspeak.i18n import N_, translate
+from medspeak.i18n import N_, Said, listed, translated
 
 __all__ = [
     "BudgetExceeded",
@@ -49,22 +48,22 @@ class MedspeakError(Exception):
     ``http_status`` and ``code`` say how the API answers it; a subclass that sets neither is a 500.
 
     The message is an English template marked ``N_("...")`` with its values apart: ``raise
-    NotFound(N_("No document {document_id}."), document_id=7)``. ``str(exc)`` is the English sentence (the
-    API, the logs and the CLI speak English); a page shows :meth:`translated` in the reader's language from
-    the same catalogue as its own labels (``components.i18n.error_text``).
+    NotFound(N_("No document {document_id}."), document_id=7)``, kept as a :class:`~medspeak.i18n.Said`.
+    ``str(exc)`` is the English sentence (the API, the logs and the CLI speak English); a page shows
+    :meth:`translated` in the reader's language from the same catalogue as its own labels
+    (``components.i18n.error_text``).
     """
 
     http_status: ClassVar[int] = 500
     code: ClassVar[str] = "internal_error"
 
     def __init__(self, message: str = "", /, **params: object) -> None:
-        self.template = message
-        self.params = params
-        super().__init__(message.format(**params) if params else message)
+        super().__init__(Said(message, **params) if params else message)
 
     def translated(self, gettext: Callable[[str], str]) -> str:
         """The message in another language, by ``gettext``: the template, and each value that is itself a message."""
-        return translate(gettext, self.template, self.params) if self.template else str(self)
+        message = self.args[0] if self.args else ""
+        return translated(gettext, message) if isinstance(message, str) and message else str(self)
 
 
 class StoreUnavailable(MedspeakError):
@@ -137,7 +136,7 @@ class ValidationFailed(MedspeakError):
 class InputIssue:
     """One implausible triage value; ``converted`` is set when a conversion is offered instead of a refusal.
 
-    ``message`` is the English sentence; ``template`` and ``params`` the same, for :meth:`translated`.
+    ``message`` is the English sentence, a :class:`~medspeak.i18n.Said` that a page can show translated.
     """
 
     field: str
@@ -145,8 +144,6 @@ class InputIssue:
     message: str
     converted: float | None = None
     conversion: str | None = None  # e.g. "°F → °C"
-    template: str = ""
-    params: Mapping[str, object] = dataclass_field(default_factory=dict)
 
     @classmethod
     def of(
@@ -160,10 +157,7 @@ class InputIssue:
         **params: object,
     ) -> InputIssue:
         """An issue whose message is ``template`` (marked ``N_``) filled with ``params``."""
-        return cls(field, value, template.format(**params), converted, conversion, template, params)
-
-    def translated(self, gettext: Callable[[str], str]) -> str:
-        return translate(gettext, self.template, self.params) if self.template else self.message
+        return cls(field, value, Said(template, **params), converted, conversion)
 
 
 class ImplausibleInputs(ValidationFailed):
@@ -174,29 +168,19 @@ class ImplausibleInputs(ValidationFailed):
         super().__init__(" ".join(issue.message for issue in issues))
 
     def translated(self, gettext: Callable[[str], str]) -> str:
-        return " ".join(issue.translated(gettext) for issue in self.issues)
+        return " ".join(translated(gettext, issue.message) for issue in self.issues)
 
 
 class IncompleteInputs(ValidationFailed):
     """Too little was recorded for a level: ``needed`` says what to record (in words a nurse reads)."""
 
-    def __init__(self, needed: list[str], *, missing: list[str] | None = None, more: int = 0) -> None:
+    def __init__(self, needed: list[str]) -> None:
         self.needed = needed
-        self.missing, self.more = missing or [], more  # the vitals of which ``more`` are still to record
-        super().__init__(
-            N_("Not enough recorded to propose a level. Please record {needed}."), needed=", ".join(needed)
-        )
+        super().__init__(N_("Not enough recorded to propose a level. Please record {needed}."), needed=listed(needed))
 
     def items(self, gettext: Callable[[str], str]) -> list[str]:
         """``needed`` in another language, by ``gettext``."""
-        items = [gettext(item) for item in (self.needed[:-1] if self.missing else self.needed)]
-        if self.missing:
-            missing = ", ".join(gettext(m) for m in self.missing)
-            items.append(gettext(N_("at least {more} more of: {missing}")).format(more=self.more, missing=missing))
-        return items
-
-    def translated(self, gettext: Callable[[str], str]) -> str:
-        return gettext(self.template).format(needed=", ".join(self.items(gettext)))
+        return [translated(gettext, item) for item in self.needed]
 
 
 class UploadRejected(MedspeakError):

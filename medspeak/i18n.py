@@ -14,7 +14,7 @@ import gettext
 import io
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import IO, Final
@@ -30,9 +30,11 @@ __all__ = [
     "Said",
     "catalogue_path",
     "extract_json",
+    "listed",
     "normalise",
     "translate",
     "translate_stored",
+    "translated",
     "translations",
 ]
 
@@ -73,6 +75,14 @@ def _said(template: str, params: dict[str, object]) -> Said:
     return Said(template, **params)
 
 
+def listed(items: Sequence[str]) -> str:
+    """``items`` joined by ", " as one sentence a page can translate item by item (a :class:`Said` when several)."""
+    joined = items[0] if items else ""
+    for item in items[1:]:
+        joined = Said(N_("{first}, {second}"), first=joined, second=item)
+    return joined
+
+
 def translate(gettext: Callable[[str], str], template: str, params: Mapping[str, object]) -> str:
     """``template`` (an English message marked ``N_``) in ``gettext``'s language, filled with ``params``.
 
@@ -86,10 +96,13 @@ def translate(gettext: Callable[[str], str], template: str, params: Mapping[str,
     return gettext(template).format(**values)
 
 
+def translated(gettext: Callable[[str], str], text: str) -> str:
+    """``text`` in ``gettext``'s language: a :class:`Said` by its template, any other text as a catalogue message."""
+    return text.translated(gettext) if isinstance(text, Said) else gettext(text)
+
+
 def _translated_value(gettext: Callable[[str], str], value: object) -> object:
-    if isinstance(value, Said):
-        return value.translated(gettext)
-    return gettext(value) if isinstance(value, str) and value else value
+    return translated(gettext, value) if isinstance(value, str) and value else value
 
 
 def extract_json(

@@ -58,9 +58,9 @@ if values is not None:
 
 for i, issue in enumerate(st.session_state["triage.issues"]):
     if issue.converted is None:
-        st.error(issue.translated(_))
+        st.error(shown(issue.message))
     else:
-        st.warning(issue.translated(_))
+        st.warning(shown(issue.message))
         st.button(
             _("Use {converted:g} ({conversion})").format(converted=issue.converted, conversion=issue.conversion),
             key=f"triage.convert.{i}",

@@ -7,14 +7,13 @@ as "+35 %" or "-20 %". One-hot columns and text axes are summed back into the in
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
 
-from medspeak.i18n import N_, translate
+from medspeak.i18n import N_, Said
 from medspeak.los.encoder import TEXT_GROUP
 from medspeak.los.features import Snapshot
 
@@ -38,7 +37,7 @@ class Driver:
 
     Attributes:
         feature: the input's name (``ward``, ``age_years``, ``reports_text``...).
-        text: the patient's value in words, e.g. "Admitted as an emergency".
+        text: the patient's value in words, e.g. "Admitted as an emergency" (a ``Said``, to translate).
         effect_pct: how much it changes the median stay, percent (+35 = 35 % longer).
         effect_days: the same in days, at this patient's median.
     """
@@ -47,25 +46,16 @@ class Driver:
     text: str
     effect_pct: float
     effect_days: float
-    template: str = "{text}"  # ``text`` as an English template (marked ``N_``) and its values, to translate
-    params: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def sentence(self) -> str:
-        return self.sentence_in(lambda message: message)
-
-    def text_in(self, gettext: Callable[[str], str]) -> str:
-        """``text`` in another language, by ``gettext`` (a value the catalogue knows translated too)."""
-        return translate(gettext, self.template, self.params or {"text": self.text})
-
-    def sentence_in(self, gettext: Callable[[str], str]) -> str:
-        """ "Admitted at 20:15: lengthens the stay by about 9 % (+0.5 days)", in ``gettext``'s language."""
+        """ "Admitted at 20:15: lengthens the stay by about 9 % (+0.5 days)", a ``Said`` a page can translate."""
         way = (
             N_("{text}: lengthens the stay by about {pct:.0f} % ({days:+.1f} days)")
             if self.effect_pct >= 0
             else N_("{text}: shortens the stay by about {pct:.0f} % ({days:+.1f} days)")
         )
-        return gettext(way).format(text=self.text_in(gettext), pct=abs(self.effect_pct), days=self.effect_days)
+        return Said(way, text=self.text, pct=abs(self.effect_pct), days=self.effect_days)
 
 
 def _reports(n: float, when: str) -> tuple[str, dict[str, object]]:
@@ -156,14 +146,5 @@ def drivers(
         factor = float(np.exp(value))
         # effect in days: the median with this input's effect minus the median without it
         template, params = _describe(feature, snap.values, words or [])
-        out.append(
-            Driver(
-                feature,
-                template.format(**params),
-                100 * (factor - 1),
-                median_days * (1 - 1 / factor),
-                template,
-                params,
-            )
-        )
+        out.append(Driver(feature, Said(template, **params), 100 * (factor - 1), median_days * (1 - 1 / factor)))
     return out

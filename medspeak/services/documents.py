@@ -7,8 +7,7 @@ patient data and is permission-checked without flooding the audit trail.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final, Literal
 
@@ -18,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from medspeak.auth.roles import Actor, Permission
 from medspeak.errors import NotFound, UploadRejected, ValidationFailed
-from medspeak.i18n import N_
+from medspeak.i18n import N_, Said
 from medspeak.ingest.pipeline import render_page
 from medspeak.ingest.types import FileKind, ValidatedUpload, Word
 from medspeak.ingest.validate import sniff, validate_upload
@@ -60,9 +59,7 @@ class UploadOutcome:
     job_id: int | None  # None when the same file was already there for this patient
     display_name: str
     duplicate_of: int | None
-    message: str  # in English; ``template`` and ``params`` the same, for a page to translate (``i18n.translate``)
-    template: str = ""
-    params: Mapping[str, object] = field(default_factory=dict)
+    message: str  # in English, a ``Said`` a page can translate
 
 
 @dataclass(frozen=True)
@@ -215,14 +212,10 @@ def _record_upload(
         for doc in same:
             if doc.patient_id == patient_id:
                 call.document_id, call.detail = doc.id, "duplicate of an existing upload"
-                said, params = (
-                    N_("Already uploaded on {day:%Y-%m-%d} as “{name}”."),
-                    {
-                        "day": doc.created_at,
-                        "name": doc.display_name,
-                    },
+                said = Said(
+                    N_("Already uploaded on {day:%Y-%m-%d} as “{name}”."), day=doc.created_at, name=doc.display_name
                 )
-                return UploadOutcome(doc.id, None, checked.display_name, doc.id, said.format(**params), said, params)
+                return UploadOutcome(doc.id, None, checked.display_name, doc.id, said)
         stored = open_storage(store).put(checked.content, checked.extension, call.db)
         doc = Document(
             patient_id=patient_id,
@@ -251,12 +244,12 @@ def _record_upload(
         call.db.add(job)
         call.db.flush()
         call.document_id, call.detail = doc.id, f"{checked.kind.value}, {checked.page_count} page(s), job {job.id}"
-        said = (
+        queued = (
             N_("Queued for reading. The same file exists for another record: its text is reused.")
             if same
             else N_("Queued for reading.")
         )
-        outcome = UploadOutcome(doc.id, job.id, checked.display_name, doc.duplicate_of_id, said, said)
+        outcome = UploadOutcome(doc.id, job.id, checked.display_name, doc.duplicate_of_id, queued)
     return outcome
 
 

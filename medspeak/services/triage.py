@@ -21,7 +21,7 @@ from medspeak.auth.roles import Actor, Permission
 from medspeak.clinical.patients import age_on, display_name
 from medspeak.clinical.vitals import TRIAGE_VITALS, vital
 from medspeak.errors import IncompleteInputs, NotFound, ValidationFailed
-from medspeak.i18n import N_, Said
+from medspeak.i18n import N_, Said, listed
 from medspeak.services.audited import audited
 from medspeak.store.db import Store
 from medspeak.store.models import Assessment, Encounter, Patient
@@ -215,11 +215,10 @@ def needed_inputs(inputs: TriageInputs) -> IncompleteInputs | None:
     """What must still be recorded before a level can be proposed (``None``: enough)."""
     needed = [] if inputs.chief_complaint else [_WORDS["chief_complaint"]]
     recorded = [v for v in _VITALS if getattr(inputs, v) is not None]
-    missing = [_WORDS[v] for v in _VITALS if getattr(inputs, v) is None] if len(recorded) < _MIN_VITALS else []
-    more = _MIN_VITALS - len(recorded)
-    if missing:
-        needed.append(N_("at least {more} more of: {missing}").format(more=more, missing=", ".join(missing)))
-    return IncompleteInputs(needed, missing=missing, more=more) if needed else None
+    if len(recorded) < _MIN_VITALS:
+        missing = listed([_WORDS[v] for v in _VITALS if getattr(inputs, v) is None])
+        needed.append(Said(N_("at least {more} more of: {missing}"), more=_MIN_VITALS - len(recorded), missing=missing))
+    return IncompleteInputs(needed) if needed else None
 
 
 def _second_reading(result: TriageResult, nurse_level: int) -> SecondReading:
@@ -244,7 +243,7 @@ def _second_reading(result: TriageResult, nurse_level: int) -> SecondReading:
     ]
     if flagged:
         reasons += [
-            Said(N_("{label}: {points:+.0f} points towards level 1-2"), label=d.said, points=d.points)
+            Said(N_("{label}: {points:+.0f} points towards level 1-2"), label=d.label, points=d.points)
             for d in result.points.drivers
             if d.points > 0
         ][:3]

@@ -8,9 +8,7 @@ meaningful): positive means the feature pushed towards the urgent levels. "SpO2 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from dataclasses import field as dataclass_field
 from typing import Any, Final
 
 import numpy as np
@@ -19,7 +17,7 @@ import shap
 import xgboost as xgb
 
 from medspeak.clinical.vitals import TRIAGE_VITALS
-from medspeak.i18n import N_, Said, translate
+from medspeak.i18n import N_, Said
 from medspeak.triage.features import Feature
 from medspeak.triage.model import TriageModel
 
@@ -145,19 +143,8 @@ class Driver:
 
     input: str  # the TriageInputs field (or "shock_index")
     section: str  # "vitals" | "complaint" | "age and sex" | "arrival"
-    label: str  # "Heart rate 130 /min", "Complaint “dyspnea” (like Breathing difficulty)"
+    label: str  # "Heart rate 130 /min", "Complaint “dyspnea” (like Breathing difficulty)": a Said, to translate
     points: float
-    template: str = ""  # ``label`` as an English template (marked ``N_``) and its values, for a page to translate
-    params: Mapping[str, object] = dataclass_field(default_factory=dict)
-
-    @property
-    def said(self) -> str:
-        """``label``, translatable (:class:`Said`) when it has a template."""
-        return Said(self.template, **self.params) if self.template else self.label
-
-    def label_in(self, gettext: Callable[[str], str]) -> str:
-        """``label`` in ``gettext``'s language (a value the catalogue knows, such as a vital's name, translated too)."""
-        return translate(gettext, self.template, self.params) if self.template else self.label
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,10 +158,7 @@ class Points:
     by_input: dict[str, float]  # every input's points, shown or not (a missing input's weight, in points)
 
     def to_dict(self) -> dict[str, Any]:
-        """As stored with an assessment and answered by the API: each driver's label in English, no template."""
-        out = asdict(self)
-        out["drivers"] = [{k: v for k, v in d.items() if k not in ("template", "params")} for d in out["drivers"]]
-        return out
+        return asdict(self)
 
 
 def _critical_gradient(margins: npt.NDArray[np.float64], temperature: float) -> npt.NDArray[np.float64]:
@@ -249,7 +233,7 @@ def probability_points(
     shown = [k for k in order if abs(grouped[k]) >= MIN_POINTS][:MAX_DRIVERS]
     said = {k: _label(k, model.space.features, features[0], inputs) for k in shown}
     drivers = tuple(
-        Driver(k, _SECTIONS.get(k, "other"), t.format(**p), round(grouped[k], 1), t, p) for k, (t, p) in said.items()
+        Driver(k, _SECTIONS.get(k, "other"), Said(t, **p), round(grouped[k], 1)) for k, (t, p) in said.items()
     )
 
     def critical(m: npt.NDArray[np.float64]) -> float:

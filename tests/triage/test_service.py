@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from medspeak.auth.roles import Actor
 from medspeak.errors import PermissionDenied, ValidationFailed
-from medspeak.i18n import translations
+from medspeak.i18n import translated, translations
 from medspeak.services import patients
 from medspeak.services import triage as service
 from medspeak.store import audit
@@ -83,7 +83,7 @@ def test_the_issues_shock_patient_is_level_1_with_the_rule_shown(store: Store, a
     assert "Systolic BP 85 mmHg" in [d.label for d in points.drivers]
     # in a French session the same drivers read in French; stored and answered by the API in English, as before
     french = translations("fr").gettext
-    assert "PA systolique 85 mmHg" in [d.label_in(french) for d in points.drivers]
+    assert "PA systolique 85 mmHg" in [translated(french, d.label) for d in points.drivers]
     stored = points.to_dict()["drivers"]
     assert "Systolic BP 85 mmHg" in [d["label"] for d in stored]
     assert all(set(d) == {"input", "section", "label", "points"} for d in stored)
