@@ -84,12 +84,14 @@ def _enqueue(url: str, home: Path, docs: list[tuple[str, bytes]]) -> None:
         "from medspeak.services.archive import enqueue, read_archive\n"
         "from medspeak.services.reading_queue import ensure_schema, queue_app\n"
         "from medspeak.services.record import actor_for\n"
-        "from medspeak.store.db import get_store\n"
-        "store = get_store(); store.migrate(); ensure_schema(queue_app(store.url))\n"
-        "with store.transaction() as db: add_user(db, 'bench', 'Bench', 'clinician', 'bench-password-123456')\n"
+        "from medspeak.services.context import AppContext\n"
+        "ctx = AppContext.open(migrate=True); store = ctx.store; ensure_schema(queue_app(store.url))\n"
+        "with store.transaction() as db:\n"
+        "    add_user(db, 'bench', 'Bench', 'clinician', 'bench-password-123456', rounds=ctx.settings.bcrypt_rounds)\n"
         "actor = actor_for(store, 'bench')\n"
         "for i, entry in enumerate(read_archive(Path(sys.argv[1]))):\n"
-        "    assert enqueue(store, actor, i, entry, {}).state == 'queued', entry\n"
+        "    assert enqueue(ctx, actor, i, entry, {}).state == 'queued', entry\n"
+        "ctx.close()\n"
     )
     argv = [sys.executable, "-c", code, str(folder)]  # this interpreter, fixed code: no outside input
     subprocess.run(argv, cwd=home, env=_env(home, url), check=True)  # noqa: S603

@@ -52,7 +52,7 @@ import torch
 
 from bench import save_results
 from medspeak.indexing import extract, extract_facts
-from medspeak.indexing.extract import ExtractionOutput, reset_backends
+from medspeak.indexing.extract import ExtractionOutput
 from medspeak.indexing.llm import LocalLLMBackend, output_schema
 from medspeak.indexing.llm.prompt import Chunk, chat_messages, render_chatml
 
@@ -341,11 +341,9 @@ def _model_env(folder: Path, backend_factory: Callable[..., LocalLLMBackend]) ->
     os.environ.pop("MEDSPEAK_LLM_URL", None)
     os.environ.pop("MEDSPEAK_LLM_BACKEND", None)
     extract._new_local = backend_factory
-    reset_backends()
     try:
         yield
     finally:
-        reset_backends()
         extract._new_local = original
         for key, value in saved.items():
             if value is None:
@@ -444,7 +442,7 @@ def _large_step(
         options.update(quantize=True, device="cpu")
     name = None if cuda else "transformers"
     with _model_env(folder, partial(LocalLLMBackend, **options)):
-        backend, notices = extract.get_backend(name)
+        backend, notices = extract.environment_extractors().choose(name)
         result["auto_backend"] = getattr(backend, "name", type(backend).__name__)
         result["auto_notices"] = notices
         if not isinstance(backend, LocalLLMBackend):

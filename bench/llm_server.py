@@ -34,9 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from bench import save_results
-from medspeak.config import reset_settings
+from medspeak.config import load_settings
 from medspeak.indexing import extract_facts
-from medspeak.indexing.extract import reset_backends
+from medspeak.indexing.extract import Extractors
 
 _ROOT = Path(__file__).resolve().parents[1]
 _REPORTS = _ROOT.parent / "shared" / "data" / "mtsamples" / "mtsamples.csv"
@@ -118,13 +118,13 @@ def _reports(path: Path, n: int, seed: int) -> list[str]:
 
 def _run(url: str, documents: list[str], concurrency: int, workers: int, model: ServerModel) -> dict[str, Any]:
     os.environ.update(MEDSPEAK_LLM_URL=url, MEDSPEAK_LLM_CONCURRENCY=str(concurrency), MEDSPEAK_LLM_TIMEOUT_S="600")
-    reset_settings()
-    reset_backends()
+    extractors = Extractors(load_settings())  # what a context's runner reads with
     model.most = model.requests = 0
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=workers) as pool:  # the ingest workers, one document each
-        outputs = list(pool.map(lambda text: extract_facts(text, backend="openai"), documents))
+        outputs = list(pool.map(lambda text: extract_facts(text, backend="openai", extractors=extractors), documents))
     seconds = time.perf_counter() - start
+    extractors.close()
     assert all(o.backend == "openai" for o in outputs), [o.notices for o in outputs]  # noqa: S101
     return {
         "concurrency": concurrency,

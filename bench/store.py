@@ -48,16 +48,17 @@ def main() -> None:
         }
     )
     from medspeak.auth.roles import Actor
+    from medspeak.config import load_settings
     from medspeak.services import patients
     from medspeak.services.audit_log import verify_store
     from medspeak.services.users import add_user
-    from medspeak.store.db import get_store
+    from medspeak.store.db import Store
     from medspeak.store.models import Patient
 
-    store = get_store()
+    store = Store(load_settings())
     store.migrate()
     with store.transaction() as db:
-        user = add_user(db, "bench", "Bench", "clinician", "benchmark-password")
+        user = add_user(db, "bench", "Bench", "clinician", "benchmark-password", rounds=store.settings.bcrypt_rounds)
         actor = Actor(user.id, user.username, user.role)
         for i in range(200):
             db.add(

@@ -45,12 +45,13 @@ def main() -> None:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from medspeak.services.triage import _reference_result, _result, engine
+    from medspeak.services.triage import TriageEngine, _reference_result, _result
     from medspeak.triage.features import inputs_frame
     from medspeak.triage.inputs import TriageInputs
     from medspeak.triage.ktas import read_ktas
 
-    model, explainer = engine()
+    engine = TriageEngine.load()
+    model = engine.model
     data = read_ktas(args.data)
     x_all = model.space.transform(data.inputs)
     baseline = make_pipeline(SimpleImputer(), StandardScaler(), LogisticRegression(max_iter=2000))
@@ -63,12 +64,14 @@ def main() -> None:
     batch = data.inputs.iloc[rng.integers(0, len(data.inputs), args.batch)].reset_index(drop=True)
 
     def one_xgb() -> None:
-        _result(records[rng.integers(0, len(records))])  # what the service computes: score, rules, SHAP, pathway
+        _result(
+            engine, records[rng.integers(0, len(records))]
+        )  # what the service computes: score, rules, SHAP, pathway
 
     def one_batch_path() -> None:
         # The same result through the batch path (a DataFrame, shap's TreeExplainer): the single path before
         # the NumPy fast path, kept as the reference the tests compare it with.
-        _reference_result(records[rng.integers(0, len(records))])
+        _reference_result(engine, records[rng.integers(0, len(records))])
 
     def one_lr() -> None:
         features = model.space.transform(inputs_frame([records[rng.integers(0, len(records))]]))

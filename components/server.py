@@ -22,7 +22,6 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from components import page_errors, runtime, web_routes
-from medspeak.config import get_settings
 from medspeak.errors import ScrubTracebacks
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +36,7 @@ def build() -> st.App:
     """The app with its routes; the store is opened by the first request or page that needs it."""
     return st.App(
         APP,
-        routes=web_routes.routes(get_settings, runtime.shared_store),
+        routes=web_routes.routes(lambda: runtime.shared_context().settings, runtime.shared_store),
         on_script_error=page_errors.on_script_error,
     )
 

@@ -18,9 +18,10 @@ from typing import Annotated
 import typer
 
 from medspeak.auth.roles import CLI, Role
-from medspeak.config import get_settings, reset_settings, secrets_file
+from medspeak.config import load_settings, secrets_file
 from medspeak.errors import MedspeakError
-from medspeak.store.db import Store, get_store
+from medspeak.services.context import AppContext
+from medspeak.store.db import Store
 from medspeak.triage.training import cli as triage_cli
 
 __all__ = ["app", "main"]
@@ -55,24 +56,31 @@ _PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def _refuse_weak_keys(ctx: typer.Context) -> None:
     """Every command but ``init`` (which writes the keys) refuses to start on a missing or default key."""
     if ctx.invoked_subcommand != "init":
-        get_settings()  # raises ValueError (caught by main) outside explicit development mode
+        load_settings()  # raises ValueError (caught by main) outside explicit development mode
 
 
-def _store() -> Store:
-    store = get_store()
-    store.migrate()
-    return store
+def _context(cli: typer.Context) -> AppContext:
+    """The command's application context: built on first use (the schema migrated), closed when the command ends."""
+    root = cli.find_root()
+    if not isinstance(root.obj, AppContext):
+        root.obj = AppContext.open(migrate=True)
+        root.call_on_close(root.obj.close)
+    return root.obj
+
+
+def _store(cli: typer.Context) -> Store:
+    return _context(cli).store
 
 
 @db_app.command("upgrade")
-def db_upgrade() -> None:
+def db_upgrade(cli: typer.Context) -> None:
     """Create or upgrade the schema (safe to repeat)."""
-    store = _store()
+    store = _store(cli)
     typer.echo(f"Database ready: {store.engine.url.render_as_string(hide_password=True)}")
 
 
 @app.command()
-def init() -> None:
+def init(cli: typer.Context) -> None:
     """Write the install's random keys if missing; migrate; on first start create demo accounts and data."""
     from medspeak.keys import ensure_install_keys
     from medspeak.services.bootstrap import ensure_demo_users
@@ -80,16 +88,15 @@ def init() -> None:
     written = ensure_install_keys(secrets_file())
     if written:
         typer.echo(f"Random {', '.join(written)} written to {secrets_file()} (mode 0600): keep it private.")
-        reset_settings()
-    settings = get_settings()
-    store = _store()
+    ctx = _context(cli)  # after the keys are written: the context reads them
+    settings, store = ctx.settings, ctx.store
     created = ensure_demo_users(store)
     if created:
         typer.echo(f"Demo accounts created (shown once; also in {settings.credentials_file}, mode 0600):")
         for cred in created:
             typer.echo(f"  {cred.username:<12} {cred.role:<12} {cred.password}")
     if settings.seed_demo:
-        _seed(settings.demo_patients, settings.demo_seed)
+        _seed(cli, settings.demo_patients, settings.demo_seed)
     from medspeak.services.documents import queue_unread
 
     queued = queue_unread(store)
@@ -97,10 +104,10 @@ def init() -> None:
         typer.echo(f"{queued} document(s) queued for reading; the app reads them in the background.")
 
 
-def _seed(patients: int, seed: int) -> None:
+def _seed(cli: typer.Context, patients: int, seed: int) -> None:
     from medspeak.demo.seed import seed_demo
 
-    report = seed_demo(_store(), n_patients=patients, seed=seed)
+    report = seed_demo(_store(cli), n_patients=patients, seed=seed)
     if report.skipped:
         typer.echo("Demo data: already present, nothing written.")
     else:
@@ -112,22 +119,25 @@ def _seed(patients: int, seed: int) -> None:
 
 @demo_app.command("seed")
 def demo_seed(
+    cli: typer.Context,
     patients: Annotated[int | None, typer.Option(help="How many patients")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (same seed, same data)")] = None,
 ) -> None:
     """Write synthetic patients, stays and documents into an empty store."""
-    settings = get_settings()
+    settings = _context(cli).settings
     _seed(
-        patients if patients is not None else settings.demo_patients, seed if seed is not None else settings.demo_seed
+        cli,
+        patients if patients is not None else settings.demo_patients,
+        seed if seed is not None else settings.demo_seed,
     )
 
 
 @demo_app.command("reset")
-def demo_reset() -> None:
+def demo_reset(cli: typer.Context) -> None:
     """Put a demo install's data back to its seeded state (refused unless MEDSPEAK_DEMO=true); audited."""
     from medspeak.services import demo
 
-    report = demo.reset(_store())
+    report = demo.reset(_context(cli), read_now=False)  # the app reads them, not this short-lived command
     seeded = report.seeded
     typer.echo(
         f"Demo data reset: {seeded.patients} patients, {seeded.encounters} encounters, {seeded.documents} documents, "
@@ -150,6 +160,7 @@ def demo_samples(
 
 @audit_app.command("verify")
 def audit_verify(
+    cli: typer.Context,
     checkpoint: Annotated[
         list[Path] | None,
         typer.Option("--checkpoint", exists=True, dir_okay=False, help="A signed checkpoint to check against"),
@@ -159,7 +170,7 @@ def audit_verify(
     from medspeak.services.audit_log import verify
 
     anchors = [line for path in checkpoint or [] for line in path.read_text().splitlines() if line.strip()]
-    report = verify(_store(), CLI, anchors)
+    report = verify(_store(cli), CLI, anchors)
     if report.ok:
         typer.echo(f"Audit chain OK: {report.checked} events verified.")
         return
@@ -173,6 +184,7 @@ def audit_verify(
 
 @audit_app.command("checkpoint")
 def audit_checkpoint(
+    cli: typer.Context,
     out: Annotated[
         Path | None, typer.Option("--out", help="Append the checkpoint to this file (keep it elsewhere)")
     ] = None,
@@ -180,7 +192,7 @@ def audit_checkpoint(
     """Print (or append to --out) a signed checkpoint of the trail: `audit verify --checkpoint` detects cut rows."""
     from medspeak.services.audit_log import checkpoint
 
-    signed = checkpoint(_store(), CLI)
+    signed = checkpoint(_store(cli), CLI)
     if out is None:
         typer.echo(signed)
     else:
@@ -193,6 +205,7 @@ def audit_checkpoint(
 # an administrator's clicks, no SQL of its own.
 @users_app.command("add")
 def users_add(
+    cli: typer.Context,
     username: str,
     role: Annotated[Role, typer.Option(help="clinician, bed_manager or admin")],
     name: Annotated[str, typer.Option(help="Display name")] = "",
@@ -200,16 +213,16 @@ def users_add(
     """Create an account; its random password is printed once."""
     from medspeak.services.users import create_user
 
-    summary, password = create_user(_store(), CLI, username, name, role.value)
+    summary, password = create_user(_store(cli), CLI, username, name, role.value)
     typer.echo(f"{summary.username} ({summary.role}) password: {password}")
 
 
 @users_app.command("unlock")
-def users_unlock(username: str) -> None:
+def users_unlock(cli: typer.Context, username: str) -> None:
     """Clear failed attempts and a lockout."""
     from medspeak.services.users import unlock
 
-    summary = unlock(_store(), CLI, username)
+    summary = unlock(_store(cli), CLI, username)
     typer.echo(f"{summary.username} unlocked.")
 
 
@@ -219,6 +232,7 @@ users_app.add_typer(apikey_app, name="apikey")
 
 @apikey_app.command("create")
 def users_apikey_create(
+    cli: typer.Context,
     username: Annotated[str, typer.Argument(help="The (service) account the key acts as; its role applies")],
     name: Annotated[str, typer.Option(help="What the key is for, e.g. 'lab interface'")],
     expires_days: Annotated[int | None, typer.Option(help="Expire after this many days (never by default)")] = None,
@@ -226,27 +240,28 @@ def users_apikey_create(
     """Create an API key; it is printed once and only its hash is kept."""
     from medspeak.services.apikeys import create_key
 
-    summary, key = create_key(_store(), CLI, username, name, expires_days=expires_days)
+    summary, key = create_key(_store(cli), CLI, username, name, expires_days=expires_days)
     typer.echo(f"API key {summary.id} for {summary.username} ({summary.role}), shown once:\n{key}")
 
 
 @apikey_app.command("revoke")
 def users_apikey_revoke(
+    cli: typer.Context,
     key_id: Annotated[int, typer.Argument(help="The key's id (see `medspeak users apikey list`)")],
 ) -> None:
     """Revoke an API key at once; requests with it get 401."""
     from medspeak.services.apikeys import revoke_key
 
-    summary = revoke_key(_store(), CLI, key_id)
+    summary = revoke_key(_store(cli), CLI, key_id)
     typer.echo(f"API key {summary.id} ({summary.prefix}...) of {summary.username} revoked.")
 
 
 @apikey_app.command("list")
-def users_apikey_list() -> None:
+def users_apikey_list(cli: typer.Context) -> None:
     """Every API key with its account, state and dates (never the keys)."""
     from medspeak.services.apikeys import list_keys
 
-    for k in sorted(list_keys(_store(), CLI), key=lambda k: k.id):
+    for k in sorted(list_keys(_store(cli), CLI), key=lambda k: k.id):
         state = "revoked" if k.revoked_at else "active" if k.active else "expired"
         typer.echo(f"{k.id:>4}  {k.prefix}...  {k.username:<16} {state:<8} {k.name}")
 
@@ -330,7 +345,7 @@ def ocr(
     from medspeak.ingest.pipeline import extract
     from medspeak.ingest.validate import validate_upload
 
-    settings = get_settings()
+    settings = load_settings()  # reading a file needs no database
     upload = validate_upload(
         file.name, file.read_bytes(), max_bytes=settings.max_upload_bytes, max_pages=settings.max_pages
     )
@@ -361,6 +376,7 @@ _User = Annotated[str, typer.Option("--user", help="Account the export is made a
 
 @export_app.command("fhir")
 def export_fhir(
+    cli: typer.Context,
     patient_id: int,
     user: _User,
     out: Annotated[Path | None, typer.Option("--out", help="File to write (default: standard output)")] = None,
@@ -368,7 +384,7 @@ def export_fhir(
     """A patient's merged record as a validated FHIR R4 Bundle (JSON)."""
     from medspeak.services.record import actor_for, fhir_export
 
-    store = _store()
+    store = _store(cli)
     export = fhir_export(store, actor_for(store, user), patient_id)
     if out is None:
         typer.echo(export.json)
@@ -379,6 +395,7 @@ def export_fhir(
 
 @export_app.command("gold")
 def export_gold_command(
+    cli: typer.Context,
     user: _User,
     out: Annotated[Path, typer.Option("--out", help="JSONL file to write")],
     patient_id: Annotated[int | None, typer.Option("--patient", help="Only this patient's documents")] = None,
@@ -387,7 +404,7 @@ def export_gold_command(
     """Reviewed facts as gold annotations, for `medspeak eval extraction --gold`."""
     from medspeak.services.record import actor_for, export_gold, gold_jsonl
 
-    store = _store()
+    store = _store(cli)
     lines = export_gold(store, actor_for(store, user), patient_id=patient_id, complete_only=not partial)
     out.write_text(gold_jsonl(lines), encoding="utf-8")
     typer.echo(f"{len(lines)} reviewed document(s) written to {out}")
@@ -395,6 +412,7 @@ def export_gold_command(
 
 @index_app.command("archive")
 def index_archive_command(
+    cli: typer.Context,
     source: Annotated[Path, typer.Argument(exists=True, help="A folder, or a manifest CSV (file path, MRN)")],
     user: Annotated[str, typer.Option("--user", help="Account the files are uploaded and audited as (clinician)")],
     path_column: Annotated[str, typer.Option(help="Manifest column with the file's path")] = "path",
@@ -403,11 +421,12 @@ def index_archive_command(
     """Upload and read every file; run it again to resume (nothing is stored or read twice). Exit 1 on failures."""
     from medspeak.cli_archive import run_archive
 
-    raise typer.Exit(run_archive(_store(), source, user, path_column, mrn_column))
+    raise typer.Exit(run_archive(_context(cli), source, user, path_column, mrn_column))
 
 
 @app.command()
 def worker(
+    cli: typer.Context,
     concurrency: Annotated[
         int | None, typer.Option(min=1, help="Documents read at once (default: MEDSPEAK_INGEST_WORKERS)")
     ] = None,
@@ -415,11 +434,12 @@ def worker(
     """Read documents from the task engine (MEDSPEAK_QUEUE_URL) until stopped; start one per machine."""
     from medspeak.services.reading_queue import QUEUE, ensure_schema, queue_app
 
-    store = _store()
+    ctx = _context(cli)
+    store = ctx.store
     url = store.settings.queue_url
     if not url:
         raise MedspeakError("MEDSPEAK_QUEUE_URL is not set: documents are read by the app itself.")
-    queue = queue_app(url)
+    queue = queue_app(url, ctx)
     ensure_schema(queue)
     typer.echo(f"Worker reading queue {QUEUE!r} (Ctrl-C stops after the documents in progress).", err=True)
     queue.run_worker(queues=[QUEUE], concurrency=concurrency or store.settings.ingest_workers)

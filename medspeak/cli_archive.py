@@ -19,8 +19,8 @@ from rich.text import Text
 
 from medspeak.errors import MedspeakError
 from medspeak.services.archive import finish_reading, index_archive, read_archive
+from medspeak.services.context import AppContext
 from medspeak.services.record import actor_for
-from medspeak.store.db import Store
 
 __all__ = ["run_archive"]
 
@@ -33,12 +33,12 @@ class _Rate(ProgressColumn):
         return Text(f"{speed * 3600:,.0f} docs/h" if speed else "-- docs/h")
 
 
-def run_archive(store: Store, source: Path, user: str, path_column: str, mrn_column: str) -> int:
+def run_archive(ctx: AppContext, source: Path, user: str, path_column: str, mrn_column: str) -> int:
     """Index ``source``; returns the exit status (0 all done, 1 some failed, 2 nothing could start)."""
     err = Console(stderr=True)
     try:
         entries = read_archive(source, path_column=path_column, mrn_column=mrn_column)
-        actor = actor_for(store, user)
+        actor = actor_for(ctx.store, user)
     except MedspeakError as exc:
         typer.echo(f"error: {exc}", err=True)
         return 2
@@ -57,11 +57,11 @@ def run_archive(store: Store, source: Path, user: str, path_column: str, mrn_col
             bar.update(task, completed=done, pages=pages)
 
         try:
-            report = index_archive(store, actor, entries, progress=advance)
+            report = index_archive(ctx, actor, entries, progress=advance)
         except KeyboardInterrupt:
             bar.stop()
             typer.echo("Interrupted: finishing the documents being read; run the same command to resume.", err=True)
-            finish_reading()  # waits for the documents in progress; queued ones stay queued for the next run
+            finish_reading(ctx)  # waits for the documents in progress; queued ones stay queued for the next run
             return 130
         except MedspeakError as exc:  # refused (permissions) or the store went away: what is queued stays queued
             bar.stop()

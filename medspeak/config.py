@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -28,8 +27,7 @@ __all__ = [
     "DEFAULT_COOKIE_KEY",
     "Settings",
     "audit_signing_key",
-    "get_settings",
-    "reset_settings",
+    "load_settings",
     "secrets_file",
     "weak_secret_reason",
 ]
@@ -201,12 +199,10 @@ def audit_signing_key(settings: Settings) -> bytes:
     return hmac.new(cookie, b"medspeak audit chain v1", hashlib.sha256).digest()
 
 
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """The process-wide settings, read once."""
+def load_settings() -> Settings:
+    """The settings as the environment and the secrets file stand now (~4 ms).
+
+    An application context reads them once, when it is built (``AppContext.open``); there is no process-wide
+    copy to reset.
+    """
     return Settings()
-
-
-def reset_settings() -> None:
-    """Forget the cached settings (tests and the CLI change the environment)."""
-    get_settings.cache_clear()

@@ -18,7 +18,8 @@ from medspeak.services import audit_log, demo, users
 # An audit event's outcome, as stored -> as a reader reads it.
 _OUTCOMES = {"": "", "success": N_("success"), "denied": N_("denied"), "failure": N_("failure"), "error": N_("error")}
 
-store, actor = runtime.store(), current_actor()
+ctx, actor = runtime.context(), current_actor()
+store = ctx.store
 st.title(_("Administration"))
 # A link from the Demo page opens the audit trail filtered on the demo's patient (?tab=audit&patient=ID).
 _linked_patient = st.query_params.get("patient", "")
@@ -201,7 +202,7 @@ with tab_demo:
         ):
             try:
                 with st.spinner(_("Resetting…")):
-                    done = demo.reset(store, actor)
+                    done = demo.reset(ctx, actor)
             except MedspeakError as exc:
                 st.error(error_text(exc))
             else:

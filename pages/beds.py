@@ -13,11 +13,12 @@ from medspeak.services import stays as los
 
 st.title(_("Beds"))
 actor = current_actor()
-store = runtime.store()
+ctx = runtime.context()
+store = ctx.store
 wards = {w.code: w.name for w in dashboard.ward_census(store, actor)}  # code -> name shown
 plan = beds_view.what_if(wards)
 try:
-    forecast = los.forecast_occupancy(store, actor, 14, plan)
+    forecast = los.forecast_occupancy(ctx, actor, 14, plan)
 except MedspeakError as exc:
     st.error(error_text(exc), icon=":material/error:")
     st.stop()

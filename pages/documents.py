@@ -25,8 +25,8 @@ from medspeak.errors import MedspeakError
 from medspeak.ingest.ocr import engine_statuses
 from medspeak.services import documents, patients, record, samples
 
-store, actor = runtime.store(), current_actor()
-settings = runtime.settings()
+ctx, actor = runtime.context(), current_actor()
+store, settings = ctx.store, ctx.settings
 
 
 def _search(query: str) -> list[patients.PatientSummary]:
@@ -94,7 +94,7 @@ with st.container(border=True):
         for file in files or []:
             try:
                 outcome = documents.upload(
-                    store,
+                    ctx,
                     actor,
                     filename=file.name,
                     content=file.getvalue(),
@@ -114,7 +114,7 @@ with st.container(border=True):
 
     def _upload_sample(key: str) -> None:
         try:
-            outcome = samples.upload_sample(store, actor, key, patient_id or 0)
+            outcome = samples.upload_sample(ctx, actor, key, patient_id or 0)
         except MedspeakError as exc:
             st.error(md(exc))
         else:

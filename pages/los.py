@@ -15,7 +15,8 @@ from medspeak.services import stays as los
 
 st.title(_("Length of stay"))
 actor = current_actor()
-store = runtime.store()
+ctx = runtime.context()
+store = ctx.store
 try:
     stays = los.current_stays(store, actor)
 except MedspeakError as exc:  # a role that may not read stays: say so, draw nothing of the hospital
@@ -25,7 +26,7 @@ except MedspeakError as exc:  # a role that may not read stays: say so, draw not
 encounter_id = stay_view.choose(stays)
 if encounter_id is not None:
     try:
-        prediction = los.predict_stay(store, actor, encounter_id)
+        prediction = los.predict_stay(ctx, actor, encounter_id)
     except MedspeakError as exc:
         st.error(error_text(exc), icon=":material/error:")
         st.stop()
@@ -33,6 +34,6 @@ if encounter_id is not None:
     stay_view.prediction(prediction)
     # Reading the prediction writes nothing; a clinician stores it in the stay's history by clicking Save.
     may_save = actor.can(Permission.WRITE_CLINICAL)
-    stay_view.save(partial(los.predict_stay, store, actor, encounter_id, save=True) if may_save else None)
+    stay_view.save(partial(los.predict_stay, ctx, actor, encounter_id, save=True) if may_save else None)
     stay_view.drivers(prediction)
     stay_view.history(los.stay_history(store, actor, encounter_id))

@@ -14,7 +14,8 @@ from medspeak.services import triage as service
 from medspeak.triage.inputs import TriageInputs
 from medspeak.triage.plausibility import ImplausibleInputs
 
-store, actor = runtime.store(), current_actor()
+ctx, actor = runtime.context(), current_actor()
+store = ctx.store
 st.session_state.setdefault("triage.result", None)
 st.session_state.setdefault("triage.issues", [])
 st.session_state.setdefault("triage.needed", [])
@@ -39,7 +40,7 @@ def _assess(inputs: TriageInputs, pid: int | None, encounter: int | None) -> Non
     st.session_state["triage.result"] = None
     try:
         st.session_state["triage.result"] = service.assess(
-            store, actor, inputs, pid, encounter, nurse_level=triage_form.nurse_level()
+            ctx, actor, inputs, pid, encounter, nurse_level=triage_form.nurse_level()
         )
     except ImplausibleInputs as exc:
         st.session_state["triage.issues"] = exc.issues
@@ -91,7 +92,7 @@ if result is not None:
                 )
             )
 
-    model, no_model = rationale.language_model()
+    model, no_model = rationale.language_model(ctx)
     triage_result.show(
         result,
         on_decide=_decide if result.assessment_id else None,

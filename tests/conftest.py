@@ -13,10 +13,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 
 from medspeak.auth.roles import Actor, Role
-from medspeak.config import Settings, get_settings, reset_settings
-from medspeak.services.reading import reset_runners
+from medspeak.config import Settings, load_settings
+from medspeak.services.context import AppContext
 from medspeak.services.users import add_user
-from medspeak.store.db import Store, get_store, reset_stores
+from medspeak.store.db import Store
 
 # Set by .ci/run after it starts PostgreSQL on loopback, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 _PG_URL = os.environ.get("MEDSPEAK_TEST_POSTGRES_URL")
@@ -33,7 +33,7 @@ pytest_plugins = ["tests.support.api"]
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An isolated install: its own home folder, no secrets file, a test key, fast bcrypt, no demo data."""
     for key in list(os.environ):
         if key.startswith("MEDSPEAK_") and key != "MEDSPEAK_TEST_POSTGRES_URL":
@@ -45,12 +45,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("MEDSPEAK_BCRYPT_ROUNDS", "4")
     monkeypatch.setenv("MEDSPEAK_SEED_DEMO", "false")
     monkeypatch.chdir(tmp_path)  # no stray .env from the checkout
-    reset_settings()
-    reset_stores()
-    yield tmp_path
-    reset_runners()  # wait for background ingestion before its store goes away
-    reset_stores()
-    reset_settings()
+    return tmp_path
 
 
 _template: list[str] = []  # this test process's migrated template database, made at its first PostgreSQL test
@@ -90,35 +85,38 @@ def _postgres_database() -> Iterator[str]:
     try:
         yield admin.set(database=name).render_as_string(hide_password=False)
     finally:
-        reset_stores()
         with engine.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
-    """A migrated, empty store; each test runs on SQLite, and on PostgreSQL when one is configured."""
+def ctx(request: pytest.FixtureRequest, env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppContext]:
+    """The test's own application context over a migrated, empty store; each test runs on SQLite, and on
+    PostgreSQL when one is configured. Closed after the test (its readers finish the documents in progress)."""
     if request.param == "postgresql":
         if not _PG_URL:
             pytest.skip("no PostgreSQL server: set MEDSPEAK_TEST_POSTGRES_URL (.ci/run does)")
         gen = _postgres_database()
         monkeypatch.setenv("MEDSPEAK_DATABASE_URL", next(gen))
-        reset_settings()
     else:
         gen = None
-    s = get_store()
-    s.migrate()
-    yield s
-    reset_runners()
-    reset_stores()
+    context = AppContext.open(migrate=True)
+    yield context
+    context.close()
     if gen is not None:
         gen.close()
 
 
 @pytest.fixture
+def store(ctx: AppContext) -> Store:
+    """The test context's store (for the services that need only the database)."""
+    return ctx.store
+
+
+@pytest.fixture
 def settings(env: Path) -> Settings:
-    return get_settings()
+    return load_settings()
 
 
 @pytest.fixture
@@ -127,6 +125,7 @@ def actors(store: Store) -> dict[str, Actor]:
     out: dict[str, Actor] = {}
     with store.transaction() as db:
         for role in Role:
-            user = add_user(db, role.value.replace("_", ""), f"Test {role.value}", role.value, PASSWORD)
+            name = role.value.replace("_", "")
+            user = add_user(db, name, f"Test {role.value}", role.value, PASSWORD, rounds=store.settings.bcrypt_rounds)
             out[role.value] = Actor(user.id, user.username, user.role)
     return out

@@ -6,8 +6,8 @@ from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from medspeak.cli import app
-from medspeak.config import reset_settings
-from medspeak.store.db import get_store, reset_stores
+from medspeak.config import load_settings
+from medspeak.store.db import Store
 
 runner = CliRunner()
 
@@ -26,7 +26,7 @@ def test_audit_verify_passes_then_fails_after_tampering(env: Path) -> None:
     assert runner.invoke(app, ["init"]).exit_code == 0
     ok = runner.invoke(app, ["audit", "verify"])
     assert ok.exit_code == 0 and "Audit chain OK" in ok.output
-    with get_store().transaction() as db:
+    with Store(load_settings()).transaction() as db:
         db.execute(text("DROP TRIGGER audit_events_no_update"))
         db.execute(text("UPDATE audit_events SET detail = 'rewritten' WHERE id = 1"))
     broken = runner.invoke(app, ["audit", "verify"])
@@ -39,7 +39,7 @@ def test_users_add_prints_a_password_that_works(env: Path) -> None:
     result = runner.invoke(app, ["users", "add", "Nurse.Kim", "--role", "clinician"])
     assert result.exit_code == 0, result.output
     password = result.output.strip().rsplit(" ", 1)[-1]
-    assert auth.login(get_store(), "nurse.kim", password).actor.role == "clinician"
+    assert auth.login(Store(load_settings()), "nurse.kim", password).actor.role == "clinician"
 
 
 def test_a_database_that_cannot_be_opened_gives_a_clear_error(
@@ -48,8 +48,6 @@ def test_a_database_that_cannot_be_opened_gives_a_clear_error(
     blocker = env / "not-a-folder"
     blocker.write_text("a file where a folder should be")
     monkeypatch.setenv("MEDSPEAK_DATABASE_URL", f"sqlite:///{blocker}/medspeak.db")
-    reset_settings()
-    reset_stores()
     from medspeak.cli import main
 
     monkeypatch.setattr("sys.argv", ["medspeak", "db", "upgrade"])
@@ -65,7 +63,6 @@ def test_production_with_the_default_key_refuses_to_start(
 ) -> None:
     monkeypatch.setenv("MEDSPEAK_ENV", "production")
     monkeypatch.delenv("MEDSPEAK_COOKIE_KEY")
-    reset_settings()
     from medspeak.cli import main
 
     monkeypatch.setattr("sys.argv", ["medspeak", "db", "upgrade"])
@@ -82,7 +79,7 @@ def test_a_checkpoint_exported_by_the_cli_detects_cut_rows(env: Path) -> None:
     assert runner.invoke(app, ["audit", "checkpoint", "--out", str(anchor)]).exit_code == 0
     ok = runner.invoke(app, ["audit", "verify", "--checkpoint", str(anchor)])
     assert ok.exit_code == 0, ok.output
-    with get_store().transaction() as db:
+    with Store(load_settings()).transaction() as db:
         db.execute(text("DROP TRIGGER audit_events_no_delete"))
         # cut the row the checkpoint names and all after it (its own audit row, the verify's)
         last = json.loads(anchor.read_text())["last_id"]
@@ -101,10 +98,17 @@ def test_users_unlock_goes_through_the_service_as_the_system_actor(env: Path) ->
     from medspeak.store.types import utcnow
     from tests.support.api import count_events
 
-    store = get_store()
+    store = Store(load_settings())
     store.migrate()
     with store.transaction() as db:
-        user = add_user(db, "nurse.lee", "Nurse Lee", "clinician", "correct horse battery staple")
+        user = add_user(
+            db,
+            "nurse.lee",
+            "Nurse Lee",
+            "clinician",
+            "correct horse battery staple",
+            rounds=store.settings.bcrypt_rounds,
+        )
         user.failed_attempts, user.locked_until = 5, utcnow() + timedelta(minutes=15)
     result = runner.invoke(app, ["users", "unlock", "Nurse.Lee"])
     assert result.exit_code == 0, result.output
@@ -126,7 +130,7 @@ def test_users_add_and_audit_checkpoint_are_audited_as_the_cli(env: Path, tmp_pa
     result = runner.invoke(app, ["audit", "checkpoint", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "Checkpoint at event" in result.output and out.read_text().count("\n") == 1
-    store = get_store()
+    store = Store(load_settings())
     assert count_events(store, username="cli", role="system", action="user.create", outcome="success") == 1
     assert count_events(store, username="cli", role="system", action="audit.checkpoint", outcome="success") == 1
 
@@ -159,10 +163,10 @@ def test_users_unlock_at_the_console_lifts_every_addresss_wait(env: Path) -> Non
     for source in ("203.0.113.1", "203.0.113.2"):
         for _ in range(5):
             with pytest.raises(InvalidCredentials):
-                auth.login(get_store(), "ward.admin", "a wrong guess 123", source=source)
+                auth.login(Store(load_settings()), "ward.admin", "a wrong guess 123", source=source)
     with pytest.raises(LoginThrottled):
-        auth.login(get_store(), "ward.admin", password, source="203.0.113.2")
+        auth.login(Store(load_settings()), "ward.admin", password, source="203.0.113.2")
     unlocked = runner.invoke(app, ["users", "unlock", "ward.admin"])
     assert unlocked.exit_code == 0, unlocked.output
     for source in ("203.0.113.1", "203.0.113.2"):
-        assert auth.login(get_store(), "ward.admin", password, source=source).actor.username == "ward.admin"
+        assert auth.login(Store(load_settings()), "ward.admin", password, source=source).actor.username == "ward.admin"

@@ -43,17 +43,17 @@ for module in pkgutil.walk_packages(medspeak.__path__, "medspeak."):
     except ImportError as exc:
         failed.append(f"{module.name}: {exc}")
 
-from medspeak.config import get_settings
-from medspeak.store.db import get_store
 
-get_store().migrate()
+from medspeak.services.context import AppContext
+
+AppContext.open(migrate=True).close()
 from streamlit.testing.v1 import AppTest
 
 app = AppTest.from_file("app.py", default_timeout=60).run()
 
 from medspeak.api import create_app
 
-create_app(get_settings())
+create_app()
 
 from medspeak.indexing.extract import extract_facts
 

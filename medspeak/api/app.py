@@ -42,9 +42,9 @@ from medspeak.api.headers import (
 from medspeak.api.limits import BodySizeLimit, RateLimit
 from medspeak.api.logs import log_config
 from medspeak.api.routes import audit, auth, documents, health, los, patients, triage
-from medspeak.config import Settings, get_settings, reset_settings, weak_secret_reason
+from medspeak.config import Settings, load_settings, weak_secret_reason
 from medspeak.errors import MedspeakError
-from medspeak.store.db import get_store
+from medspeak.services.context import AppContext
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "FirstUseApp", "create_app", "served_app", "serve", "worker_count"]
 
@@ -58,12 +58,15 @@ def _share(limit: int, processes: int) -> int:
     return limit and max(1, math.ceil(limit / processes))
 
 
-def create_app(settings: Settings | None = None, *, processes: int = 1) -> FastAPI:
-    """Build the API for ``settings`` (the process settings when not given); the store must be migrated.
+def create_app(settings: Settings | None = None, *, processes: int = 1, context: AppContext | None = None) -> FastAPI:
+    """Build the API over an application context; the store must be migrated.
 
-    ``processes``: how many server processes share the port; each enforces that share of the rate limits.
+    ``context``: the one to serve (its owner closes it); else the app builds its own over ``settings`` (the
+    environment's when not given) and closes it when the server stops. ``processes``: how many server
+    processes share the port; each enforces that share of the rate limits.
     """
-    settings = settings or get_settings()
+    ctx = context if context is not None else AppContext(settings if settings is not None else load_settings())
+    settings = ctx.settings
     reason = weak_secret_reason(settings)  # settings built by model_copy skipped their validation
     if reason:
         raise ValueError(reason)
@@ -75,6 +78,8 @@ def create_app(settings: Settings | None = None, *, processes: int = 1) -> FastA
         # measured as system time) and more writers queueing for the database lock.
         to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
         yield
+        if context is None:
+            ctx.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -93,8 +98,9 @@ def create_app(settings: Settings | None = None, *, processes: int = 1) -> FastA
             503: {"model": errors.ErrorBody, "description": "The database, the disk or a model is not available"},
         },
     )
+    app.state.context = ctx
     app.state.settings = settings
-    app.state.store = get_store(settings)
+    app.state.store = ctx.store
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_upload_bytes=settings.max_upload_bytes)
     # Added last, so it runs first: a client over its limit costs no parsing.
@@ -138,12 +144,10 @@ def served_app(processes: int | None = None) -> FastAPI:
 
     ``processes``: how many serve the port and share the rate limits (default: ``worker_count``).
     """
-    settings = get_settings()
+    settings = load_settings()
     app = create_app(settings, processes=processes or worker_count(settings))
-    from medspeak.services.triage import engine
-
     try:
-        engine()  # ~1 s: paid at start, not by the first patient of each process
+        app.state.context.models.triage()  # ~1 s: paid at start, not by the first patient of each process
     except MedspeakError as exc:  # no model: the triage routes answer 503 with the reason; the rest works
         _log.warning("triage model not loaded: %s", type(exc).__name__)
     return app
@@ -165,8 +169,9 @@ class FirstUseApp:
     def _build(self) -> FastAPI:
         with self._lock:
             if self._app is None:
-                settings = get_settings()
-                get_store(settings).migrate()
+                settings = load_settings()
+                with AppContext(settings) as ctx:
+                    ctx.store.migrate()
                 self._app = served_app(processes=settings.api_workers or 1)
             return self._app
 
@@ -181,13 +186,12 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, workers: int | Non
     """
     import uvicorn
 
-    settings = get_settings()
-    get_store(settings).migrate()
+    settings = load_settings()
+    with AppContext(settings) as ctx:
+        ctx.store.migrate()
     processes = workers or worker_count(settings)
-    # Each server process reads its settings from the environment (served_app): tell it how many share
-    # the port, and forget this process's cached settings, which served_app reads when there is one.
+    # Each server process builds its context from the environment (served_app): tell it how many share the port.
     os.environ["MEDSPEAK_API_WORKERS"] = str(processes)
-    reset_settings()
     options: dict[str, Any] = {
         "factory": True,
         "host": host,

@@ -19,6 +19,7 @@ from medspeak.auth.service import resolve_session_ref
 from medspeak.config import Settings
 from medspeak.errors import SessionInvalid
 from medspeak.services.apikeys import looks_like_key, resolve_key
+from medspeak.services.context import AppContext
 from medspeak.store.db import Store
 
 __all__ = [
@@ -58,13 +59,20 @@ async def get_settings(request: Request) -> Settings:
 
 
 async def get_store(request: Request) -> Store:
-    """The app's store (one engine per database URL per process)."""
+    """The app's store (its context's)."""
     store: Store = request.app.state.store
     return store
 
 
+async def get_context(request: Request) -> AppContext:
+    """The app's context: for the routes whose service needs a model or the reading runner, not only the store."""
+    ctx: AppContext = request.app.state.context
+    return ctx
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
+ContextDep = Annotated[AppContext, Depends(get_context)]
 BearerDep = Annotated[str | None, Depends(_bearer)]
 ApiKeyDep = Annotated[str | None, Depends(_api_key)]
 

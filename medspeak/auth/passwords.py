@@ -10,7 +10,6 @@ import secrets
 
 import bcrypt
 
-from medspeak.config import get_settings
 from medspeak.errors import ValidationFailed
 from medspeak.i18n import N_
 
@@ -41,16 +40,17 @@ def check_policy(password: str) -> None:
         )
 
 
-def hash_password(password: str) -> str:
+def hash_password(password: str, *, rounds: int) -> str:
+    """The bcrypt hash of an accepted password; ``rounds`` is the install's cost (``Settings.bcrypt_rounds``)."""
     check_policy(password)
-    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(get_settings().bcrypt_rounds)).decode("ascii")
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds)).decode("ascii")
 
 
-def verify_password(password: str, password_hash: str | None) -> bool:
-    """Constant-cost check; an unknown user (``None`` hash) still costs one bcrypt round."""
+def verify_password(password: str, password_hash: str | None, *, rounds: int) -> bool:
+    """Constant-cost check; an unknown user (``None`` hash) still costs one bcrypt check at ``rounds``."""
     candidate = password.encode("utf-8")[:_MAX_PASSWORD_BYTES]
     if password_hash is None:
-        bcrypt.checkpw(candidate, _dummy_hash(get_settings().bcrypt_rounds))
+        bcrypt.checkpw(candidate, _dummy_hash(rounds))
         return False
     try:
         return bcrypt.checkpw(candidate, password_hash.encode("ascii"))

@@ -165,7 +165,9 @@ def login(store: Store, username: str, password: str, *, source: str = "unknown"
         throttle = _throttle(db, username, source, now)
         waiting = throttle.blocked_until is not None and throttle.blocked_until > now
         # One bcrypt check whether the account exists or not (no timing oracle); none while the pair waits.
-        ok = not waiting and verify_password(password, user.password_hash if user else None)
+        ok = not waiting and verify_password(
+            password, user.password_hash if user else None, rounds=settings.bcrypt_rounds
+        )
         if throttle.blocked_until is not None and waiting:
             wait = max(1, math.ceil((throttle.blocked_until - now).total_seconds()))
             audit.record(

@@ -10,9 +10,7 @@ says so in ``notices``: an ingest job never fails because a model server is away
 
 from __future__ import annotations
 
-import os
 import threading
-from functools import lru_cache
 from typing import Protocol
 
 from pydantic import BaseModel, Field, ValidationError
@@ -31,7 +29,7 @@ from medspeak.indexing.schema import Fact
 from medspeak.ingest.types import PageText
 from medspeak.work_budget import WorkBudget
 
-__all__ = ["Backend", "ExtractionFailed", "ExtractionOutput", "extract_facts", "get_backend", "reset_backends"]
+__all__ = ["Backend", "ExtractionFailed", "ExtractionOutput", "Extractors", "environment_extractors", "extract_facts"]
 
 BACKENDS = ("auto", "transformers", "openai", "rules")
 NO_MODEL_NOTICE = "No language-model backend is available: facts come from the rules."
@@ -57,45 +55,8 @@ class ExtractionOutput(BaseModel):
     notices: list[str] = Field(default_factory=list)
 
 
-_backends: dict[tuple[str, ...], LocalLLMBackend | ServerBackend] = {}
-_backends_lock = threading.Lock()
-
-
 def _new_local(model: str) -> LocalLLMBackend:
     return LocalLLMBackend(model)
-
-
-def _local(settings: Settings) -> LocalLLMBackend:
-    """The process's local model backend (the model is loaded once, on first use)."""
-    key = ("transformers", settings.llm_model)
-    with _backends_lock:
-        backend = _backends.get(key)
-        if backend is None:
-            backend = _backends[key] = _new_local(settings.llm_model)
-    assert isinstance(backend, LocalLLMBackend)  # noqa: S101 - the key fixes the type
-    return backend
-
-
-def _server(settings: Settings) -> ServerBackend:
-    url = settings.llm_url or ""
-    key = ("openai", url, str(settings.llm_timeout_s), str(settings.llm_concurrency))
-    with _backends_lock:
-        backend = _backends.get(key)
-        if backend is None:
-            backend = _backends[key] = ServerBackend(
-                url, timeout_s=settings.llm_timeout_s, concurrency=settings.llm_concurrency
-            )
-    assert isinstance(backend, ServerBackend)  # noqa: S101 - the key fixes the type
-    return backend
-
-
-def reset_backends() -> None:
-    """Forget the cached model and server backends (tests; a changed configuration)."""
-    with _backends_lock:
-        for backend in _backends.values():
-            if isinstance(backend, ServerBackend):
-                backend.close()
-        _backends.clear()
 
 
 def _cuda_available() -> bool:
@@ -106,65 +67,101 @@ def _cuda_available() -> bool:
     return bool(torch.cuda.is_available())
 
 
-_LLM_KEYS = ("LLM_BACKEND", "LLM_MODEL", "LLM_URL", "LLM_TIMEOUT_S", "LLM_CONCURRENCY")
+class Extractors:
+    """The extraction backends of one configuration: an application context owns one (``AppContext.models``).
+
+    The local model is loaded once, on first use, and a server's connection pool is kept, for the life of the
+    context; nothing is shared between contexts. Settings are the context's: a changed ``MEDSPEAK_LLM_*``
+    variable is seen by the next context (the next start of the app, the API or a command).
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._local: LocalLLMBackend | None = None
+        self._server: ServerBackend | None = None
+
+    def local(self) -> LocalLLMBackend:
+        """The local model backend (the model itself loads on its first document)."""
+        with self._lock:
+            if self._local is None:
+                self._local = _new_local(self.settings.llm_model)
+            return self._local
+
+    def server(self) -> ServerBackend:
+        """The OpenAI-compatible server backend at ``MEDSPEAK_LLM_URL``."""
+        with self._lock:
+            if self._server is None:
+                s = self.settings
+                self._server = ServerBackend(s.llm_url or "", timeout_s=s.llm_timeout_s, concurrency=s.llm_concurrency)
+            return self._server
+
+    def close(self) -> None:
+        """Close the server's connections (a local model is freed with the context)."""
+        with self._lock:
+            if self._server is not None:
+                self._server.close()
+            self._server = self._local = None
+
+    def choose(self, name: str | None = None) -> tuple[Backend, list[str]]:
+        """The backend named (else ``MEDSPEAK_LLM_BACKEND``, default ``auto``) and notices for the user.
+
+        Raises:
+            ExtractionFailed: an unknown name, or a language-model backend asked for by name that is not
+                configured (no model folder, no server URL), with the reason.
+        """
+        settings = self.settings
+        name = (name or settings.llm_backend or "auto").lower()
+        if name not in BACKENDS:
+            raise ExtractionFailed(
+                N_("Unknown extraction backend {name!r}; choose one of {value}."), name=name, value=", ".join(BACKENDS)
+            )
+        if name == "rules":
+            return RulesBackend(), []
+        if name == "transformers":
+            local = self.local()
+            reason = local.unavailable_reason()
+            if reason:
+                raise ExtractionFailed(
+                    N_("The transformers extraction backend is unavailable: {reason}."), reason=reason
+                )
+            return local, []
+        if name == "openai":
+            if not settings.llm_url:
+                raise ExtractionFailed(N_("The openai extraction backend is unavailable: MEDSPEAK_LLM_URL is not set."))
+            return self.server(), []
+        notices = []
+        if resolve_model(settings.llm_model) is not None:
+            if not llm_packages_installed():
+                notices.append("The local language model needs the optional LLM packages (make install-llm).")
+            elif not _cuda_available():  # a 7B model on CPU takes minutes a document: not an automatic choice
+                notices.append("The local language model needs a CUDA device; none was found.")
+            elif (reason := self.local().unavailable_reason()) is None:
+                return self.local(), []
+            else:
+                notices.append(f"The local language model cannot be used ({reason}).")
+        if settings.llm_url:
+            server = self.server()
+            reason = server.unavailable_reason()
+            if reason is None:
+                return server, []
+            notices.append(f"The language-model server cannot be used ({reason}): facts come from the rules.")
+        return RulesBackend(), notices if settings.llm_url else [*notices, NO_MODEL_NOTICE]
 
 
-@lru_cache(maxsize=8)
-def _llm_settings(*environment: str | None) -> Settings:
-    """Settings as the ``MEDSPEAK_LLM_*`` variables now stand: a changed variable is seen at the next
-    document, without the ~4 ms of reading every source again for each one."""
-    return Settings()
-
-
-def get_backend(name: str | None = None) -> tuple[Backend, list[str]]:
-    """The backend named (else ``MEDSPEAK_LLM_BACKEND``, default ``auto``) and notices for the user.
+def environment_extractors() -> Extractors:
+    """Extractors for the environment's settings now: for callers without an application context (evaluations,
+    benchmarks). The app, the API and the CLI use their context's, which keep a loaded model.
 
     Raises:
-        ExtractionFailed: an unknown name, or a language-model backend asked for by name that is not
-            configured (no model folder, no server URL), with the reason.
+        ExtractionFailed: the language-model settings are invalid.
     """
-    if name == "rules":
-        return RulesBackend(), []
     try:
-        settings = _llm_settings(*(os.environ.get(f"MEDSPEAK_{key}") for key in _LLM_KEYS))
+        return Extractors(Settings())
     except ValidationError as exc:
         raise ExtractionFailed(
             N_("The language-model settings are invalid: {value}."), value=exc.errors()[0]["msg"]
         ) from exc
-    name = (name or settings.llm_backend or "auto").lower()
-    if name not in BACKENDS:
-        raise ExtractionFailed(
-            N_("Unknown extraction backend {name!r}; choose one of {value}."), name=name, value=", ".join(BACKENDS)
-        )
-    if name == "rules":
-        return RulesBackend(), []
-    if name == "transformers":
-        local = _local(settings)
-        reason = local.unavailable_reason()
-        if reason:
-            raise ExtractionFailed(N_("The transformers extraction backend is unavailable: {reason}."), reason=reason)
-        return local, []
-    if name == "openai":
-        if not settings.llm_url:
-            raise ExtractionFailed(N_("The openai extraction backend is unavailable: MEDSPEAK_LLM_URL is not set."))
-        return _server(settings), []
-    notices = []
-    if resolve_model(settings.llm_model) is not None:
-        if not llm_packages_installed():
-            notices.append("The local language model needs the optional LLM packages (make install-llm).")
-        elif not _cuda_available():  # a 7B model on CPU takes minutes a document: not an automatic choice
-            notices.append("The local language model needs a CUDA device; none was found.")
-        elif (reason := _local(settings).unavailable_reason()) is None:
-            return _local(settings), []
-        else:
-            notices.append(f"The local language model cannot be used ({reason}).")
-    if settings.llm_url:
-        server = _server(settings)
-        reason = server.unavailable_reason()
-        if reason is None:
-            return server, []
-        notices.append(f"The language-model server cannot be used ({reason}): facts come from the rules.")
-    return RulesBackend(), notices if settings.llm_url else [*notices, NO_MODEL_NOTICE]
 
 
 def extract_facts(
@@ -174,6 +171,7 @@ def extract_facts(
     pages: list[PageText] | None = None,
     backend: str | None = None,
     budget: WorkBudget | None = None,
+    extractors: Extractors | None = None,
 ) -> ExtractionOutput:
     """Facts of a document's ``text``, each grounded to its words (page and box from ``pages``).
 
@@ -182,6 +180,8 @@ def extract_facts(
         language: ``en``, ``fr`` or ``auto`` (detected from function words).
         pages: the ingested pages with word boxes, to give each fact its page and box.
         backend: overrides ``MEDSPEAK_LLM_BACKEND``.
+        extractors: the context's backends (a loaded model is reused); without, the rules when ``backend``
+            is ``"rules"``, else backends built for this call from the environment (:func:`environment_extractors`).
         budget: the document's time budget and cancel, checked between steps and for every fact.
 
     Raises:
@@ -195,7 +195,25 @@ def extract_facts(
             language=language,
             value=", ".join(LANGUAGES),
         )
-    chosen, notices = get_backend(backend)
+    if backend == "rules":
+        return _extract(RulesBackend(), [], text, language, pages, budget)
+    if extractors is not None:
+        return _extract(*extractors.choose(backend), text, language, pages, budget)
+    owned = environment_extractors()
+    try:
+        return _extract(*owned.choose(backend), text, language, pages, budget)
+    finally:
+        owned.close()
+
+
+def _extract(
+    chosen: Backend,
+    notices: list[str],
+    text: str,
+    language: str,
+    pages: list[PageText] | None,
+    budget: WorkBudget | None,
+) -> ExtractionOutput:
     if budget is not None:
         budget.check()
     if isinstance(chosen, LocalLLMBackend | ServerBackend):

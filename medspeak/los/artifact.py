@@ -1,4 +1,4 @@
-"""The committed model under ``models/los/``: its files, their SHA-256 manifest, and loading it once.
+"""The committed model under ``models/los/``: its files, their SHA-256 manifest, and loading it checked.
 
 A file whose hash differs from the manifest refuses to load: a model is never used unchecked.
 """
@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 
@@ -24,6 +23,7 @@ __all__ = [
     "ModelUnavailable",
     "fingerprint",
     "load_committed",
+    "manifest_stamp",
     "read_metrics",
     "sha256_of",
     "verify",
@@ -73,17 +73,21 @@ def verify(folder: Path) -> None:
             )
 
 
-@lru_cache(maxsize=4)
-def _load(folder: Path, stamp: float) -> LosModel:
+def load_committed(folder: Path = DEFAULT_DIR) -> LosModel:
+    """The model of ``folder``, its files checked against the manifest first (an application context keeps
+    the one it loaded: ``AppContext.models.los``).
+
+    Raises:
+        ModelUnavailable: the manifest or a file is missing, or a hash differs.
+    """
     verify(folder)
     return LosModel.load(folder)
 
 
-def load_committed(folder: Path = DEFAULT_DIR) -> LosModel:
-    """The verified model of ``folder``, loaded once per version of its manifest."""
+def manifest_stamp(folder: Path = DEFAULT_DIR) -> float:
+    """When the folder's manifest was last written (0 when absent): a retrained model is a new version."""
     manifest = folder / MANIFEST_FILE
-    stamp = manifest.stat().st_mtime if manifest.exists() else 0.0
-    return _load(folder, stamp)
+    return manifest.stat().st_mtime if manifest.exists() else 0.0
 
 
 def read_metrics(folder: Path = DEFAULT_DIR) -> dict[str, Any]:

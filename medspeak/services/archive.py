@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import select
 
@@ -20,9 +20,11 @@ from medspeak.errors import MedspeakError
 from medspeak.ingest.archive import ArchiveEntry, read_archive
 from medspeak.services import documents
 from medspeak.services.audited import audited, require
-from medspeak.services.reading import get_runner, reset_runners
 from medspeak.store.db import Store
 from medspeak.store.models import Document, IngestJob, Patient
+
+if TYPE_CHECKING:
+    from medspeak.services.context import AppContext
 
 __all__ = [
     "ArchiveEntry",
@@ -73,7 +75,7 @@ def patients_by_mrn(store: Store, actor: Actor, mrns: Iterable[str]) -> dict[str
     return found
 
 
-def enqueue(store: Store, actor: Actor, index: int, entry: ArchiveEntry, patient_ids: dict[str, int]) -> ArchiveItem:
+def enqueue(ctx: AppContext, actor: Actor, index: int, entry: ArchiveEntry, patient_ids: dict[str, int]) -> ArchiveItem:
     """Upload one file (as a backlog job) or find where an earlier run left it; a failure stays with this file."""
     patient_id = None
     if entry.mrn is not None:
@@ -89,7 +91,7 @@ def enqueue(store: Store, actor: Actor, index: int, entry: ArchiveEntry, patient
         return ArchiveItem(index, entry, "failed", reason=reason)
     try:
         outcome = documents.upload(
-            store, actor, filename=entry.path.name, content=content, patient_id=patient_id, backlog=True
+            ctx, actor, filename=entry.path.name, content=content, patient_id=patient_id, backlog=True
         )
     except MedspeakError as exc:
         return ArchiveItem(index, entry, "failed", reason=str(exc))
@@ -97,13 +99,13 @@ def enqueue(store: Store, actor: Actor, index: int, entry: ArchiveEntry, patient
         return ArchiveItem(index, entry, "failed", reason=f"Storage failed ({exc.strerror or type(exc).__name__}).")
     if outcome.job_id is not None:
         return ArchiveItem(index, entry, "queued", outcome.document_id, outcome.job_id)
-    return _earlier(store, actor, index, entry, outcome.document_id)
+    return _earlier(ctx, actor, index, entry, outcome.document_id)
 
 
-def _earlier(store: Store, actor: Actor, index: int, entry: ArchiveEntry, document_id: int) -> ArchiveItem:
+def _earlier(ctx: AppContext, actor: Actor, index: int, entry: ArchiveEntry, document_id: int) -> ArchiveItem:
     """The same file for the same patient, uploaded before: report it, or queue its unfinished job again."""
-    require(store, actor, "archive.resume", Permission.READ_CLINICAL)  # status only: no patient data
-    with store.transaction() as db:
+    require(ctx.store, actor, "archive.resume", Permission.READ_CLINICAL)  # status only: no patient data
+    with ctx.store.transaction() as db:
         doc = db.get_one(Document, document_id)
         job = db.scalar(
             select(IngestJob).where(IngestJob.document_id == document_id).order_by(IngestJob.id.desc()).limit(1)
@@ -114,14 +116,14 @@ def _earlier(store: Store, actor: Actor, index: int, entry: ArchiveEntry, docume
         return ArchiveItem(index, entry, "done", document_id, job_id)
     if job_id is not None and job_status in ("queued", "running"):
         if job_status == "queued":
-            get_runner(store).submit(job_id, urgent=False)  # left by an interrupted run; claiming is atomic
+            ctx.runner.submit(job_id, urgent=False)  # left by an interrupted run; claiming is atomic
         return ArchiveItem(index, entry, "queued", document_id, job_id)
     reason = error or "Not read (no reading job)."
     return ArchiveItem(index, entry, "failed", document_id, job_id, reason=f"Earlier run: {reason}")
 
 
 def index_archive(
-    store: Store,
+    ctx: AppContext,
     actor: Actor,
     entries: list[ArchiveEntry],
     *,
@@ -130,6 +132,7 @@ def index_archive(
 ) -> ArchiveReport:
     """Upload every entry and wait for every reading job; returns counts and the failures in archive order."""
     report = ArchiveReport(total=len(entries))
+    store = ctx.store
     patient_ids = patients_by_mrn(store, actor, (e.mrn for e in entries if e.mrn))
     pending: dict[int, list[ArchiveItem]] = {}  # job id -> the files it reads (the same bytes listed twice)
 
@@ -157,7 +160,7 @@ def index_archive(
 
     last_poll = time.monotonic()
     for index, entry in enumerate(entries):
-        item = enqueue(store, actor, index, entry, patient_ids)
+        item = enqueue(ctx, actor, index, entry, patient_ids)
         if item.state == "queued" and item.job_id is not None:
             pending.setdefault(item.job_id, []).append(item)
         else:
@@ -181,6 +184,6 @@ def _failed(item: ArchiveItem, reason: str) -> ArchiveItem:
     return ArchiveItem(item.index, item.entry, "failed", item.document_id, item.job_id, reason)
 
 
-def finish_reading() -> None:
+def finish_reading(ctx: AppContext) -> None:
     """After an interruption: let the documents being read finish; queued ones stay queued for the next run."""
-    reset_runners()
+    ctx.close()

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 from sqlalchemy import select
@@ -24,15 +24,18 @@ from medspeak.auth.roles import Actor, Permission
 from medspeak.clinical.patients import display_name
 from medspeak.errors import ValidationFailed
 from medspeak.i18n import N_
-from medspeak.los.artifact import DEFAULT_DIR, load_committed
+from medspeak.los.artifact import DEFAULT_DIR
 from medspeak.los.distribution import StayDistribution
+from medspeak.los.model import LosModel
 from medspeak.los.occupancy import DayOutlook, Electives, WardInputs, census_moments, day_outlooks, occupancy_pmfs
 from medspeak.los.sources import from_store
 from medspeak.los.survival import Survival, kaplan_meier
 from medspeak.services.audited import audited
-from medspeak.store.db import Store
 from medspeak.store.models import Encounter, Patient, Ward
 from medspeak.store.types import utcnow
+
+if TYPE_CHECKING:
+    from medspeak.services.context import AppContext
 
 __all__ = [
     "ALERT_THRESHOLD",
@@ -136,9 +139,8 @@ def _survival(stays: Sequence[Encounter], now: datetime) -> Survival:
 
 
 def _current(
-    store_db: Session, model_dir: Path, open_stays: Sequence[Encounter], now: datetime
+    store_db: Session, model: LosModel, open_stays: Sequence[Encounter], now: datetime
 ) -> tuple[StayDistribution, str]:
-    model = load_committed(model_dir)
     admissions = from_store(store_db, open_stays)
     elapsed = [max(0.0, (now - a.admitted_at).total_seconds() / 86400) for a in admissions]
     return model.in_bed(admissions, elapsed), str(model.meta_.get("version", "unversioned"))
@@ -149,7 +151,7 @@ def _subset(dist: StayDistribution, index: list[int]) -> StayDistribution:
 
 
 def forecast_occupancy(
-    store: Store,
+    ctx: AppContext,
     actor: Actor,
     horizon_days: int = 14,
     extra_electives: Sequence[PlannedElectives] = (),
@@ -168,7 +170,7 @@ def forecast_occupancy(
     if any(p.count < 0 or p.day_offset < 0 or p.day_offset > horizon_days for p in extra_electives):
         raise ValidationFailed(N_("Planned admissions need a count >= 0 and a day within the horizon."))
     now = now or utcnow()
-    with audited(store, actor, "census.forecast", Permission.READ_CENSUS) as call:
+    with audited(ctx.store, actor, "census.forecast", Permission.READ_CENSUS) as call:
         db = call.db
         wards = list(db.scalars(select(Ward).order_by(Ward.name)))
         codes = {w.code for w in wards}
@@ -190,7 +192,7 @@ def forecast_occupancy(
                 )
             )
         )
-        current, version = _current(db, model_dir, open_stays, now)
+        current, version = _current(db, ctx.models.los(model_dir), open_stays, now)
         rates = _weekday_rates(stays, now)
         moments = census_moments(now, horizon_days)
         end_today = datetime.combine(now.date() + timedelta(days=1), time(0), tzinfo=now.tzinfo)

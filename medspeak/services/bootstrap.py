@@ -43,7 +43,7 @@ def ensure_demo_users(store: Store) -> list[DemoCredential]:
             return []
         for username, name, role in DEMO_USERS:
             password = generate_password()
-            add_user(db, username, name, role.value, password)
+            add_user(db, username, name, role.value, password, rounds=store.settings.bcrypt_rounds)
             created.append(DemoCredential(username, role.value, password))
         audit.record(
             db,

@@ -7,6 +7,7 @@ A reset wipes every patient, stay, document and assessment, so it refuses outsid
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -16,9 +17,11 @@ from medspeak.errors import PermissionDenied
 from medspeak.i18n import N_
 from medspeak.services.audited import audited, record_alone, require
 from medspeak.services.documents import queue_unread
-from medspeak.services.reading import get_runner
 from medspeak.store.db import Store
 from medspeak.store.models import Document, Encounter, Patient
+
+if TYPE_CHECKING:
+    from medspeak.services.context import AppContext
 
 __all__ = ["DemoPatient", "ResetReport", "demo_patient", "reset"]
 
@@ -38,16 +41,17 @@ class ResetReport:
     queued: int  # documents queued for reading again
 
 
-def reset(store: Store, actor: Actor = SYSTEM) -> ResetReport:
+def reset(ctx: AppContext, actor: Actor = SYSTEM, *, read_now: bool = True) -> ResetReport:
     """Put the demo data back to its seeded state (same seed and size, as of now); audited.
 
     ``SYSTEM`` is the command line's operator (who holds the database anyway); any other actor must be
-    allowed to manage the install.
+    allowed to manage the install. ``read_now``: the context's runner reads the queued documents at once (the
+    app); a short-lived command leaves them queued for the app, which reads them when it starts.
 
     Raises:
         PermissionDenied: not a demo install (audited), or the role may not manage the install.
     """
-    settings = store.settings
+    store, settings = ctx.store, ctx.settings
     if not settings.demo:
         record_alone(store, actor, "demo.reset", "denied", detail="not a demo install")
         raise PermissionDenied(
@@ -59,7 +63,8 @@ def reset(store: Store, actor: Actor = SYSTEM) -> ResetReport:
         store, n_patients=settings.demo_patients, seed=settings.demo_seed, username=actor.username, role=actor.role
     )
     queued = queue_unread(store)
-    get_runner(store).resume_pending()
+    if read_now:
+        ctx.runner.resume_pending()
     return ResetReport(seeded, queued)
 
 

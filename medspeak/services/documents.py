@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from PIL import Image
 from sqlalchemy import select, update
@@ -23,10 +23,12 @@ from medspeak.ingest.types import FileKind, ValidatedUpload, Word
 from medspeak.ingest.validate import sniff, validate_upload
 from medspeak.services.audited import audited, record_alone, require
 from medspeak.services.patients import DocumentSummary, document_summary
-from medspeak.services.reading import get_runner
 from medspeak.store.db import Store
 from medspeak.store.files import open_storage
 from medspeak.store.models import Document, DocumentLink, DocumentPage, Fact, IngestJob, Patient
+
+if TYPE_CHECKING:
+    from medspeak.services.context import AppContext
 
 __all__ = [
     "DOCUMENT_KINDS",
@@ -122,7 +124,7 @@ class DocumentDetail:
 
 
 def upload(
-    store: Store,
+    ctx: AppContext,
     actor: Actor,
     *,
     filename: str,
@@ -144,7 +146,7 @@ def upload(
     if kind not in DOCUMENT_KINDS:
         raise ValidationFailed(N_("Unknown document kind {kind!r}."), kind=kind)
     check_received(received)
-    settings = store.settings
+    store, settings = ctx.store, ctx.settings
     require(store, actor, "document.upload", Permission.WRITE_CLINICAL)
     try:
         checked = validate_upload(filename, content, max_bytes=settings.max_upload_bytes, max_pages=settings.max_pages)
@@ -157,7 +159,7 @@ def upload(
         _discard_orphan(store, checked.sha256, f"{checked.sha256[:2]}/{checked.sha256}.{checked.extension}")
         raise
     if outcome.job_id is not None:
-        get_runner(store).submit(outcome.job_id, urgent=not backlog)  # after the commit: the worker must see the rows
+        ctx.runner.submit(outcome.job_id, urgent=not backlog)  # after the commit: the worker must see the rows
     return outcome
 
 

@@ -17,17 +17,20 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from medspeak.auth.roles import Actor, Permission
 from medspeak.errors import MedspeakError, PermissionDenied
 from medspeak.i18n import N_
-from medspeak.indexing.extract import NO_MODEL_NOTICE, ExtractionFailed, get_backend
+from medspeak.indexing.extract import NO_MODEL_NOTICE, ExtractionFailed
 from medspeak.indexing.llm.answer import TruncatedAnswer
 from medspeak.indexing.llm.base import LLMUnavailable
 from medspeak.services.audited import record_alone
 from medspeak.services.triage import TriageResult
 from medspeak.store.db import Store
+
+if TYPE_CHECKING:
+    from medspeak.services.context import AppContext
 
 __all__ = [
     "ACTION",
@@ -83,10 +86,10 @@ class Rationale:
     refused: str | None = None
 
 
-def language_model() -> tuple[WordsModel | None, str | None]:
-    """The configured language model (``MEDSPEAK_LLM_*``, as indexing uses), or ``None`` and why not."""
+def language_model(ctx: AppContext) -> tuple[WordsModel | None, str | None]:
+    """The context's language model (``MEDSPEAK_LLM_*``, as indexing uses), or ``None`` and why not."""
     try:
-        backend, notices = get_backend()
+        backend, notices = ctx.models.extractors.choose()
     except ExtractionFailed as exc:
         return None, str(exc)
     if not hasattr(backend, "answer_json"):

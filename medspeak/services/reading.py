@@ -24,12 +24,13 @@ from sqlalchemy.orm import Session
 
 from medspeak.errors import Cancelled, MedspeakError, safe_traceback
 from medspeak.i18n import N_
-from medspeak.indexing.extract import NO_MODEL_NOTICE, ExtractionOutput, extract_facts
+from medspeak.indexing.extract import NO_MODEL_NOTICE, ExtractionOutput, Extractors, extract_facts
 from medspeak.indexing.schema import Fact as FactModel
-from medspeak.ingest.ocr import OcrEngine, get_engine
+from medspeak.ingest.ocr import OcrEngine
 from medspeak.ingest.pipeline import ExtractionResult, extract
 from medspeak.ingest.types import PageText, Word
 from medspeak.ingest.validate import MAX_TEXT_CHARS, validate_upload
+from medspeak.services.models import Models
 from medspeak.store import audit
 from medspeak.store.db import Store
 from medspeak.store.files import open_storage
@@ -37,7 +38,7 @@ from medspeak.store.models import Document, DocumentPage, Fact, IngestJob, User
 from medspeak.store.types import utcnow
 from medspeak.work_budget import WorkBudget
 
-__all__ = ["JobRunner", "Runner", "get_runner", "reset_runners"]
+__all__ = ["JobRunner", "Runner", "new_runner"]
 
 _log = logging.getLogger(__name__)
 # A live process reports its running jobs every _HEARTBEAT_S (``heartbeat``); a "running" job silent for
@@ -60,12 +61,19 @@ class JobRunner:
     nobody waits behind a batch.
     """
 
-    def __init__(self, store: Store, workers: int = 1, *, maintenance_s: float = _MAINTENANCE_S) -> None:
+    def __init__(
+        self,
+        store: Store,
+        workers: int = 1,
+        *,
+        models: Models | None = None,
+        maintenance_s: float = _MAINTENANCE_S,
+    ) -> None:
         self.store = store
+        self.models = models if models is not None else Models(store.settings)  # a context gives its own
         self._queue: queue.PriorityQueue[tuple[int, int, int]] = queue.PriorityQueue()
         self._order = itertools.count()
         self._stopping = threading.Event()
-        self._engine_lock = threading.Lock()
         self._running: set[int] = set()  # jobs this process is reading now: kept alive by ``heartbeat``
         self._threads = [
             threading.Thread(target=self._work, name=f"medspeak-ingest-{n}", daemon=True) for n in range(workers)
@@ -231,7 +239,7 @@ class JobRunner:
         try:
             result, language = self._extract(job_id, urgent=urgent)
             budget = WorkBudget(self.store.settings.index_budget_s, poll=lambda: self._cancel_requested(job_id))
-            facts, note = _index(result, budget, language)
+            facts, note = _index(result, budget, language, self.models.extractors)
         except Cancelled:
             self._finish(job_id, "cancelled", "Cancelled by the user.", None)
         except MedspeakError as exc:
@@ -293,8 +301,8 @@ class JobRunner:
         return result, language
 
     def _engine(self, name: str) -> OcrEngine:
-        with self._engine_lock:
-            return get_engine(name if name != "auto" else self.store.settings.ocr_engine)
+        # the context's engine, its models kept between documents
+        return self.models.ocr(name if name != "auto" else self.store.settings.ocr_engine)
 
     @staticmethod
     def _ready_twin(db: Session, doc: Document) -> ExtractionResult | None:
@@ -381,7 +389,7 @@ class JobRunner:
 
 
 def _index(
-    result: ExtractionResult, budget: WorkBudget, language: str = "auto"
+    result: ExtractionResult, budget: WorkBudget, language: str, extractors: Extractors
 ) -> tuple[ExtractionOutput | None, str | None]:
     """The document's clinical facts, grounded to its words; indexing failing never loses the text.
 
@@ -391,7 +399,7 @@ def _index(
     if len(result.text) > MAX_TEXT_CHARS:  # a long PDF's text layers: kept, searchable, not indexed
         return None, f"Facts were not extracted: the text is over {MAX_TEXT_CHARS // 10**6} million characters."
     try:
-        output = extract_facts(result.text, language=language, pages=result.pages, budget=budget)
+        output = extract_facts(result.text, language=language, pages=result.pages, budget=budget, extractors=extractors)
     except Cancelled:
         raise
     except MedspeakError as exc:
@@ -435,36 +443,15 @@ class Runner(Protocol):
     def shutdown(self) -> None: ...
 
 
-_runners: dict[str, Runner] = {}
-_runners_lock = threading.Lock()
-
-
-def get_runner(store: Store) -> Runner:
-    """The process's runner for a store; the first call resumes jobs left by a previous process.
+def new_runner(store: Store, models: Models) -> Runner:
+    """The runner an application context starts (``AppContext.runner``).
 
     With ``MEDSPEAK_QUEUE_URL`` set, jobs are deferred to the task engine and read by ``medspeak worker``
     processes; unset (the default, ``make run``), they are read here on threads.
     """
-    with _runners_lock:
-        runner = _runners.get(store.url)
-        if runner is None:
-            runner = _runners[store.url] = _new_runner(store)
-            runner.resume_pending()
-        return runner
-
-
-def _new_runner(store: Store) -> Runner:
     queue_url = store.settings.queue_url
     if not queue_url:
-        return JobRunner(store, store.settings.ingest_workers)
+        return JobRunner(store, store.settings.ingest_workers, models=models)
     from medspeak.services.reading_queue import open_queue  # procrastinate is loaded only where it is used
 
     return open_queue(queue_url, store)
-
-
-def reset_runners() -> None:
-    """Stop every runner, waiting for running jobs (tests, shutdown)."""
-    with _runners_lock:
-        for runner in _runners.values():
-            runner.shutdown()
-        _runners.clear()

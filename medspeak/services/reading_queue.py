@@ -13,16 +13,19 @@ References: procrastinate documentation, "Retry stalled jobs" and "Priorities" (
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import procrastinate
 from sqlalchemy import select, update
 
 from medspeak.i18n import N_
 from medspeak.services.reading import JobRunner
-from medspeak.store.db import Store, get_store
+from medspeak.store.db import Store
 from medspeak.store.models import IngestJob
 from medspeak.store.types import utcnow
+
+if TYPE_CHECKING:
+    from medspeak.services.context import AppContext
 
 __all__ = [
     "QUEUE",
@@ -46,16 +49,21 @@ def libpq_url(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
-def build_app(connector: procrastinate.BaseConnector) -> procrastinate.App:
-    """The procrastinate app with medspeak's tasks, over ``connector`` (PostgreSQL; in memory in tests)."""
+def build_app(connector: procrastinate.BaseConnector, ctx: AppContext | None = None) -> procrastinate.App:
+    """The procrastinate app with medspeak's tasks, over ``connector`` (PostgreSQL; in memory in tests).
+
+    ``ctx``: the worker's application context, whose store and extractors read the documents; an app that
+    only defers tasks (the web process's :class:`QueueRunner`) needs none.
+    """
     app = procrastinate.App(connector=connector)
 
     @app.task(name="medspeak.read_document", queue=QUEUE, retry=_RETRY, pass_context=True)
     def read_document(context: procrastinate.JobContext, job_id: int, urgent: bool) -> None:
-        store = get_store()
+        if ctx is None:
+            raise RuntimeError("This queue app only defers tasks: a worker is built with its application context.")
         if context.job.attempts:  # an earlier attempt died with its worker: its claim is void
-            _reopen(store, job_id)
-        JobRunner(store, workers=0).run(job_id, urgent=urgent)
+            _reopen(ctx.store, job_id)
+        JobRunner(ctx.store, workers=0, models=ctx.models).run(job_id, urgent=urgent)
 
     @app.periodic(cron="*/5 * * * *", periodic_id="retry_stalled")
     @app.task(name="medspeak.retry_stalled", queue=QUEUE, queueing_lock="retry_stalled", pass_context=True)
@@ -113,9 +121,9 @@ class QueueRunner:
         self.app.close()
 
 
-def queue_app(url: str, **options: Any) -> procrastinate.App:
-    """The app over the PostgreSQL at ``url`` (not yet open)."""
-    return build_app(procrastinate.PsycopgConnector(conninfo=libpq_url(url), **options))
+def queue_app(url: str, ctx: AppContext | None = None, **options: Any) -> procrastinate.App:
+    """The app over the PostgreSQL at ``url`` (not yet open); ``ctx`` for a worker (see :func:`build_app`)."""
+    return build_app(procrastinate.PsycopgConnector(conninfo=libpq_url(url), **options), ctx)
 
 
 def open_queue(url: str, store: Store | None = None) -> QueueRunner:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 from sqlalchemy import select
@@ -24,7 +24,7 @@ from medspeak.auth.roles import Actor, Permission
 from medspeak.clinical.patients import display_name
 from medspeak.errors import NotFound, PermissionDenied, ValidationFailed
 from medspeak.i18n import N_
-from medspeak.los.artifact import DEFAULT_DIR, load_committed, read_metrics
+from medspeak.los.artifact import DEFAULT_DIR, read_metrics
 from medspeak.los.explain import Driver, drivers
 from medspeak.los.features import snapshot
 from medspeak.los.sources import from_store
@@ -33,6 +33,9 @@ from medspeak.services.beds import PlannedElectives, forecast_occupancy
 from medspeak.store.db import Store
 from medspeak.store.models import Assessment, Encounter, Patient
 from medspeak.store.types import utcnow
+
+if TYPE_CHECKING:
+    from medspeak.services.context import AppContext
 
 __all__ = [
     "PlannedElectives",
@@ -103,7 +106,7 @@ def _encounter(db: Session, encounter_id: int) -> Encounter:
 
 
 def predict_stay(
-    store: Store,
+    ctx: AppContext,
     actor: Actor,
     encounter_id: int,
     *,
@@ -123,10 +126,10 @@ def predict_stay(
         ValidationFailed: the encounter is an emergency visit.
         ModelUnavailable: the model is missing or altered.
     """
-    model = load_committed(model_dir)
+    model = ctx.models.los(model_dir)
     version = str(model.meta_.get("version", "unversioned"))
     action, permission = ("los.save", Permission.WRITE_CLINICAL) if save else ("los.predict", Permission.READ_PATIENTS)
-    with audited(store, actor, action, permission) as call:
+    with audited(ctx.store, actor, action, permission) as call:
         enc = _encounter(call.db, encounter_id)
         call.patient_id = enc.patient_id
         admission = from_store(call.db, [enc])[0]

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
-from functools import lru_cache
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -34,16 +33,19 @@ from medspeak.triage.model import TriageModel
 from medspeak.triage.plausibility import ImplausibleInputs, check_inputs
 from medspeak.triage.rules import FiredRule
 
+if TYPE_CHECKING:
+    from medspeak.services.context import AppContext
+
 __all__ = [
     "CriticalAlert",
     "IncompleteInputs",
     "QueueEntry",
     "SecondReading",
+    "TriageEngine",
     "TriageResult",
     "assess",
     "decide",
     "door_level",
-    "engine",
     "needed_inputs",
     "override",
     "patient_label",
@@ -126,23 +128,36 @@ class QueueEntry:
     age: int | None = None
 
 
-@lru_cache(maxsize=1)
-def engine() -> tuple[TriageModel, Explainer]:
-    """The committed model and its explainer, loaded once per process (no patient data inside)."""
-    model = TriageModel.load()
-    return model, Explainer(model)
+@dataclass(frozen=True)
+class TriageEngine:
+    """The committed model and its explainer (no patient data inside): an application context loads it once
+    (``AppContext.models.triage()``)."""
+
+    model: TriageModel
+    explainer: Explainer
+
+    @classmethod
+    def load(cls) -> TriageEngine:
+        """The committed model, its files checked against their manifest, and its explainer (~1 s).
+
+        Raises:
+            ModelUnavailable: the model is missing or altered.
+        """
+        model = TriageModel.load()
+        return cls(model, Explainer(model))
 
 
-def _result(inputs: TriageInputs, *, reference: bool = False) -> TriageResult:
+def _result(engine: TriageEngine, inputs: TriageInputs, *, reference: bool = False) -> TriageResult:
     """One patient through the one triage path (:meth:`TriageModel.score`), SHAP values by table.
 
     The same features, probabilities, levels, rules and alert as any batch. ``reference``: scored from a
     DataFrame with shap's TreeExplainer instead, what the tests compare the fast path with.
     """
-    model, explainer = engine()
+    model, explainer = engine.model, engine.explainer
     scored = model.score(inputs_frame([inputs]) if reference else [inputs])
     shap_values = explainer.values if reference else explainer.contributions
     return _assemble(
+        engine,
         inputs,
         scored.features,
         scored.probabilities[0],
@@ -154,12 +169,13 @@ def _result(inputs: TriageInputs, *, reference: bool = False) -> TriageResult:
     )
 
 
-def _reference_result(inputs: TriageInputs) -> TriageResult:
+def _reference_result(engine: TriageEngine, inputs: TriageInputs) -> TriageResult:
     """One patient scored in a DataFrame with shap's TreeExplainer: the reference for the table's SHAP values."""
-    return _result(inputs, reference=True)
+    return _result(engine, inputs, reference=True)
 
 
 def _assemble(
+    engine: TriageEngine,
     inputs: TriageInputs,
     features: npt.NDArray[np.float32],
     probabilities: npt.NDArray[np.float64],
@@ -169,7 +185,7 @@ def _assemble(
     shap_values: npt.NDArray[np.float64],
     raised: bool,
 ) -> TriageResult:
-    model, explainer = engine()
+    model, explainer = engine.model, engine.explainer
     explanation = explainer.explain(features, model_level, shap_values)
     similarity = model.complaint_similarity(features)
     pathway = model.space.complaints.pathway_for(np.array([similarity[c][0] for c in similarity]))
@@ -221,9 +237,9 @@ def needed_inputs(inputs: TriageInputs) -> IncompleteInputs | None:
     return IncompleteInputs(needed) if needed else None
 
 
-def _second_reading(result: TriageResult, nurse_level: int) -> SecondReading:
+def _second_reading(engine: TriageEngine, result: TriageResult, nurse_level: int) -> SecondReading:
     """The second reader on one patient: as :meth:`TriageModel.second_reader`, with its reasons in words."""
-    model, _ = engine()
+    model = engine.model
     probability = float(sum(p for level, p in result.probabilities.items() if level < nurse_level))
     by_rule = [f for f in result.rules_fired if f.effect == "level" and f.level < nurse_level]
     flagged = probability >= model.second_reader_threshold or bool(by_rule)
@@ -265,7 +281,7 @@ def _output(result: TriageResult) -> dict[str, Any]:
 
 
 def assess(
-    store: Store,
+    ctx: AppContext,
     actor: Actor,
     inputs: TriageInputs,
     patient_id: int | None = None,
@@ -293,13 +309,16 @@ def assess(
         raise ValidationFailed(N_("The nurse's level must be 1 (most urgent) to 5."))
     if encounter_id is not None and patient_id is None:
         raise ValidationFailed(N_("An encounter is linked only with its patient: give the patient too."))
-    with audited(store, actor, "triage.assess", Permission.WRITE_CLINICAL, patient_id=patient_id) as call:
-        result = _result(inputs)  # no lock held yet: the transaction begins (BEGIN IMMEDIATE) at its first query
+    engine = ctx.models.triage()
+    with audited(ctx.store, actor, "triage.assess", Permission.WRITE_CLINICAL, patient_id=patient_id) as call:
+        result = _result(
+            engine, inputs
+        )  # no lock held yet: the transaction begins (BEGIN IMMEDIATE) at its first query
         incomplete = needed_inputs(inputs)
         if incomplete is not None and not any(f.effect == "level" for f in result.rules_fired):
             raise incomplete
         if nurse_level is not None:
-            result = replace(result, second_reading=_second_reading(result, nurse_level))
+            result = replace(result, second_reading=_second_reading(engine, result, nurse_level))
         flag = (
             ""
             if result.second_reading is None

@@ -77,7 +77,7 @@ def _user(db: Session, user_id: int | str) -> User:
     return user
 
 
-def add_user(db: Session, username: str, display_name: str, role: str, password: str) -> User:
+def add_user(db: Session, username: str, display_name: str, role: str, password: str, *, rounds: int) -> User:
     """Insert a user without an actor (first start, CLI); services call ``create_user``."""
     username = username.strip().lower()
     if not _USERNAME.match(username):
@@ -92,7 +92,7 @@ def add_user(db: Session, username: str, display_name: str, role: str, password:
         username=username,
         display_name=display_name.strip()[:120] or username,
         role=role,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password, rounds=rounds),
     )
     db.add(user)
     db.flush()
@@ -110,7 +110,9 @@ def create_user(
     """Create an account; returns it and its password (generated when not given, shown once)."""
     password = password or generate_password()
     with audited(store, actor, "user.create", Permission.MANAGE_USERS) as call:
-        user = add_user(call.db, username, display_name or username, role, password)
+        user = add_user(
+            call.db, username, display_name or username, role, password, rounds=store.settings.bcrypt_rounds
+        )
         call.detail = f"user {user.id} role {role}"
         return _summary(call.db, user), password
 
@@ -145,7 +147,7 @@ def reset_password(store: Store, actor: Actor, user_id: int, password: str | Non
     password = password or generate_password()
     with audited(store, actor, "user.reset_password", Permission.MANAGE_USERS) as call:
         user = _user(call.db, user_id)
-        user.password_hash = hash_password(password)
+        user.password_hash = hash_password(password, rounds=store.settings.bcrypt_rounds)
         user.password_changed_at = utcnow()
         user.failed_attempts, user.locked_until = 0, None
         clear_throttles(call.db, user.username)

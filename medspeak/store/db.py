@@ -7,7 +7,6 @@ so concurrent writers queue instead of failing); PostgreSQL runs the same code.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -19,12 +18,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from medspeak.config import Settings, audit_signing_key, get_settings
+from medspeak.config import Settings, audit_signing_key
 from medspeak.errors import StoreUnavailable
 from medspeak.i18n import N_
 from medspeak.store.private import private_dir, private_file
 
-__all__ = ["AUDIT_KEY_INFO", "Store", "get_store", "is_lock_timeout", "reset_stores"]
+__all__ = ["AUDIT_KEY_INFO", "Store", "is_lock_timeout"]
 
 _MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _READ_ONLY = "medspeak_read_only"  # execution option: Store.read() transactions begin without the write lock
@@ -181,25 +180,3 @@ def _safe_url(url: str) -> str:
 
 def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-
-
-_stores: dict[str, Store] = {}
-_lock = threading.Lock()
-
-
-def get_store(settings: Settings | None = None) -> Store:
-    """The shared store for the settings' database URL (one engine per URL per process)."""
-    settings = settings or get_settings()
-    with _lock:
-        store = _stores.get(settings.sqlalchemy_url)
-        if store is None:
-            store = _stores[settings.sqlalchemy_url] = Store(settings)
-        return store
-
-
-def reset_stores() -> None:
-    """Dispose every engine (tests, and the CLI after it changed settings)."""
-    with _lock:
-        for store in _stores.values():
-            store.dispose()
-        _stores.clear()

@@ -15,7 +15,6 @@ from medspeak.api.limits import SlidingWindow
 from medspeak.auth import passwords
 from medspeak.auth import service as auth
 from medspeak.auth.roles import Actor
-from medspeak.config import reset_settings
 from medspeak.errors import InvalidCredentials
 from medspeak.services.users import add_user
 from medspeak.store.db import Store
@@ -106,11 +105,11 @@ def _login_s(store: Store, username: str) -> float:
 
 
 def _bcrypt_check_s() -> float:
-    hashed = passwords.hash_password("a calibration passphrase")
+    hashed = passwords.hash_password("a calibration passphrase", rounds=_TIMING_ROUNDS)
     samples = []
     for _ in range(7):
         start = time.perf_counter()
-        passwords.verify_password("wrong calibration phrase", hashed)
+        passwords.verify_password("wrong calibration phrase", hashed, rounds=_TIMING_ROUNDS)
         samples.append(time.perf_counter() - start)
     return statistics.median(samples)
 
@@ -120,10 +119,9 @@ def slow_hashes(store: Store, env: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
     """Real-looking bcrypt cost and no lockout, so only the password check differs between paths."""
     monkeypatch.setenv("MEDSPEAK_BCRYPT_ROUNDS", str(_TIMING_ROUNDS))
     monkeypatch.setenv("MEDSPEAK_LOCKOUT_THRESHOLD", "100000")
-    reset_settings()
     slow = Store(store.settings.model_copy(update={"bcrypt_rounds": _TIMING_ROUNDS, "lockout_threshold": 100000}))
     with slow.transaction() as db:
-        add_user(db, "nurse.real", "Real nurse", "clinician", PASSWORD)
+        add_user(db, "nurse.real", "Real nurse", "clinician", PASSWORD, rounds=_TIMING_ROUNDS)
     yield slow
     slow.dispose()
 
@@ -149,8 +147,8 @@ def test_the_timing_check_would_see_a_skipped_hash(slow_hashes: Store, monkeypat
     """The statistic above must be able to fail: skip the dummy hash and it sees the gap."""
     real = passwords.verify_password
 
-    def leaky(password: str, password_hash: str | None) -> bool:
-        return False if password_hash is None else real(password, password_hash)
+    def leaky(password: str, password_hash: str | None, *, rounds: int) -> bool:
+        return False if password_hash is None else real(password, password_hash, rounds=rounds)
 
     monkeypatch.setattr(auth, "verify_password", leaky)
     assert _gap_over_hash(slow_hashes) > 0.6

@@ -23,7 +23,6 @@ from sqlalchemy import select
 from medspeak.api.app import FirstUseApp, create_app, reuse_port_sockets, served_app, worker_count
 from medspeak.auth import service as auth
 from medspeak.auth.roles import Actor
-from medspeak.config import reset_settings
 from medspeak.errors import SessionInvalid
 from medspeak.store.db import Store
 from medspeak.store.models import AuthSession
@@ -65,7 +64,6 @@ def test_a_served_process_takes_its_share_from_the_environment(
 ) -> None:
     monkeypatch.setenv("MEDSPEAK_TOKEN_RATE_PER_MINUTE", "4")
     monkeypatch.setenv("MEDSPEAK_API_WORKERS", workers)  # what serve() sets before it starts the processes
-    reset_settings()
     with TestClient(served_app(), client=("203.0.113.12", 1)) as client:
         assert _guesses(client, allowed + 1) == [401] * allowed + [429]
 
@@ -81,7 +79,6 @@ def test_the_worker_count_is_the_setting_else_one_a_core(
 def test_the_usual_uvicorn_command_serves_the_api(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     # `uvicorn medspeak.api:app` resolves its argument with this very function; it was a module, not an app.
     monkeypatch.setenv("MEDSPEAK_TOKEN_RATE_PER_MINUTE", "2")
-    reset_settings()
     asgi = uvicorn.importer.import_from_string("medspeak.api:app")
     assert isinstance(asgi, FirstUseApp)
     monkeypatch.setattr(asgi, "_app", None)  # built here, on this test's store (a process builds it once)

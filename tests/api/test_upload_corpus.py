@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from medspeak.services.context import AppContext
 from medspeak.store.db import Store
 from medspeak.store.models import Document
 from tests.ingest import corpus
@@ -111,9 +112,9 @@ def test_each_bad_upload_gets_a_clear_4xx_and_leaves_nothing(
 
 
 @pytest.fixture
-def no_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+def no_reading(ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
     """Uploads are queued but not read: this test is about names, not ingestion."""
-    read_nothing(monkeypatch)
+    read_nothing(ctx)
 
 
 @settings(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from medspeak.auth.roles import Actor
+from medspeak.services.context import AppContext
 from medspeak.store.db import Store
 from tests.conftest import PASSWORD
 
@@ -16,8 +17,17 @@ APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
 @pytest.fixture(params=["sqlite"])  # page tests need one backend; the services run on both
-def store(request: pytest.FixtureRequest, store: Store) -> Store:
-    return store
+def ctx(request: pytest.FixtureRequest, ctx: AppContext) -> AppContext:
+    return ctx
+
+
+@pytest.fixture(autouse=True)
+def _close_the_apps_contexts() -> Iterator[None]:
+    """The pages build their own context (``components.runtime``): closed after each test, its readers finished."""
+    yield
+    from components import runtime
+
+    runtime.close()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from medspeak.auth.roles import Actor
 from medspeak.services.beds import forecast_occupancy
+from medspeak.services.context import AppContext
 from medspeak.store.db import Store
 from medspeak.store.models import Assessment
 from tests.los.conftest import NOW, insert_demo
@@ -28,7 +29,9 @@ def hospital(store: Store, monkeypatch: pytest.MonkeyPatch) -> Store:
     return store
 
 
-def test_bed_manager_sees_tomorrow_per_ward_with_bands_and_backtest(hospital: Store, actors: dict[str, Actor]) -> None:
+def test_bed_manager_sees_tomorrow_per_ward_with_bands_and_backtest(
+    ctx: AppContext, hospital: Store, actors: dict[str, Actor]
+) -> None:
     at = page("beds.py", actors["bed_manager"]).run()
     assert not at.exception, at.exception
     assert at.title[0].value == "Beds"
@@ -51,7 +54,7 @@ def test_bed_manager_sees_tomorrow_per_ward_with_bands_and_backtest(hospital: St
     assert len(at.dataframe[1].value) > 0
     assert {m.label for m in at.metric} >= {"Inside the 90 % band", "Stays inside P10-P90"}
     # The capacity alert is always stated: one error line per ward the forecast flags, or one all-clear line.
-    flagged = [w.name for w in forecast_occupancy(hospital, actors["bed_manager"], 14, now=NOW).wards if w.alert_days]
+    flagged = [w.name for w in forecast_occupancy(ctx, actors["bed_manager"], 14, now=NOW).wards if w.alert_days]
     assert [e.value.split(":")[0] for e in at.error] == flagged
     assert [s.value.startswith("No ward passes") for s in at.success] == ([] if flagged else [True])
     # A what-if that overfills Surgery turns its line into an alert, and the all-clear goes.

@@ -9,9 +9,8 @@ import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from medspeak.config import reset_settings
 from medspeak.demo.seed import seed_demo
-from medspeak.store.db import Store, reset_stores
+from medspeak.store.db import Store
 from medspeak.store.models import Patient
 
 
@@ -19,14 +18,6 @@ from medspeak.store.models import Patient
 def demo_mode(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MEDSPEAK_DEMO", "true")
     monkeypatch.setenv("MEDSPEAK_DEMO_PATIENTS", "8")
-    monkeypatch.setattr("medspeak.services.demo.get_runner", lambda store: _Idle())
-    reset_settings()
-    reset_stores()
-
-
-class _Idle:
-    def resume_pending(self) -> int:
-        return 0
 
 
 def _patients(store: Store) -> int:

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from medspeak.auth.roles import Actor
 from medspeak.services import documents, patients
+from medspeak.services.context import AppContext
 from medspeak.store.db import Store
 from tests.support.jobs import wait_for_job as _wait
 
@@ -31,14 +32,14 @@ def _markdown_strings(at: AppTest) -> list[str]:
 
 
 def test_a_hostile_filename_is_shown_as_text_on_the_patient_and_documents_pages(
-    store: Store, actors: dict[str, Actor], login: Callable[..., AppTest]
+    ctx: AppContext, store: Store, actors: dict[str, Actor], login: Callable[..., AppTest]
 ) -> None:
     clinician = actors["clinician"]
     patient = patients.register_patient(
         store, clinician, given_name="Marie", family_name="Dupont", sex="female", birth_date=date(1950, 1, 1)
     )
     outcome = documents.upload(
-        store,
+        ctx,
         clinician,
         filename=_HOSTILE,
         content=b"Discharge summary\nMetoprolol 25 mg PO twice daily\n",

@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 from medspeak.auth.roles import Actor
 from medspeak.demo.render import render_scan
 from medspeak.services import documents, patients
+from medspeak.services.context import AppContext
 from medspeak.store.db import Store
 from tests.support.jobs import wait_for_job
 
@@ -15,14 +16,14 @@ _TEXT = "Discharge summary\nMetoprolol 25 mg PO twice daily\nAllergies: penicill
 
 
 def test_clinician_sees_the_page_with_the_recognised_words(
-    store: Store, actors: dict[str, Actor], login: Callable[..., AppTest]
+    ctx: AppContext, store: Store, actors: dict[str, Actor], login: Callable[..., AppTest]
 ) -> None:
     clinician = actors["clinician"]
     patient = patients.register_patient(
         store, clinician, given_name="Marie", family_name="Dupont", sex="female", birth_date=date(1950, 1, 1)
     )
     outcome = documents.upload(
-        store,
+        ctx,
         clinician,
         filename="scan.png",
         content=render_scan(_TEXT, 1),
@@ -54,13 +55,13 @@ def test_bed_manager_has_no_documents_page(login: Callable[..., AppTest]) -> Non
 
 
 def test_facts_found_in_a_document_are_listed_with_their_evidence(
-    store: Store, actors: dict[str, Actor], login: Callable[..., AppTest]
+    ctx: AppContext, store: Store, actors: dict[str, Actor], login: Callable[..., AppTest]
 ) -> None:
     from tests.ingest import corpus
 
     clinician = actors["clinician"]
     outcome = documents.upload(
-        store,
+        ctx,
         clinician,
         filename="summary.pdf",
         content=corpus.pdf("Medications: Metoprolol 25 mg PO twice daily.\nAssessment: no chest pain."),

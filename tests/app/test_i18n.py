@@ -210,11 +210,9 @@ def _french_triage() -> None:
     """A shock patient's proposal drawn as the Triage page draws it, for a French reader whose level is 3."""
     import streamlit as st
 
-    from components import triage_result
+    from components import runtime, triage_result
     from medspeak.auth.roles import Actor, Role
-    from medspeak.config import get_settings
     from medspeak.services import triage
-    from medspeak.store.db import get_store
     from medspeak.triage.inputs import TriageInputs
 
     st.session_state["i18n.language"] = "fr"
@@ -223,7 +221,7 @@ def _french_triage() -> None:
         chief_complaint="shortness of breath",
     )  # fmt: skip
     nurse = Actor(0, "nurse", Role.CLINICIAN)
-    triage_result.show(triage.assess(get_store(get_settings()), nurse, shock, nurse_level=3))
+    triage_result.show(triage.assess(runtime.context(), nurse, shock, nurse_level=3))
 
 
 def test_a_triage_proposal_reads_in_french_rules_reasons_and_pathway(store: Store) -> None:

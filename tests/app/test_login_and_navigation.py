@@ -5,7 +5,6 @@ from streamlit.testing.v1 import AppTest
 
 from medspeak.auth import service as auth
 from medspeak.auth.roles import Actor
-from medspeak.config import reset_settings
 from medspeak.errors import SessionInvalid
 from medspeak.services import dashboard
 from medspeak.store.db import Store
@@ -109,7 +108,6 @@ def test_missing_secrets_file_is_flagged_on_the_login_page(store: Store, monkeyp
     # Explicit development mode without a secrets file falls back to the public key, and says so.
     monkeypatch.setenv("MEDSPEAK_ENV", "development")
     monkeypatch.delenv("MEDSPEAK_COOKIE_KEY")
-    reset_settings()
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert "No secrets file" in at.warning[0].value
 

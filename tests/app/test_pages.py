@@ -5,7 +5,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from medspeak.auth.roles import Actor
-from medspeak.config import reset_settings
 from medspeak.services import patients
 from medspeak.store.db import Store
 from tests.app.conftest import APP
@@ -88,7 +87,6 @@ def test_admin_resets_a_password_shown_once(login: Callable[..., AppTest]) -> No
 def test_production_without_a_secret_refuses_to_start(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MEDSPEAK_ENV", "production")
     monkeypatch.delenv("MEDSPEAK_COOKIE_KEY")
-    reset_settings()
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert at.error[0].value == "medspeak cannot start: its configuration is refused."
     assert not at.text_input  # no login form on a misconfigured install

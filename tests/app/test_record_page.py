@@ -9,13 +9,14 @@ from streamlit.testing.v1 import AppTest
 
 from medspeak.auth.roles import Actor
 from medspeak.services import record
+from medspeak.services.context import AppContext
 from medspeak.store.db import Store
 from tests.services.record_seed import SeededRecord, fact_id, fact_ids, seed_record
 
 
 @pytest.fixture
-def seeded(store: Store, actors: dict[str, Actor]) -> SeededRecord:
-    return seed_record(store, actors["clinician"])
+def seeded(ctx: AppContext, store: Store, actors: dict[str, Actor]) -> SeededRecord:
+    return seed_record(ctx, actors["clinician"])
 
 
 def _open_patient(at: AppTest, patient_id: int) -> AppTest:
@@ -126,7 +127,7 @@ def test_reviewed_documents_are_offered_as_gold(
 
 
 def test_a_misfiled_document_raises_a_visible_warning_and_visit_tabs_link_to_evidence(
-    store: Store, actors: dict[str, Actor], seeded: SeededRecord, login: Callable[..., AppTest]
+    ctx: AppContext, store: Store, actors: dict[str, Actor], seeded: SeededRecord, login: Callable[..., AppTest]
 ) -> None:
     from datetime import UTC, datetime
 
@@ -135,8 +136,8 @@ def test_a_misfiled_document_raises_a_visible_warning_and_visit_tabs_link_to_evi
 
     clinician = actors["clinician"]
     when = datetime(2026, 3, 12, tzinfo=UTC)
-    upload_text(store, clinician, seeded.patient_id, "letter.txt", FITTING, when)
-    upload_text(store, clinician, seeded.patient_id, "misfiled.txt", ANOTHER_PATIENT, when)
+    upload_text(ctx, clinician, seeded.patient_id, "letter.txt", FITTING, when)
+    upload_text(ctx, clinician, seeded.patient_id, "misfiled.txt", ANOTHER_PATIENT, when)
     at = _open_patient(login("clinician"), seeded.patient_id)
     (warning,) = [e.value.replace("\\", "") for e in at.error if "another patient" in e.value]
     assert warning.startswith("misfiled.txt may belong to another patient") and "the age 45" in warning
@@ -152,7 +153,7 @@ def test_a_misfiled_document_raises_a_visible_warning_and_visit_tabs_link_to_evi
 
 
 def test_the_wrong_patient_warning_reads_in_french(
-    store: Store, actors: dict[str, Actor], seeded: SeededRecord, login: Callable[..., AppTest]
+    ctx: AppContext, store: Store, actors: dict[str, Actor], seeded: SeededRecord, login: Callable[..., AppTest]
 ) -> None:
     """Issue 20: the warning the record builds (core) is shown in the reader's language, its values as written."""
     from datetime import UTC, datetime
@@ -163,7 +164,7 @@ def test_the_wrong_patient_warning_reads_in_french(
 
     users.set_language(store, actors["clinician"], "fr")
     upload_text(
-        store,
+        ctx,
         actors["clinician"],
         seeded.patient_id,
         "misfiled.txt",
@@ -178,7 +179,7 @@ def test_the_wrong_patient_warning_reads_in_french(
 
 
 def test_a_misfiled_document_is_left_out_of_the_export_until_a_clinician_confirms_it(
-    store: Store, actors: dict[str, Actor], seeded: SeededRecord, login: Callable[..., AppTest]
+    ctx: AppContext, store: Store, actors: dict[str, Actor], seeded: SeededRecord, login: Callable[..., AppTest]
 ) -> None:
     # Issue 18 item 3: the record flagged the document, the FHIR export carried it as this patient's.
     from datetime import UTC, datetime
@@ -187,7 +188,7 @@ def test_a_misfiled_document_is_left_out_of_the_export_until_a_clinician_confirm
     from tests.services.test_record_visit import ANOTHER_PATIENT
 
     clinician = actors["clinician"]
-    upload_text(store, clinician, seeded.patient_id, "misfiled.txt", ANOTHER_PATIENT, datetime(2026, 3, 12, tzinfo=UTC))
+    upload_text(ctx, clinician, seeded.patient_id, "misfiled.txt", ANOTHER_PATIENT, datetime(2026, 3, 12, tzinfo=UTC))
     at = _open_patient(login("clinician"), seeded.patient_id)
     assert "Left out of the FHIR export until a clinician confirms the patient." in [c.value for c in at.caption]
     assert record.fhir_export(store, clinician, seeded.patient_id).left_out == ("misfiled.txt",)
@@ -200,7 +201,7 @@ def test_a_misfiled_document_is_left_out_of_the_export_until_a_clinician_confirm
 
 
 def test_the_medication_list_keeps_regimens_apart_in_plain_words(
-    store: Store, actors: dict[str, Actor], login: Callable[..., AppTest]
+    ctx: AppContext, store: Store, actors: dict[str, Actor], login: Callable[..., AppTest]
 ) -> None:
     from datetime import UTC, date, datetime
 
@@ -212,7 +213,7 @@ def test_the_medication_list_keeps_regimens_apart_in_plain_words(
     patient = patients.register_patient(
         store, clinician, given_name="Léa", family_name="Roux", sex="female", birth_date=date(1980, 2, 2)
     )
-    upload_text(store, clinician, patient.id, "letter.txt", LETTER, datetime(2026, 3, 4, tzinfo=UTC))
+    upload_text(ctx, clinician, patient.id, "letter.txt", LETTER, datetime(2026, 3, 4, tzinfo=UTC))
     at = _open_patient(login("clinician"), patient.id)
     labels = [b.label for b in at.button if (b.key or "").startswith("record.med.")]
     assert labels == [

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from medspeak.auth.roles import Actor
 from medspeak.services import patients
+from medspeak.services.context import AppContext
 from medspeak.store.db import Store
 from medspeak.store.models import Assessment, AuditEvent, Encounter
 from medspeak.store.types import utcnow
@@ -190,7 +191,9 @@ def test_a_patient_opened_from_the_queue_is_prefilled_and_the_decision_recorded(
     assert queue.dataframe[0].value["From"].tolist() == ["nurse's decision"]
 
 
-def test_the_queue_shows_a_flagged_patient_by_name_with_the_flag(store: Store, actors: dict[str, Actor]) -> None:
+def test_the_queue_shows_a_flagged_patient_by_name_with_the_flag(
+    ctx: AppContext, store: Store, actors: dict[str, Actor]
+) -> None:
     from medspeak.services import triage as service
     from tests.triage.conftest import HYPOXIC
 
@@ -198,7 +201,7 @@ def test_the_queue_shows_a_flagged_patient_by_name_with_the_flag(store: Store, a
     pid = patients.register_patient(
         store, clinician, given_name="Bo", family_name="Kim", sex="male", birth_date=date(1950, 1, 1)
     ).id
-    service.assess(store, clinician, HYPOXIC, pid, nurse_level=4)  # opens a visit; the reader flags her 4
+    service.assess(ctx, clinician, HYPOXIC, pid, nurse_level=4)  # opens a visit; the reader flags her 4
     queue = page("ed_queue.py", clinician).run()
     row = queue.dataframe[0].value.iloc[0]
     assert row["Patient"] == "KIM, Bo" and row["Alert"] == "possible level 1-2"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from medspeak.config import get_settings, reset_settings
+from medspeak.config import load_settings
 from medspeak.demo.dataset import DemoDataset
 from medspeak.demo.generator import generate
 from medspeak.demo.seed import SeedReport, seed_demo
@@ -37,8 +37,7 @@ def open_store(home: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
     monkeypatch.setenv("MEDSPEAK_COOKIE_KEY", TEST_COOKIE_KEY)
     monkeypatch.setenv("MEDSPEAK_SECRETS_FILE", str(home / "absent-secrets.toml"))
     monkeypatch.chdir(home)  # no stray .env from the checkout
-    reset_settings()
-    store = Store(get_settings())
+    store = Store(load_settings())
     store.migrate()
     return store
 
@@ -69,4 +68,3 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
         report = seed_demo(store, n_patients=60, seed=SEED, now=NOW)
         yield Seeded(store, report)
         store.dispose()
-    reset_settings()

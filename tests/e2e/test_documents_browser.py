@@ -128,3 +128,4 @@ def test_the_received_date_typed_at_upload_is_stored_with_the_document(
         assert _latest_document(server[2], letter.name, "received_on") == "2026-11-28"
     finally:
         page.screenshot(path=str(tmp_path / "documents-received.png"), full_page=True)
+

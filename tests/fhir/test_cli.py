@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from medspeak.auth.roles import Actor
 from medspeak.cli import app
 from medspeak.services import record
+from medspeak.services.context import AppContext
 from medspeak.store.db import Store
 from tests.services.record_seed import fact_id, seed_record
 
@@ -19,12 +20,14 @@ runner = CliRunner()
 
 
 @pytest.fixture(params=["sqlite"])  # the CLI opens the configured store: one backend is enough here
-def store(request: pytest.FixtureRequest, store: Store) -> Store:
-    return store
+def ctx(request: pytest.FixtureRequest, ctx: AppContext) -> AppContext:
+    return ctx
 
 
-def test_export_fhir_writes_a_valid_bundle(store: Store, actors: dict[str, Actor], tmp_path: Path) -> None:
-    seeded = seed_record(store, actors["clinician"])
+def test_export_fhir_writes_a_valid_bundle(
+    ctx: AppContext, store: Store, actors: dict[str, Actor], tmp_path: Path
+) -> None:
+    seeded = seed_record(ctx, actors["clinician"])
     out = tmp_path / "bundle.json"
     result = runner.invoke(app, ["export", "fhir", str(seeded.patient_id), "--user", "clinician", "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -34,15 +37,17 @@ def test_export_fhir_writes_a_valid_bundle(store: Store, actors: dict[str, Actor
     assert json.loads(to_stdout.stdout)["resourceType"] == "Bundle"
 
 
-def test_export_refuses_a_role_without_clinical_access(store: Store, actors: dict[str, Actor]) -> None:
-    seeded = seed_record(store, actors["clinician"])
+def test_export_refuses_a_role_without_clinical_access(ctx: AppContext, store: Store, actors: dict[str, Actor]) -> None:
+    seeded = seed_record(ctx, actors["clinician"])
     result = runner.invoke(app, ["export", "fhir", str(seeded.patient_id), "--user", "bedmanager"])
     assert result.exit_code != 0 and isinstance(result.exception, Exception)
     assert "does not allow" in str(result.exception)
 
 
-def test_export_gold_writes_reviewed_documents(store: Store, actors: dict[str, Actor], tmp_path: Path) -> None:
-    seeded = seed_record(store, actors["clinician"])
+def test_export_gold_writes_reviewed_documents(
+    ctx: AppContext, store: Store, actors: dict[str, Actor], tmp_path: Path
+) -> None:
+    seeded = seed_record(ctx, actors["clinician"])
     fid = fact_id(store, seeded.prescription_id, "medication", "metoprolol")
     record.review_fact(store, actors["clinician"], fid, "accepted")
     out = tmp_path / "gold.jsonl"

@@ -19,9 +19,10 @@ from typing import Any
 import jsonschema
 import pytest
 
+from medspeak.config import load_settings
 from medspeak.indexing import extract_facts
 from medspeak.indexing.evaluation import eval_extraction_command
-from medspeak.indexing.extract import ExtractionFailed, reset_backends
+from medspeak.indexing.extract import ExtractionFailed, Extractors
 from medspeak.indexing.llm import output_schema, server
 from medspeak.indexing.llm.prompt import SYSTEM_PROMPT, Chunk
 from medspeak.indexing.schema import Medication, Problem
@@ -117,9 +118,7 @@ def llm_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeServer]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MEDSPEAK_LLM_URL", state.url)
     monkeypatch.setattr(server, "_BACKOFF_S", 0.0)
-    reset_backends()
     yield state
-    reset_backends()
     httpd.shutdown()
     httpd.server_close()
 
@@ -225,13 +224,14 @@ def test_a_slow_server_times_out_and_is_then_skipped_for_a_while(
 ) -> None:
     monkeypatch.setenv("MEDSPEAK_LLM_TIMEOUT_S", "0.2")
     llm_server.delay_s = 1.0
+    extractors = Extractors(load_settings())  # a context's: the server's failure is remembered between documents
     started = time.monotonic()
-    output = extract_facts(DOCUMENT, backend="openai")
+    output = extract_facts(DOCUMENT, backend="openai", extractors=extractors)
     assert output.backend == "rules" and "no answer within 0.2 s" in output.notices[0]
     assert time.monotonic() - started < 3.0
 
     seen = len(llm_server.requests)
-    again = extract_facts(DOCUMENT, backend="openai")  # cooling down: straight to the rules
+    again = extract_facts(DOCUMENT, backend="openai", extractors=extractors)  # cooling down: straight to the rules
     assert again.backend == "rules" and "failed less than" in again.notices[0]
     assert len(llm_server.requests) == seen
 
@@ -374,17 +374,13 @@ def test_the_bound_holds_across_documents_read_at_once(llm_server: FakeServer) -
 
 
 def test_the_setting_bounds_the_backend_extract_uses(llm_server: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    from medspeak.config import reset_settings
-    from medspeak.indexing.extract import get_backend
-
     monkeypatch.setenv("MEDSPEAK_LLM_CONCURRENCY", "5")
-    reset_settings()
-    try:
-        backend, _ = get_backend("openai")
-        assert isinstance(backend, server.ServerBackend) and backend.concurrency == 5
-        monkeypatch.setenv("MEDSPEAK_LLM_CONCURRENCY", "2")  # a changed setting is seen at the next document
-        backend, _ = get_backend("openai")
-        assert isinstance(backend, server.ServerBackend) and backend.concurrency == 2
-    finally:
-        monkeypatch.delenv("MEDSPEAK_LLM_CONCURRENCY")
-        reset_settings()
+    extractors = Extractors(load_settings())
+    backend, _ = extractors.choose("openai")
+    assert isinstance(backend, server.ServerBackend) and backend.concurrency == 5
+    assert extractors.choose("openai")[0] is backend  # one connection pool for the context's life
+    monkeypatch.setenv("MEDSPEAK_LLM_CONCURRENCY", "2")  # a changed setting is seen by the next context
+    assert extractors.choose("openai")[0] is backend
+    backend, _ = Extractors(load_settings()).choose("openai")
+    assert isinstance(backend, server.ServerBackend) and backend.concurrency == 2
+    extractors.close()

@@ -18,7 +18,7 @@ import jsonschema
 import pytest
 
 from medspeak.indexing import extract, extract_facts
-from medspeak.indexing.extract import NO_MODEL_NOTICE, ExtractionFailed, reset_backends
+from medspeak.indexing.extract import NO_MODEL_NOTICE, ExtractionFailed
 from medspeak.indexing.llm import LocalLLMBackend, local, output_schema
 from medspeak.indexing.llm.answer import TruncatedAnswer
 from medspeak.indexing.llm.prompt import Chunk, chat_messages, render_chatml
@@ -89,7 +89,6 @@ def test_no_model_folder_means_unavailable_and_nothing_is_downloaded(
         assert reason is not None and "nothing is downloaded" in reason
     monkeypatch.setenv("MEDSPEAK_LLM_MODEL", str(tmp_path / "absent"))
     monkeypatch.delenv("MEDSPEAK_LLM_URL", raising=False)
-    reset_backends()
     with pytest.raises(ExtractionFailed, match="transformers extraction backend is unavailable: no language model"):
         extract_facts(DOCUMENT, backend="transformers")
     auto = extract_facts(DOCUMENT)
@@ -101,7 +100,6 @@ def test_auto_leaves_a_model_folder_alone_without_cuda(tiny_model: Path, monkeyp
         pytest.skip("this machine has CUDA: auto takes the model (see the gpu test)")
     monkeypatch.setenv("MEDSPEAK_LLM_MODEL", str(tiny_model))
     monkeypatch.delenv("MEDSPEAK_LLM_URL", raising=False)
-    reset_backends()
     output = extract_facts(DOCUMENT)
     assert output.backend == "rules"
     assert output.notices == ["The local language model needs a CUDA device; none was found.", NO_MODEL_NOTICE]
@@ -119,7 +117,6 @@ def test_constrained_decoding_returns_schema_valid_json(tiny_model: Path, no_net
 def test_a_random_models_facts_never_reach_the_record(tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MEDSPEAK_LLM_MODEL", str(tiny_model))
     monkeypatch.setattr(extract, "_new_local", partial(LocalLLMBackend, quantize=False, max_facts=1))
-    reset_backends()
     output = extract_facts(DOCUMENT, backend="transformers")
 
     assert output.backend == "transformers"
@@ -129,7 +126,6 @@ def test_a_random_models_facts_never_reach_the_record(tiny_model: Path, monkeypa
     # What the document does say still reaches the record, from the rules, marked for review.
     (med,) = [f for f in output.facts if isinstance(f, Medication)]
     assert (med.normalized_name, med.extractor, med.flags) == ("metoprolol", "rules", ["missed_by_llm"])
-    reset_backends()
 
 
 def test_a_model_failing_mid_document_hands_over_to_the_rules(
@@ -141,12 +137,10 @@ def test_a_model_failing_mid_document_hands_over_to_the_rules(
     monkeypatch.setenv("MEDSPEAK_LLM_MODEL", str(tiny_model))
     monkeypatch.setattr(extract, "_new_local", partial(LocalLLMBackend, quantize=False))
     monkeypatch.setattr(local, "_decode", out_of_memory)
-    reset_backends()
     output = extract_facts(DOCUMENT, backend="transformers")
     assert output.backend == "rules" and len(output.notices) == 1
     assert "failed while generating (RuntimeError)" in output.notices[0] and "rules" in output.notices[0]
     assert [f.normalized_name for f in output.facts if isinstance(f, Medication)] == ["metoprolol"]
-    reset_backends()
 
 
 def test_4bit_bitsandbytes_loading_on_cpu(tiny_model: Path, no_network: None) -> None:
@@ -204,8 +198,6 @@ def test_tiny_model_in_4_bits_on_cuda(tiny_model: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("MEDSPEAK_LLM_MODEL", str(tiny_model))
     monkeypatch.setattr(extract, "_new_local", partial(LocalLLMBackend, max_facts=2))
     monkeypatch.delenv("MEDSPEAK_LLM_URL", raising=False)
-    reset_backends()
     output = extract_facts(DOCUMENT)  # auto: a model folder and CUDA → the local model
     assert output.backend == "transformers"
     assert [f for f in output.facts if f.extractor == "transformers"] == []
-    reset_backends()

@@ -13,6 +13,7 @@ from medspeak.auth.roles import Actor
 from medspeak.cli import app
 from medspeak.ingest.archive import read_archive
 from medspeak.services import documents, patients
+from medspeak.services.context import AppContext
 from medspeak.store.db import Store
 from medspeak.store.models import Document
 from tests.support.jobs import read_nothing, wait_for_job
@@ -119,6 +120,7 @@ def test_a_folder_is_indexed_in_path_order_with_no_patient(
 
 
 def test_a_run_interrupted_after_queueing_resumes_without_reading_anything_twice(
+    ctx: AppContext,
     store: Store,
     actors: dict[str, Actor],
     mrns: dict[str, int],
@@ -134,11 +136,11 @@ def test_a_run_interrupted_after_queueing_resumes_without_reading_anything_twice
     manifest.write_text("file,patient\n1.txt,H-001\n2.txt,H-001\n3.txt,H-002\n", encoding="utf-8")
     clinician = actors["clinician"]
     # The interrupted run: 1.txt read, 2.txt uploaded and queued when the process stopped.
-    first = documents.upload(store, clinician, filename="1.txt", content=_note(1), patient_id=mrns["H-001"])
+    first = documents.upload(ctx, clinician, filename="1.txt", content=_note(1), patient_id=mrns["H-001"])
     assert first.job_id is not None and wait_for_job(store, clinician, first.job_id).status == "done"
-    with monkeypatch.context() as m:
-        read_nothing(m)
-        queued = documents.upload(store, clinician, filename="2.txt", content=_note(2), patient_id=mrns["H-001"])
+    stopped = AppContext(ctx.settings, store)  # the interrupted process: its upload was queued, never read
+    read_nothing(stopped)
+    queued = documents.upload(stopped, clinician, filename="2.txt", content=_note(2), patient_id=mrns["H-001"])
     assert queued.job_id is not None
     code, output = _run(str(manifest), "--path-column", "file", "--mrn-column", "patient")
     assert code == 0, output

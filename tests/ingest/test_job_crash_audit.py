@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from medspeak.auth.roles import Actor
 from medspeak.services import reading as jobs_module
+from medspeak.services.context import AppContext
 from medspeak.services.reading import JobRunner
 from medspeak.store.db import Store
 from medspeak.store.models import AuditEvent, IngestJob
@@ -19,9 +20,13 @@ _PHI = "Zarkowski, chest pain since Tuesday"
 
 
 def test_a_crashed_job_leaves_a_reference_a_scrubbed_log_line_and_an_error_audit_row(
-    store: Store, actors: dict[str, Actor], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    ctx: AppContext,
+    store: Store,
+    actors: dict[str, Actor],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    document_id, job_id = queued_note(store, actors["clinician"], monkeypatch)
+    document_id, job_id = queued_note(ctx, actors["clinician"])
 
     def crash(*args: object, **kwargs: object) -> object:
         raise RuntimeError(_PHI)

@@ -16,8 +16,9 @@ from sqlalchemy import func, select, update
 from medspeak.auth.roles import Actor
 from medspeak.errors import PermissionDenied, UploadRejected
 from medspeak.services import documents, patients
-from medspeak.services import reading as jobs_module
 from medspeak.services.audit_log import verify_store
+from medspeak.services.context import AppContext
+from medspeak.services.models import Models
 from medspeak.services.reading import JobRunner
 from medspeak.store.db import Store
 from medspeak.store.models import AuditEvent, Document, DocumentPage, IngestJob
@@ -42,10 +43,12 @@ def _count(store: Store, model: type) -> int:
         return db.scalar(select(func.count()).select_from(model)) or 0
 
 
-def test_upload_is_read_in_the_background_and_audited(store: Store, actors: dict[str, Actor], patient_id: int) -> None:
+def test_upload_is_read_in_the_background_and_audited(
+    ctx: AppContext, store: Store, actors: dict[str, Actor], patient_id: int
+) -> None:
     clinician = actors["clinician"]
     outcome = documents.upload(
-        store,
+        ctx,
         clinician,
         filename="../../summary.pdf",
         content=corpus.pdf(TEXT, pages=2),
@@ -74,28 +77,28 @@ def test_upload_is_read_in_the_background_and_audited(store: Store, actors: dict
     assert verify_store(store).ok
 
 
-def test_the_same_file_is_stored_once(store: Store, actors: dict[str, Actor], patient_id: int) -> None:
+def test_the_same_file_is_stored_once(ctx: AppContext, store: Store, actors: dict[str, Actor], patient_id: int) -> None:
     clinician = actors["clinician"]
     content = corpus.pdf(TEXT)
-    first = documents.upload(store, clinician, filename="a.pdf", content=content, patient_id=patient_id)
+    first = documents.upload(ctx, clinician, filename="a.pdf", content=content, patient_id=patient_id)
     wait_for_job(store, clinician, first.job_id or 0)
-    again = documents.upload(store, clinician, filename="copy.pdf", content=content, patient_id=patient_id)
+    again = documents.upload(ctx, clinician, filename="copy.pdf", content=content, patient_id=patient_id)
     assert again.job_id is None and again.document_id == first.document_id and "Already uploaded" in again.message
     other = patients.register_patient(
         store, clinician, given_name="B", family_name="C", sex="male", birth_date=date(1970, 1, 1)
     ).id
-    linked = documents.upload(store, clinician, filename="a.pdf", content=content, patient_id=other)
+    linked = documents.upload(ctx, clinician, filename="a.pdf", content=content, patient_id=other)
     assert linked.duplicate_of == first.document_id
     assert wait_for_job(store, clinician, linked.job_id or 0).status == "done"
     assert len(list(store.settings.documents_dir.rglob("*.pdf"))) == 1
 
 
 def test_a_rejected_upload_writes_nothing_but_the_audit(
-    store: Store, actors: dict[str, Actor], patient_id: int
+    ctx: AppContext, store: Store, actors: dict[str, Actor], patient_id: int
 ) -> None:
     with pytest.raises(UploadRejected, match="password-protected"):
         documents.upload(
-            store, actors["clinician"], filename="x.pdf", content=corpus.encrypted_pdf(), patient_id=patient_id
+            ctx, actors["clinician"], filename="x.pdf", content=corpus.encrypted_pdf(), patient_id=patient_id
         )
     assert _count(store, Document) == 0 and not list(store.settings.documents_dir.rglob("*"))
     with store.transaction() as db:
@@ -105,25 +108,26 @@ def test_a_rejected_upload_writes_nothing_but_the_audit(
 
 _WORKER = """
 import sys, time
+from medspeak.config import load_settings
 from medspeak.services import reading as jobs
-from medspeak.store.db import get_store
+from medspeak.store.db import Store
 
 def slow_extract(*args, **kwargs):
     time.sleep(120)  # killed long before this returns
 
 jobs.extract = slow_extract
-runner = jobs.JobRunner(get_store())
+runner = jobs.JobRunner(Store(load_settings()))
 runner.submit(int(sys.argv[1]))
 time.sleep(120)
 """
 
 
 def test_a_worker_killed_mid_document_leaves_no_pages_and_the_job_resumes(
-    store: Store, actors: dict[str, Actor], patient_id: int, monkeypatch: pytest.MonkeyPatch
+    ctx: AppContext, store: Store, actors: dict[str, Actor], patient_id: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    read_nothing(monkeypatch)
+    read_nothing(ctx)
     outcome = documents.upload(
-        store, actors["clinician"], filename="a.pdf", content=corpus.pdf(TEXT, pages=3), patient_id=patient_id
+        ctx, actors["clinician"], filename="a.pdf", content=corpus.pdf(TEXT, pages=3), patient_id=patient_id
     )
     worker = subprocess.Popen(
         [sys.executable, "-c", _WORKER, str(outcome.job_id)], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}
@@ -154,11 +158,11 @@ def test_a_worker_killed_mid_document_leaves_no_pages_and_the_job_resumes(
 
 
 def test_a_queued_job_can_be_cancelled(
-    store: Store, actors: dict[str, Actor], patient_id: int, monkeypatch: pytest.MonkeyPatch
+    ctx: AppContext, store: Store, actors: dict[str, Actor], patient_id: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    read_nothing(monkeypatch)
+    read_nothing(ctx)
     outcome = documents.upload(
-        store, actors["clinician"], filename="a.pdf", content=corpus.pdf(TEXT), patient_id=patient_id
+        ctx, actors["clinician"], filename="a.pdf", content=corpus.pdf(TEXT), patient_id=patient_id
     )
     documents.cancel(store, actors["clinician"], outcome.job_id or 0)
     (view,) = documents.job_views(store, actors["clinician"], [outcome.job_id or 0])
@@ -168,10 +172,10 @@ def test_a_queued_job_can_be_cancelled(
 
 @pytest.mark.parametrize("role", ["bed_manager", "admin"])
 def test_only_clinicians_upload_and_read_documents(
-    store: Store, actors: dict[str, Actor], patient_id: int, role: str
+    ctx: AppContext, store: Store, actors: dict[str, Actor], patient_id: int, role: str
 ) -> None:
     with pytest.raises(PermissionDenied):
-        documents.upload(store, actors[role], filename="a.txt", content=b"text", patient_id=patient_id)
+        documents.upload(ctx, actors[role], filename="a.txt", content=b"text", patient_id=patient_id)
     with pytest.raises(PermissionDenied):
         documents.list_documents(store, actors[role])
     with pytest.raises(PermissionDenied):
@@ -179,17 +183,18 @@ def test_only_clinicians_upload_and_read_documents(
 
 
 def test_a_clinicians_upload_gets_every_core_and_a_backlog_one_page_at_a_time(
-    store: Store, actors: dict[str, Actor], patient_id: int, monkeypatch: pytest.MonkeyPatch
+    ctx: AppContext, store: Store, actors: dict[str, Actor], patient_id: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    read_nothing(monkeypatch)  # this test's runner decides which job is urgent
+    read_nothing(ctx)  # this test's runner decides which job is urgent
     monkeypatch.setattr(store, "settings", store.settings.model_copy(update={"ocr_page_workers": 2}))
     engine = SlowEngine(0.1)  # thread-safe, one core a page: the kind of engine pages may share the cores on
-    monkeypatch.setattr(jobs_module, "get_engine", lambda name: engine)
-    runner = JobRunner(store)
+    models = Models(store.settings)
+    monkeypatch.setattr(models, "ocr", lambda name: engine)
+    runner = JobRunner(store, models=models)
     try:
         for n, urgent in enumerate((True, False)):  # a clinician waiting, then the backlog
             outcome = documents.upload(
-                store,
+                ctx,
                 actors["clinician"],
                 filename=f"fax{n}.tif",
                 content=marked_tiff(4, width=300 + n),

@@ -20,11 +20,11 @@ from procrastinate.testing import InMemoryConnector
 from sqlalchemy import update
 
 from medspeak.auth.roles import Actor
-from medspeak.config import reset_settings
+from medspeak.config import load_settings
 from medspeak.services import documents, patients
-from medspeak.services.reading import get_runner, reset_runners
+from medspeak.services.context import AppContext
 from medspeak.services.reading_queue import QUEUE, QueueRunner, build_app, queue_app, retry_stalled_jobs
-from medspeak.store.db import Store, get_store, reset_stores
+from medspeak.store.db import Store
 from medspeak.store.models import IngestJob
 from tests.support.jobs import read_nothing, wait_for_job
 
@@ -41,11 +41,12 @@ def patient_id(store: Store, actors: dict[str, Actor]) -> int:
 
 
 @pytest.fixture
-def engine(monkeypatch: pytest.MonkeyPatch) -> QueueRunner:
-    """The services defer to an in-memory procrastinate; tests run its worker until the queue is empty."""
-    runner = QueueRunner(build_app(InMemoryConnector()))
+def engine(ctx: AppContext) -> QueueRunner:
+    """The services defer to an in-memory procrastinate; tests run its worker (reading through ``ctx``) until
+    the queue is empty."""
+    runner = QueueRunner(build_app(InMemoryConnector(), ctx))
     runner.app.open()
-    monkeypatch.setattr("medspeak.services.documents.get_runner", lambda store: runner)
+    ctx.use_runner(runner)
     return runner
 
 
@@ -54,16 +55,14 @@ def _drain(runner: QueueRunner) -> None:
 
 
 def test_uploads_wait_in_the_engine_until_a_worker_reads_them_urgent_first(
-    store: Store, actors: dict[str, Actor], patient_id: int, engine: QueueRunner, reads: list[str]
+    ctx: AppContext, store: Store, actors: dict[str, Actor], patient_id: int, engine: QueueRunner, reads: list[str]
 ) -> None:
     clinician = actors["clinician"]
     backlog = [
-        documents.upload(
-            store, clinician, filename=f"old-{n}.txt", content=_note(n), patient_id=patient_id, backlog=True
-        )
+        documents.upload(ctx, clinician, filename=f"old-{n}.txt", content=_note(n), patient_id=patient_id, backlog=True)
         for n in (1, 2)
     ]
-    urgent = documents.upload(store, clinician, filename="now.txt", content=_note(3), patient_id=patient_id)
+    urgent = documents.upload(ctx, clinician, filename="now.txt", content=_note(3), patient_id=patient_id)
     assert reads == []  # nothing is read in the process that uploads
     (view,) = documents.job_views(store, clinician, [urgent.job_id or 0])
     assert view.status == "queued"
@@ -74,21 +73,26 @@ def test_uploads_wait_in_the_engine_until_a_worker_reads_them_urgent_first(
 
 
 def test_a_job_deferred_twice_waits_once_and_is_read_once(
-    store: Store, actors: dict[str, Actor], patient_id: int, engine: QueueRunner, reads: list[str]
+    ctx: AppContext, store: Store, actors: dict[str, Actor], patient_id: int, engine: QueueRunner, reads: list[str]
 ) -> None:
-    outcome = documents.upload(store, actors["clinician"], filename="a.txt", content=_note(1), patient_id=patient_id)
+    outcome = documents.upload(ctx, actors["clinician"], filename="a.txt", content=_note(1), patient_id=patient_id)
     engine.submit(outcome.job_id or 0, urgent=False)  # an archive run resumed while the job still waits
     _drain(engine)
     assert reads == ["a.txt"]
 
 
 def test_jobs_queued_without_the_engine_are_deferred_when_it_starts(
-    store: Store, actors: dict[str, Actor], patient_id: int, monkeypatch: pytest.MonkeyPatch, reads: list[str]
+    ctx: AppContext,
+    store: Store,
+    actors: dict[str, Actor],
+    patient_id: int,
+    monkeypatch: pytest.MonkeyPatch,
+    reads: list[str],
 ) -> None:
     clinician = actors["clinician"]
-    read_nothing(monkeypatch)  # queued before MEDSPEAK_QUEUE_URL was set, never read
-    outcome = documents.upload(store, clinician, filename="a.txt", content=_note(1), patient_id=patient_id)
-    runner = QueueRunner(build_app(InMemoryConnector()), store)
+    read_nothing(ctx)  # queued before MEDSPEAK_QUEUE_URL was set, never read
+    outcome = documents.upload(ctx, clinician, filename="a.txt", content=_note(1), patient_id=patient_id)
+    runner = QueueRunner(build_app(InMemoryConnector(), ctx), store)
     runner.app.open()
     assert runner.resume_pending() == 1 and runner.resume_pending() == 1  # deferred once: the lock holds
     connector = runner.app.connector
@@ -99,10 +103,10 @@ def test_jobs_queued_without_the_engine_are_deferred_when_it_starts(
 
 
 def test_a_retry_after_the_worker_died_reads_the_document_again_from_nothing(
-    store: Store, actors: dict[str, Actor], patient_id: int, engine: QueueRunner, reads: list[str]
+    ctx: AppContext, store: Store, actors: dict[str, Actor], patient_id: int, engine: QueueRunner, reads: list[str]
 ) -> None:
     clinician = actors["clinician"]
-    outcome = documents.upload(store, clinician, filename="a.txt", content=_note(1), patient_id=patient_id)
+    outcome = documents.upload(ctx, clinician, filename="a.txt", content=_note(1), patient_id=patient_id)
     # The first worker claimed the job and died: the row says running, the engine retries the task.
     with store.transaction() as db:
         db.execute(update(IngestJob).where(IngestJob.id == outcome.job_id).values(status="running"))
@@ -123,17 +127,15 @@ def test_on_postgresql_a_worker_reads_what_the_app_deferred(
     if store.is_sqlite:
         pytest.skip("procrastinate needs PostgreSQL")
     monkeypatch.setenv("MEDSPEAK_QUEUE_URL", store.url)
-    reset_settings()
-    reset_runners()
-    reset_stores()
-    queued = get_store()  # the same database, opened with the engine configured
+    queued = AppContext(load_settings())  # the same database, opened with the engine configured
     clinician = actors["clinician"]
-    assert isinstance(get_runner(queued), QueueRunner)
+    assert isinstance(queued.runner, QueueRunner)
     outcome = documents.upload(queued, clinician, filename="a.txt", content=_note(1), patient_id=patient_id)
-    (view,) = documents.job_views(queued, clinician, [outcome.job_id or 0])
+    (view,) = documents.job_views(store, clinician, [outcome.job_id or 0])
     assert view.status == "queued"
-    queue_app(queued.url).run_worker(queues=[QUEUE], wait=False, concurrency=2, listen_notify=False)
-    assert wait_for_job(queued, clinician, outcome.job_id or 0, timeout_s=5).status == "done"
+    queue_app(store.url, queued).run_worker(queues=[QUEUE], wait=False, concurrency=2, listen_notify=False)
+    assert wait_for_job(store, clinician, outcome.job_id or 0, timeout_s=5).status == "done"
+    queued.close()
 
 
 def test_a_worker_without_a_queue_refuses_to_start(
@@ -151,13 +153,14 @@ def test_a_worker_without_a_queue_refuses_to_start(
 _SLOW_WORKER = """
 import sys, time
 from medspeak.services import reading as jobs
+from medspeak.services.context import AppContext
 from medspeak.services.reading_queue import QUEUE, queue_app
 
 def slow_extract(*args, **kwargs):
     time.sleep(120)  # killed long before this returns
 
 jobs.extract = slow_extract
-queue_app(sys.argv[1]).run_worker(queues=[QUEUE], concurrency=1, listen_notify=False)
+queue_app(sys.argv[1], AppContext.open()).run_worker(queues=[QUEUE], concurrency=1, listen_notify=False)
 """
 
 
@@ -168,18 +171,15 @@ def test_on_postgresql_a_worker_killed_mid_document_is_retried_and_the_document_
     if store.is_sqlite:
         pytest.skip("procrastinate needs PostgreSQL")
     monkeypatch.setenv("MEDSPEAK_QUEUE_URL", store.url)
-    reset_settings()
-    reset_runners()
-    reset_stores()
-    queued, clinician = get_store(), actors["clinician"]
+    queued, clinician = AppContext(load_settings()), actors["clinician"]
     outcome = documents.upload(queued, clinician, filename="a.txt", content=_note(25), patient_id=patient_id)
     root = Path(__file__).resolve().parents[2]
     worker = subprocess.Popen(
-        [sys.executable, "-c", _SLOW_WORKER, queued.url], cwd=root, env={**os.environ, "PYTHONPATH": str(root)}
+        [sys.executable, "-c", _SLOW_WORKER, store.url], cwd=root, env={**os.environ, "PYTHONPATH": str(root)}
     )
     try:
         for _ in range(400):  # until the worker has claimed the job and is in the middle of it
-            (view,) = documents.job_views(queued, clinician, [outcome.job_id or 0])
+            (view,) = documents.job_views(store, clinician, [outcome.job_id or 0])
             if view.status == "running":
                 break
             time.sleep(0.05)
@@ -188,7 +188,7 @@ def test_on_postgresql_a_worker_killed_mid_document_is_retried_and_the_document_
     finally:
         worker.send_signal(signal.SIGKILL)
         worker.wait()
-    app = queue_app(queued.url)
+    app = queue_app(store.url, queued)
 
     async def retry() -> int:
         async with app.open_async():
@@ -196,7 +196,8 @@ def test_on_postgresql_a_worker_killed_mid_document_is_retried_and_the_document_
 
     assert asyncio.run(retry()) == 1
     app.run_worker(queues=[QUEUE], wait=False, concurrency=1, listen_notify=False)
-    assert wait_for_job(queued, clinician, outcome.job_id or 0, timeout_s=10).status == "done"
-    detail = documents.document_detail(queued, clinician, outcome.document_id)
+    assert wait_for_job(store, clinician, outcome.job_id or 0, timeout_s=10).status == "done"
+    detail = documents.document_detail(store, clinician, outcome.document_id)
+    queued.close()
     labels = [f.label for f in detail.facts]
     assert len(detail.pages) == 1 and labels and len(labels) == len(set(labels))  # nothing twice

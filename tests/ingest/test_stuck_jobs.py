@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import update
 
 from medspeak.auth.roles import Actor
+from medspeak.services.context import AppContext
 from medspeak.services.reading import JobRunner
 from medspeak.store.db import Store
 from medspeak.store.models import Document, IngestJob
@@ -20,9 +21,10 @@ from medspeak.store.types import utcnow
 from tests.support.jobs import queued_note
 
 
-def _orphan(store: Store, actor: Actor, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
+def _orphan(ctx: AppContext, actor: Actor, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
     """A job claimed by a process killed mid-document a while ago: "running", silent since."""
-    document_id, job_id = queued_note(store, actor, monkeypatch)
+    store = ctx.store
+    document_id, job_id = queued_note(ctx, actor)
     with store.transaction() as db:
         db.execute(
             update(IngestJob)
@@ -34,9 +36,9 @@ def _orphan(store: Store, actor: Actor, monkeypatch: pytest.MonkeyPatch) -> tupl
 
 
 def test_a_running_process_takes_up_a_dead_processs_job_without_a_restart(
-    store: Store, actors: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
+    ctx: AppContext, store: Store, actors: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    document_id, job_id = _orphan(store, actors["clinician"], monkeypatch)
+    document_id, job_id = _orphan(ctx, actors["clinician"], monkeypatch)
     runner = JobRunner(store, workers=1, maintenance_s=0.05)  # already running: no resume at start
     try:
         deadline = time.monotonic() + 30
@@ -53,9 +55,9 @@ def test_a_running_process_takes_up_a_dead_processs_job_without_a_restart(
 
 
 def test_a_job_whose_process_is_alive_is_not_taken_from_it(
-    store: Store, actors: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
+    ctx: AppContext, store: Store, actors: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _, job_id = _orphan(store, actors["clinician"], monkeypatch)
+    _, job_id = _orphan(ctx, actors["clinician"], monkeypatch)
     with store.transaction() as db:  # its process reported 10 s ago: alive, reading a long page
         db.execute(update(IngestJob).where(IngestJob.id == job_id).values(updated_at=utcnow() - timedelta(seconds=10)))
     runner = JobRunner(store, workers=0)
@@ -66,9 +68,9 @@ def test_a_job_whose_process_is_alive_is_not_taken_from_it(
 
 
 def test_a_process_keeps_its_running_jobs_alive(
-    store: Store, actors: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
+    ctx: AppContext, store: Store, actors: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _, job_id = _orphan(store, actors["clinician"], monkeypatch)
+    _, job_id = _orphan(ctx, actors["clinician"], monkeypatch)
     runner = JobRunner(store, workers=0)
     try:
         runner._running.add(job_id)  # as while run() reads it

@@ -12,8 +12,9 @@ import os
 import sys
 import time
 
+from medspeak.config import load_settings
 from medspeak.services import reading as jobs
-from medspeak.store.db import get_store
+from medspeak.store.db import Store
 
 _PAUSE_S = 0.25  # inside each phase: a window for the kill, on top of the real work
 
@@ -39,7 +40,7 @@ def _worker(phases_file: str) -> None:
         return output
 
     jobs.extract, jobs._index = extract, index
-    runner = jobs.JobRunner(get_store())
+    runner = jobs.JobRunner(Store(load_settings()))
     mark("ready")
     runner.resume_pending()
     time.sleep(60)  # killed long before; the test's final pass runs in its own process

@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from medspeak.auth.roles import Actor
 from medspeak.cli import app as cli_app
 from medspeak.services import documents, patients
+from medspeak.services.context import AppContext
 from medspeak.services.reading import JobRunner
 from medspeak.store.db import Store
 from medspeak.store.models import Document, DocumentPage, Fact, IngestJob
@@ -73,10 +74,10 @@ def zygote(store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[Zygote]:
     z.close()
 
 
-def _upload(store: Store, clinician: Actor, patient_id: int, n: int, monkeypatch: pytest.MonkeyPatch) -> int:
+def _upload(ctx: AppContext, clinician: Actor, patient_id: int, n: int, monkeypatch: pytest.MonkeyPatch) -> int:
     text = f"Discharge summary {n}. {_MEDICATIONS[n % 3]}. No chest pain. Review in {n + 2} days."
     outcome = documents.upload(
-        store, clinician, filename=f"summary-{n}.pdf", content=corpus.pdf(text, pages=2), patient_id=patient_id
+        ctx, clinician, filename=f"summary-{n}.pdf", content=corpus.pdf(text, pages=2), patient_id=patient_id
     )
     assert outcome.job_id is not None
     return outcome.job_id
@@ -117,11 +118,11 @@ def _assert_no_partial_documents(store: Store) -> None:
 
 @pytest.mark.slow  # ~30-60 s on 2 busy cores
 def test_killing_the_worker_at_random_moments_loses_nothing_and_leaves_nothing_half_done(
-    store: Store, actors: dict[str, Actor], zygote: Zygote, env: Path, monkeypatch: pytest.MonkeyPatch
+    ctx: AppContext, store: Store, actors: dict[str, Actor], zygote: Zygote, env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if not store.is_sqlite:
         pytest.skip("crash atomicity is SQLite's journal here; PostgreSQL's is its own (tested by its suite)")
-    read_nothing(monkeypatch)  # uploads are queued only: the killed workers are the ones that read them
+    read_nothing(ctx)  # uploads are queued only: the killed workers are the ones that read them
     clinician = actors["clinician"]
     patient_id = patients.register_patient(
         store, clinician, given_name="Crash", family_name="Test", sex="male", birth_date=date(1955, 5, 5)
@@ -130,7 +131,7 @@ def test_killing_the_worker_at_random_moments_loses_nothing_and_leaves_nothing_h
     job_ids: list[int] = []
     killed_in: list[str] = []
     for n in range(_KILLS):
-        job_ids.append(_upload(store, clinician, patient_id, n, monkeypatch))
+        job_ids.append(_upload(ctx, clinician, patient_id, n, monkeypatch))
         _age_running_jobs(store)
         phases_file = env / f"phases-{n}.txt"
         pid = int(zygote.ask(f"run {phases_file}"))

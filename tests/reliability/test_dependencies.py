@@ -13,8 +13,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select, text
 
-from medspeak.indexing.extract import reset_backends
+from medspeak.api import create_app
+from medspeak.config import load_settings
 from medspeak.services.audit_log import verify_store
+from medspeak.services.context import AppContext
 from medspeak.store.db import Store
 from medspeak.store.models import Assessment, Document, Fact, IngestJob
 from tests.ingest import corpus
@@ -36,12 +38,14 @@ def _finished_job(client: TestClient, headers: dict[str, str], job_id: int, time
 
 # --- OCR engine missing ------------------------------------------------------------------------
 def test_a_scan_without_an_ocr_engine_fails_its_job_with_the_fix(
-    client: TestClient, store: Store, login: Login, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, ctx: AppContext, store: Store, login: Login, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from medspeak.ingest.ocr import tesseract
 
     monkeypatch.setattr(tesseract, "_tessdata", lambda: None)  # as on a server where its models were never installed
-    monkeypatch.setattr(store, "settings", store.settings.model_copy(update={"ocr_engine": "tesseract"}))
+    tesseract_only = store.settings.model_copy(update={"ocr_engine": "tesseract"})
+    monkeypatch.setattr(store, "settings", tesseract_only)  # what the reading job reads
+    monkeypatch.setattr(ctx, "settings", tesseract_only)  # what the upload reads
     headers = login("clinician")
     r = client.post("/documents", headers=headers, files={"file": ("scan.png", corpus.png(400, 200))})
     assert r.status_code == 202, r.text
@@ -161,10 +165,8 @@ def llm_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None
         monkeypatch.setenv("MEDSPEAK_LLM_BACKEND", "openai")
         monkeypatch.setenv("MEDSPEAK_LLM_URL", f"http://127.0.0.1:{port}/v1")
         monkeypatch.setenv("MEDSPEAK_LLM_TIMEOUT_S", "0.5")
-        reset_backends()
 
     yield configure
-    reset_backends()
     for listener in held:
         listener.close()
 
@@ -173,12 +175,15 @@ def llm_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None
 def test_documents_are_still_indexed_by_the_rules_when_the_llm_server_fails(
     client: TestClient, store: Store, login: Login, llm_server: Callable[[str], None], kind: str
 ) -> None:
-    llm_server(kind)
     headers = login("clinician")
-    started = time.monotonic()
-    r = client.post("/documents", headers=headers, files={"file": (f"{kind}.txt", _NOTE)})
-    assert r.status_code == 202, r.text
-    job = _finished_job(client, headers, r.json()["job_id"])
+    llm_server(kind)
+    # An API started with the server configured: its context reads documents through the openai backend.
+    with TestClient(create_app(load_settings()), raise_server_exceptions=False) as configured:
+        assert configured.app.state.context.models.extractors.settings.llm_backend == "openai"  # type: ignore[attr-defined]
+        started = time.monotonic()
+        r = configured.post("/documents", headers=headers, files={"file": (f"{kind}.txt", _NOTE)})
+        assert r.status_code == 202, r.text
+        job = _finished_job(configured, headers, r.json()["job_id"])
     assert job["status"] == "done", job
     assert time.monotonic() - started < 30, "a dead server must cost seconds, not the page's budget"
     with store.transaction() as db:

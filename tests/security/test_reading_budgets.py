@@ -21,6 +21,7 @@ from medspeak.indexing.rules.backend import RulesBackend
 from medspeak.ingest.textlayer import typed_page
 from medspeak.ingest.types import PageText, Word
 from medspeak.ingest.validate import MAX_TEXT_CHARS, validate_upload
+from medspeak.services.context import AppContext
 from medspeak.services.reading import JobRunner
 from medspeak.store.db import Store
 from medspeak.store.models import Document, IngestJob
@@ -122,7 +123,7 @@ def test_a_docx_with_more_xml_than_the_reading_limit_is_refused_at_upload() -> N
 
 
 def test_a_job_whose_indexing_ran_out_of_budget_ends_with_its_text_and_is_not_resumed(
-    store: Store, actors: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
+    ctx: AppContext, store: Store, actors: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import medspeak.services.reading as jobs
 
@@ -130,7 +131,7 @@ def test_a_job_whose_indexing_ran_out_of_budget_ends_with_its_text_and_is_not_re
         raise BudgetExceeded("Reading stopped: over the document's budget of 60 s.")
 
     monkeypatch.setattr(jobs, "extract_facts", over_budget)
-    document_id, job_id = queued_note(store, actors["clinician"], monkeypatch)
+    document_id, job_id = queued_note(ctx, actors["clinician"])
     runner = JobRunner(store, workers=0)
     try:
         runner.run(job_id)
@@ -144,9 +145,9 @@ def test_a_job_whose_indexing_ran_out_of_budget_ends_with_its_text_and_is_not_re
 
 
 def test_a_job_that_keeps_killing_its_process_is_failed_not_resumed_forever(
-    store: Store, actors: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
+    ctx: AppContext, store: Store, actors: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    document_id, job_id = queued_note(store, actors["clinician"], monkeypatch)
+    document_id, job_id = queued_note(ctx, actors["clinician"])
     runner = JobRunner(store, workers=0)  # no worker: this test plays the crashed processes
     try:
         for _ in range(10):  # each start finds the job "running", stale: its process died mid-job

@@ -21,8 +21,8 @@ from typer.testing import CliRunner
 
 from medspeak.auth.roles import Actor
 from medspeak.cli import app as cli_app
-from medspeak.config import DEFAULT_COOKIE_KEY, Settings, reset_settings
-from medspeak.store.db import Store, reset_stores
+from medspeak.config import DEFAULT_COOKIE_KEY, Settings
+from medspeak.store.db import Store
 from medspeak.store.models import AuthSession
 from tests.conftest import PASSWORD
 
@@ -38,8 +38,6 @@ def unconfigured(env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("MEDSPEAK_BCRYPT_ROUNDS", "12")
     secrets_file = env / "install" / "secrets.toml"
     monkeypatch.setenv("MEDSPEAK_SECRETS_FILE", str(secrets_file))
-    reset_settings()
-    reset_stores()
     return secrets_file
 
 
@@ -71,10 +69,8 @@ def test_init_generates_the_keys_itself_in_a_private_file(unconfigured: Path) ->
     assert stat.S_IMODE(unconfigured.stat().st_mode) == 0o600
     keys = tomllib.loads(unconfigured.read_text())
     assert len(keys["cookie_key"]) >= 32 and keys["cookie_key"] != DEFAULT_COOKIE_KEY
-    reset_settings()
     assert CliRunner().invoke(cli_app, ["init"]).exit_code == 0
     assert tomllib.loads(unconfigured.read_text())["cookie_key"] == keys["cookie_key"]  # kept, not rotated
-    reset_settings()
     assert CliRunner().invoke(cli_app, ["audit", "verify"]).exit_code == 0  # the other commands now start
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from medspeak.auth.roles import Actor
 from medspeak.services import documents, patients
+from medspeak.services.context import AppContext
 from medspeak.store.db import Store
 from medspeak.store.models import Document, Fact
 from tests.support.jobs import wait_for_job
@@ -41,10 +42,11 @@ def wait_for(store: Store, actor: Actor, job_id: int, timeout: float = 60) -> No
     assert view.status == "done", view.message
 
 
-def upload_text(store: Store, actor: Actor, patient_id: int | None, name: str, text: str, when: datetime) -> int:
+def upload_text(ctx: AppContext, actor: Actor, patient_id: int | None, name: str, text: str, when: datetime) -> int:
     """Upload a text file, wait for it to be read and indexed, and date it ``when``."""
+    store = ctx.store
     outcome = documents.upload(
-        store, actor, filename=name, content=text.encode(), patient_id=patient_id, kind="discharge_summary"
+        ctx, actor, filename=name, content=text.encode(), patient_id=patient_id, kind="discharge_summary"
     )
     assert outcome.job_id is not None
     wait_for(store, actor, outcome.job_id)
@@ -53,13 +55,13 @@ def upload_text(store: Store, actor: Actor, patient_id: int | None, name: str, t
     return outcome.document_id
 
 
-def seed_record(store: Store, clinician: Actor) -> SeededRecord:
+def seed_record(ctx: AppContext, clinician: Actor) -> SeededRecord:
     created = patients.register_patient(
-        store, clinician, given_name="Marie", family_name="Dupont", sex="female", birth_date=date(1950, 1, 1)
+        ctx.store, clinician, given_name="Marie", family_name="Dupont", sex="female", birth_date=date(1950, 1, 1)
     )
-    summary = upload_text(store, clinician, created.id, "summary.txt", SUMMARY, datetime(2026, 3, 4, tzinfo=UTC))
+    summary = upload_text(ctx, clinician, created.id, "summary.txt", SUMMARY, datetime(2026, 3, 4, tzinfo=UTC))
     prescription = upload_text(
-        store, clinician, created.id, "prescription.txt", PRESCRIPTION, datetime(2026, 4, 2, tzinfo=UTC)
+        ctx, clinician, created.id, "prescription.txt", PRESCRIPTION, datetime(2026, 4, 2, tzinfo=UTC)
     )
     return SeededRecord(created.id, summary, prescription)
 

@@ -13,13 +13,14 @@ from sqlalchemy import select
 
 from medspeak.auth.roles import Actor
 from medspeak.services import patients, triage
+from medspeak.services.context import AppContext
 from medspeak.store.db import Store
 from medspeak.store.models import AuditEvent
 from medspeak.triage.inputs import TriageInputs
 
 
 def test_an_unexpected_error_is_audited_as_a_failure(
-    store: Store, actors: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
+    ctx: AppContext, store: Store, actors: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clinician = actors["clinician"]
     patient = patients.register_patient(
@@ -31,7 +32,7 @@ def test_an_unexpected_error_is_audited_as_a_failure(
 
     monkeypatch.setattr(triage, "_result", broken)
     with pytest.raises(RuntimeError):
-        triage.assess(store, clinician, TriageInputs.from_form({"heart_rate": 80}), patient_id=patient.id)
+        triage.assess(ctx, clinician, TriageInputs.from_form({"heart_rate": 80}), patient_id=patient.id)
     with store.read() as db:
         rows = db.execute(
             select(AuditEvent.outcome, AuditEvent.patient_id, AuditEvent.detail).where(

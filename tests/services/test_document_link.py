@@ -10,6 +10,7 @@ from sqlalchemy import select
 from medspeak.auth.roles import Actor
 from medspeak.errors import NotFound, PermissionDenied, ValidationFailed
 from medspeak.services import documents, patients
+from medspeak.services.context import AppContext
 from medspeak.store.db import Store
 from medspeak.store.models import AuditEvent, DocumentLink, Fact
 from tests.support.jobs import wait_for_job
@@ -23,18 +24,19 @@ def _patient(store: Store, actor: Actor, family: str) -> int:
     ).id
 
 
-def _unlinked_document(store: Store, actor: Actor) -> int:
-    outcome = documents.upload(store, actor, filename="letter.txt", content=_NOTE, patient_id=None, kind="report")
+def _unlinked_document(ctx: AppContext, actor: Actor) -> int:
+    store = ctx.store
+    outcome = documents.upload(ctx, actor, filename="letter.txt", content=_NOTE, patient_id=None, kind="report")
     assert wait_for_job(store, actor, outcome.job_id or 0).status == "done"
     return outcome.document_id
 
 
 def test_a_document_uploaded_without_a_patient_is_linked_and_its_facts_follow(
-    store: Store, actors: dict[str, Actor]
+    ctx: AppContext, store: Store, actors: dict[str, Actor]
 ) -> None:
     clinician = actors["clinician"]
     patient_id = _patient(store, clinician, "Moreau")
-    document_id = _unlinked_document(store, clinician)
+    document_id = _unlinked_document(ctx, clinician)
     assert [d.id for d in documents.list_documents(store, clinician, unlinked=True)] == [document_id]
 
     linked = documents.link_to_patient(store, clinician, document_id, patient_id, reason="uploaded before registering")
@@ -57,10 +59,10 @@ def test_a_document_uploaded_without_a_patient_is_linked_and_its_facts_follow(
         assert "registering" not in event.detail  # the reason stays with the link, not in the trail
 
 
-def test_a_document_is_moved_from_the_wrong_patient(store: Store, actors: dict[str, Actor]) -> None:
+def test_a_document_is_moved_from_the_wrong_patient(ctx: AppContext, store: Store, actors: dict[str, Actor]) -> None:
     clinician = actors["clinician"]
     wrong, right = _patient(store, clinician, "Wrong"), _patient(store, clinician, "Right")
-    document_id = _unlinked_document(store, clinician)
+    document_id = _unlinked_document(ctx, clinician)
     documents.link_to_patient(store, clinician, document_id, wrong, reason="first guess")
     documents.link_to_patient(store, clinician, document_id, right, reason="name on page 1 is RIGHT")
     assert documents.list_documents(store, clinician, patient_id=wrong) == []
@@ -70,10 +72,12 @@ def test_a_document_is_moved_from_the_wrong_patient(store: Store, actors: dict[s
         assert [(m.from_patient_id, m.to_patient_id) for m in moves] == [(None, wrong), (wrong, right)]
 
 
-def test_linking_needs_a_reason_a_patient_a_document_and_a_clinician(store: Store, actors: dict[str, Actor]) -> None:
+def test_linking_needs_a_reason_a_patient_a_document_and_a_clinician(
+    ctx: AppContext, store: Store, actors: dict[str, Actor]
+) -> None:
     clinician = actors["clinician"]
     patient_id = _patient(store, clinician, "Petit")
-    document_id = _unlinked_document(store, clinician)
+    document_id = _unlinked_document(ctx, clinician)
     with pytest.raises(ValidationFailed, match="Say why"):
         documents.link_to_patient(store, clinician, document_id, patient_id, reason="  ")
     with pytest.raises(ValidationFailed, match="No patient"):
@@ -89,13 +93,15 @@ def test_linking_needs_a_reason_a_patient_a_document_and_a_clinician(store: Stor
         assert db.scalars(select(DocumentLink)).all() == []
 
 
-def test_the_language_found_is_kept_for_an_english_or_french_upload(store: Store, actors: dict[str, Actor]) -> None:
+def test_the_language_found_is_kept_for_an_english_or_french_upload(
+    ctx: AppContext, store: Store, actors: dict[str, Actor]
+) -> None:
     # Issue 18, item 11: the documents table's Language was empty for every "English or French" upload.
     clinician = actors["clinician"]
     french = "Compte rendu de consultation\nTraitement : paracétamol 1 g per os trois fois par jour.\n".encode()
-    auto = documents.upload(store, clinician, filename="cr.txt", content=french, patient_id=None, kind="report")
+    auto = documents.upload(ctx, clinician, filename="cr.txt", content=french, patient_id=None, kind="report")
     chosen = documents.upload(
-        store, clinician, filename="letter.txt", content=_NOTE, patient_id=None, kind="report", language="fr"
+        ctx, clinician, filename="letter.txt", content=_NOTE, patient_id=None, kind="report", language="fr"
     )
     for outcome in (auto, chosen):
         assert wait_for_job(store, clinician, outcome.job_id or 0).status == "done"

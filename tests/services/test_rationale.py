@@ -13,12 +13,13 @@ import pytest
 from sqlalchemy import select
 
 from medspeak.auth.roles import Actor
+from medspeak.config import load_settings
 from medspeak.errors import PermissionDenied
-from medspeak.indexing.extract import reset_backends
 from medspeak.indexing.llm.base import LLMUnavailable
 from medspeak.services import patients, rationale
+from medspeak.services.context import AppContext
 from medspeak.services.rationale import RATIONALE_SCHEMA, Rationale, language_model, rationale_for
-from medspeak.services.triage import TriageResult, _result
+from medspeak.services.triage import TriageEngine, TriageResult, _result
 from medspeak.store.db import Store
 from medspeak.store.models import AuditEvent
 from tests.indexing.test_llm_server import FakeServer, llm_server  # noqa: F401 - the fixture
@@ -44,7 +45,7 @@ class Scripted:
 
 @pytest.fixture(scope="module")
 def hypoxic() -> TriageResult:
-    return _result(HYPOXIC)
+    return _result(TriageEngine.load(), HYPOXIC)
 
 
 def _words(text: str) -> str:
@@ -82,17 +83,16 @@ def test_words_that_stray_from_the_facts_are_not_shown(
     assert words.text is None and words.refused is not None and refusal in words.refused
 
 
-def test_no_language_model_means_no_rationale_and_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_language_model_means_no_rationale_and_says_why(ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("MEDSPEAK_LLM_URL", "MEDSPEAK_LLM_BACKEND"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MEDSPEAK_LLM_MODEL", "/nonexistent/model")
-    reset_backends()
-    model, why_not = language_model()
+    with AppContext(load_settings(), ctx.store) as configured:  # a context built with these settings
+        model, why_not = language_model(configured)
     assert model is None and why_not is not None and "No language model is set up" in why_not
-    reset_backends()
 
 
-def test_through_an_openai_compatible_server(hypoxic: TriageResult, llm_server: FakeServer) -> None:  # noqa: F811
+def test_through_an_openai_compatible_server(ctx: AppContext, hypoxic: TriageResult, llm_server: FakeServer) -> None:  # noqa: F811
     text = f"Level {hypoxic.level.number} because the oxygen saturation is {hypoxic.inputs.spo2:g} %."
 
     def reply(request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -101,7 +101,8 @@ def test_through_an_openai_compatible_server(hypoxic: TriageResult, llm_server: 
         return 200, {"id": "c1", "object": "chat.completion", "model": "tiny", "choices": [choice]}
 
     llm_server.reply = reply
-    model, why_not = language_model()
+    configured = AppContext(load_settings(), ctx.store)  # built after the server's URL is set
+    model, why_not = language_model(configured)
     assert model is not None and why_not is None
     words = rationale_for(hypoxic, model)
     assert words.text == text and words.backend == "openai"

@@ -12,14 +12,15 @@ from medspeak.auth.roles import Actor
 from medspeak.errors import NotFound, PermissionDenied, ValidationFailed
 from medspeak.indexing.evaluation import evaluate_gold
 from medspeak.services import record
+from medspeak.services.context import AppContext
 from medspeak.store.db import Store
 from medspeak.store.models import AuditEvent, Fact, FactReview
 from tests.services.record_seed import PRESCRIPTION, SUMMARY, SeededRecord, fact_id, seed_record
 
 
 @pytest.fixture
-def seeded(store: Store, actors: dict[str, Actor]) -> SeededRecord:
-    return seed_record(store, actors["clinician"])
+def seeded(ctx: AppContext, store: Store, actors: dict[str, Actor]) -> SeededRecord:
+    return seed_record(ctx, actors["clinician"])
 
 
 def _events(store: Store, action: str) -> list[AuditEvent]:

@@ -10,6 +10,7 @@ import pytest
 
 from medspeak.auth.roles import Actor
 from medspeak.services import record
+from medspeak.services.context import AppContext
 from medspeak.store.db import Store
 from tests.services.record_seed import SeededRecord, fact_id, seed_record, upload_text
 
@@ -22,19 +23,19 @@ ANOTHER_PATIENT = "Clinic letter\nDate: 2026-03-12\nThe patient is a 45-year-old
 
 
 @pytest.fixture
-def seeded(store: Store, actors: dict[str, Actor]) -> SeededRecord:
-    return seed_record(store, actors["clinician"])
+def seeded(ctx: AppContext, store: Store, actors: dict[str, Actor]) -> SeededRecord:
+    return seed_record(ctx, actors["clinician"])
 
 
-def _upload(store: Store, actor: Actor, patient_id: int, name: str, text: str) -> int:
-    return upload_text(store, actor, patient_id, name, text, datetime(2026, 3, 12, tzinfo=UTC))
+def _upload(ctx: AppContext, actor: Actor, patient_id: int, name: str, text: str) -> int:
+    return upload_text(ctx, actor, patient_id, name, text, datetime(2026, 3, 12, tzinfo=UTC))
 
 
 def test_a_fitting_letter_adds_its_visit_and_raises_no_warning(
-    store: Store, actors: dict[str, Actor], seeded: SeededRecord
+    ctx: AppContext, store: Store, actors: dict[str, Actor], seeded: SeededRecord
 ) -> None:
     clinician = actors["clinician"]
-    _upload(store, clinician, seeded.patient_id, "letter.txt", FITTING)
+    _upload(ctx, clinician, seeded.patient_id, "letter.txt", FITTING)
     rec = record.patient_record(store, clinician, seeded.patient_id)
     assert rec.identity_warnings == []
     (visit,) = [e for e in rec.encounters if e.document_name == "letter.txt"]
@@ -50,10 +51,10 @@ def test_a_fitting_letter_adds_its_visit_and_raises_no_warning(
 
 
 def test_a_document_about_another_patient_is_flagged(
-    store: Store, actors: dict[str, Actor], seeded: SeededRecord
+    ctx: AppContext, store: Store, actors: dict[str, Actor], seeded: SeededRecord
 ) -> None:
     clinician = actors["clinician"]
-    _upload(store, clinician, seeded.patient_id, "misfiled.txt", ANOTHER_PATIENT)
+    _upload(ctx, clinician, seeded.patient_id, "misfiled.txt", ANOTHER_PATIENT)
     rec = record.patient_record(store, clinician, seeded.patient_id)
     (warning,) = rec.identity_warnings
     assert warning.document_name == "misfiled.txt"
@@ -64,11 +65,11 @@ def test_a_document_about_another_patient_is_flagged(
 
 
 def test_rejecting_the_misread_demographics_clears_the_warning_and_a_corrected_date_is_read_again(
-    store: Store, actors: dict[str, Actor], seeded: SeededRecord
+    ctx: AppContext, store: Store, actors: dict[str, Actor], seeded: SeededRecord
 ) -> None:
     clinician = actors["clinician"]
-    misfiled = _upload(store, clinician, seeded.patient_id, "misfiled.txt", ANOTHER_PATIENT)
-    letter = _upload(store, clinician, seeded.patient_id, "letter.txt", FITTING + "Seen again on 2026-03-11.\n")
+    misfiled = _upload(ctx, clinician, seeded.patient_id, "misfiled.txt", ANOTHER_PATIENT)
+    letter = _upload(ctx, clinician, seeded.patient_id, "letter.txt", FITTING + "Seen again on 2026-03-11.\n")
     demographics = fact_id(store, misfiled, "demographics", "45")
     record.review_fact(store, clinician, demographics, "rejected", reason="Dictation error: wrong template")
     assert record.patient_record(store, clinician, seeded.patient_id).identity_warnings == []
@@ -80,7 +81,7 @@ def test_rejecting_the_misread_demographics_clears_the_warning_and_a_corrected_d
 
 
 def test_a_flagged_document_stays_out_of_fhir_until_a_clinician_confirms_the_patient(
-    store: Store, actors: dict[str, Actor], seeded: SeededRecord
+    ctx: AppContext, store: Store, actors: dict[str, Actor], seeded: SeededRecord
 ) -> None:
     # Issue 18 item 3: a document the record flags as possibly another patient's was exported unflagged.
     from medspeak.errors import PermissionDenied, ValidationFailed
@@ -88,7 +89,7 @@ def test_a_flagged_document_stays_out_of_fhir_until_a_clinician_confirms_the_pat
     from tests.support.api import count_events
 
     clinician = actors["clinician"]
-    misfiled = _upload(store, clinician, seeded.patient_id, "misfiled.txt", ANOTHER_PATIENT)
+    misfiled = _upload(ctx, clinician, seeded.patient_id, "misfiled.txt", ANOTHER_PATIENT)
 
     def exported_text() -> tuple[str, tuple[str, ...]]:
         export = record.fhir_export(store, clinician, seeded.patient_id)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from medspeak.config import get_settings
+from medspeak.config import load_settings
 from medspeak.services.bootstrap import ensure_demo_users
-from medspeak.store.db import Store, reset_stores
+from medspeak.store.db import Store
 from medspeak.store.files import DocumentStorage
 
 
@@ -34,7 +34,7 @@ def _mode(path: Path) -> int:
 
 
 def test_a_fresh_install_creates_private_files_and_folders(env: Path, open_umask: None) -> None:
-    settings = get_settings()
+    settings = load_settings()
     store = Store(settings)
     store.migrate()
     ensure_demo_users(store)
@@ -55,11 +55,10 @@ def test_a_fresh_install_creates_private_files_and_folders(env: Path, open_umask
     assert {_mode(p) for p in files} == {0o600}
     assert _mode(settings.credentials_file) == 0o600
     store.engine.dispose()
-    reset_stores()
 
 
 def test_an_existing_database_left_readable_is_made_private(env: Path, open_umask: None) -> None:
-    settings = get_settings()
+    settings = load_settings()
     settings.home.mkdir(mode=0o755)
     database = settings.home / "medspeak.db"
     database.touch(mode=0o644)

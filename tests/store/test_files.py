@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import func, select
 
 from medspeak.auth.roles import Actor
-from medspeak.config import reset_settings
 from medspeak.errors import UploadRejected
 from medspeak.services import documents, patients
-from medspeak.store.db import Store, get_store
+from medspeak.services.context import AppContext
+from medspeak.store.db import Store
 from medspeak.store.files import DatabaseStorage, DocumentStorage, FileStorage, open_storage
 from medspeak.store.models import Document, DocumentBlob
 from tests.ingest import corpus
@@ -29,8 +29,13 @@ TEXT = "Discharge summary. Metoprolol 25 mg PO twice daily. No chest pain."
 def kind(request: pytest.FixtureRequest, env: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """``MEDSPEAK_FILE_STORE`` for the test, set before the store is opened (tests ask for it first)."""
     monkeypatch.setenv("MEDSPEAK_FILE_STORE", request.param)
-    reset_settings()
     return str(request.param)
+
+
+@pytest.fixture
+def ctx(kind: str, ctx: AppContext) -> AppContext:
+    """The test's context, opened after ``kind`` set the storage."""
+    return ctx
 
 
 @pytest.fixture
@@ -51,7 +56,7 @@ def test_the_setting_chooses_the_storage(kind: str, storage: FileStorage) -> Non
     assert isinstance(storage, DocumentStorage if kind == "disk" else DatabaseStorage)
 
 
-def test_content_is_stored_once_under_its_sha256(kind: str, storage: FileStorage) -> None:
+def test_content_is_stored_once_under_its_sha256(kind: str, storage: FileStorage, store: Store) -> None:
     content = b"%PDF-1.4 original bytes"
     first = storage.put(content, "pdf")
     digest = hashlib.sha256(content).hexdigest()
@@ -59,7 +64,7 @@ def test_content_is_stored_once_under_its_sha256(kind: str, storage: FileStorage
     again = storage.put(content, "pdf")
     assert (again.key, again.created) == (first.key, False)
     assert storage.read(first.key) == content
-    assert _originals(get_store(), kind) == 1
+    assert _originals(store, kind) == 1
 
 
 def test_an_unsafe_extension_or_a_foreign_key_is_refused(storage: FileStorage) -> None:
@@ -69,18 +74,19 @@ def test_an_unsafe_extension_or_a_foreign_key_is_refused(storage: FileStorage) -
         storage.read("../../etc/passwd")
 
 
-def test_a_missing_original_is_file_not_found_and_discard_removes_one(kind: str, storage: FileStorage) -> None:
+def test_a_missing_original_is_file_not_found_and_discard_removes_one(
+    kind: str, storage: FileStorage, store: Store
+) -> None:
     stored = storage.put(b"to be discarded", "txt")
     storage.discard(stored.key)
     with pytest.raises(FileNotFoundError):
         storage.read(stored.key)
-    assert _originals(get_store(), kind) == 0
+    assert _originals(store, kind) == 0
 
 
 def test_a_write_inside_a_transaction_that_fails_leaves_nothing_in_the_database(
-    kind: str, storage: FileStorage
+    kind: str, storage: FileStorage, store: Store
 ) -> None:
-    store = get_store()
     with pytest.raises(RuntimeError), store.transaction() as db:
         storage.put(b"never committed", "txt", db)
         raise RuntimeError("the document row could not be written")
@@ -89,10 +95,10 @@ def test_a_write_inside_a_transaction_that_fails_leaves_nothing_in_the_database(
 
 
 @pytest.fixture
-def two_patients(kind: str, actors: dict[str, Actor]) -> list[int]:
+def two_patients(kind: str, actors: dict[str, Actor], store: Store) -> list[int]:
     return [
         patients.register_patient(
-            get_store(),
+            store,
             actors["clinician"],
             given_name="A",
             family_name=name,
@@ -104,12 +110,12 @@ def two_patients(kind: str, actors: dict[str, Actor]) -> list[int]:
 
 
 def test_uploads_are_stored_once_and_read_back_by_the_job(
-    kind: str, actors: dict[str, Actor], two_patients: list[int]
+    ctx: AppContext, kind: str, actors: dict[str, Actor], two_patients: list[int], store: Store
 ) -> None:
-    store, clinician, content = get_store(), actors["clinician"], corpus.pdf(TEXT)
-    first = documents.upload(store, clinician, filename="a.pdf", content=content, patient_id=two_patients[0])
+    clinician, content = actors["clinician"], corpus.pdf(TEXT)
+    first = documents.upload(ctx, clinician, filename="a.pdf", content=content, patient_id=two_patients[0])
     assert wait_for_job(store, clinician, first.job_id or 0).status == "done"
-    linked = documents.upload(store, clinician, filename="a.pdf", content=content, patient_id=two_patients[1])
+    linked = documents.upload(ctx, clinician, filename="a.pdf", content=content, patient_id=two_patients[1])
     assert wait_for_job(store, clinician, linked.job_id or 0).status == "done"
     assert _originals(store, kind) == 1
     assert documents.read_original(store, clinician, linked.document_id)[1] == content
@@ -119,11 +125,12 @@ def test_uploads_are_stored_once_and_read_back_by_the_job(
         assert not store.settings.documents_dir.exists() or not any(store.settings.documents_dir.rglob("*"))
 
 
-def test_a_rejected_upload_stores_nothing(kind: str, actors: dict[str, Actor], two_patients: list[int]) -> None:
-    store = get_store()
+def test_a_rejected_upload_stores_nothing(
+    ctx: AppContext, kind: str, actors: dict[str, Actor], two_patients: list[int], store: Store
+) -> None:
     with pytest.raises(UploadRejected):
         documents.upload(
-            store, actors["clinician"], filename="x.pdf", content=corpus.encrypted_pdf(), patient_id=two_patients[0]
+            ctx, actors["clinician"], filename="x.pdf", content=corpus.encrypted_pdf(), patient_id=two_patients[0]
         )
     with store.transaction() as db:
         assert db.scalar(select(func.count()).select_from(Document)) == 0

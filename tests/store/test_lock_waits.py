@@ -12,14 +12,15 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
+from medspeak.services.context import AppContext
 from medspeak.store import audit
 from medspeak.store.db import Store, is_lock_timeout
 from medspeak.store.models import AuditEvent
 
 
 @pytest.fixture(params=["sqlite"])
-def store(request: pytest.FixtureRequest, store: Store) -> Store:  # SQLite's write lock
-    return store
+def ctx(request: pytest.FixtureRequest, ctx: AppContext) -> AppContext:  # SQLite's write lock
+    return ctx
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from medspeak.api import create_app
 from medspeak.auth.roles import Actor
 from medspeak.services import documents, patients
+from medspeak.services.context import AppContext
 from medspeak.store.db import Store
 from medspeak.store.models import AuditEvent, Encounter, Ward
 from medspeak.store.types import utcnow
@@ -35,8 +36,9 @@ class Seeded:
 
 
 @pytest.fixture
-def app(store: Store) -> FastAPI:
-    return create_app(store.settings)
+def app(ctx: AppContext) -> FastAPI:
+    """The API over the test's own context (uploads are read by its runner; the ``ctx`` fixture closes it)."""
+    return create_app(context=ctx)
 
 
 @pytest.fixture
@@ -63,7 +65,7 @@ def login(client: TestClient, actors: dict[str, Actor]) -> Callable[[str], dict[
 
 
 @pytest.fixture
-def seeded(store: Store, actors: dict[str, Actor]) -> Seeded:
+def seeded(ctx: AppContext, store: Store, actors: dict[str, Actor]) -> Seeded:
     clinician = actors["clinician"]
     created = patients.register_patient(
         store, clinician, given_name="Jeanne", family_name="Moreau", sex="female", birth_date=date(1950, 3, 2)
@@ -84,7 +86,7 @@ def seeded(store: Store, actors: dict[str, Actor]) -> Seeded:
         db.flush()
         stay_id = stay.id
     outcome = documents.upload(
-        store, clinician, filename="summary.txt", content=TEXT_NOTE, patient_id=created.id, kind="discharge_summary"
+        ctx, clinician, filename="summary.txt", content=TEXT_NOTE, patient_id=created.id, kind="discharge_summary"
     )
     assert outcome.job_id is not None
     return Seeded(created.id, stay_id, outcome.document_id, outcome.job_id)

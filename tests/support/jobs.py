@@ -12,6 +12,7 @@ from medspeak.auth.roles import Actor
 from medspeak.ingest.types import ValidatedUpload
 from medspeak.services import documents, patients
 from medspeak.services import reading as jobs_module
+from medspeak.services.context import AppContext
 from medspeak.store.db import Store
 
 
@@ -21,20 +22,26 @@ class IdleRunner:
     def submit(self, job_id: int, urgent: bool = True) -> None:
         return None
 
+    def resume_pending(self) -> int:
+        return 0
 
-def read_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Uploads from the services are queued but never read."""
-    monkeypatch.setattr("medspeak.services.documents.get_runner", lambda store: IdleRunner())
+    def shutdown(self) -> None:
+        return None
 
 
-def queued_note(store: Store, actor: Actor, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
+def read_nothing(ctx: AppContext) -> None:
+    """Uploads through ``ctx`` are queued but never read."""
+    ctx.use_runner(IdleRunner())
+
+
+def queued_note(ctx: AppContext, actor: Actor) -> tuple[int, int]:
     """(document id, job id) of a one-line note uploaded for a new patient and left queued: the test reads it."""
-    read_nothing(monkeypatch)
+    read_nothing(ctx)
     patient = patients.register_patient(
-        store, actor, given_name="Ada", family_name="Test", sex="female", birth_date=date(1960, 1, 1)
+        ctx.store, actor, given_name="Ada", family_name="Test", sex="female", birth_date=date(1960, 1, 1)
     )
     out = documents.upload(
-        store, actor, filename="n.txt", content=b"Metoprolol 25 mg daily.\n", patient_id=patient.id, kind="other"
+        ctx, actor, filename="n.txt", content=b"Metoprolol 25 mg daily.\n", patient_id=patient.id, kind="other"
     )
     assert out.job_id is not None
     return out.document_id, out.job_id

@@ -41,6 +41,7 @@ SPRAIN = TriageInputs(
 
 @pytest.fixture(scope="session")
 def engine():  # type: ignore[no-untyped-def]
-    from medspeak.services.triage import engine as load
+    """The committed model and its explainer, loaded once for the session (an application context's copy)."""
+    from medspeak.services.triage import TriageEngine
 
-    return load()
+    return TriageEngine.load()

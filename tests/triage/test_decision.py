@@ -51,7 +51,7 @@ def test_the_second_reader_threshold_keeps_the_flag_rate_under_its_limit(engine)
     from medspeak.triage.features import inputs_frame
     from tests.triage.conftest import SPRAIN
 
-    model, _ = engine
+    model = engine.model
     probs, labels = _scores(400, seed=5)
     nurse = np.clip(labels + np.random.default_rng(2).choice([-1, 0, 0, 0, 1], len(labels)), 1, 5)
     scored = replace(model.score(inputs_frame([SPRAIN] * 400)), probabilities=probs)  # no rule fires

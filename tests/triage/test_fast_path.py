@@ -65,14 +65,14 @@ def patients() -> list[TriageInputs]:
 
 
 def test_one_patient_is_scored_as_in_a_batch(engine, patients) -> None:  # type: ignore[no-untyped-def]
-    model, _ = engine
+    model = engine.model
     batch = model.score(inputs_frame(patients))  # a DataFrame, as the KTAS file gives
     listed = model.score(patients)  # the same patients as inputs
     np.testing.assert_array_equal(listed.features, batch.features)
     assert len({int(x) for x in batch.level}) >= 3 and any(batch.fired), "the sample should reach several levels"
     for i, inputs in enumerate(patients):
         np.testing.assert_array_equal(model.space.transform([inputs])[0], batch.features[i], err_msg=f"row {i}")
-        fast = _result(inputs)
+        fast = _result(engine, inputs)
         # a few rows: the tree table's margins; a batch: XGBoost's; the same floats (test_treeshap.py)
         assert list(fast.probabilities.values()) == batch.probabilities[i].tolist(), f"probabilities of row {i}"
         assert fast.model_level == batch.model_level[i] and fast.level.number == batch.level[i], f"row {i}"
@@ -81,7 +81,7 @@ def test_one_patient_is_scored_as_in_a_batch(engine, patients) -> None:  # type:
 
 
 def test_the_tabled_tree_shap_equals_shaps_tree_explainer(engine, patients) -> None:  # type: ignore[no-untyped-def]
-    model, explainer = engine
+    model, explainer = engine.model, engine.explainer
     features = model.space.transform(inputs_frame(patients))
     tabled, reference = explainer.contributions(features), explainer.values(features)
     assert tabled.shape == reference.shape == (len(patients), len(model.space.names), 5)
@@ -99,9 +99,9 @@ def _same_waterfall(fast: Explanation, reference: Explanation) -> None:
         assert mine.shap == pytest.approx(theirs.shap, abs=1e-5)
 
 
-def test_the_whole_result_is_the_reference_paths(patients) -> None:  # type: ignore[no-untyped-def]
+def test_the_whole_result_is_the_reference_paths(engine, patients) -> None:  # type: ignore[no-untyped-def]
     for inputs in patients[:120]:
-        fast, reference = _result(inputs), _reference_result(inputs)
+        fast, reference = _result(engine, inputs), _reference_result(engine, inputs)
         # Everything the nurse and the audit see: level, probabilities, rules, pathway, warnings, model
         # version, the inputs themselves: identical. The waterfall and the weight of missing inputs come
         # from SHAP values, equal to float32 rounding (XGBoost's sums are float32, the table's float64).
@@ -115,17 +115,17 @@ def test_the_whole_result_is_the_reference_paths(patients) -> None:  # type: ign
             assert mine.points == pytest.approx(theirs.points, abs=0.11)
         neutral = {"explanation": reference.explanation, "missing": reference.missing, "points": reference.points}
         assert replace(fast, **neutral) == reference, inputs
-    assert any(r.missing for r in map(_result, patients[:120]))
+    assert any(r.missing for r in (_result(engine, p) for p in patients[:120]))
 
 
 def test_the_second_reading_of_one_patient_is_the_batch_second_reader(engine, patients) -> None:  # type: ignore[no-untyped-def]
     from medspeak.services.triage import _second_reading
 
-    model, _ = engine
+    model = engine.model
     nurse = np.random.default_rng(11).integers(1, 6, len(patients))
     flags = model.second_reader(model.score(patients), nurse)
     assert 0 < flags.sum() < len(patients)
     for i, inputs in enumerate(patients[:150]):
-        reading = _second_reading(_result(inputs), int(nurse[i]))
+        reading = _second_reading(engine, _result(engine, inputs), int(nurse[i]))
         assert reading.flagged == flags[i], f"row {i}, nurse level {nurse[i]}"
         assert bool(reading.reasons) == reading.flagged

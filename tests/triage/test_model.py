@@ -24,7 +24,7 @@ def test_the_committed_artifact_is_small_hashed_and_not_a_pickle() -> None:
 
 
 def test_a_hypoxic_breathless_patient_is_urgent_and_a_sprain_is_not(engine) -> None:  # type: ignore[no-untyped-def]
-    model, _ = engine
+    model = engine.model
     scored = model.score(inputs_frame([HYPOXIC, SPRAIN]))
     assert np.allclose(scored.probabilities.sum(axis=1), 1.0)
     assert scored.level[0] <= 2
@@ -34,7 +34,7 @@ def test_a_hypoxic_breathless_patient_is_urgent_and_a_sprain_is_not(engine) -> N
 
 
 def test_the_level_is_the_most_probable_one_and_no_threshold_moves_it(engine) -> None:  # type: ignore[no-untyped-def]
-    model, _ = engine
+    model = engine.model
     # P(level 1-2) = 0.30: enough for the alert, not for the level (the old decision rule said level 2 at 0.11)
     probabilities = np.array([[0.05, 0.25, 0.45, 0.2, 0.05]])
     assert model.decide(probabilities).tolist() == [3]
@@ -45,13 +45,13 @@ def test_the_level_is_the_most_probable_one_and_no_threshold_moves_it(engine) ->
 
 
 def test_the_model_copes_with_every_input_missing(engine) -> None:  # type: ignore[no-untyped-def]
-    model, _ = engine
+    model = engine.model
     scored = model.score(inputs_frame([TriageInputs()]))
     assert 1 <= scored.level[0] <= 5 and np.isfinite(scored.probabilities).all()
 
 
 def test_shap_values_add_up_to_the_predicted_score(engine) -> None:  # type: ignore[no-untyped-def]
-    model, explainer = engine
+    model, explainer = engine.model, engine.explainer
     features = model.space.transform(inputs_frame([HYPOXIC]))
     values = explainer.values(features)[0]
     margins = model.margins(features)[0]
@@ -76,7 +76,7 @@ def test_a_model_trained_with_other_rules_refuses_to_load(tmp_path: Path) -> Non
 
 
 def test_the_second_reader_flags_a_nurse_who_under_triages_a_hypoxic_patient(engine) -> None:  # type: ignore[no-untyped-def]
-    model, _ = engine
+    model = engine.model
     scored = model.score(inputs_frame([HYPOXIC, SPRAIN]))
     flags = model.second_reader(scored, [4, 4])
     assert flags.tolist() == [True, False]

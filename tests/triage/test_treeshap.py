@@ -84,7 +84,7 @@ def test_deep_trees_are_refused_and_the_model_falls_back_to_xgboost(engine, monk
     with pytest.raises(TreeTooDeep):
         TreeTable.build(deep)
 
-    tabled_model, tabled = engine
+    tabled_model, tabled = engine.model, engine.explainer
 
     def too_deep(booster: xgb.Booster) -> TreeTable:
         raise TreeTooDeep("a tree has 63 splits")

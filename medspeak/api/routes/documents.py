@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
-from medspeak.api.deps import CurrentActor, DbId, StoreDep
+from medspeak.api.deps import ContextDep, CurrentActor, DbId, StoreDep
 from medspeak.api.errors import ErrorBody
 from medspeak.errors import NotFound, ValidationFailed
 from medspeak.services import documents
@@ -73,7 +73,7 @@ class LinkOut(BaseModel):
 def upload_document(
     file: UploadFile,
     actor: CurrentActor,
-    store: StoreDep,
+    ctx: ContextDep,
     patient_id: Annotated[DbId | None, Form()] = None,
     kind: Annotated[str, Form()] = "other",
     language: Annotated[Language, Form()] = "auto",
@@ -88,7 +88,7 @@ def upload_document(
     # The body limit (BodySizeLimit) bounds this read; the service checks the size again.
     content = file.file.read()
     outcome = documents.upload(
-        store,
+        ctx,
         actor,
         filename=file.filename or "upload",
         content=content,

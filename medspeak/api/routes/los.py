@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from medspeak.api.deps import CurrentActor, DbId, StoreDep
+from medspeak.api.deps import ContextDep, CurrentActor, DbId
 from medspeak.services import stays as los
 
 router = APIRouter(tags=["length of stay"])
@@ -99,16 +99,16 @@ class OccupancyOut(BaseModel):
 
 
 @router.post("/los")
-def predict_stay(body: StayIn, actor: CurrentActor, store: StoreDep) -> StayOut:
+def predict_stay(body: StayIn, actor: CurrentActor, ctx: ContextDep) -> StayOut:
     """Predict the length of an inpatient stay from what is known now; ``save`` also stores it in its history."""
-    return StayOut.model_validate(los.predict_stay(store, actor, body.encounter_id, save=body.save))
+    return StayOut.model_validate(los.predict_stay(ctx, actor, body.encounter_id, save=body.save))
 
 
 @router.get("/occupancy")
 def occupancy(
     actor: CurrentActor,
-    store: StoreDep,
+    ctx: ContextDep,
     horizon_days: Annotated[int, Query(ge=1, le=28)] = 14,
 ) -> OccupancyOut:
     """Each ward's occupied beds at the next midnight censuses, with bands and P(over capacity)."""
-    return OccupancyOut.model_validate(los.forecast_occupancy(store, actor, horizon_days))
+    return OccupancyOut.model_validate(los.forecast_occupancy(ctx, actor, horizon_days))

@@ -12,9 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
-from medspeak.api.deps import Credentials, CredentialsDep, DbId
+from medspeak.api.deps import ContextDep, Credentials, CredentialsDep, DbId
 from medspeak.clinical.vitals import Avpu, vital
 from medspeak.services import triage
+from medspeak.services.context import AppContext
 from medspeak.store.db import is_lock_timeout
 from medspeak.triage.inputs import TriageInputs
 
@@ -116,7 +117,7 @@ class TriageOut(BaseModel):
 
 
 @router.post("/triage")
-async def assess(body: TriageIn, credentials: CredentialsDep) -> TriageOut:
+async def assess(body: TriageIn, credentials: CredentialsDep, ctx: ContextDep) -> TriageOut:
     """Propose a level (1 most urgent); 422 lists implausible values and the conversions on offer."""
     if credentials.store.is_sqlite:
         # On the event loop: a triage is ~3 ms of CPU in Python, holding the GIL either way, and a hand-off
@@ -127,22 +128,22 @@ async def assess(body: TriageIn, credentials: CredentialsDep) -> TriageOut:
         # lock, bounded here; a busier lock (a long write elsewhere) sends the work to a thread instead.
         try:
             with credentials.store.short_lock_waits(_LOCK_WAIT_ON_LOOP_MS):
-                return _assess(body, credentials)
+                return _assess(body, credentials, ctx)
         except OperationalError as exc:
             if not is_lock_timeout(exc):
                 raise
     # A network database (PostgreSQL), or a write lock held for long: off the event loop, one thread trip
     # for the session lookup and the assessment (both use the store).
-    return await run_in_threadpool(_assess, body, credentials)
+    return await run_in_threadpool(_assess, body, credentials, ctx)
 
 
-def _assess(body: TriageIn, credentials: Credentials) -> TriageOut:
-    actor, store = credentials.actor(), credentials.store
+def _assess(body: TriageIn, credentials: Credentials, ctx: AppContext) -> TriageOut:
+    actor = credentials.actor()
     inputs = TriageInputs.from_form(
         body.model_dump(exclude={"patient_id", "encounter_id", "nurse_level"}, exclude_none=True)
     )
     result = triage.assess(
-        store, actor, inputs, patient_id=body.patient_id, encounter_id=body.encounter_id, nurse_level=body.nurse_level
+        ctx, actor, inputs, patient_id=body.patient_id, encounter_id=body.encounter_id, nurse_level=body.nurse_level
     )
     return TriageOut(
         level=result.level.number,

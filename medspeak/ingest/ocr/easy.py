@@ -20,8 +20,6 @@ from medspeak.ingest.types import Word
 
 __all__ = ["EasyOcrEngine"]
 
-_readers: dict[str, Any] = {}
-_lock = threading.Lock()
 _LANGS = {"en": ["en"], "fr": ["fr", "en"], "auto": ["en", "fr"]}
 
 
@@ -33,8 +31,15 @@ def _weights_dir() -> Path | None:
 
 
 class EasyOcrEngine:
+    """The readers (one a language set) are loaded on first use and kept by this engine (an application
+    context keeps one engine: ``AppContext.models.ocr``)."""
+
     name = "easyocr"
     concurrent = False  # one model on one GPU: pages queue for it
+
+    def __init__(self) -> None:
+        self._readers: dict[str, Any] = {}
+        self._lock = threading.Lock()
 
     @staticmethod
     def status() -> EngineStatus:
@@ -57,12 +62,12 @@ class EasyOcrEngine:
 
         langs = _LANGS.get(language, ["en"])
         key = "+".join(langs)
-        with _lock:
-            if key not in _readers:
-                _readers[key] = easyocr.Reader(
+        with self._lock:
+            if key not in self._readers:
+                self._readers[key] = easyocr.Reader(
                     langs, model_storage_directory=str(_weights_dir()), download_enabled=False, verbose=False
                 )
-        results = _readers[key].readtext(np.asarray(image.convert("RGB")))
+        results = self._readers[key].readtext(np.asarray(image.convert("RGB")))
         width, height = image.size
         words: list[Word] = []
         for line, (box, text, score) in enumerate(results):

@@ -21,24 +21,27 @@ from medspeak.ingest.types import Word
 __all__ = ["RapidOcrEngine"]
 
 _MAX_SIDE_PX = 3000
-_engine: Any = None
-_lock = threading.Lock()  # one ONNX session, created once and shared
-
-
-def _load() -> Any:
-    global _engine
-    with _lock:
-        if _engine is None:
-            from rapidocr import RapidOCR
-
-            _engine = RapidOCR(params={"Global.max_side_len": _MAX_SIDE_PX, "Global.log_level": "error"})
-            logging.getLogger("RapidOCR").setLevel(logging.ERROR)
-        return _engine
 
 
 class RapidOcrEngine:
+    """One ONNX session, created on the first page and kept by this engine (an application context keeps one
+    engine: ``AppContext.models.ocr``)."""
+
     name = "rapidocr"
     concurrent = False  # one ONNX session already spreads a page over every core
+
+    def __init__(self) -> None:
+        self._session: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._session is None:
+                from rapidocr import RapidOCR
+
+                self._session = RapidOCR(params={"Global.max_side_len": _MAX_SIDE_PX, "Global.log_level": "error"})
+                logging.getLogger("RapidOCR").setLevel(logging.ERROR)
+            return self._session
 
     @staticmethod
     def status() -> EngineStatus:
@@ -50,7 +53,7 @@ class RapidOcrEngine:
 
     def recognize(self, image: Image.Image, *, language: str, timeout_s: float) -> list[Word]:
         # The ONNX run cannot be interrupted: the pipeline checks the page's budget after it returns.
-        result = _load()(np.asarray(image.convert("RGB")))
+        result = self._load()(np.asarray(image.convert("RGB")))
         if result.boxes is None or result.txts is None:
             return []
         width, height = image.size

@@ -114,9 +114,6 @@ class _Models:
                 api.End()
 
 
-_models = _Models()
-
-
 def parse_tsv(tsv: str, width: int, height: int) -> list[Word]:
     """Words of Tesseract's TSV output, boxes as fractions of a ``width`` x ``height`` image.
 
@@ -145,8 +142,14 @@ def _budget_exceeded(timeout_s: float) -> IngestFailed:
 
 
 class TesseractEngine:
+    """Its loaded models are pooled by language and kept by this engine (an application context keeps one
+    engine: ``AppContext.models.ocr``)."""
+
     name = "tesseract"
     concurrent = True  # one core a page, thread-safe: pages of a document can run side by side
+
+    def __init__(self) -> None:
+        self._models = _Models()
 
     @staticmethod
     def status() -> EngineStatus:
@@ -167,7 +170,7 @@ class TesseractEngine:
             lang = "eng"
         gray = image if image.mode == "L" else image.convert("L")
         pixels = gray.tobytes()  # kept alive until recognition ends: the library does not copy it
-        with _models.borrow(lang) as api:
+        with self._models.borrow(lang) as api:
             api.SetImageBytes(pixels, gray.width, gray.height, 1, gray.width)
             if not api.Recognize(timeout=max(1, round(timeout_s * 1000))):
                 raise _budget_exceeded(timeout_s)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine, create_engine
 
-from medspeak.config import get_settings
+from medspeak.config import load_settings
 from medspeak.store.models import Base
 
 config = context.config
@@ -14,7 +14,7 @@ target_metadata = Base.metadata
 
 def _engine() -> Engine:
     engine = config.attributes.get("engine")
-    return engine if engine is not None else create_engine(get_settings().sqlalchemy_url, hide_parameters=True)
+    return engine if engine is not None else create_engine(load_settings().sqlalchemy_url, hide_parameters=True)
 
 
 def run_migrations_online() -> None:
