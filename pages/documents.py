@@ -105,7 +105,7 @@ with st.container(border=True):
                 )
             except MedspeakError as exc:
                 refused = True
-                st.error(f"{md(file.name)}: {md(exc)}")
+                st.error(f"{md(file.name)}: {md(error_text(exc))}")
             else:
                 upload_progress.follow(outcome)
         if not refused:  # a refused file stays in the uploader beside its error, to be removed or fixed
@@ -116,7 +116,7 @@ with st.container(border=True):
         try:
             outcome = samples.upload_sample(ctx, actor, key, patient_id or 0)
         except MedspeakError as exc:
-            st.error(md(exc))
+            st.error(md(error_text(exc)))
         else:
             upload_progress.follow(outcome)
 

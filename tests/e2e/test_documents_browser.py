@@ -129,3 +129,28 @@ def test_the_received_date_typed_at_upload_is_stored_with_the_document(
     finally:
         page.screenshot(path=str(tmp_path / "documents-received.png"), full_page=True)
 
+
+def test_a_refused_upload_is_explained_in_the_readers_language(
+    server: tuple[str, dict[str, str], Path], tmp_path: Path, open_page: Callable[[int, int], Page]
+) -> None:
+    """The refusal of a file uploaded on the Documents page was shown in English to a French reader."""
+    from playwright.sync_api import expect
+
+    url, creds, db = server
+    empty = tmp_path / "vide.txt"
+    empty.write_bytes(b"")
+    page = open_page(1400, 1100)
+    try:
+        log_in(page, url, "clinician", creds["clinician"])
+        page.get_by_test_id("stSidebar").get_by_role("radio", name="Français").click()
+        page.goto(f"{url}/documents")
+        expect(page.get_by_role("heading", name="Documents", exact=True)).to_be_visible()
+        attach_file(page, empty)
+        page.get_by_role("button", name="Déposer et lire").click()
+        alert = page.get_by_test_id("stAlert").filter(has_text="vide.txt")
+        expect(alert).to_contain_text("Le fichier est vide.")  # was "The file is empty."
+        expect(alert).not_to_contain_text("The file is empty")
+    finally:
+        page.screenshot(path=str(tmp_path / "documents-refused-fr.png"), full_page=True)
+        with sqlite3.connect(db) as conn:  # the language is kept per user: the next test reads English
+            conn.execute("UPDATE users SET language = 'en'")
