@@ -7,7 +7,8 @@ state, and closing a context stops its readers and frees its connections.
 
 A service takes the context when it needs more than the database (a model, or the runner that reads uploaded
 documents): ``triage.assess``, ``stays.predict_stay``, ``beds.forecast_occupancy``, ``documents.upload``,
-``demo.reset``, the archive indexer and the rationale. The others take ``ctx.store``: the database is all they use.
+``samples.upload_sample``, ``demo.reset``, the archive indexer and the rationale. The others take
+``ctx.store``: the database is all they use.
 
 The data files the code reads (lexicons, rules, catalogues) are cached where they are read: they are constants
 of the installed package, not state.

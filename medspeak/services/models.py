@@ -24,7 +24,8 @@ class Models:
     """The context's model registry: each model is loaded on first use, its files checked, and kept."""
 
     def __init__(self, settings: Settings) -> None:
-        self._lock = threading.Lock()
+        # one lock a kind: loading the triage model (~1 s) never holds up the OCR engine a document waits for
+        self._ocr_lock, self._triage_lock, self._los_lock = threading.Lock(), threading.Lock(), threading.Lock()
         self._triage: TriageEngine | None = None
         self._los: dict[Path, tuple[float, LosModel]] = {}
         self._ocr: dict[str, OcrEngine] = {}
@@ -36,7 +37,7 @@ class Models:
         Raises:
             IngestFailed: unknown name, or the engine is unavailable here, with the reason.
         """
-        with self._lock:
+        with self._ocr_lock:
             if name not in self._ocr:
                 self._ocr[name] = get_engine(name)
             return self._ocr[name]
@@ -47,7 +48,7 @@ class Models:
         Raises:
             ModelUnavailable: the model is missing or altered.
         """
-        with self._lock:
+        with self._triage_lock:
             if self._triage is None:
                 from medspeak.services.triage import TriageEngine  # xgboost and shap load here, not at start
 
@@ -61,11 +62,12 @@ class Models:
             ModelUnavailable: the model is missing or altered.
         """
         stamp = manifest_stamp(folder)
-        with self._lock:
+        with self._los_lock:
             kept = self._los.get(folder)
             if kept is None or kept[0] != stamp:
                 kept = self._los[folder] = (stamp, load_committed(folder))
             return kept[1]
 
     def close(self) -> None:
+        """Close the extractors' server connections (the loaded models are freed with the context)."""
         self.extractors.close()
