@@ -67,3 +67,20 @@ def test_requisition_orders() -> None:
     text = "Tests requested:\n[x] Complete blood count\n[x] Glucose\n\nExamination: Chest X-ray\n"
     orders = [(o.kind, o.text) for o in extract_facts(text, language="en").facts if isinstance(o, Order)]
     assert orders == [("lab", "Complete blood count"), ("lab", "Glucose"), ("imaging", "Chest X-ray")]
+
+
+def _allergies(text: str) -> list[tuple[str | None, bool]]:
+    return [(f.substance, f.nkda) for f in extract_facts(text, language="en").facts if isinstance(f, Allergy)]
+
+
+def test_a_pointer_to_the_chart_is_not_an_allergen() -> None:
+    assert _allergies("MEDICATIONS: See list.\nALLERGIES: Refer to chart.\nEXAM: Alert.") == []
+
+
+def test_no_known_medical_allergies_is_nkda() -> None:
+    assert _allergies("ALLERGIES: He has no known medical allergies.") == [(None, True)]
+
+
+def test_drug_sensitivities_head_an_allergy_list_and_an_intolerance_names_its_substance() -> None:
+    assert _allergies("DRUG SENSITIVITIES: Codeine.\nSOCIAL HISTORY: Retired.") == [("Codeine", False)]
+    assert _allergies("ALLERGIES: Sulfa and also intolerance to eggs.") == [("Sulfa", False), ("eggs", False)]

@@ -164,3 +164,52 @@ def test_a_toxicity_named_after_a_drug_and_a_declined_drug_are_not_medications()
 
 def test_an_unknown_list_item_stops_at_its_status_word() -> None:
     assert _names("MEDICATIONS: Zorvatex started on Monday, Lisinopril 10 mg daily.") == ["Zorvatex", "Lisinopril"]
+
+
+def _regimen(text: str) -> list[tuple[str, str | None, str | None]]:
+    """(name, strength, frequency code) of each medication; "PRN" for a drug taken only as needed."""
+    return [
+        (f.name, f.strength, f.frequency or ("PRN" if f.as_needed else None))
+        for f in extract_facts(text, language="en").facts
+        if isinstance(f, Medication)
+    ]
+
+
+def test_dictated_frequencies_at_hs_qday_and_in_am_are_read() -> None:
+    text = "MEDICATIONS: Tamsulosin 0.4 mg at h.s., Zocor 20 mg QDay.  Lantus 30 units in a.m.  Ativan 1 mg p.r.n."
+    assert _regimen(text) == [
+        ("Tamsulosin", "0.4 mg", "QHS"),
+        ("Zocor", "20 mg", "QD"),
+        ("Lantus", "30 units", "QAM"),
+        ("Ativan", "1 mg", "PRN"),
+    ]
+
+
+def test_a_strength_in_milligrams_written_out_is_a_strength() -> None:
+    assert _regimen("MEDICATIONS: Plavix 75 milligrams daily.") == [("Plavix", "75 milligrams", "QD")]
+
+
+def test_a_drug_the_patient_refused_later_in_the_sentence_is_not_a_medication() -> None:
+    text = "He was offered morphine 4 mg IV for the pain, but he declined.  He was given Zofran 4 mg IV."
+    assert _names(text) == ["Zofran"]
+
+
+def test_a_numbered_product_keeps_its_number() -> None:
+    assert _names("She went home with Tylenol #3 for the pain.") == ["Tylenol #3"]
+    assert _names("He is given Tylenol No. 3 to take at home.") == ["Tylenol No. 3"]
+
+
+def test_a_taper_is_not_part_of_the_drug_name() -> None:
+    text = "DISCHARGE MEDICATIONS:\n1. Medrol tapering dose 24 mg p.o. daily, then 16 mg.\n2. Keflex 500 mg q.i.d."
+    assert [name for name, _, _ in _regimen(text)] == ["Medrol", "Keflex"]
+
+
+def test_bronchodilators_and_antihypertensive_agents_are_classes_not_medications() -> None:
+    text = "She was treated with bronchodilators; she is not sure of her antihypertensive agents.  She takes Norvasc."
+    assert _names(text) == ["Norvasc"]
+
+
+def test_a_drug_alone_on_a_numbered_plan_line_is_ordered() -> None:
+    text = "ASSESSMENT:\n1. Acne.\nPLAN:\n1. Doxycycline 100 mg daily.\n2. Retin-A.\n3. Return in 6 weeks."
+    assert _names(text) == ["Doxycycline", "Retin-A"]
+    assert _names("PAST MEDICAL HISTORY:\n1. Coumadin toxicity.\n2. Hypertension.") == []

@@ -19,7 +19,8 @@ _ITEM = re.compile(
     r"[\s,]*(?P<substance>[^\W\d_][^(),;\n.]*?)\s*(?:\((?P<reaction>[^)\n]+)\))?\s*(?=[,;\n.]|\b(?i:and|et)\b|$)"
 )
 _NONE_WORDS = re.compile(
-    r"^(?:none|none known|aucune?|non|n/a|nil|no known.*|no allergies|not allergic.*|unknown|.*\ballerg.*)$",
+    r"^(?:none|none known|aucune?|non|n/a|nil|no known.*|no allergies|not allergic.*|unknown|.*\ballerg.*"
+    r"|(?:refer to|see|per|as per) (?:the )?(?:chart|record|list|above|below).*)$",  # "ALLERGIES: Refer to chart."
     re.IGNORECASE,
 )
 
@@ -62,7 +63,7 @@ _CLAUSE_END = re.compile(r"[\n;]|\.(?=\s|,|$)")
 # "ALLERGIES: , None.", "NONE KNOWN.", "He is not allergic to any medication."
 _NONE_STATEMENT = re.compile(
     r"[\s,:]*(?:(?:he|she|the patient|patient) (?:is|has|reports|denies) )?"
-    r"(?P<none>none(?: known)?|no known (?:drug |medicine |medication )?allergies|not allergic to any \w+"
+    r"(?P<none>none(?: known)?|no known (?:drug |medicine |medical |medication )?allergies|not allergic to any \w+"
     r"|no (?:drug |medication )?allergies"
     # French: "ALLERGIES : aucune", "Aucune connue", "Néant", "Il n'a pas d'allergies", "Pas d'allergie connue"
     r"|(?:(?:il|elle|le patient|la patiente) )?(?:n'a |ne présente )?(?:aucune?|pas d'|néant|nkda)(?:[ \w'’]{0,40}?)"
@@ -70,7 +71,8 @@ _NONE_STATEMENT = re.compile(
     re.IGNORECASE,
 )
 _LEAD = re.compile(
-    r"(?:include|includes|including|patient admits allergies to|admits allergies to|(?:he|she) is allergic(?: only)? to"
+    r"(?:include|includes|including|(?:also )?(?:an )?intolerance to"
+    r"|patient admits allergies to|admits allergies to|(?:he|she) is allergic(?: only)? to"
     r"|allergic(?: only)? to|allergies to|only|and|or"
     r"|inclure|comprend|(?:il|elle|le patient|la patiente) est (?:aussi |également )?allergique (?:à|aux?)"
     r"|allergique (?:à|aux?)|allergie (?:à|aux?)|et|ou|la|le|les|l'|à la|au|aux)\s*(?<=\s|')",

@@ -92,7 +92,10 @@ def phrase_pattern(phrases: list[str] | tuple[str, ...]) -> re.Pattern[str]:
 _WORD = re.compile(r"\w[\w'’]*(?:[-+]\w[\w'’]*)*")
 _MAX_DRUG_WORDS = 5
 # a release or strength suffix written in capitals after a brand: part of the product's name ("Bactrim DS")
-_SUFFIXES = r"(?:DS|AC|XL|XR|SR|ER|CR|CD|LA|LP|HCT|HC|AQ|AF|PM|HFA|ODT|EC|SA|D|Plus|Forte|double dosage)(?![\w/-])"
+_SUFFIXES = (  # "Tylenol No. 3", "Tylenol #3": a numbered product
+    r"(?:No\.\s?\d|#\s?\d|DS|AC|XL|XR|SR|ER|CR|CD|LA|LP|HCT|HC|AQ|AF|PM|HFA|ODT|EC|SA|D|Plus|Forte"
+    r"|double dosage)(?![\w/-])"
+)
 _BRAND_SUFFIX = re.compile(rf"[ \u00a0]{_SUFFIXES}")
 _HYPHEN_SUFFIX = re.compile(rf"-{_SUFFIXES}")  # "Rhinocort-AQ", "Anusol-HC": one written word
 _ELISION = re.compile(r"(?:[dlnsjmc]|qu)['’](?=\w)", re.IGNORECASE)  # French elided article or pronoun

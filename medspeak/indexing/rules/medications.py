@@ -26,7 +26,10 @@ from medspeak.indexing.schema import Evidence, Medication, MedicationStatus
 __all__ = ["Attributes", "find_medications", "normalize_strength", "parse_attributes", "parse_components"]
 
 _NUMBER = r"\d+(?:[.,]\d+)?"
-_UNIT = r"(?:mg|mcg|µg|ug|g|ml|l|units?|unités?|ui|iu|meq|mmol|unt|actuat|%)(?:/(?:ml|l|actuat|hr|h|kg|dose))?"
+_UNIT = (  # "81 milligrams" dictated in words
+    r"(?:milligrams?|micrograms?|grams?|mg|mcg|µg|ug|g|ml|l|units?|unités?|ui|iu|meq|mmol|unt|actuat|%)"
+    r"(?:/(?:ml|l|actuat|hr|h|kg|dose))?"
+)
 STRENGTH = re.compile(rf"(?P<num>{_NUMBER}(?:/{_NUMBER})?)\s*(?P<unit>{_UNIT})(?![\w])", re.IGNORECASE)
 _CONCENTRATION = re.compile(r"/\s*d?L$", re.IGNORECASE)  # per litre or decilitre: a level in blood
 _FIELD = re.compile(r"^[^\W\d_][\w ]{0,30}:|_{3,}")  # a labelled field or a blank to fill in
@@ -79,6 +82,12 @@ _NEGATED_BEFORE = re.compile(
     r"(?:\s+(?:the|a|an|any|his|her))?\s*$",
     re.IGNORECASE,
 )
+# a plan's numbered item that is a drug name: "PLAN: ... 4.  Ortho Tri-Cyclen Lo." (an order, with no verb)
+_PLAN_ITEM_START = re.compile(r"(?:^|[\n,:])\s*\d{1,2}[.)]\s+$")
+# a refusal later in the drug's sentence: "was ordered Demerol 50 mg IM for pain, but he refused"
+_REFUSED_AFTER = re.compile(
+    r"\b(?:but|and|which)\s+(?:he|she|the patient|patient|they)\s+(?:refused|declined)\b", re.IGNORECASE
+)
 _NOT_TAKEN_AFTER = re.compile(
     r"[\s-]+(?:toxicity|overdose|levels?|allergy|intolerance|induced|withdrawal|dependence|abuse|poisoning)\b",
     re.IGNORECASE,
@@ -101,7 +110,9 @@ _CUE_AFTER = re.compile(
     r"|augmentée?|diminuée?|administrée?|prescrite?|reprise?|instaurée?|majorée?|relayée?))\b",
     re.IGNORECASE,
 )
-_TRAILING = re.compile(r"(?:\s+(?:to|of|at|from|by|is|was|dose|dosage|increased|decreased|reduced|changed))+$", re.I)
+_TRAILING = re.compile(
+    r"(?:\s+(?:to|of|at|from|by|is|was|dose|dosage|increased|decreased|reduced|changed|taper|tapering))+$", re.I
+)  # "Prednisone tapering dose 40 mg": the name is "Prednisone"
 _PRESCRIBED = re.compile(r"prescri|new medications|medications started", re.IGNORECASE)
 _NUMBER_WORDS = {
     "one": "1",
@@ -247,12 +258,17 @@ def find_medications(text: str, sections: list[Section]) -> list[Medication]:
             continue  # "allergic to penicillin" names a substance, not a medication taken
         in_list = bool(section and section.name == "medications")
         window = max(s0, start - _MAX_CUE_GAP)
-        if _NEGATED_BEFORE.search(text, window, start):
-            continue  # "she has not received the flu vaccine", "declined Lipitor": not taken
+        if _NEGATED_BEFORE.search(text, window, start) or _REFUSED_AFTER.search(text, end, s1):
+            continue  # "she has not received the flu vaccine", "declined Lipitor", "..., but he refused": not taken
         if _PREPARED_WITH.search(text, window, start):
             continue  # "prepped with Betadine": a skin antiseptic preparing the field, not a drug given
         cued = in_list or any(cue.search(text, window, start) for cue in (_CUE, _french_cue()))
         cued = cued or _CUE_AFTER.match(text, end) is not None  # "Plavix was started", "Coumadin a été arrêté"
+        cued = cued or (
+            section is not None
+            and section.name == "plan"
+            and _PLAN_ITEM_START.search(text, max(section.body_start, start - 8), start) is not None
+        )
         cued = cued or (  # "prescribed Reglan, Prilosec, and Carafate": a drug joined to a medication before it
             previous is not None
             and s0 <= previous < start
