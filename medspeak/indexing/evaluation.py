@@ -358,9 +358,10 @@ def evaluate_gold(
 ) -> dict[str, Any]:
     """Extraction scored against hand-annotated reports (JSON lines, the issue's ``--gold`` format).
 
-    Medications: a drug is one medication per report however often it is mentioned; it matches a gold
-    one on ingredient (a brand matches its generic, through the drug lexicon) or when one lenient name
-    contains the other. Attribute accuracy is over matched medications and the attributes the gold
+    Medications: a drug is one medication per report however often it is mentioned (in English gold, by the
+    conventions, one per name as written: "Prilosec" and "Omeprazole" both written are two); it matches a gold
+    one on the same name first, then on ingredient (a brand matches its generic, through the drug lexicon) or
+    when one lenient name contains the other. Attribute accuracy is over matched medications and the attributes the gold
     gives (strength on its numbers, route and frequency as codes — PO = oral, b.i.d. = BID = twice
     daily —, status), on the mention that agrees best with the gold.
     Problems: distinct texts per report (first mention kept), matched one to one in text order with
@@ -380,7 +381,8 @@ def evaluate_gold(
         seconds += time.perf_counter() - started
         notes += 1
         _count_grounding(output, meds)
-        _score_gold_medications(record.get("medications", []), output, meds)
+        by_name = record.get("lang") == "en"  # the conventions: a brand and its generic, both written, are two
+        _score_gold_medications(record.get("medications", []), output, meds, by_name=by_name)
         _score_gold_problems(record.get("problems", []), output, problems, findings)
         _score_gold_vitals(record.get("vitals", []), output, vitals)
         nkda_right += any(isinstance(f, Allergy) and f.nkda for f in output.facts) == bool(record.get("nkda"))
@@ -423,19 +425,34 @@ def _attribute_pairs(truth: dict[str, Any], fact: Medication) -> list[tuple[str,
     return [(expected, got) for expected, got in pairs if expected]
 
 
-def _score_gold_medications(gold: list[dict[str, Any]], output: ExtractionOutput, counts: _Counts) -> None:
+def _score_gold_medications(
+    gold: list[dict[str, Any]], output: ExtractionOutput, counts: _Counts, *, by_name: bool = False
+) -> None:
+    """``by_name``: one medication per name as written (the English conventions: a brand and its generic both
+    written are two entries), matched on the same name first; else one per ingredient (French: one entry per
+    drug per report)."""
+    key = _lenient if by_name else medication_identity
     by_drug: dict[str, list[Medication]] = {}
     for fact in output.facts:
         if isinstance(fact, Medication):
-            by_drug.setdefault(medication_identity(fact.name), []).append(fact)
+            by_drug.setdefault(key(fact.name), []).append(fact)
     unmatched = list(by_drug)
     counts.predicted += len(by_drug)
     counts.truths += len(gold)
-    for truth in gold:
-        drug = next((d for d in unmatched if medications_match(truth["name"], by_drug[d][0].name)), None)
-        if drug is None:
-            continue
-        unmatched.remove(drug)
+    pairs: list[tuple[dict[str, Any], str]] = []
+    matched: set[int] = set()
+    for exact in (True, False):  # the same name first, so a brand never takes its generic's entry
+        for index, truth in enumerate(gold):
+            if index in matched:
+                continue
+            same = (d for d in unmatched if _lenient(truth["name"]) == _lenient(by_drug[d][0].name))
+            close = (d for d in unmatched if medications_match(truth["name"], by_drug[d][0].name))
+            drug = next(same if exact else close, None)
+            if drug is not None:
+                matched.add(index)
+                unmatched.remove(drug)
+                pairs.append((truth, drug))
+    for truth, drug in pairs:
         counts.hits += 1
         counts.found += 1
         best = max((_attribute_pairs(truth, fact) for fact in by_drug[drug]), key=lambda ps: sum(e == g for e, g in ps))

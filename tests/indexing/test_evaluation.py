@@ -139,6 +139,26 @@ def test_gold_lines_with_lenient_matching(tmp_path: Path) -> None:
     assert (result["problem_f1"], result["assertion_accuracy"]) == (1.0, 1.0)
 
 
+def _medication_scores(tmp_path: Path, lang: str | None, names: list[str]) -> tuple[float, float]:
+    text = "HISTORY: She took Prilosec for reflux.\nPLAN: Omeprazole 20 mg daily."
+    gold: dict[str, Any] = {"id": "local-2", "text": text, "medications": [{"name": n} for n in names]}
+    if lang:
+        gold["lang"] = lang
+    path = tmp_path / f"gold-{lang}.jsonl"
+    path.write_text(json.dumps(gold) + "\n", encoding="utf-8")
+    result = evaluate_gold(path)
+    return result["medication_precision"], result["medication_recall"]
+
+
+def test_a_brand_and_its_generic_both_written_are_two_medications_in_english_gold(tmp_path: Path) -> None:
+    """The conventions: in English a brand and its generic both written get an entry each (they were scored as one
+    drug, so a report listing both could never be fully recalled); in French, one entry per drug per report."""
+    assert _medication_scores(tmp_path, "en", ["Prilosec", "Omeprazole"]) == (1.0, 1.0)  # was recall 0.5
+    assert _medication_scores(tmp_path, "en", ["Omeprazole"]) == (0.5, 1.0)  # the brand found is a second entry
+    assert _medication_scores(tmp_path, "fr", ["Oméprazole"]) == (1.0, 1.0)
+    assert _medication_scores(tmp_path, None, ["omeprazole"]) == (1.0, 1.0)  # gold from before the conventions
+
+
 def test_gold_text_comes_from_the_reports_csv(tmp_path: Path) -> None:
     reports = tmp_path / "reports.csv"
     reports.write_text('note_id,transcription\n7,"Aspirin 81 mg daily."\n', encoding="utf-8")
