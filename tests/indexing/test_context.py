@@ -135,3 +135,35 @@ def test_prose_and_plans_are_not_problems(text: str) -> None:
     problems = {f.text.lower() for f in facts if isinstance(f, Problem)}
     wanted = {"hypertension", "congestive heart failure", "end-stage renal disease"}
     assert problems <= wanted, problems
+
+
+def _all_assertions(text: str) -> dict[str, str]:
+    facts = extract_facts(text, language="en").facts
+    return {f.text.lower(): f.assertion.value for f in facts if isinstance(f, Problem | Finding)}
+
+
+def test_a_problem_dated_by_a_past_year_is_historical() -> None:
+    found = _all_assertions("IMPRESSION:\n1. Heart failure.\n2. Colon cancer in 2004.\n3. Gout.")
+    assert found["colon cancer"] == "historical" and found["heart failure"] == found["gout"] == "present"
+
+
+def test_a_recurrent_or_chronic_condition_after_history_of_is_present() -> None:
+    found = _all_assertions("She has a history of asthma, recurrent urinary tract infections and pneumonia.")
+    assert found["recurrent urinary tract infections"] == "present" and found["pneumonia"] == "historical"
+
+
+def test_cannot_see_and_unaware_of_any_negate() -> None:
+    found = _all_assertions("NECK: I cannot see JVD. He is unaware of any kidney disease.")
+    assert found["jvd"] == "absent" and found["kidney disease"] == "absent"
+
+
+def test_suggestive_of_and_an_alternative_after_a_comma_are_hedged() -> None:
+    found = _all_assertions("The scan showed a fixed defect suggestive of scar.")
+    assert found["scar"] == "possible"
+    found = _all_assertions("ASSESSMENT:\n1. Weakness, may be anemia, or hypothyroidism.\n2. Gout.")
+    assert found["anemia"] == found["hypothyroidism"] == "possible" and found["gout"] == "present"
+
+
+def test_admitted_with_ends_the_scope_of_status_post() -> None:
+    found = _all_assertions("He has diabetes, status post amputation, admitted with chest pain last night.")
+    assert [a for t, a in found.items() if t.startswith("chest pain")] == ["present"]

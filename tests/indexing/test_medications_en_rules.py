@@ -166,6 +166,76 @@ def test_an_unknown_list_item_stops_at_its_status_word() -> None:
     assert _names("MEDICATIONS: Zorvatex started on Monday, Lisinopril 10 mg daily.") == ["Zorvatex", "Lisinopril"]
 
 
+def _orders(text: str) -> list[tuple[str, str | None, str | None, str]]:
+    meds = [f for f in extract_facts(text, language="en").facts if isinstance(f, Medication)]
+    return [(m.name, m.strength, m.frequency, m.status.value) for m in meds]
+
+
+def test_spelled_out_units_and_more_frequency_spellings() -> None:
+    text = "MEDICATIONS: Aspirin 81 milligrams QDay, Zocor 20 mg at h.s., NPH insulin 30 units in the a.m."
+    assert _orders(text) == [
+        ("Aspirin", "81 milligrams", "QD", "active"),
+        ("Zocor", "20 mg", "QHS", "active"),
+        ("NPH insulin", "30 units", "QAM", "active"),
+    ]
+
+
+def test_one_and_a_half_tablets_do_not_split_an_inline_list_item() -> None:
+    text = "MEDICATIONS: diltiazem CD 120 mg one and a half tablets daily, Zetia 10 mg daily."
+    assert _orders(text) == [("diltiazem CD", "120 mg", "QD", "active"), ("Zetia", "10 mg", "QD", "active")]
+
+
+def test_a_number_without_unit_before_a_frequency_is_the_listed_strength() -> None:
+    text = "MEDICATIONS: Norvasc 5 daily, Vicodin 5/500 q.6h. p.r.n., Tylenol 2 tablets at bedtime."
+    assert _orders(text) == [
+        ("Norvasc", "5", "QD", "active"),
+        ("Vicodin", "5/500", "Q6H", "active"),
+        ("Tylenol", None, "QHS", "active"),  # a count of tablets is not a strength
+    ]
+
+
+def test_a_brand_written_with_a_number_sign_or_no_dot() -> None:
+    text = "At discharge he was given Tylenol No. 3, one tablet every six hours p.r.n. for pain."
+    assert _orders(text) == [("Tylenol No. 3", None, "Q6H", "active")]
+
+
+def test_a_taper_word_is_not_part_of_the_name() -> None:
+    text = "DISCHARGE MEDICATIONS:\n1. Medrol taper 24 mg p.o. daily for two days, then 16 mg p.o. daily."
+    assert [name for name, *_ in _orders(text)] == ["Medrol"]
+
+
+def test_a_drug_the_patient_refused_is_not_a_medication() -> None:
+    text = "He was offered Toradol 30 mg IM for the headache, but he declined it. He was then given Zofran 4 mg IV."
+    assert [name for name, *_ in _orders(text)] == ["Zofran"]
+
+
+def test_drug_classes_are_not_medications() -> None:
+    text = "Plan: continue bronchodilators. Unclear whether she is on any antihypertensive agents."
+    assert _orders(text) == []
+
+
+def test_a_cued_sentence_after_a_list_item_adds_its_drugs() -> None:
+    text = "MEDICATIONS: Lisinopril 10 mg daily; and metformin 500 mg b.i.d.  He also takes calcium, zinc and fish oil."
+    assert [name for name, *_ in _orders(text)] == ["Lisinopril", "metformin", "calcium", "zinc", "fish oil"]
+
+
+def test_a_drug_taken_before_or_that_the_patient_was_told_not_to_take_is_stopped() -> None:
+    assert _orders("MEDICATIONS: She was previously on Paxil.\nALLERGIES: None.") == [("Paxil", None, None, "stopped")]
+    text = "Her doctor told her not to take Sudafed, which she used for colds."
+    assert _orders(text) == [("Sudafed", None, None, "stopped")]
+
+
+def test_a_plan_item_that_is_only_a_drug_name_is_an_order() -> None:
+    text = "ASSESSMENT:\n1. Migraine.\nPLAN:\n1. MRI of the brain.\n2. Imitrex.\n3. Discussed Topamax, she will think."
+    assert [name for name, *_ in _orders(text)] == ["Imitrex"]
+
+
+def test_a_listed_drug_that_the_plan_stops_is_stopped() -> None:
+    text = "MEDICATIONS: Keflex 500 mg q.i.d., Zyrtec 10 mg daily.\nPLAN: He will stop the Keflex after Sunday's dose."
+    orders = _orders(text)
+    assert orders[0] == ("Keflex", "500 mg", "QID", "stopped") and orders[1] == ("Zyrtec", "10 mg", "QD", "active")
+
+
 def _regimen(text: str) -> list[tuple[str, str | None, str | None]]:
     """(name, strength, frequency code) of each medication; "PRN" for a drug taken only as needed."""
     return [

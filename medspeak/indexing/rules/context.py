@@ -22,6 +22,7 @@ _DURATION_BEFORE = re.compile(  # "a 3-day history of", "a two-week history of",
     r"|long|longstanding|long-standing|lifelong)[- ]$",
     re.IGNORECASE,
 )
+_OR_ITEM = re.compile(r"\s*(?:or|and/or|versus|vs\.?)\s", re.IGNORECASE)  # an alternative of the item before
 _SENTENCE_END = re.compile(r"[.;!\n]|\?(?=\s)|:\s*\n|:(?=\s*,|\s+[A-Z])")
 
 
@@ -56,6 +57,10 @@ class ConText:
         chronic = rules.get("chronic_history", {})
         self._chronic_triggers = frozenset(t.lower() for t in chronic.get("triggers", ()))
         self._episodes = phrase_pattern(chronic["episodes"]) if chronic.get("episodes") else None
+        ongoing = chronic.get("ongoing", ())
+        self._ongoing = re.compile(rf"(?:{'|'.join(map(re.escape, ongoing))})\b", re.I) if ongoing else None
+        past = rules.get("past_after", {}).get("pattern")
+        self._past_after = re.compile(past, re.IGNORECASE) if past else None
 
     def assertion(
         self, text: str, start: int, end: int, section: str | None = None, item: tuple[int, int] | None = None
@@ -72,17 +77,20 @@ class ConText:
         forward = [t for t in triggers if t.end <= start and t.direction != "backward"]
         backward = [t for t in triggers if t.start >= end and t.direction != "forward"]
         forward = [t for t in forward if not self._terminated(text, t.end, start)]
-        if item is not None:
+        if item is not None and not _OR_ITEM.match(text, item[0], start):  # "may be A, or B": B is hedged too
             forward = [t for t in forward if t.category is not Assertion.POSSIBLE or t.start >= item[0]]
         backward = [t for t in backward if not self._terminated(text, end, t.start)]
         candidates = forward + backward
+        dated = self._past_after is not None and self._past_after.match(text, end) is not None  # "MI in 1998"
         # a negation, uncertainty or experiencer outranks "history of": "no history of X" is absent
         current = [t for t in candidates if t.category is not Assertion.HISTORICAL] or candidates
         if current:
             closest = min(current, key=lambda t: start - t.end if t.end <= start else t.start - end)
             if closest.literal in self._chronic_triggers and not self._episode(text, start, end):
-                return Assertion.PRESENT  # "history of hypertension": a chronic condition the patient still has
+                return Assertion.HISTORICAL if dated else Assertion.PRESENT  # "history of hypertension": current
             return closest.category
+        if dated and section != "family_history":
+            return Assertion.HISTORICAL  # "Breast cancer in 1992": a past event
         default = self._section_defaults.get(section or "")
         return Assertion(default) if default else Assertion.PRESENT
 
@@ -105,6 +113,8 @@ class ConText:
     def _episode(self, text: str, start: int, end: int) -> bool:
         """Whether the target names an episode (an infarction, a fracture, a cancer treated) rather than a
         chronic condition: only an episode is put in the past by "history of"."""
+        if self._ongoing is not None and self._ongoing.match(text, start, end):
+            return False  # "recurrent urinary tract infections", "chronic bronchitis": a lasting condition
         return self._episodes is not None and self._episodes.search(text, start, end) is not None
 
     def _terminated(self, text: str, a: int, b: int) -> bool:

@@ -92,10 +92,7 @@ def phrase_pattern(phrases: list[str] | tuple[str, ...]) -> re.Pattern[str]:
 _WORD = re.compile(r"\w[\w'’]*(?:[-+]\w[\w'’]*)*")
 _MAX_DRUG_WORDS = 5
 # a release or strength suffix written in capitals after a brand: part of the product's name ("Bactrim DS")
-_SUFFIXES = (  # "Tylenol No. 3", "Tylenol #3": a numbered product
-    r"(?:No\.\s?\d|#\s?\d|DS|AC|XL|XR|SR|ER|CR|CD|LA|LP|HCT|HC|AQ|AF|PM|HFA|ODT|EC|SA|D|Plus|Forte"
-    r"|double dosage)(?![\w/-])"
-)
+_SUFFIXES = r"(?:DS|AC|XL|XR|SR|ER|CR|CD|LA|LP|HCT|HC|AQ|AF|PM|HFA|ODT|EC|SA|D|Plus|Forte|double dosage)(?![\w/-])"
 _BRAND_SUFFIX = re.compile(rf"[ \u00a0]{_SUFFIXES}")
 _HYPHEN_SUFFIX = re.compile(rf"-{_SUFFIXES}")  # "Rhinocort-AQ", "Anusol-HC": one written word
 _ELISION = re.compile(r"(?:[dlnsjmc]|qu)['’](?=\w)", re.IGNORECASE)  # French elided article or pronoun
@@ -122,6 +119,8 @@ def drug_lexicon() -> dict[str, str]:
         if len(variant) > 2 and first not in common:  # "at 10" is a brand, and also two words
             names[variant.lower()] = canonical.lower()
     names.update(drug_names())
+    for name, ingredient in drug_names().items():  # "tylenol no. 3" is looked up as its words, "tylenol no 3"
+        names.setdefault(" ".join(_WORD.findall(name)), ingredient)
     for name, ingredient in _french_market_names().items():
         names.setdefault(name, names.get(ingredient, ingredient))
     for language in LANGUAGES:

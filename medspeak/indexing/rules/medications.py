@@ -26,8 +26,8 @@ from medspeak.indexing.schema import Evidence, Medication, MedicationStatus
 __all__ = ["Attributes", "find_medications", "normalize_strength", "parse_attributes", "parse_components"]
 
 _NUMBER = r"\d+(?:[.,]\d+)?"
-_UNIT = (  # "81 milligrams" dictated in words
-    r"(?:milligrams?|micrograms?|grams?|mg|mcg|µg|ug|g|ml|l|units?|unités?|ui|iu|meq|mmol|unt|actuat|%)"
+_UNIT = (
+    r"(?:milligrams?|micrograms?|mg|mcg|µg|ug|g|ml|l|units?|unités?|ui|iu|meq|mmol|unt|actuat|%)"
     r"(?:/(?:ml|l|actuat|hr|h|kg|dose))?"
 )
 STRENGTH = re.compile(rf"(?P<num>{_NUMBER}(?:/{_NUMBER})?)\s*(?P<unit>{_UNIT})(?![\w])", re.IGNORECASE)
@@ -51,7 +51,8 @@ _SETTINGS = (
 _ALLERGY_CUE = re.compile(r"allerg|intoleran", re.IGNORECASE)
 _STOP = re.compile(r"[;!?\n]|\.(?=\s+[A-Z0-9]|\s*,|\s*$)")  # "p.o. b.i.d." and "0.5 mg" do not end a sentence
 _INLINE_SPLIT = re.compile(
-    r"[\n;]|\.(?=\s+[A-Z]|\s*,)|,(?!\s*\d)|\s+(?:and|et|avec)\s+(?=[^\W\d_])|(?<=[.,])\s*(?=\d{1,2}\.\s)"
+    r"[\n;]|\.(?=\s+[A-Z]|\s*,)|,(?!\s*\d)|\s+(?:and|et|avec)\s+(?=[^\W\d_])(?!(?:a|one)[\s-]half\b)"
+    r"|(?<=[.,])\s*(?=\d{1,2}\.\s)"
 )  # "X et Y", "calcium avec vitamine D": two agents (the conventions split combinations written "avec")
 _DIGIT = re.compile(r"\d")
 # words before a drug name that make a sentence a medication statement ("was started on Bactrim")
@@ -82,12 +83,6 @@ _NEGATED_BEFORE = re.compile(
     r"(?:\s+(?:the|a|an|any|his|her))?\s*$",
     re.IGNORECASE,
 )
-# a plan's numbered item that is a drug name: "PLAN: ... 4.  Ortho Tri-Cyclen Lo." (an order, with no verb)
-_PLAN_ITEM_START = re.compile(r"(?:^|[\n,:])\s*\d{1,2}[.)]\s+$")
-# a refusal later in the drug's sentence: "was ordered Demerol 50 mg IM for pain, but he refused"
-_REFUSED_AFTER = re.compile(
-    r"\b(?:but|and|which)\s+(?:he|she|the patient|patient|they)\s+(?:refused|declined)\b", re.IGNORECASE
-)
 _NOT_TAKEN_AFTER = re.compile(
     r"[\s-]+(?:toxicity|overdose|levels?|allergy|intolerance|induced|withdrawal|dependence|abuse|poisoning)\b",
     re.IGNORECASE,
@@ -111,8 +106,8 @@ _CUE_AFTER = re.compile(
     re.IGNORECASE,
 )
 _TRAILING = re.compile(
-    r"(?:\s+(?:to|of|at|from|by|is|was|dose|dosage|increased|decreased|reduced|changed|taper|tapering))+$", re.I
-)  # "Prednisone tapering dose 40 mg": the name is "Prednisone"
+    r"(?:\s+(?:to|of|at|from|by|is|was|dose|dosage|increased|decreased|reduced|changed|taper|tapering|tapered))+$", re.I
+)
 _PRESCRIBED = re.compile(r"prescri|new medications|medications started", re.IGNORECASE)
 _NUMBER_WORDS = {
     "one": "1",
@@ -145,6 +140,22 @@ _NOT_MEDICATIONS = frozenset(
     " one-half half dose doses adjusted which who".split()
 )
 _NOT_MEDICATION_SECTIONS = {"allergies", "social_history", "family_history"}
+# a number without a unit right after a listed drug name, a route or frequency next: "Evista 60 daily"
+_BARE_STRENGTH = re.compile(rf"[ \t]+(?P<num>{_NUMBER}(?:/{_NUMBER})?)[ \t]+(?=\S)")
+# a drug ordered or offered that the patient then refused: "was ordered Demerol IM, but he refused it"
+_REFUSED_AFTER = re.compile(
+    r"[^.;]{0,80}?\b(?:but|and|which)\s+(?:he|she|they|the patient|patient)\s+(?:refused|declined)\b", re.I
+)
+# a list item that puts the drug in the past: "He was previously on folic acid", "Her medication had been X"
+_PAST_ITEM = re.compile(
+    r"\b(?:previously|formerly|used to (?:take|be on)|no longer (?:takes?|taking|on)|had been(?: on)?)\b", re.I
+)
+# told not to take a drug: "she was asked not to take Sudafed" (a drug she took, now stopped)
+_TOLD_NOT_TO = re.compile(
+    r"\b(?:asked|told|advised|instructed)\s+(?:(?:him|her|them|the patient)\s+)?not\s+to\s+(?:take|use|continue)"
+    r"(?:\s+(?:the|his|her|any))?\s*$",
+    re.I,
+)
 _MAX_TAIL = 120  # characters after the strength where route/frequency are looked for
 _MAX_NAME_WORDS = 4  # "insulin isophane, human" is a name; a longer run of words before a strength is prose
 _MAX_GAP = 30  # characters between a drug name and its strength ("Metoprolol tartrate 25 mg")
@@ -254,32 +265,33 @@ def find_medications(text: str, sections: list[Section]) -> list[Medication]:
         if text[start:end].lower() in _not_drugs():
             continue  # "narcotics for pain", "1 L of normal saline": a class or a fluid, not a drug
         s0, s1 = _sentence(text, start)
+        s1 = max(s1, _sentence(text, end - 1)[1])  # "Tylenol No. 3 ...": a stop inside the name ends nothing
         if _ALLERGY_CUE.search(text, s0, start):
             continue  # "allergic to penicillin" names a substance, not a medication taken
         in_list = bool(section and section.name == "medications")
         window = max(s0, start - _MAX_CUE_GAP)
-        if _NEGATED_BEFORE.search(text, window, start) or _REFUSED_AFTER.search(text, end, s1):
-            continue  # "she has not received the flu vaccine", "declined Lipitor", "..., but he refused": not taken
+        if _NEGATED_BEFORE.search(text, window, start):
+            continue  # "she has not received the flu vaccine", "declined Lipitor": not taken
         if _PREPARED_WITH.search(text, window, start):
             continue  # "prepped with Betadine": a skin antiseptic preparing the field, not a drug given
         cued = in_list or any(cue.search(text, window, start) for cue in (_CUE, _french_cue()))
         cued = cued or _CUE_AFTER.match(text, end) is not None  # "Plavix was started", "Coumadin a été arrêté"
-        cued = cued or (
-            section is not None
-            and section.name == "plan"
-            and _PLAN_ITEM_START.search(text, max(section.body_start, start - 8), start) is not None
-        )
         cued = cued or (  # "prescribed Reglan, Prilosec, and Carafate": a drug joined to a medication before it
             previous is not None
             and s0 <= previous < start
             and start - previous <= _MAX_CUE_GAP
             and _COORDINATED.search(text, previous, start) is not None
         )
+        if _REFUSED_AFTER.match(text, end, s1):
+            continue  # "was ordered Demerol 50 mg IM, but he refused": offered, never given
+        cued = cued or (section is not None and section.name == "plan" and _alone(text, s0, s1, start, end))
         if _NOT_TAKEN_AFTER.match(text, end):
             continue  # "digoxin toxicity", "lithium level": a problem or a result named by its drug
         fact = _from_name(text, start, end, in_list=cued, limit=s1)
         if fact and fact.status is MedicationStatus.ACTIVE and (m := _patterns().status.search(text, s0, s1)):
             fact.status = MedicationStatus(_patterns().statuses[m.group(0).lower()])  # "X and Y are on hold"
+        if fact and _TOLD_NOT_TO.search(text, window, start):
+            fact.status = MedicationStatus.STOPPED  # "asked not to take Sudafed, which she was taking"
         if fact and section and section.name == "hospital_course":
             fact.setting = "inpatient"  # "given morphine in the ED": a treatment of the stay
         if fact and fact.evidence:
@@ -288,7 +300,19 @@ def find_medications(text: str, sections: list[Section]) -> list[Medication]:
             previous = end
     facts += _regimens(text, sections, taken)
     facts += _vaccines(text, sections, taken)
-    return sorted(facts, key=lambda f: f.evidence.start if f.evidence else 0)
+    facts.sort(key=lambda f: f.evidence.start if f.evidence else 0)
+    _carry_stops(facts)
+    return facts
+
+
+def _carry_stops(facts: list[Medication]) -> None:
+    """A listed drug that a later sentence stops ("stop the metronidazole") is stopped in the list too."""
+    for i, later in enumerate(facts):
+        if later.setting is None and later.status is MedicationStatus.STOPPED:
+            for listed in facts[:i]:
+                same = listed.normalized_name == later.normalized_name
+                if same and listed.setting is not None and listed.status is MedicationStatus.ACTIVE:
+                    listed.status = MedicationStatus.STOPPED
 
 
 @cache
@@ -400,6 +424,8 @@ def _section_items(text: str, section: Section) -> list[Medication]:
         a, b = next(((a, b) for a, b in items if a <= at < b), (at, at))
         m = p.status.search(text, a, b)  # the item's own words: "increase Lasix" changes Lasix only
         fact.status = MedicationStatus(p.statuses[m.group(0).lower()]) if m else MedicationStatus.ACTIVE
+        if m is None and _PAST_ITEM.search(text, a, at):
+            fact.status = MedicationStatus.STOPPED  # "He was previously on folic acid": no longer taken
         if prescribed and fact.status is MedicationStatus.ACTIVE:
             fact.status = MedicationStatus.STARTED
     return facts
@@ -465,7 +491,7 @@ def _named_in_item(text: str, start: int, end: int) -> list[Medication]:
     names = _drugs_in(text, start, end)
     if names:
         facts = []
-        names = [n for i, n in enumerate(names) if i == 0 or _JOINED.search(text, names[i - 1][1], n[0])]
+        names = [n for i, n in enumerate(names) if i == 0 or _joined_or_cued(text, names[i - 1][1], n[0])]
         for i, (s0, e0, _) in enumerate(names):
             limit = names[i + 1][0] if i + 1 < len(names) else end
             if fact := _from_name(text, s0, e0, in_list=True, limit=limit):
@@ -494,6 +520,22 @@ def _named_in_item(text: str, start: int, end: int) -> list[Medication]:
     ):
         return []  # "All medications, discharge instructions and ... were reviewed": the list has ended
     return [_build(text, s0, s0 + len(name), [name], [], s0 + len(name), end)]
+
+
+def _alone(text: str, s0: int, s1: int, start: int, end: int) -> bool:
+    """The drug name is the whole item ("3.  Ortho Tri-Cyclen Lo."): an order of a plan."""
+    item = text[s0:s1].strip(" \t\n.,;:-")
+    bullet = _BULLET.match(item)
+    return item[bullet.end() if bullet else 0 :].strip() == text[start:end]
+
+
+def _joined_or_cued(text: str, previous_end: int, start: int) -> bool:
+    """A second drug name of a list item that is a medication of its own: joined to the one before ("X and
+    Y"), or first of a new sentence that says it is taken ("... daily.  She is also on calcium")."""
+    if _JOINED.search(text, previous_end, start):
+        return True
+    stops = [m.end() for m in _STOP.finditer(text, previous_end, start)]
+    return bool(stops) and _CUE.search(text, stops[-1], start) is not None
 
 
 @cache
@@ -529,16 +571,30 @@ def _from_name(text: str, start: int, end: int, *, in_list: bool, limit: int | N
     following = _drugs_in(text, end, line_end)  # "Patanol drops and Allegra 60 mg": Allegra's own strength
     line_end = following[0][0] if following else line_end
     strength = STRENGTH.search(text, end, min(line_end, end + _MAX_GAP))
+    written = [strength.group(0)] if strength else []
     after_name = strength.end() if strength else end
+    if strength is None and in_list and (bare := _bare_strength(text, end, line_end)):
+        written, after_name = [bare.group("num")], bare.end("num")
     tail_end = min(line_end, after_name + _MAX_TAIL)
     next_drug = _drugs_in(text, after_name, tail_end)
     tail_end = next_drug[0][0] if next_drug else tail_end
-    fact = _build(text, start, end, [text[start:end]], [strength.group(0)] if strength else [], after_name, tail_end)
+    fact = _build(text, start, end, [text[start:end]], written, after_name, tail_end)
     if strength is None and not in_list and fact.route is None and fact.frequency is None:
         return None  # a bare name in prose ("aspirin was discussed") is not a medication statement
     if strength is not None and _CONCENTRATION.search(strength.group(0)) and fact.route is fact.frequency is None:
         return None  # "Potassium 3.9 mmol/L" with no route or frequency is a lab result, not a drug given
     return fact
+
+
+def _bare_strength(text: str, end: int, line_end: int) -> re.Match[str] | None:
+    """A number without its unit right after a listed drug name, when a route, frequency or "p.r.n." follows
+    it ("Evista 60 daily", "Lortab 5/500 b.i.d."): the strength as written; a count of tablets is not."""
+    bare = _BARE_STRENGTH.match(text, end, line_end)
+    if bare is None:
+        return None
+    p = _patterns()
+    follows = (p.frequency, p.route, p.as_needed, *p.intervals)
+    return bare if any(pattern.match(text, bare.end(), line_end) for pattern in follows) else None
 
 
 @dataclass(frozen=True)
@@ -592,7 +648,8 @@ def _build(
         status = MedicationStatus(p.statuses[m.group(0).lower()])
     generic = [drug_names().get(n.lower(), n.lower()) for n in names]
     strength = " / ".join(strengths) or None
-    unit = STRENGTH.fullmatch(strengths[0]).group("unit") if strengths else None  # type: ignore[union-attr]
+    written = STRENGTH.fullmatch(strengths[0]) if strengths else None
+    unit = written.group("unit") if written else None  # "Evista 60 daily": a number without its unit
     name = " / ".join(names)
     return Medication(
         label=f"{name} {strength}" if strength else name,

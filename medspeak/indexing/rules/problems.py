@@ -28,14 +28,17 @@ _BULLET_LINE = re.compile(r"^[ \t]*(?:[-*•]|\d+[.)])?[ \t]*(?P<item>[^\n]+?)[ 
 _INLINE_ITEM_SPLIT = re.compile(r"[,;\n]|\.(?=\s|,|$)|\s+/\s+|\s+-\s+")
 _DIGIT = re.compile(r"\d")  # "onset 8 hours ago" is a time course, not a problem
 _MEASURE = re.compile(
-    r"\d{3,}|\d+\s*/\s*\d+|\d+\s*%|\d+\s*(?:mg|cm|mm|kg|lb|pounds|years?|days?|weeks?|months?|hours?)\b|#\s*\d", re.I
+    r"^[GP]\d{1,2}$|\d{3,}|\d+\s*/\s*\d+|\d+\s*%|\d+\s*(?:mg|cm|mm|kg|lb|pounds|years?|days?|weeks?|months?|hours?)\b"
+    r"|#\s*\d",
+    re.I,
 )
 _RELATIVE = re.compile(r"^[^\W\d_]+\s*:\s*")  # "Brother: myocardial infarction"
 _LEAD_IN = re.compile(
     r"^(?:(?:and|or|but|also|as above|includes?|including|(?:but )?not limited to|significant(?: only)? for"
     r"|remarkable for|notable for|positive for"
     r"|history of|hx of|a history of|the patient has|patient has|she has|he has|has|had|any|some|a|an|the|his|her"
-    r"|probable|possible|likely|suspected|known|new|other|multiple medical problems including)\s+)+",
+    r"|probable|possible|likely|suspected|known|new|other|multiple medical problems including"
+    r"|(?:days?|weeks?|months?|years?) of|(?:a )?chief complaint of)\s+)+",
     re.IGNORECASE,
 )
 _CODE = re.compile(r"\s*\((?:[\d.]+|[A-Z]\d[\d.]*)\)\s*$")  # "(615.9)": an ICD code after the diagnosis
@@ -43,7 +46,7 @@ _PROCEDURE = re.compile(
     r"(?:ectomy|ectomies|otomy|otomies|ostomy|plasty|scopy|pexy|rrhaphy|repair|replacement|replacements|surgery|surgeries"
     r"|dilatation|dilation|removal|placement|fixation|biopsy|biopsies|graft|bypass|cabg|turp|transplant|injection|stent"
     r"|tubes|delivery|section|i&d|d & c|d&c|césarienne|césariennes|injections|implantation|implant|decompression"
-    r"|resection|excision|extraction|ablation|amputation|arthroplasty|lithotripsy|catheterization|dialysis"
+    r"|resection|excision|incision|extraction|ablation|amputation|arthroplasty|lithotripsy|catheterization|dialysis"
     r"|ectomie|ectomies|tomie|tomies|stomie|plastie|scopie|pexie|prothèse|greffe|pontage)\b",
     re.IGNORECASE,
 )
@@ -58,14 +61,25 @@ _NOT_FIRST = frozenset(
     # "Meantime, rechecking...", "Reviewed, very healthy", "age 34", "St. Jude mechanical valve"
     " continue continued plan plans planned meantime reviewed increase decrease obtain making make adjust"
     " undoubtedly probably possibly sometimes intermittently generally overall age st starts started takes"
-    " similar unable".split()
+    " similar unable however again second third fourth fifth".split()
 )
 # an item that states health or control, not a problem: "very healthy", "Hypertension, under control",
 # "developing normally", "blood pressure stable", "prophylaxis as per surgeon"
 _NOT_A_PROBLEM = re.compile(
-    r"\b(?:healthy|normally|normal|stable(?!\s+\w)|under control|well controlled|prophylaxis|as needed|well child)\b",
+    r"\b(?:healthy|normally|normal|stable(?!\s+\w)|under control|well controlled|prophylaxis|as needed|well child"
+    r"|unremarkable|passed away|consult|consultation)\b",
     re.I,
 )
+# a list item that states a course or control, a habit, or an intolerance, not a problem: "improved",
+# "poorly controlled", "uncertain etiology", "ex-smoker", "recreational drug use", "intolerance to Prevacid"
+_EN_NOT_A_PROBLEM = re.compile(
+    r"(?:improved|improving|better|worse|poorly controlled|suboptimal(?:ly)? control(?:led)?"
+    r"|(?:uncertain|unclear|unknown) etiology|(?:ex-|former |non-?)?smoker|smoking|tobacco(?: use)?"
+    r"|(?:alcohol|drug|recreational drug|illicit drug|iv drug) use"
+    r"|(?:intolerance|allergy|allergic|sensitivity) to\b.*)$",
+    re.IGNORECASE,
+)
+_IMMUNIZATION_BEFORE = re.compile(r"\b(?:immuni[sz]ations?|vaccin\w*)\b[^.;]*$", re.IGNORECASE)
 _NOT_A_CONDITION = re.compile(
     r"[ \t]*(?:screening|vaccine|vaccination|immunization|test\b|testing|panel|assessment|evaluation|\(procedure\)"
     r"|, seasonal|prophylaxis|education|counsel|culture|level)",
@@ -74,7 +88,7 @@ _NOT_A_CONDITION = re.compile(
 _VERBS = frozenset(
     "is are was were be been being has have had will would should could can may might does did do sounds sound appears"
     " appear seems seem discussed obtained states stated reports reported noted underwent received contributing"
-    " treated treatment treatments therapy chemotherapy alive deceased died unknown requires required".split()
+    " treated treatment treatments therapy chemotherapy alive deceased died unknown requires required requiring".split()
 )
 _FR_LEAD_IN = re.compile(
     r"^(?:(?:et|ou|mais|aussi|également|une|un|des|de la|de l['’]|du|de|d['’]|la|le|les|l['’]|toute|tout|tous|toutes"
@@ -118,6 +132,10 @@ _SKIP_SECTIONS = {
 }
 
 
+# results and vital signs: a named abnormal finding there is one ("EKG shows sinus tachycardia", "hypoxemic"),
+# read from the lexicon's terms only (the conventions); a raw value or a list item is not
+RESULT_SECTIONS = frozenset({"labs", "imaging", "vitals", "procedures"})
+_TERM_CONFIDENCE = 0.8
 FINDING_SECTIONS = frozenset({"exam"})  # what the examiner found: findings, positive and negated ("No JVD")
 
 
@@ -249,7 +267,7 @@ def find_problems(text: str, language: str, sections: list[Section]) -> list[Pro
         if inside_title or (section and section.name in _skipped(language)):
             continue
         spans += _list_items(text, m.end(), not_problems, language)
-    terms = sorted((s0, e0, 0.8) for s0, e0 in _term_spans(text, language))
+    terms = sorted((s0, e0, _TERM_CONFIDENCE) for s0, e0 in _term_spans(text, language))
     term_starts = [t[0] for t in terms]
     for section in sections:
         if section.name in list_sections:
@@ -316,16 +334,25 @@ def _clean_item(
     not_first, verbs = (_FR_NOT_FIRST, _FR_VERBS) if language == "fr" else (_NOT_FIRST, _VERBS)
     if phrase.lower() in not_problems or words[0].lower().split("'")[0] in not_first or _MEASURE.search(phrase):
         return None
-    if language != "fr" and _NOT_A_PROBLEM.search(phrase):
+    if language != "fr" and (_NOT_A_PROBLEM.search(phrase) or _EN_NOT_A_PROBLEM.match(phrase)):
         return None
     if _PROCEDURE.search(phrase) or re.match(r"(?:status post|s/p)\b", phrase, re.IGNORECASE):
         return None
     if all(w.lower().strip(".,;:'’") in _GENERIC_WORDS for w in words):
         return None  # "present problems", "disease"
+    if words[-1].lower().strip(".,;:") in _drug_classes(language):
+        return None  # "epidural steroids", "nonsteroidals": a treatment tried, not a problem
     drugs = find_drug_names(text, start, end)
     if any(w.lower().strip(".,;:'’") in verbs for w in words) or (drugs and drugs[0][:2] == (start, end)):
         return None  # a clause ("TSH is mildly suppressed") or a treatment ("chemotherapy with cisplatin")
     return start, end
+
+
+@cache
+def _drug_classes(language: str) -> frozenset[str]:
+    """Drug classes and generic treatment words of the drug lexicon ("steroids", "narcotics")."""
+    data = load(language, "drugs")
+    return frozenset(w.lower() for key in ("_not_drugs", "_not_medications") for w in data.get(key, []))
 
 
 def _item_start(text: str, end: int, triggers: re.Pattern[str]) -> int:
@@ -401,12 +428,17 @@ def _to_facts(
         listed = name in _rules(language)[3]
         if _NOT_A_CONDITION.match(text, end):
             continue  # "depression screening", "influenza vaccine": a procedure named after a problem
-        if name in _skipped(language) or "allerg" in text[line_start:start].lower() or phrase.lower() in not_problems:
+        read = language != "fr" and name in RESULT_SECTIONS and confidence == _TERM_CONFIDENCE
+        if (name in _skipped(language) and not read) or "allerg" in text[line_start:start].lower():
+            continue
+        if language != "fr" and _IMMUNIZATION_BEFORE.search(text, line_start, start):
+            continue  # "Immunizations updated with hepatitis B": a vaccine, not the disease
+        if phrase.lower() in not_problems:
             continue
         assertion = context.assertion(text, start, end, name, _item_bounds(text, start, end) if listed else None)
         if name == "family_history" and assertion is Assertion.ABSENT:
             continue  # "no family history of cancer": a negated family history is not annotated (the conventions)
-        kind = Finding if name in FINDING_SECTIONS else Problem
+        kind = Finding if name in FINDING_SECTIONS | RESULT_SECTIONS else Problem
         facts.append(
             kind(
                 label=phrase,
