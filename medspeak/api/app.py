@@ -65,11 +65,14 @@ def create_app(settings: Settings | None = None, *, processes: int = 1, context:
     environment's when not given) and closes it when the server stops. ``processes``: how many server
     processes share the port; each enforces that share of the rate limits.
     """
-    ctx = context if context is not None else AppContext(settings if settings is not None else load_settings())
-    settings = ctx.settings
+    if context is not None:
+        settings = context.settings
+    elif settings is None:
+        settings = load_settings()
     reason = weak_secret_reason(settings)  # settings built by model_copy skipped their validation
     if reason:
-        raise ValueError(reason)
+        raise ValueError(reason)  # before the context opens its store: a refused start leaves nothing open
+    ctx = context if context is not None else AppContext(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
