@@ -21,12 +21,13 @@ import time
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from medspeak.indexing.extract import ExtractionOutput, extract_facts
+from medspeak.indexing.extract import ExtractionOutput, Extractors, environment_extractors, extract_facts
 from medspeak.indexing.rules.lexicon import drug_names, find_drug_names
 from medspeak.indexing.rules.medications import parse_attributes, parse_components
 from medspeak.indexing.schema import Allergy, Assertion, Finding, Medication, Problem, Vital
@@ -164,6 +165,11 @@ def evaluate_synthea(folder: Path, limit: int | None = None, backend: str | None
         limit: evaluate only the first ``limit`` notes.
         backend: extraction backend (default ``MEDSPEAK_LLM_BACKEND``).
     """
+    with closing(environment_extractors()) as extractors:  # one set of backends for every note (a model loads once)
+        return _evaluate_synthea(folder, limit, backend, extractors)
+
+
+def _evaluate_synthea(folder: Path, limit: int | None, backend: str | None, extractors: Extractors) -> dict[str, Any]:
     med_history: dict[str, list[tuple[date, MedKey]]] = defaultdict(list)
     med_encounter: dict[str, set[MedKey]] = defaultdict(set)
     for request in _resources(folder, "MedicationRequest"):
@@ -192,7 +198,7 @@ def evaluate_synthea(folder: Path, limit: int | None = None, backend: str | None
         encounter = str(document.get("context", {}).get("encounter", [{}])[0].get("reference", "")).split("/")[-1]
         day = _day(document["date"])
         started = time.perf_counter()
-        output = extract_facts(text, language="en", backend=backend)
+        output = extract_facts(text, language="en", backend=backend, extractors=extractors)
         seconds += time.perf_counter() - started
         notes += 1
         _count_grounding(output, meds)
@@ -371,13 +377,20 @@ def evaluate_gold(
     ``ids`` restricts the evaluation to those records (a held-out part, say). Lexicons are loaded
     before the clock starts, so ``notes_per_s`` is the steady throughput.
     """
+    with closing(environment_extractors()) as extractors:  # one set of backends for every report
+        return _evaluate_gold(gold, reports, backend, ids, findings, extractors)
+
+
+def _evaluate_gold(
+    gold: Path, reports: Path | None, backend: str | None, ids: set[str] | None, findings: bool, extractors: Extractors
+) -> dict[str, Any]:
     records = read_gold(gold, reports, ids)
-    extract_facts("Warm-up: aspirin 81 mg daily.", language="en", backend=backend)
+    extract_facts("Warm-up: aspirin 81 mg daily.", language="en", backend=backend, extractors=extractors)
     meds, problems, vitals = _Counts(), _Counts(), _Counts()
     notes, seconds, nkda_right = 0, 0.0, 0
     for record in records:
         started = time.perf_counter()
-        output = extract_facts(record["text"], backend=backend)
+        output = extract_facts(record["text"], backend=backend, extractors=extractors)
         seconds += time.perf_counter() - started
         notes += 1
         _count_grounding(output, meds)

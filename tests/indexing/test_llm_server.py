@@ -11,6 +11,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -381,6 +382,7 @@ def test_the_setting_bounds_the_backend_extract_uses(llm_server: FakeServer, mon
     assert extractors.choose("openai")[0] is backend  # one connection pool for the context's life
     monkeypatch.setenv("MEDSPEAK_LLM_CONCURRENCY", "2")  # a changed setting is seen by the next context
     assert extractors.choose("openai")[0] is backend
-    backend, _ = Extractors(load_settings()).choose("openai")
-    assert isinstance(backend, server.ServerBackend) and backend.concurrency == 2
     extractors.close()
+    with closing(Extractors(load_settings())) as next_context:
+        backend, _ = next_context.choose("openai")
+        assert isinstance(backend, server.ServerBackend) and backend.concurrency == 2

@@ -101,10 +101,10 @@ def test_through_an_openai_compatible_server(ctx: AppContext, hypoxic: TriageRes
         return 200, {"id": "c1", "object": "chat.completion", "model": "tiny", "choices": [choice]}
 
     llm_server.reply = reply
-    configured = AppContext(load_settings(), ctx.store)  # built after the server's URL is set
-    model, why_not = language_model(configured)
-    assert model is not None and why_not is None
-    words = rationale_for(hypoxic, model)
+    with AppContext(load_settings(), ctx.store) as configured:  # built after the server's URL is set
+        model, why_not = language_model(configured)
+        assert model is not None and why_not is None
+        words = rationale_for(hypoxic, model)
     assert words.text == text and words.backend == "openai"
     sent = llm_server.requests[-1]
     assert sent["response_format"]["json_schema"]["schema"] == RATIONALE_SCHEMA
