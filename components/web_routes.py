@@ -203,7 +203,7 @@ def _attachment(filename: str) -> str:
 def _fhir(store: Store, actor: Actor, patient_id: int) -> Response:
     export = record.fhir_export(store, actor, patient_id)
     headers = {**_NO_STORE, "Content-Disposition": _attachment(export.filename)}
-    return Response(export.json, media_type="application/fhir+json", headers=headers)
+    return Response(export.content, media_type="application/fhir+json", headers=headers)
 
 
 def _gold(store: Store, actor: Actor, patient_id: int) -> Response:

@@ -387,9 +387,9 @@ def export_fhir(
     store = _store(cli)
     export = fhir_export(store, actor_for(store, user), patient_id)
     if out is None:
-        typer.echo(export.json)
+        typer.echo(export.content)
     else:
-        out.write_text(export.json, encoding="utf-8")
+        out.write_text(export.content, encoding="utf-8")
         typer.echo(f"{export.resources} resources written to {out}", err=True)
 
 

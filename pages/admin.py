@@ -122,7 +122,7 @@ with tab_audit:
     )
     number = d4.number_input(_("Page"), min_value=1, value=1, step=1, key="admin.audit.page")
     page = audit_log.page_events(store, actor, filters, offset=(int(number) - 1) * size, limit=size)
-    rows = page.rows
+    rows = page.items
     frame = pd.DataFrame(
         {
             "#": [r.id for r in rows],

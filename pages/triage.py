@@ -84,11 +84,11 @@ if result is not None:
         except MedspeakError as exc:
             st.error(error_text(exc))
         else:
-            yours = "" if record["nurse_level"] is None else f"; your level was {record['nurse_level']}"
-            shown = record["model_level"]
+            yours = "" if record.nurse_level is None else f"; your level was {record.nurse_level}"
+            shown = record.model_level
             st.success(
                 _("Decision recorded: level {level} ({decision}{yours}; medspeak showed {shown}).").format(
-                    level=level, decision=record["decision"], yours=yours, shown=shown
+                    level=level, decision=record.decision, yours=yours, shown=shown
                 )
             )
 

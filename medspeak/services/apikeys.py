@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -22,6 +21,7 @@ from medspeak.auth.roles import Actor, Permission
 from medspeak.errors import NotFound, SessionInvalid, ValidationFailed
 from medspeak.i18n import N_
 from medspeak.services.audited import audited
+from medspeak.services.read_models import ReadModel
 from medspeak.store.db import Store
 from medspeak.store.models import ApiKey, User
 from medspeak.store.types import utcnow
@@ -45,8 +45,7 @@ _MAX_KEY_CHARS: Final = 128
 _REFUSED = N_("The API key is not valid (unknown, revoked or expired). Ask an administrator for a new one.")
 
 
-@dataclass(frozen=True)
-class ApiKeySummary:
+class ApiKeySummary(ReadModel):
     """A key as lists show it: never the key itself."""
 
     id: int
@@ -75,7 +74,14 @@ def looks_like_key(credential: str | None) -> bool:
 
 def _summary(key: ApiKey) -> ApiKeySummary:
     return ApiKeySummary(
-        key.id, key.user.username, key.user.role, key.name, key.prefix, key.created_at, key.expires_at, key.revoked_at
+        id=key.id,
+        username=key.user.username,
+        role=key.user.role,
+        name=key.name,
+        prefix=key.prefix,
+        created_at=key.created_at,
+        expires_at=key.expires_at,
+        revoked_at=key.revoked_at,
     )
 
 

@@ -20,6 +20,7 @@ from medspeak.errors import MedspeakError
 from medspeak.ingest.archive import ArchiveEntry, read_archive
 from medspeak.services import documents
 from medspeak.services.audited import audited, require
+from medspeak.services.read_models import ReadModel
 from medspeak.store.db import Store
 from medspeak.store.models import Document, IngestJob, Patient
 
@@ -42,8 +43,7 @@ _CHUNK = 500  # ids per IN (...) query: well under SQLite's and PostgreSQL's par
 Progress = Callable[[int, int, int], None]  # (documents finished, documents in all, pages read)
 
 
-@dataclass(frozen=True, slots=True)
-class ArchiveItem:
+class ArchiveItem(ReadModel):
     """Where one file of the archive stands."""
 
     index: int  # its place in the archive, to list failures in order
@@ -56,6 +56,8 @@ class ArchiveItem:
 
 @dataclass
 class ArchiveReport:
+    """The tally of an archive run, counted up while it runs (mutable, so not a read model)."""
+
     total: int
     done: int = 0
     pages: int = 0
@@ -80,25 +82,33 @@ def enqueue(ctx: AppContext, actor: Actor, index: int, entry: ArchiveEntry, pati
     patient_id = None
     if entry.mrn is not None:
         if not entry.mrn:
-            return ArchiveItem(index, entry, "failed", reason="No MRN in the manifest: the patient is never guessed.")
+            return ArchiveItem(
+                index=index, entry=entry, state="failed", reason="No MRN in the manifest: the patient is never guessed."
+            )
         if entry.mrn not in patient_ids:
-            return ArchiveItem(index, entry, "failed", reason=f"Unknown MRN {entry.mrn}: register the patient first.")
+            return ArchiveItem(
+                index=index, entry=entry, state="failed", reason=f"Unknown MRN {entry.mrn}: register the patient first."
+            )
         patient_id = patient_ids[entry.mrn]
     try:
         content = entry.path.read_bytes()
     except OSError as exc:
         reason = f"Cannot read the file ({exc.strerror or type(exc).__name__})."
-        return ArchiveItem(index, entry, "failed", reason=reason)
+        return ArchiveItem(index=index, entry=entry, state="failed", reason=reason)
     try:
         outcome = documents.upload(
             ctx, actor, filename=entry.path.name, content=content, patient_id=patient_id, backlog=True
         )
     except MedspeakError as exc:
-        return ArchiveItem(index, entry, "failed", reason=str(exc))
+        return ArchiveItem(index=index, entry=entry, state="failed", reason=str(exc))
     except OSError as exc:  # the originals' disk refused the write (full, read-only): this file only
-        return ArchiveItem(index, entry, "failed", reason=f"Storage failed ({exc.strerror or type(exc).__name__}).")
+        return ArchiveItem(
+            index=index, entry=entry, state="failed", reason=f"Storage failed ({exc.strerror or type(exc).__name__})."
+        )
     if outcome.job_id is not None:
-        return ArchiveItem(index, entry, "queued", outcome.document_id, outcome.job_id)
+        return ArchiveItem(
+            index=index, entry=entry, state="queued", document_id=outcome.document_id, job_id=outcome.job_id
+        )
     return _earlier(ctx, actor, index, entry, outcome.document_id)
 
 
@@ -113,13 +123,20 @@ def _earlier(ctx: AppContext, actor: Actor, index: int, entry: ArchiveEntry, doc
         status, error = doc.status, doc.error
         job_id, job_status = (job.id, job.status) if job is not None else (None, None)
     if status == "ready":
-        return ArchiveItem(index, entry, "done", document_id, job_id)
+        return ArchiveItem(index=index, entry=entry, state="done", document_id=document_id, job_id=job_id)
     if job_id is not None and job_status in ("queued", "running"):
         if job_status == "queued":
             ctx.runner.submit(job_id, urgent=False)  # left by an interrupted run; claiming is atomic
-        return ArchiveItem(index, entry, "queued", document_id, job_id)
+        return ArchiveItem(index=index, entry=entry, state="queued", document_id=document_id, job_id=job_id)
     reason = error or "Not read (no reading job)."
-    return ArchiveItem(index, entry, "failed", document_id, job_id, reason=f"Earlier run: {reason}")
+    return ArchiveItem(
+        index=index,
+        entry=entry,
+        state="failed",
+        document_id=document_id,
+        job_id=job_id,
+        reason=f"Earlier run: {reason}",
+    )
 
 
 def index_archive(
@@ -181,7 +198,7 @@ def index_archive(
 
 
 def _failed(item: ArchiveItem, reason: str) -> ArchiveItem:
-    return ArchiveItem(item.index, item.entry, "failed", item.document_id, item.job_id, reason)
+    return item.model_copy(update={"state": "failed", "reason": reason})
 
 
 def finish_reading(ctx: AppContext) -> None:

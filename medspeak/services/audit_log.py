@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any, TypeVar
 
+from pydantic import Field
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,7 @@ from medspeak.auth.roles import Actor, Permission
 from medspeak.errors import NotFound
 from medspeak.i18n import N_
 from medspeak.services.audited import audited, record_alone
+from medspeak.services.read_models import Page, ReadModel
 from medspeak.store.audit import ChainReport, Checkpoint, session_key, sign_checkpoint, verify_chain
 from medspeak.store.db import Store
 from medspeak.store.models import AuditEvent, Patient
@@ -47,18 +49,21 @@ _Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])
 _CSV_HEADER = ("#", "When (UTC)", "User", "Role", "Action", "Patient", "Document", "Outcome", "Detail", "Patient MRN")
 
 
-@dataclass(frozen=True)
-class AuditRow:
+class AuditRow(ReadModel):
+    """One event of the audit trail: who did what, to which patient or document, and how it ended."""
+
     id: int
-    at: datetime
+    at: datetime = Field(description="when (UTC)")
     username: str
     role: str
-    action: str
+    action: str = Field(description="what was done, e.g. patient.read, document.upload")
     patient_id: int | None
     document_id: int | None
-    outcome: str
+    outcome: str = Field(description="success, failure, denied or error")
     detail: str
-    patient_mrn: str | None = None  # what staff know a patient by; the id alone says nothing to an auditor
+    patient_mrn: str | None = Field(
+        default=None, description="what staff know a patient by; the id alone says nothing to an auditor"
+    )
 
 
 def record_page_denied(store: Store, actor: Actor, page: str) -> None:
@@ -132,18 +137,26 @@ class AuditFilter:
         return " ".join(f"{k}={str(v)[:40]}" for k, v in given.items()) or "all"
 
 
-@dataclass(frozen=True)
-class AuditPage:
-    """One page of matching events, newest first: ``rows`` are events ``offset + 1`` to ``offset + len(rows)``
+class AuditPage(Page[AuditRow]):
+    """One page of matching events, newest first: ``items`` are events ``offset + 1`` to ``offset + len(items)``
     of ``total``."""
 
-    rows: list[AuditRow]
-    total: int
-    offset: int
+    total: int = Field(description="how many events match the filters in all")
 
 
 def _row(e: AuditEvent, mrn: str | None) -> AuditRow:
-    return AuditRow(e.id, e.at, e.username, e.role, e.action, e.patient_id, e.document_id, e.outcome, e.detail, mrn)
+    return AuditRow(
+        id=e.id,
+        at=e.at,
+        username=e.username,
+        role=e.role,
+        action=e.action,
+        patient_id=e.patient_id,
+        document_id=e.document_id,
+        outcome=e.outcome,
+        detail=e.detail,
+        patient_mrn=mrn,
+    )
 
 
 def _events(filters: AuditFilter) -> Select[AuditEvent, str]:
@@ -193,23 +206,32 @@ def list_events(
     offset: int = 0,
 ) -> list[AuditRow]:
     """The newest events matching every filter given (``action`` matches as a prefix), from ``offset``."""
-    filters = AuditFilter(username, action, outcome, patient_id, since, until)
+    filters = AuditFilter(
+        username=username, action=action, outcome=outcome, patient_id=patient_id, since=since, until=until
+    )
     with audited(store, actor, "audit.read", Permission.READ_AUDIT) as call:
         stmt = _events(filters).offset(max(offset, 0)).limit(min(limit, _MAX_ROWS))
         return [_row(e, mrn) for e, mrn in call.db.execute(stmt)]
 
 
-def page_events(store: Store, actor: Actor, filters: AuditFilter, *, offset: int = 0, limit: int = 100) -> AuditPage:
-    """A page of the events matching ``filters`` and how many match in all (one audited read); an offset
-    past the end gives the last page."""
+def page_events(
+    store: Store, actor: Actor, filters: AuditFilter, *, offset: int = 0, limit: int = 100, past_end: bool = False
+) -> AuditPage:
+    """A page of the events matching ``filters`` and how many match in all (one audited read).
+
+    An offset past the end gives the last page (a page number typed on the Admin page), or, with
+    ``past_end`` (the API, whose clients page on until ``has_more`` is false), an empty page.
+    """
     with audited(store, actor, "audit.read", Permission.READ_AUDIT) as call:
         total = call.db.scalar(filters.where(select(func.count(AuditEvent.id)))) or 0
         limit = min(max(limit, 1), _MAX_ROWS)
-        offset = min(max(offset, 0), max(total - 1, 0) // limit * limit)  # past the end: the last page
+        offset = max(offset, 0)
+        if not past_end:
+            offset = min(offset, max(total - 1, 0) // limit * limit)
         stmt = _events(filters).offset(offset).limit(limit)
         rows = [_row(e, mrn) for e, mrn in call.db.execute(stmt)]
         call.detail = f"{filters.describe()}; events {offset + 1}-{offset + len(rows)} of {total}"
-        return AuditPage(rows, total, offset)
+        return AuditPage(items=rows, limit=limit, offset=offset, has_more=offset + len(rows) < total, total=total)
 
 
 def export_csv(store: Store, actor: Actor, filters: AuditFilter) -> Iterator[bytes]:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 import numpy as np
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,6 +32,7 @@ from medspeak.los.occupancy import DayOutlook, Electives, WardInputs, census_mom
 from medspeak.los.sources import from_store
 from medspeak.los.survival import Survival, kaplan_meier
 from medspeak.services.audited import audited
+from medspeak.services.read_models import ReadModel
 from medspeak.store.models import Encounter, Patient, Ward
 from medspeak.store.types import utcnow
 
@@ -64,33 +66,33 @@ class PlannedElectives:
     day_offset: int = 1
 
 
-@dataclass(frozen=True)
-class LikelyDischarge:
+class LikelyDischarge(ReadModel):
     """A patient in a bed now and the chance they leave today, or by the end of tomorrow."""
 
     patient_id: int
     mrn: str
     name: str
     ward_code: str
-    p_today: float
-    p_by_tomorrow: float
-    expected_discharge: datetime
-    ward_name: str = ""  # "Cardiology": what a reader sees (the code is for filters and exports)
+    p_today: float = Field(description="P(discharged before midnight today), 0-1")
+    p_by_tomorrow: float = Field(description="P(discharged before midnight tomorrow), 0-1")
+    expected_discharge: datetime = Field(description="at the median of the predicted stay")
+    ward_name: str = Field(default="", description="what a reader sees (the code is for filters and exports)")
 
 
-@dataclass(frozen=True)
-class WardForecast:
+class WardForecast(ReadModel):
     """One ward's next days: bands per day, capacity, expected discharges, alert."""
 
     code: str
     name: str
-    capacity: int
+    capacity: int = Field(description="beds")
     occupied_now: int
-    days: list[DayOutlook]
-    discharges_today: float
+    days: list[DayOutlook] = Field(description="occupied beds at each midnight census, tomorrow first")
+    discharges_today: float = Field(description="expected number of discharges before midnight")
     discharges_tomorrow: float
-    electives_added: int = 0
-    arrivals_per_day: float = 0.0  # the admissions a day the forecast assumes (last 4 weeks, weekday by weekday)
+    electives_added: int = Field(default=0, description="the what-if planned admissions added")
+    arrivals_per_day: float = Field(
+        default=0.0, description="the admissions a day the forecast assumes (last 4 weeks, weekday by weekday)"
+    )
 
     @property
     def peak_p_exceed(self) -> float:
@@ -113,13 +115,14 @@ class WardForecast:
         return [d for d in self.days if d.p_exceed > ALERT_THRESHOLD]
 
 
-@dataclass(frozen=True)
-class OccupancyForecast:
+class OccupancyForecast(ReadModel):
+    """The wards' forecast; ``likely_discharges`` is null for roles that may not see patients."""
+
     generated_at: datetime
     horizon_days: int
-    model_version: str
+    model_version: str = Field(description="the length-of-stay model the stays in beds are predicted with")
     wards: list[WardForecast]
-    likely_discharges: list[LikelyDischarge] | None = field(default=None)  # None: the role may not see patients
+    likely_discharges: list[LikelyDischarge] | None = None
 
 
 def _weekday_rates(stays: Sequence[Encounter], now: datetime) -> dict[int | None, np.ndarray]:
@@ -235,7 +238,9 @@ def forecast_occupancy(
             else None
         )
         call.detail = f"{len(wards)} ward(s), {len(open_stays)} in beds, horizon {horizon_days} d"
-        return OccupancyForecast(now, horizon_days, version, out, leaving)
+        return OccupancyForecast(
+            generated_at=now, horizon_days=horizon_days, model_version=version, wards=out, likely_discharges=leaving
+        )
 
 
 def _likely_discharges(

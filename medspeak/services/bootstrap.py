@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from medspeak.auth.passwords import generate_password
 from medspeak.auth.roles import Role
+from medspeak.services.read_models import ReadModel
 from medspeak.services.users import add_user
 from medspeak.store import audit
 from medspeak.store.db import Store
@@ -25,8 +25,7 @@ DEMO_USERS: tuple[tuple[str, str, Role], ...] = (
 )
 
 
-@dataclass(frozen=True)
-class DemoCredential:
+class DemoCredential(ReadModel):
     username: str
     role: str
     password: str
@@ -44,7 +43,7 @@ def ensure_demo_users(store: Store) -> list[DemoCredential]:
         for username, name, role in DEMO_USERS:
             password = generate_password()
             add_user(db, username, name, role.value, password, rounds=store.settings.bcrypt_rounds)
-            created.append(DemoCredential(username, role.value, password))
+            created.append(DemoCredential(username=username, role=role.value, password=password))
         audit.record(
             db,
             username="system",

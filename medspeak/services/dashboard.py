@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -11,6 +10,7 @@ from sqlalchemy.orm import Session
 from medspeak.auth.roles import Actor, Permission
 from medspeak.services.audited import audited
 from medspeak.services.patients import AssessmentSummary, DocumentSummary, assessment_summary, document_summary
+from medspeak.services.read_models import ReadModel
 from medspeak.store.db import Store
 from medspeak.store.models import Assessment, Document, Encounter, Patient, Ward
 from medspeak.store.types import utcnow
@@ -20,8 +20,7 @@ __all__ = ["Overview", "WardCensus", "overview", "ward_census"]
 _RECENT = 10
 
 
-@dataclass(frozen=True)
-class WardCensus:
+class WardCensus(ReadModel):
     code: str
     name: str
     capacity: int
@@ -36,8 +35,7 @@ class WardCensus:
         return self.occupied / self.capacity if self.capacity else 0.0
 
 
-@dataclass(frozen=True)
-class Overview:
+class Overview(ReadModel):
     patients: int
     inpatients: int
     ed_visits_24h: int
@@ -60,7 +58,7 @@ def _census(db: Session) -> list[WardCensus]:
         .outerjoin(occupied, occupied.c.ward_id == Ward.id)
         .order_by(Ward.name)
     ).all()
-    return [WardCensus(code, name, capacity, int(n)) for code, name, capacity, n in rows]
+    return [WardCensus(code=code, name=name, capacity=capacity, occupied=int(n)) for code, name, capacity, n in rows]
 
 
 def ward_census(store: Store, actor: Actor) -> list[WardCensus]:

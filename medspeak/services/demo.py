@@ -6,17 +6,18 @@ A reset wipes every patient, stay, document and assessment, so it refuses outsid
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from medspeak.auth.roles import SYSTEM, Actor, Permission
+from medspeak.clinical.patients import display_name
 from medspeak.demo.seed import SeedReport, reset_demo
 from medspeak.errors import PermissionDenied
 from medspeak.i18n import N_
 from medspeak.services.audited import audited, record_alone, require
 from medspeak.services.documents import queue_unread
+from medspeak.services.read_models import ReadModel
 from medspeak.store.db import Store
 from medspeak.store.models import Document, Encounter, Patient
 
@@ -26,8 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["DemoPatient", "ResetReport", "demo_patient", "reset"]
 
 
-@dataclass(frozen=True)
-class DemoPatient:
+class DemoPatient(ReadModel):
     """Who the guided path follows: a patient in a bed now, admitted through the emergency department."""
 
     patient_id: int
@@ -35,8 +35,7 @@ class DemoPatient:
     stay_id: int  # the open inpatient stay (length of stay)
 
 
-@dataclass(frozen=True)
-class ResetReport:
+class ResetReport(ReadModel):
     seeded: SeedReport
     queued: int  # documents queued for reading again
 
@@ -65,7 +64,7 @@ def reset(ctx: AppContext, actor: Actor = SYSTEM, *, read_now: bool = True) -> R
     queued = queue_unread(store)
     if read_now:
         ctx.runner.resume_pending()
-    return ResetReport(seeded, queued)
+    return ResetReport(seeded=seeded, queued=queued)
 
 
 def demo_patient(store: Store, actor: Actor) -> DemoPatient | None:
@@ -95,4 +94,5 @@ def demo_patient(store: Store, actor: Actor) -> DemoPatient | None:
             return None
         patient, stay_id = row
         call.patient_id = patient.id
-        return DemoPatient(patient.id, f"{patient.family_name.upper()}, {patient.given_name} · {patient.mrn}", stay_id)
+        label = f"{display_name(patient.family_name, patient.given_name)} · {patient.mrn}"
+        return DemoPatient(patient_id=patient.id, label=label, stay_id=stay_id)

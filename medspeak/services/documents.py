@@ -7,11 +7,11 @@ patient data and is permission-checked without flooding the audit trail.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Final, Literal
 
 from PIL import Image
+from pydantic import Field, computed_field
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
@@ -23,6 +23,7 @@ from medspeak.ingest.types import FileKind, ValidatedUpload, Word
 from medspeak.ingest.validate import sniff, validate_upload
 from medspeak.services.audited import audited, record_alone, require
 from medspeak.services.patients import DocumentSummary, document_summary
+from medspeak.services.read_models import ReadModel, Sentence
 from medspeak.store.db import Store
 from medspeak.store.files import open_storage
 from medspeak.store.models import Document, DocumentLink, DocumentPage, Fact, IngestJob, Patient
@@ -55,24 +56,27 @@ _MAX_REASON = 500  # characters: a reason is a sentence, not a note
 _log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class UploadOutcome:
+class UploadOutcome(ReadModel):
+    """What became of an upload: stored and queued for reading, or found already uploaded."""
+
     document_id: int
-    job_id: int | None  # None when the same file was already there for this patient
+    job_id: int | None = Field(description="null: the same file was already uploaded for this patient")
     display_name: str
-    duplicate_of: int | None
-    message: str  # in English, a ``Said`` a page can translate
+    duplicate_of: int | None = Field(description="the first upload of the same file, if any")
+    message: Sentence = Field(description="what happened, in words")  # a page shows it translated
 
 
-@dataclass(frozen=True)
-class JobView:
+class JobView(ReadModel):
+    """How far the reading of one document has gone (no patient data)."""
+
     id: int
     document_id: int
-    status: str
+    status: str = Field(description="queued, running, done, failed or cancelled")
     pages_done: int
     pages_total: int
     message: str | None
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def finished(self) -> bool:
         return self.status in _FINISHED
@@ -82,8 +86,9 @@ class JobView:
         return self.pages_done / self.pages_total if self.pages_total else 0.0
 
 
-@dataclass(frozen=True)
-class PageView:
+class PageView(ReadModel):
+    """One page's text and words (with their boxes), as read."""
+
     number: int
     source: str
     text: str
@@ -93,8 +98,7 @@ class PageView:
     error: str | None
 
 
-@dataclass(frozen=True)
-class FactView:
+class FactView(ReadModel):
     """An extracted fact with the words it came from (only grounded facts are stored)."""
 
     id: int
@@ -113,8 +117,9 @@ class FactView:
     review_status: str = "proposed"  # proposed | accepted | corrected | rejected (services.record)
 
 
-@dataclass(frozen=True)
-class DocumentDetail:
+class DocumentDetail(ReadModel):
+    """One document with its pages, its text and the facts read from it."""
+
     summary: DocumentSummary
     pages: list[PageView]
     error: str | None
@@ -217,7 +222,13 @@ def _record_upload(
                 said = Said(
                     N_("Already uploaded on {day:%Y-%m-%d} as “{name}”."), day=doc.created_at, name=doc.display_name
                 )
-                return UploadOutcome(doc.id, None, checked.display_name, doc.id, said)
+                return UploadOutcome(
+                    document_id=doc.id,
+                    job_id=None,
+                    display_name=checked.display_name,
+                    duplicate_of=doc.id,
+                    message=said,
+                )
         stored = open_storage(store).put(checked.content, checked.extension, call.db)
         doc = Document(
             patient_id=patient_id,
@@ -251,7 +262,13 @@ def _record_upload(
             if same
             else N_("Queued for reading.")
         )
-        outcome = UploadOutcome(doc.id, job.id, checked.display_name, doc.duplicate_of_id, queued)
+        outcome = UploadOutcome(
+            document_id=doc.id,
+            job_id=job.id,
+            display_name=checked.display_name,
+            duplicate_of=doc.duplicate_of_id,
+            message=queued,
+        )
     return outcome
 
 
@@ -262,7 +279,7 @@ def job_views(store: Store, actor: Actor, job_ids: list[int]) -> list[JobView]:
         return []
     with store.transaction() as db:
         jobs = db.scalars(select(IngestJob).where(IngestJob.id.in_(job_ids)).order_by(IngestJob.id)).all()
-        return [JobView(j.id, j.document_id, j.status, j.pages_done, j.pages_total, j.message) for j in jobs]
+        return [JobView.model_validate(j) for j in jobs]
 
 
 def cancel(store: Store, actor: Actor, job_id: int) -> None:
@@ -399,26 +416,32 @@ def document_detail(store: Store, actor: Actor, document_id: int) -> DocumentDet
         ).all()
         pages = [
             PageView(
-                r.number, r.source, r.text, [Word.from_json(w) for w in r.words], r.mean_confidence, r.seconds, r.error
+                number=r.number,
+                source=r.source,
+                text=r.text,
+                words=[Word.from_json(w) for w in r.words],
+                mean_confidence=r.mean_confidence,
+                seconds=r.seconds,
+                error=r.error,
             )
             for r in rows
         ]
         facts = [
             FactView(
-                f.id,
-                f.category,
-                f.label,
-                f.assertion,
-                dict(f.value),
-                f.evidence_text,
-                f.evidence_start,
-                f.evidence_end,
-                f.page,
-                tuple(f.bbox) if f.bbox and len(f.bbox) == 4 else None,
-                f.grounding,
-                f.confidence,
-                f.extractor,
-                f.review_status,
+                id=f.id,
+                category=f.category,
+                label=f.label,
+                assertion=f.assertion,
+                value=dict(f.value),
+                evidence_text=f.evidence_text,
+                evidence_start=f.evidence_start,
+                evidence_end=f.evidence_end,
+                page=f.page,
+                bbox=tuple(f.bbox) if f.bbox and len(f.bbox) == 4 else None,
+                grounding=f.grounding,
+                confidence=f.confidence,
+                extractor=f.extractor,
+                review_status=f.review_status,
             )
             for f in call.db.scalars(
                 select(Fact).where(Fact.document_id == document_id).order_by(Fact.category, Fact.evidence_start)
@@ -426,12 +449,12 @@ def document_detail(store: Store, actor: Actor, document_id: int) -> DocumentDet
         ]
         kind = _kind_of(doc.media_type)
         return DocumentDetail(
-            document_summary(doc),
-            pages,
-            doc.error,
-            kind is not None and kind is not FileKind.TXT and kind is not FileKind.DOCX,
-            facts,
-            doc.text or "",
+            summary=document_summary(doc),
+            pages=pages,
+            error=doc.error,
+            has_image=kind is not None and kind is not FileKind.TXT and kind is not FileKind.DOCX,
+            facts=facts,
+            text=doc.text or "",
         )
 
 

@@ -6,10 +6,10 @@ never documents or assessments.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from pydantic import Field, computed_field
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -18,6 +18,7 @@ from medspeak.clinical.patients import age_on, display_name
 from medspeak.errors import NotFound, ValidationFailed
 from medspeak.i18n import N_
 from medspeak.services.audited import audited
+from medspeak.services.read_models import Page, ReadModel
 from medspeak.store.db import Store
 from medspeak.store.models import Assessment, Document, Encounter, Patient
 from medspeak.triage.levels import LEVELS
@@ -26,6 +27,7 @@ __all__ = [
     "AssessmentSummary",
     "DocumentSummary",
     "EncounterSummary",
+    "PatientPage",
     "PatientSummary",
     "PatientView",
     "get_patient",
@@ -37,33 +39,40 @@ __all__ = [
 _MAX_RESULTS = 200
 
 
-@dataclass(frozen=True)
-class PatientSummary:
+class PatientSummary(ReadModel):
+    """Who a patient is, as a list or a header shows them."""
+
     id: int
-    mrn: str
-    name: str
-    sex: str
+    mrn: str = Field(description="medical record number")
+    name: str = Field(description='"FAMILY, Given"')
+    sex: str = Field(description="female, male or unknown")
     birth_date: date
-    age: int
-    current_ward: str | None
+    age: int = Field(description="in whole years, today")
+    current_ward: str | None = Field(description="the ward of the inpatient stay under way, if any")
+
+
+class PatientPage(Page[PatientSummary]):
+    """Patients by family name, a page at a time."""
 
 
 _STAY_DETAILS = frozenset({"admission_type", "admission_source", "disposition"})  # logistics, not clinical
 
 
-@dataclass(frozen=True)
-class EncounterSummary:
+class EncounterSummary(ReadModel):
+    """One stay (an emergency visit or an inpatient stay); the clinical fields are null for bed managers."""
+
     id: int
-    kind: str
+    kind: str = Field(description="emergency or inpatient")
     ward: str | None
     started_at: datetime
-    ended_at: datetime | None
+    ended_at: datetime | None = Field(description="null while the stay is under way")
     chief_complaint: str | None
-    acuity: int | None
+    acuity: int | None = Field(description="the triage level given at the door (1 most urgent)")
     arrival_mode: str | None
     vitals: dict[str, Any] | None
     details: dict[str, Any] | None
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def length_of_stay_days(self) -> float | None:
         if self.ended_at is None:
@@ -71,31 +80,33 @@ class EncounterSummary:
         return round((self.ended_at - self.started_at).total_seconds() / 86400, 1)
 
 
-@dataclass(frozen=True)
-class DocumentSummary:
+class DocumentSummary(ReadModel):
+    """One document as lists show it (no text, no facts)."""
+
     id: int
-    patient_id: int | None
+    patient_id: int | None = Field(description="null until the document is linked to a patient")
     display_name: str
     kind: str
     media_type: str
     language: str | None
-    status: str
+    status: str = Field(description="queued, processing, ready, failed or cancelled")
     page_count: int | None
-    created_at: datetime  # uploaded
-    patient_name: str | None = None  # "FAMILY, Given", for lists that span patients
+    created_at: datetime = Field(description="When it was uploaded")
+    patient_name: str | None = Field(default=None, description='"FAMILY, Given", for lists that span patients')
     patient_mrn: str | None = None
-    received_on: date | None = None  # the day the hospital received it, when the uploader gave it
+    received_on: date | None = Field(default=None, description="The day the hospital received it, as given at upload")
 
 
-@dataclass(frozen=True)
-class AssessmentSummary:
+class AssessmentSummary(ReadModel):
+    """A stored triage or length-of-stay prediction, with the model that made it and what it was given."""
+
     id: int
     patient_id: int
-    kind: str
+    kind: str = Field(description="triage or los")
     model_version: str
-    output: dict[str, Any]
+    output: dict[str, Any] = Field(description="what was stored: the inputs, the result and its explanation")
     created_at: datetime
-    patient_name: str | None = None  # "FAMILY, Given"
+    patient_name: str | None = Field(default=None, description='"FAMILY, Given"')
     patient_mrn: str | None = None
 
     @property
@@ -133,14 +144,16 @@ def _days(value: object, *, unit: bool = True) -> str:
     return f"{days:.1f} days" if unit else f"{days:.1f}"
 
 
-@dataclass(frozen=True)
-class PatientView:
+class PatientView(ReadModel):
+    """A patient's record; ``documents`` and ``assessments`` are null for roles that may not read them."""
+
     patient: PatientSummary
-    language: str
-    encounters: list[EncounterSummary]
-    documents: list[DocumentSummary] | None = None  # None: the role may not see them
+    language: str = Field(description="the language the patient's documents are written in (en or fr)")
+    encounters: list[EncounterSummary] = Field(description="newest first")
+    documents: list[DocumentSummary] | None = None
     assessments: list[AssessmentSummary] | None = None
-    document_texts: dict[int, str] = field(default_factory=dict)
+    # The documents' text, for the page's search: kept out of the API's answer (GET /documents/... reads one).
+    document_texts: dict[int, str] = Field(default_factory=dict, exclude=True)
 
 
 def _current_ward(patient: Patient) -> str | None:
@@ -156,58 +169,58 @@ def _display_name(patient: Patient) -> str:
 
 def _summary(patient: Patient) -> PatientSummary:
     return PatientSummary(
-        patient.id,
-        patient.mrn,
-        _display_name(patient),
-        patient.sex,
-        patient.birth_date,
-        age_on(patient.birth_date, date.today()),
-        _current_ward(patient),
+        id=patient.id,
+        mrn=patient.mrn,
+        name=_display_name(patient),
+        sex=patient.sex,
+        birth_date=patient.birth_date,
+        age=age_on(patient.birth_date, date.today()),
+        current_ward=_current_ward(patient),
     )
 
 
 def document_summary(doc: Document) -> DocumentSummary:
     return DocumentSummary(
-        doc.id,
-        doc.patient_id,
-        doc.display_name,
-        doc.kind,
-        doc.media_type,
-        doc.language,
-        doc.status,
-        doc.page_count,
-        doc.created_at,
-        _display_name(doc.patient) if doc.patient is not None else None,
-        doc.patient.mrn if doc.patient is not None else None,
-        doc.received_on,
+        id=doc.id,
+        patient_id=doc.patient_id,
+        display_name=doc.display_name,
+        kind=doc.kind,
+        media_type=doc.media_type,
+        language=doc.language,
+        status=doc.status,
+        page_count=doc.page_count,
+        created_at=doc.created_at,
+        patient_name=_display_name(doc.patient) if doc.patient is not None else None,
+        patient_mrn=doc.patient.mrn if doc.patient is not None else None,
+        received_on=doc.received_on,
     )
 
 
 def assessment_summary(a: Assessment, patient: Patient | None = None) -> AssessmentSummary:
     return AssessmentSummary(
-        a.id,
-        a.patient_id,
-        a.kind,
-        a.model_version,
-        a.output,
-        a.created_at,
-        _display_name(patient) if patient is not None else None,
-        patient.mrn if patient is not None else None,
+        id=a.id,
+        patient_id=a.patient_id,
+        kind=a.kind,
+        model_version=a.model_version,
+        output=a.output,
+        created_at=a.created_at,
+        patient_name=_display_name(patient) if patient is not None else None,
+        patient_mrn=patient.mrn if patient is not None else None,
     )
 
 
 def _encounter_summary(e: Encounter) -> EncounterSummary:
     return EncounterSummary(
-        e.id,
-        e.kind,
-        e.ward.name if e.ward else None,
-        e.started_at,
-        e.ended_at,
-        e.chief_complaint,
-        e.acuity,
-        e.arrival_mode,
-        e.vitals,
-        e.details,
+        id=e.id,
+        kind=e.kind,
+        ward=e.ward.name if e.ward else None,
+        started_at=e.started_at,
+        ended_at=e.ended_at,
+        chief_complaint=e.chief_complaint,
+        acuity=e.acuity,
+        arrival_mode=e.arrival_mode,
+        vitals=e.vitals,
+        details=e.details,
     )
 
 
@@ -216,7 +229,16 @@ def _stay_summary(e: Encounter) -> EncounterSummary:
     arrival mode, reason or insurance, for roles without ``READ_CLINICAL`` (bed managers)."""
     details = {k: v for k, v in (e.details or {}).items() if k in _STAY_DETAILS}
     return EncounterSummary(
-        e.id, e.kind, e.ward.name if e.ward else None, e.started_at, e.ended_at, None, None, None, None, details or None
+        id=e.id,
+        kind=e.kind,
+        ward=e.ward.name if e.ward else None,
+        started_at=e.started_at,
+        ended_at=e.ended_at,
+        chief_complaint=None,
+        acuity=None,
+        arrival_mode=None,
+        vitals=None,
+        details=details or None,
     )
 
 
@@ -279,7 +301,7 @@ def get_patient(store: Store, actor: Actor, patient_id: int) -> PatientView:
             _encounter_summary(e) if clinical else _stay_summary(e)
             for e in sorted(patient.encounters, key=lambda e: e.started_at, reverse=True)
         ]
-        view = PatientView(_summary(patient), patient.language, encounters)
+        view = PatientView(patient=_summary(patient), language=patient.language, encounters=encounters)
         if actor.can(Permission.READ_CLINICAL):
             docs = call.db.scalars(
                 select(Document).where(Document.patient_id == patient_id).order_by(Document.created_at.desc())
@@ -287,13 +309,12 @@ def get_patient(store: Store, actor: Actor, patient_id: int) -> PatientView:
             assessments = call.db.scalars(
                 select(Assessment).where(Assessment.patient_id == patient_id).order_by(Assessment.created_at.desc())
             ).all()
-            view = PatientView(
-                view.patient,
-                view.language,
-                encounters,
-                [document_summary(d) for d in docs],
-                [assessment_summary(a, patient) for a in assessments],
-                {d.id: d.text for d in docs if d.text},
+            view = view.model_copy(
+                update={
+                    "documents": [document_summary(d) for d in docs],
+                    "assessments": [assessment_summary(a, patient) for a in assessments],
+                    "document_texts": {d.id: d.text for d in docs if d.text},
+                }
             )
             call.detail = f"{len(docs)} document(s), {len(assessments)} assessment(s)"
         return view
@@ -336,11 +357,11 @@ def register_patient(
         call.db.flush()
         call.patient_id = patient.id
         return PatientSummary(
-            patient.id,
-            mrn,
-            display_name(patient.family_name, patient.given_name),
-            sex,
-            birth_date,
-            age_on(birth_date, date.today()),
-            None,
+            id=patient.id,
+            mrn=mrn,
+            name=display_name(patient.family_name, patient.given_name),
+            sex=sex,
+            birth_date=birth_date,
+            age=age_on(birth_date, date.today()),
+            current_ward=None,
         )

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from medspeak.auth.roles import Actor, Permission
@@ -26,6 +25,7 @@ from medspeak.indexing.extract import NO_MODEL_NOTICE, ExtractionFailed
 from medspeak.indexing.llm.answer import TruncatedAnswer
 from medspeak.indexing.llm.base import LLMUnavailable
 from medspeak.services.audited import record_alone
+from medspeak.services.read_models import ReadModel
 from medspeak.services.triage import TriageResult
 from medspeak.store.db import Store
 
@@ -77,8 +77,7 @@ class WordsModel(Protocol):
     def answer_json(self, messages: list[dict[str, str]], schema: dict[str, Any], max_tokens: int) -> str: ...
 
 
-@dataclass(frozen=True)
-class Rationale:
+class Rationale(ReadModel):
     """The words to show (``text``), or why there are none (``refused``), and which model wrote them."""
 
     text: str | None
@@ -142,16 +141,20 @@ def rationale_for(result: TriageResult, model: WordsModel) -> Rationale:
         answer = model.answer_json(messages, RATIONALE_SCHEMA, MAX_TOKENS)
         text = " ".join(str(json.loads(answer)["rationale"]).split())
     except (LLMUnavailable, TruncatedAnswer) as exc:
-        return Rationale(None, model.name, f"The language model gave no rationale: {exc}.")
+        return Rationale(text=None, backend=model.name, refused=f"The language model gave no rationale: {exc}.")
     except (ValueError, KeyError, TypeError):
-        return Rationale(None, model.name, "The language model's answer was not the expected JSON; nothing is shown.")
+        return Rationale(
+            text=None,
+            backend=model.name,
+            refused="The language model's answer was not the expected JSON; nothing is shown.",
+        )
     except MedspeakError as exc:
-        return Rationale(None, model.name, f"The language model gave no rationale: {exc}.")
+        return Rationale(text=None, backend=model.name, refused=f"The language model gave no rationale: {exc}.")
     if not text:
-        return Rationale(None, model.name, "The language model gave an empty rationale.")
+        return Rationale(text=None, backend=model.name, refused="The language model gave an empty rationale.")
     if problem := ungrounded(text, facts, result.level.number):
-        return Rationale(None, model.name, problem)
-    return Rationale(text[:MAX_CHARS], model.name)
+        return Rationale(text=None, backend=model.name, refused=problem)
+    return Rationale(text=text[:MAX_CHARS], backend=model.name)
 
 
 def write(store: Store, actor: Actor, result: TriageResult, model: WordsModel) -> Rationale:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Literal, get_args
 
@@ -35,6 +35,7 @@ from medspeak.indexing.record import (
 from medspeak.indexing.rules.dates import parse_date
 from medspeak.indexing.schema import Fact as FactModel
 from medspeak.services.audited import audited
+from medspeak.services.read_models import ReadModel
 from medspeak.store.db import Store
 from medspeak.store.models import Document, DocumentLink, Encounter, Fact, FactReview, Patient, User
 from medspeak.store.types import utcnow
@@ -86,8 +87,7 @@ _VERBATIM = frozenset(
 _FACT: TypeAdapter[Any] = TypeAdapter(FactModel)
 
 
-@dataclass(frozen=True)
-class ReviewView:
+class ReviewView(ReadModel):
     id: int
     fact_id: int
     reviewer: str
@@ -97,10 +97,11 @@ class ReviewView:
     at: datetime
 
 
-@dataclass(frozen=True)
-class FhirExport:
+class FhirExport(ReadModel):
+    """A patient's record as a FHIR R4 Bundle, ready to download."""
+
     filename: str
-    json: str
+    content: str  # the Bundle's JSON
     resources: int
     left_out: tuple[str, ...] = ()  # documents flagged as possibly another patient's, not confirmed: kept out
 
@@ -255,7 +256,12 @@ def fhir_export(store: Store, actor: Actor, patient_id: int) -> FhirExport:
             else ""
         )
         left_out = tuple(flagged[d] for d in sorted(flagged))
-        return FhirExport(f"{patient.mrn}-fhir.json", bundle.model_dump_json(indent=2), count, left_out)
+        return FhirExport(
+            filename=f"{patient.mrn}-fhir.json",
+            content=bundle.model_dump_json(indent=2),
+            resources=count,
+            left_out=left_out,
+        )
 
 
 def _all_sources(record: PatientRecord) -> list[Source]:
@@ -374,7 +380,15 @@ def review_fact(
 
 
 def _view(row: FactReview) -> ReviewView:
-    return ReviewView(row.id, row.fact_id, row.reviewer, row.decision, row.corrected, row.reason, row.created_at)
+    return ReviewView(
+        id=row.id,
+        fact_id=row.fact_id,
+        reviewer=row.reviewer,
+        decision=row.decision,
+        corrected=row.corrected,
+        reason=row.reason,
+        at=row.created_at,
+    )
 
 
 def review_history(store: Store, actor: Actor, fact_id: int) -> list[ReviewView]:

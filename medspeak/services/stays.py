@@ -11,12 +11,12 @@ at day 1 and was biased short beyond (see the model card). Every call is audited
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,7 @@ from medspeak.los.features import snapshot
 from medspeak.los.sources import from_store
 from medspeak.services.audited import audited
 from medspeak.services.beds import PlannedElectives, forecast_occupancy
+from medspeak.services.read_models import ReadModel
 from medspeak.store.db import Store
 from medspeak.store.models import Assessment, Encounter, Patient
 from medspeak.store.types import utcnow
@@ -52,8 +53,7 @@ __all__ = [
 _KIND: Final = "los"
 
 
-@dataclass(frozen=True)
-class StayPrediction:
+class StayPrediction(ReadModel):
     """A patient's predicted stay: total and remaining days at P10/P50/P90, discharge dates, drivers.
 
     For a stay already over, the prediction is the one made at admission, beside the actual length.
@@ -62,19 +62,18 @@ class StayPrediction:
     encounter_id: int
     patient_id: int
     model_version: str
-    as_of: datetime
+    as_of: datetime = Field(description="the moment the prediction is for (admission, for a stay already over)")
     admitted_at: datetime
     elapsed_days: float
-    total_days: tuple[float, float, float]
-    remaining_days: tuple[float, float, float]
-    discharge: tuple[datetime, datetime, datetime]
-    drivers: list[Driver]
-    reports_seen: int
-    actual_days: float | None
+    total_days: tuple[float, float, float] = Field(description="the whole stay, days at P10, P50, P90")
+    remaining_days: tuple[float, float, float] = Field(description="days left after as_of, at P10, P50, P90")
+    discharge: tuple[datetime, datetime, datetime] = Field(description="discharge moments at P10, P50, P90")
+    drivers: list[Driver] = Field(description="what moved the median stay, input by input")
+    reports_seen: int = Field(description="reports written before admission that the prediction read")
+    actual_days: float | None = Field(description="the stay's actual length, once it is over")
 
 
-@dataclass(frozen=True)
-class StayRef:
+class StayRef(ReadModel):
     """A patient in a bed now, for choosing whose stay to look at."""
 
     encounter_id: int
@@ -85,8 +84,7 @@ class StayRef:
     admitted_at: datetime
 
 
-@dataclass(frozen=True)
-class StayUpdate:
+class StayUpdate(ReadModel):
     """One stored prediction of the stay (the history the LOS page shows)."""
 
     created_at: datetime
@@ -212,12 +210,12 @@ def current_stays(store: Store, actor: Actor) -> list[StayRef]:
         ).all()
         out = [
             StayRef(
-                e.id,
-                p.id,
-                display_name(p.family_name, p.given_name),
-                p.mrn,
-                e.ward.name if e.ward else "-",
-                e.started_at,
+                encounter_id=e.id,
+                patient_id=p.id,
+                name=display_name(p.family_name, p.given_name),
+                mrn=p.mrn,
+                ward=e.ward.name if e.ward else "-",
+                admitted_at=e.started_at,
             )
             for e, p in rows
         ]
@@ -241,7 +239,7 @@ def stay_history(store: Store, actor: Actor, encounter_id: int) -> list[StayUpda
                 model_version=a.model_version,
                 elapsed_days=float(a.output.get("elapsed_days", 0.0)),
                 reports_seen=int(a.inputs.get("values", {}).get("reports_so_far", 0)),
-                total_days=tuple(float(x) for x in a.output["total_days"]),  # type: ignore[arg-type]
+                total_days=tuple(float(x) for x in a.output["total_days"]),
             )
             for a in rows
         ]

@@ -8,12 +8,13 @@ it) and an override keep the proposal beside the level she chose.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
 import numpy as np
 import numpy.typing as npt
+from pydantic import Field, PlainSerializer, computed_field
 from sqlalchemy import or_, select
 
 from medspeak.auth.roles import Actor, Permission
@@ -22,6 +23,7 @@ from medspeak.clinical.vitals import TRIAGE_VITALS, vital
 from medspeak.errors import IncompleteInputs, NotFound, ValidationFailed
 from medspeak.i18n import N_, Said, listed
 from medspeak.services.audited import audited
+from medspeak.services.read_models import ReadModel, Sentence
 from medspeak.store.db import Store
 from medspeak.store.models import Assessment, Encounter, Patient
 from medspeak.store.types import utcnow
@@ -41,7 +43,9 @@ __all__ = [
     "IncompleteInputs",
     "QueueEntry",
     "SecondReading",
+    "TriageDecision",
     "TriageEngine",
+    "TriageOverride",
     "TriageResult",
     "assess",
     "decide",
@@ -67,52 +71,93 @@ _WORDS: Final = {
 }
 
 
-@dataclass(frozen=True)
-class CriticalAlert:
-    """The critical alert, "possible level 1-2", beside the level: the calibrated P(level 1-2), threshold, why."""
+class CriticalAlert(ReadModel):
+    """The critical alert, "possible level 1-2", beside the level (never replacing it)."""
 
     raised: bool
-    probability: float  # P(level 1-2), 0-1
+    probability: float = Field(description="calibrated P(level 1-2), 0-1")
     threshold: float
-    reasons: list[str]  # the rules that raised it, the level, or the probability, in words
+    reasons: list[Sentence] = Field(description="the rules that raised it, the level, or the probability, in words")
 
 
-@dataclass(frozen=True)
-class SecondReading:
+class SecondReading(ReadModel):
     """The second reader on the nurse's own level: flagged when a more urgent level is likely."""
 
     nurse_level: int
     flagged: bool
-    probability: float  # P(a level more urgent than the nurse's), 0-1
+    probability: float = Field(description="P(a level more urgent than the nurse's), 0-1")
     threshold: float
-    suggested_level: int  # the level medspeak shows
-    reasons: list[str]
+    suggested_level: int = Field(description="the level medspeak shows")
+    reasons: list[Sentence]
 
 
-@dataclass(frozen=True)
-class TriageResult:
-    """What the triage page shows: the level and everything it was decided from."""
+# The level is answered as its number (1 most urgent), its name and wait beside it (computed fields).
+_LevelNumber = Annotated[Level, PlainSerializer(lambda level: level.number, return_type=int)]
 
-    level: Level
-    model_level: int
-    probabilities: dict[int, float]
+
+class TriageResult(ReadModel):
+    """A proposed level and everything it was decided from: what the triage page shows and ``POST /triage``
+    answers."""
+
+    level: _LevelNumber = Field(description="the level proposed, 1 (most urgent) to 5, after the safety rules")
+    model_level: int = Field(description="the model's level before the safety rules")
+    probabilities: dict[int, float] = Field(description="the model's probability of each level")
     rules_fired: list[FiredRule]
-    explanation: Explanation
-    pathway: dict[str, Any] | None
-    missing: dict[str, float]  # missing input → the percentage points of P(level 1-2) its absence moved (absolute)
-    inputs: TriageInputs
+    explanation: Explanation = Field(description="SHAP contributions to the model's level")
+    pathway: dict[str, Any] | None = Field(description="the care pathway the complaint suggests, if any")
+    missing: dict[str, float] = Field(
+        description="each input not recorded: the percentage points of P(level 1-2) its absence moved (absolute)"
+    )
+    inputs: TriageInputs = Field(description="what the level was proposed from, as recorded")
     model_version: str
     alert: CriticalAlert
-    points: Points  # P(level 1-2) in percentage points, input by input: what the nurse reads
-    warnings: list[str] = field(default_factory=list)
-    second_reading: SecondReading | None = None
-    assessment_id: int | None = None
+    points: Points = Field(description="P(level 1-2) in percentage points, input by input: what the nurse reads")
+    warnings: list[Sentence] = Field(default_factory=list)
+    second_reading: SecondReading | None = Field(
+        default=None, description="the second reader's flag on the nurse's own level, when she gave one"
+    )
+    assessment_id: int | None = Field(default=None, description="the stored assessment, when a patient was given")
     patient_id: int | None = None
     encounter_id: int | None = None
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def level_name(self) -> str:
+        return self.level.name
 
-@dataclass(frozen=True)
-class QueueEntry:
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def max_wait_minutes(self) -> int:
+        """The longest the patient should wait to be seen at this level (0: at once)."""
+        return self.level.max_wait_minutes
+
+
+class TriageDecision(ReadModel):
+    """The nurse's decision after reading a proposal, stored beside it (``POST /triage/{id}/decision``)."""
+
+    level: int = Field(description="the level the patient is triaged at: hers, kept or changed")
+    model_level: int = Field(description="the level medspeak showed")
+    nurse_level: int | None = Field(description="her own level, entered before she saw medspeak's")
+    flagged: bool = Field(description="the second reader had flagged her level as likely under-triage")
+    decision: Literal["confirmed", "changed"]
+    reason: str
+    username: str
+    at: datetime
+
+
+class TriageOverride(ReadModel):
+    """A clinician's level in place of the one proposed, with the reason (the proposal is kept)."""
+
+    level: int
+    model_level: int
+    reason: str
+    username: str
+    at: datetime
+
+
+class QueueEntry(ReadModel):
+    """One patient waiting in the emergency department, as the ED queue lists them."""
+
     patient_id: int
     encounter_id: int
     mrn: str
@@ -197,20 +242,23 @@ def _assemble(
     critical = float(probabilities[0] + probabilities[1])
     points = probability_points(model, features, shap_values, inputs.to_dict())
     return TriageResult(
-        LEVELS[level],
-        model_level,
-        {k + 1: float(p) for k, p in enumerate(probabilities)},
-        fired,
-        explanation,
-        None if pathway is None else asdict(pathway),
-        {name: round(abs(points.by_input.get(name, 0.0)), 4) for name in inputs.missing()},
-        inputs,
-        model.version,
-        CriticalAlert(
-            raised, critical, model.alert_threshold, _alert_reasons(model.alert_threshold, critical, level, fired)
+        level=LEVELS[level],
+        model_level=model_level,
+        probabilities={k + 1: float(p) for k, p in enumerate(probabilities)},
+        rules_fired=fired,
+        explanation=explanation,
+        pathway=None if pathway is None else asdict(pathway),
+        missing={name: round(abs(points.by_input.get(name, 0.0)), 4) for name in inputs.missing()},
+        inputs=inputs,
+        model_version=model.version,
+        alert=CriticalAlert(
+            raised=raised,
+            probability=critical,
+            threshold=model.alert_threshold,
+            reasons=_alert_reasons(model.alert_threshold, critical, level, fired),
         ),
-        points,
-        warnings,
+        points=points,
+        warnings=warnings,
     )
 
 
@@ -263,7 +311,14 @@ def _second_reading(engine: TriageEngine, result: TriageResult, nurse_level: int
             for d in result.points.drivers
             if d.points > 0
         ][:3]
-    return SecondReading(nurse_level, flagged, probability, model.second_reader_threshold, result.level.number, reasons)
+    return SecondReading(
+        nurse_level=nurse_level,
+        flagged=flagged,
+        probability=probability,
+        threshold=model.second_reader_threshold,
+        suggested_level=result.level.number,
+        reasons=reasons,
+    )
 
 
 def _output(result: TriageResult) -> dict[str, Any]:
@@ -272,8 +327,8 @@ def _output(result: TriageResult) -> dict[str, Any]:
         "model_level": result.model_level,
         "probabilities": {str(k): v for k, v in result.probabilities.items()},
         "rules_fired": [asdict(r) for r in result.rules_fired],
-        "alert": asdict(result.alert),
-        "second_reading": None if result.second_reading is None else asdict(result.second_reading),
+        "alert": result.alert.model_dump(),
+        "second_reading": None if result.second_reading is None else result.second_reading.model_dump(),
         "pathway": result.pathway,
         "missing": result.missing,
         "warnings": result.warnings,
@@ -318,7 +373,7 @@ def assess(
         if incomplete is not None and not any(f.effect == "level" for f in result.rules_fired):
             raise incomplete
         if nurse_level is not None:
-            result = replace(result, second_reading=_second_reading(engine, result, nurse_level))
+            result = result.model_copy(update={"second_reading": _second_reading(engine, result, nurse_level)})
         flag = (
             ""
             if result.second_reading is None
@@ -355,7 +410,7 @@ def assess(
         call.detail = (
             f"assessment {row.id}, level {result.level.number}, {len(result.rules_fired)} rule(s){alert}{flag}"
         )
-        return replace(result, assessment_id=row.id, patient_id=patient_id, encounter_id=visit.id)
+        return result.model_copy(update={"assessment_id": row.id, "patient_id": patient_id, "encounter_id": visit.id})
 
 
 def _open_visit(db: Any, patient: Patient, encounter_id: int | None, inputs: TriageInputs) -> Encounter:
@@ -380,7 +435,7 @@ def _open_visit(db: Any, patient: Patient, encounter_id: int | None, inputs: Tri
     return chosen
 
 
-def decide(store: Store, actor: Actor, assessment_id: int, level: int, reason: str = "") -> dict[str, Any]:
+def decide(store: Store, actor: Actor, assessment_id: int, level: int, reason: str = "") -> TriageDecision:
     """Record the nurse's decision after reading the proposal: she confirms her level or changes it.
 
     Stored beside the proposal (the level medspeak showed, her first level, the flag) and audited. A reason
@@ -425,7 +480,7 @@ def decide(store: Store, actor: Actor, assessment_id: int, level: int, reason: s
             f"assessment {assessment_id}: nurse {nurse}, medspeak {shown}{' flagged' if flagged else ''}, "
             f"final {level} ({record['decision']})"
         )
-        return record
+        return TriageDecision.model_validate(record)
 
 
 def door_level(store: Store, actor: Actor, encounter_id: int) -> int | None:
@@ -450,7 +505,7 @@ def patient_label(store: Store, actor: Actor, patient_id: int) -> str:
         return Said(N_("{name} · MRN {mrn} · {age} years"), name=name, mrn=patient.mrn, age=age)
 
 
-def override(store: Store, actor: Actor, assessment_id: int, level: int, reason: str) -> dict[str, Any]:
+def override(store: Store, actor: Actor, assessment_id: int, level: int, reason: str) -> TriageOverride:
     """Record a clinician's level in place of the model's, with the reason; the proposal is kept.
 
     Raises:
@@ -477,7 +532,7 @@ def override(store: Store, actor: Actor, assessment_id: int, level: int, reason:
         }
         row.override = record
         call.detail = f"assessment {assessment_id}: level {row.output['level']} -> {level}"  # no free text: no PHI
-        return record
+        return TriageOverride.model_validate(record)
 
 
 def prefill(store: Store, actor: Actor, patient_id: int) -> tuple[TriageInputs, int | None]:
@@ -533,16 +588,16 @@ def queue(store: Store, actor: Actor, now: datetime | None = None) -> list[Queue
             reading = (a.output.get("second_reading") or {}) if a is not None else {}
             entries.append(
                 QueueEntry(
-                    patient.id,
-                    enc.id,
-                    patient.mrn,
-                    display_name(patient.family_name, patient.given_name),
-                    enc.started_at,
-                    waiting,
-                    level,
-                    source,
-                    enc.chief_complaint,
-                    level is not None and waiting > LEVELS[level].max_wait_minutes,
+                    patient_id=patient.id,
+                    encounter_id=enc.id,
+                    mrn=patient.mrn,
+                    name=display_name(patient.family_name, patient.given_name),
+                    arrived_at=enc.started_at,
+                    waiting_minutes=waiting,
+                    level=level,
+                    source=source,
+                    chief_complaint=enc.chief_complaint,
+                    overdue=level is not None and waiting > LEVELS[level].max_wait_minutes,
                     alert=bool(a is not None and (a.output.get("alert") or {}).get("raised")),
                     flagged=bool(reading.get("flagged")) and not (a is not None and a.override),
                     age=age_on(patient.birth_date, now.date()),

@@ -6,7 +6,6 @@ Changing a role, a password or disabling an account ends that user's sessions.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -18,6 +17,7 @@ from medspeak.auth.service import clear_throttles, is_throttled, revoke_user_ses
 from medspeak.errors import NotFound, ValidationFailed
 from medspeak.i18n import LANGUAGES, N_, normalise
 from medspeak.services.audited import audited
+from medspeak.services.read_models import ReadModel
 from medspeak.store import audit
 from medspeak.store.db import Store
 from medspeak.store.models import User
@@ -38,8 +38,9 @@ __all__ = [
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 
-@dataclass(frozen=True)
-class UserSummary:
+class UserSummary(ReadModel):
+    """An account as the Admin page lists it: never its password hash."""
+
     id: int
     username: str
     display_name: str
@@ -53,14 +54,14 @@ class UserSummary:
 def _summary(db: Session, user: User) -> UserSummary:
     locked = is_throttled(db, user.username)  # some address must wait before trying this account again
     return UserSummary(
-        user.id,
-        user.username,
-        user.display_name,
-        user.role,
-        user.is_active,
-        locked,
-        user.failed_attempts,
-        user.created_at,
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        is_active=user.is_active,
+        locked=locked,
+        failed_attempts=user.failed_attempts,
+        created_at=user.created_at,
     )
 
 

@@ -187,7 +187,9 @@ class Document(Base):
     size_bytes: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(40))  # discharge_summary, prescription, lab_order, imaging_order...
     language: Mapped[str | None] = mapped_column(String(8))
-    status: Mapped[str] = mapped_column(String(20), default="received")  # received|processing|indexed|failed
+    status: Mapped[str] = mapped_column(
+        String(20), default="received"
+    )  # received|queued|processing|ready|failed|cancelled
     error: Mapped[str | None] = mapped_column(Text)
     page_count: Mapped[int | None] = mapped_column(Integer)
     text: Mapped[str | None] = mapped_column(Text)

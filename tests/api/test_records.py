@@ -136,7 +136,15 @@ def test_triage_carries_the_level_the_alert_and_the_nurses_flag_and_records_her_
     assert kept.status_code == 422 and "reason" in kept.json()["error"]["message"]
     changed = client.post(f"/triage/{out['assessment_id']}/decision", headers=headers, json={"level": 1})
     assert changed.status_code == 200, changed.text
-    assert changed.json() == {"level": 1, "model_level": 1, "nurse_level": 3, "flagged": True, "decision": "changed"}
+    decision = changed.json()
+    assert {k: decision[k] for k in ("level", "model_level", "nurse_level", "flagged", "decision")} == {
+        "level": 1,
+        "model_level": 1,
+        "nurse_level": 3,
+        "flagged": True,
+        "decision": "changed",
+    }
+    assert decision["username"] == "clinician" and decision["at"]  # who decided, and when
     blank = client.post("/triage", headers=headers, json={"age": 40})
     assert blank.status_code == 422 and "chief complaint" in blank.json()["error"]["message"]
     wrong = client.post("/triage", headers=headers, json={**shock, "nurse_level": 6})

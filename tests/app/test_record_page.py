@@ -228,5 +228,5 @@ def test_the_medication_list_keeps_regimens_apart_in_plain_words(
     assert "**Current and discharge**" in text and "**Given in hospital only**" in text
     assert text.index("**Current and discharge**") < text.index("**Given in hospital only**")
     assert ":blue-badge[in hospital only]" in text and ":violet-badge[as needed]" in text
-    fhir = record.fhir_export(store, clinician, patient.id).json
+    fhir = record.fhir_export(store, clinician, patient.id).content
     assert "Lamictal 100 mg by mouth once daily" in fhir and "Lamictal 150 mg by mouth at bedtime" in fhir

@@ -74,7 +74,15 @@ def test_tomorrow_starts_from_the_patients_in_beds_and_settles_to_arrivals() -> 
 def test_exceedance_alert_fires_only_when_capacity_is_tight() -> None:
     def forecast(capacity: int) -> WardForecast:
         days = _outlooks(_ward(20, capacity, arrivals=5.0))
-        return WardForecast("GMED", "General Medicine", capacity, 20, days, 0.0, 0.0)
+        return WardForecast(
+            code="GMED",
+            name="General Medicine",
+            capacity=capacity,
+            occupied_now=20,
+            days=days,
+            discharges_today=0.0,
+            discharges_tomorrow=0.0,
+        )
 
     tight, roomy = forecast(20), forecast(60)
     assert tight.alert_days and tight.peak_p_exceed > 0.2

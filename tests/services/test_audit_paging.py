@@ -29,14 +29,18 @@ def trail(store: Store) -> Store:
 def test_the_table_pages_through_every_event_and_says_how_many(trail: Store, actors: dict[str, Actor]) -> None:
     reading = audit_log.AuditFilter(username="nurse")
     first = audit_log.page_events(trail, actors["admin"], reading, offset=0, limit=500)
-    assert first.total == _EVENTS and len(first.rows) == 500
+    assert first.total == _EVENTS and len(first.items) == 500
     last = audit_log.page_events(trail, actors["admin"], reading, offset=1_000, limit=500)
-    assert (last.offset, len(last.rows)) == (1_000, 200)
-    assert last.rows[-1].detail == "read 0"  # the oldest event is reachable
-    ids = [r.id for r in first.rows]
+    assert (last.offset, len(last.items)) == (1_000, 200)
+    assert last.items[-1].detail == "read 0"  # the oldest event is reachable
+    ids = [r.id for r in first.items]
     assert ids == sorted(ids, reverse=True)  # newest first
     beyond = audit_log.page_events(trail, actors["admin"], reading, offset=99_999, limit=500)
-    assert (beyond.offset, len(beyond.rows)) == (1_000, 200)  # a page past the end shows the last page
+    assert (beyond.offset, len(beyond.items)) == (1_000, 200)  # a page past the end shows the last page
+    assert first.has_more and not last.has_more
+    # The API's clients page on until has_more is false: past the end, an empty page, never the last one again.
+    api_beyond = audit_log.page_events(trail, actors["admin"], reading, offset=1_200, limit=500, past_end=True)
+    assert (api_beyond.offset, api_beyond.items, api_beyond.has_more, api_beyond.total) == (1_200, [], False, _EVENTS)
     one_patient = audit_log.page_events(trail, actors["admin"], audit_log.AuditFilter(patient_id=3), limit=10)
     assert one_patient.total == len([n for n in range(_EVENTS) if n % 7 + 1 == 3])
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -57,7 +56,7 @@ def test_a_grounded_rationale_is_shown_and_the_proposal_is_untouched(hypoxic: Tr
     text = f"Level {hypoxic.level.number}: an oxygen saturation of {hypoxic.inputs.spo2:g} % calls for it."
     model = Scripted(_words(text))
     words = rationale_for(hypoxic, model)
-    assert words == Rationale(text, "scripted")
+    assert words == Rationale(text=text, backend="scripted")
     assert hypoxic == before  # never the deciding vote
     facts = json.loads(model.asked[0][1]["content"].split("\n", 1)[1])
     assert facts["proposed_level"]["number"] == hypoxic.level.number
@@ -129,10 +128,10 @@ def test_writing_a_rationale_is_checked_and_audited_without_patient_data(
     pid = patients.register_patient(
         store, clinician, given_name="Ola", family_name="Berg", sex="female", birth_date=date(1952, 4, 4)
     ).id
-    saved = replace(hypoxic, patient_id=pid)
+    saved = hypoxic.model_copy(update={"patient_id": pid})
     text = f"Level {saved.level.number}: an oxygen saturation of {saved.inputs.spo2:g} % calls for it."
     words = rationale.write(store, clinician, saved, Scripted(_words(text)))
-    assert words == Rationale(text, "scripted")
+    assert words == Rationale(text=text, backend="scripted")
     refused = rationale.write(store, clinician, saved, Scripted(_words("A heart rate of 190 is alarming.")))
     assert refused.text is None
     rows = _rationale_rows(store)

@@ -176,7 +176,7 @@ def test_fhir_export_is_valid_and_carries_the_evidence(
     from fhir.resources.R4B.bundle import Bundle
 
     export = record.fhir_export(store, actors["clinician"], seeded.patient_id)
-    bundle = json.loads(export.json)
+    bundle = json.loads(export.content)
     Bundle.model_validate(bundle)
     resources = [e["resource"] for e in bundle["entry"]]
     kinds = {r["resourceType"] for r in resources}

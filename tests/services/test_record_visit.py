@@ -43,7 +43,7 @@ def test_a_fitting_letter_adds_its_visit_and_raises_no_warning(
     assert [(p.text, p.status, p.historical) for p in rec.procedures] == [("appendectomy", "completed", True)]
     assert [(f.with_whom, f.interval) for f in rec.follow_ups] == [("cardiology", "2 weeks")]
     assert "palpitations" not in {p.text.lower() for p in rec.problems}  # the reason for the visit, not a problem
-    bundle = json.loads(record.fhir_export(store, clinician, seeded.patient_id).json)
+    bundle = json.loads(record.fhir_export(store, clinician, seeded.patient_id).content)
     kinds = [e["resource"]["resourceType"] for e in bundle["entry"]]
     assert {"Procedure", "ServiceRequest"} <= set(kinds)
     reasons = [e["resource"].get("reasonCode") for e in bundle["entry"] if e["resource"]["resourceType"] == "Encounter"]
@@ -93,7 +93,7 @@ def test_a_flagged_document_stays_out_of_fhir_until_a_clinician_confirms_the_pat
 
     def exported_text() -> tuple[str, tuple[str, ...]]:
         export = record.fhir_export(store, clinician, seeded.patient_id)
-        return export.json.lower(), export.left_out
+        return export.content.lower(), export.left_out
 
     text, left_out = exported_text()
     assert left_out == ("misfiled.txt",) and "cough" not in text and "misfiled.txt" not in text

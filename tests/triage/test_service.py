@@ -175,7 +175,7 @@ def test_an_override_needs_a_reason_and_keeps_the_models_level(
     with pytest.raises(ValidationFailed, match="reason"):
         service.override(store, actors["clinician"], result.assessment_id, 2, "")
     record = service.override(store, actors["clinician"], result.assessment_id, 2, "looks grey and sweaty")
-    assert record["level"] == 2 and record["model_level"] == result.level.number
+    assert record.level == 2 and record.model_level == result.level.number
     with store.transaction() as db:
         row = db.get(Assessment, result.assessment_id)
         assert row is not None and row.override is not None and row.override["reason"] == "looks grey and sweaty"
@@ -251,7 +251,7 @@ def test_the_second_reader_flags_the_nurses_level_and_her_decision_is_stored_and
     with pytest.raises(ValidationFailed, match="reason"):  # keeping a flagged level needs a reason
         service.decide(store, actors["clinician"], result.assessment_id, 4)
     record = service.decide(store, actors["clinician"], result.assessment_id, 2)
-    assert record["decision"] == "changed" and record["nurse_level"] == 4 and record["flagged"]
+    assert record.decision == "changed" and record.nurse_level == 4 and record.flagged
     with store.transaction() as db:
         row = db.get(Assessment, result.assessment_id)
         assert row is not None and row.output["nurse_level"] == 4 and row.output["second_reading"]["flagged"]
@@ -272,7 +272,7 @@ def test_a_nurse_level_that_agrees_is_not_flagged_and_confirmed_without_a_reason
     result = service.assess(ctx, actors["clinician"], SPRAIN, patient_id, nurse_level=4)
     assert result.second_reading is not None and not result.second_reading.flagged
     assert result.assessment_id is not None
-    assert service.decide(store, actors["clinician"], result.assessment_id, 4)["decision"] == "confirmed"
+    assert service.decide(store, actors["clinician"], result.assessment_id, 4).decision == "confirmed"
     with pytest.raises(ValidationFailed):
         service.assess(ctx, actors["clinician"], SPRAIN, patient_id, nurse_level=7)
 

@@ -5,37 +5,16 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from medspeak.api.deps import ContextDep, CurrentActor, DbId, StoreDep
 from medspeak.api.errors import ErrorBody
 from medspeak.errors import NotFound, ValidationFailed
 from medspeak.services import documents
-from medspeak.services.documents import Language
+from medspeak.services.documents import JobView, Language, UploadOutcome
+from medspeak.services.patients import DocumentSummary
 
 router = APIRouter(tags=["documents"])
-
-
-class UploadOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    document_id: int
-    job_id: int | None  # None: the same file was already uploaded for this patient
-    display_name: str
-    duplicate_of: int | None
-    message: str
-
-
-class JobOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    document_id: int
-    status: str  # queued, running, done, failed, cancelled
-    pages_done: int
-    pages_total: int
-    message: str | None
-    finished: bool
 
 
 async def _one_file(request: Request) -> None:
@@ -49,16 +28,6 @@ async def _one_file(request: Request) -> None:
 class LinkIn(BaseModel):
     patient_id: DbId
     reason: str = Field(min_length=1, max_length=500, description="why the document belongs to this patient")
-
-
-class LinkOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    patient_id: int | None
-    patient_name: str | None
-    patient_mrn: str | None
-    display_name: str
 
 
 @router.post(
@@ -80,7 +49,7 @@ def upload_document(
     received: Annotated[
         date | None, Form(description="The day the hospital received it (YYYY-MM-DD), shown where documents are listed")
     ] = None,
-) -> UploadOut:
+) -> UploadOutcome:
     """Upload a PDF, image, DOCX or text file; it is checked, stored, and read in the background.
 
     Poll ``GET /jobs/{job_id}`` for progress. The body is capped at ``max_upload_mb`` (413 beyond).
@@ -97,23 +66,22 @@ def upload_document(
         language=language,
         received=received,
     )
-    return UploadOut.model_validate(outcome)
+    return outcome
 
 
 @router.get("/jobs/{job_id}")
-def get_job(job_id: DbId, actor: CurrentActor, store: StoreDep) -> JobOut:
+def get_job(job_id: DbId, actor: CurrentActor, store: StoreDep) -> JobView:
     """Progress of one reading job (no patient data)."""
     views = documents.job_views(store, actor, [job_id])
     if not views:
         raise NotFound(f"No job {job_id}.")
-    return JobOut.model_validate(views[0])
+    return views[0]
 
 
 @router.put("/documents/{document_id}/patient")
-def link_document(document_id: DbId, body: LinkIn, actor: CurrentActor, store: StoreDep) -> LinkOut:
+def link_document(document_id: DbId, body: LinkIn, actor: CurrentActor, store: StoreDep) -> DocumentSummary:
     """Link a document to a patient, or move it from the wrong one; its facts follow (audited, reason kept)."""
-    summary = documents.link_to_patient(store, actor, document_id, body.patient_id, reason=body.reason)
-    return LinkOut.model_validate(summary)
+    return documents.link_to_patient(store, actor, document_id, body.patient_id, reason=body.reason)
 
 
 class ConfirmIn(BaseModel):
@@ -123,10 +91,11 @@ class ConfirmIn(BaseModel):
 
 
 @router.post("/documents/{document_id}/patient/confirm")
-def confirm_document_patient(document_id: DbId, body: ConfirmIn, actor: CurrentActor, store: StoreDep) -> LinkOut:
+def confirm_document_patient(
+    document_id: DbId, body: ConfirmIn, actor: CurrentActor, store: StoreDep
+) -> DocumentSummary:
     """Confirm that a document flagged as possibly another patient's is its patient's (audited, reason kept).
 
     Until then its facts stay out of the patient's FHIR export.
     """
-    summary = documents.confirm_patient(store, actor, document_id, reason=body.reason)
-    return LinkOut.model_validate(summary)
+    return documents.confirm_patient(store, actor, document_id, reason=body.reason)

@@ -5,10 +5,10 @@ whether the second reader flags it as a likely under-triage, with the probabilit
 ``POST /triage/{assessment_id}/decision`` records her decision (she confirms her level or changes it).
 """
 
-from typing import Any, Final, Literal
+from typing import Final, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
@@ -16,6 +16,7 @@ from medspeak.api.deps import ContextDep, Credentials, CredentialsDep, DbId
 from medspeak.clinical.vitals import Avpu, vital
 from medspeak.services import triage
 from medspeak.services.context import AppContext
+from medspeak.services.triage import TriageDecision, TriageResult
 from medspeak.store.db import is_lock_timeout
 from medspeak.triage.inputs import TriageInputs
 
@@ -49,75 +50,13 @@ class TriageIn(BaseModel):
     )
 
 
-class FiredRuleOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: str
-    name: str
-    level: int
-    threshold: str
-    source: str
-
-
-class AlertOut(BaseModel):
-    """The critical alert, "possible level 1-2", beside the level (never replacing it)."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    raised: bool
-    probability: float = Field(description="calibrated P(level 1-2), 0-1")
-    threshold: float
-    reasons: list[str]
-
-
-class SecondReadingOut(BaseModel):
-    """The second reader on the nurse's level: flagged when a more urgent level is likely."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    nurse_level: int
-    flagged: bool
-    probability: float = Field(description="P(a level more urgent than the nurse's), 0-1")
-    threshold: float
-    suggested_level: int
-    reasons: list[str]
-
-
 class DecisionIn(BaseModel):
     level: int = Field(ge=1, le=5, description="the level the nurse keeps (hers) or changes to")
     reason: str = Field(default="", max_length=500, description="required when keeping a flagged level")
 
 
-class DecisionOut(BaseModel):
-    level: int
-    model_level: int
-    nurse_level: int | None
-    flagged: bool
-    decision: Literal["confirmed", "changed"]
-
-
-class TriageOut(BaseModel):
-    level: int
-    level_name: str
-    max_wait_minutes: int
-    model_level: int
-    probabilities: dict[int, float]
-    rules_fired: list[FiredRuleOut]
-    explanation: dict[str, Any]
-    pathway: dict[str, Any] | None
-    missing: dict[str, float]
-    warnings: list[str]
-    model_version: str
-    alert: AlertOut
-    second_reading: SecondReadingOut | None
-    points: dict[str, Any] = Field(description="P(level 1-2) in percentage points, input by input")
-    assessment_id: int | None
-    patient_id: int | None
-    encounter_id: int | None
-
-
 @router.post("/triage")
-async def assess(body: TriageIn, credentials: CredentialsDep, ctx: ContextDep) -> TriageOut:
+async def assess(body: TriageIn, credentials: CredentialsDep, ctx: ContextDep) -> TriageResult:
     """Propose a level (1 most urgent); 422 lists implausible values and the conversions on offer."""
     if credentials.store.is_sqlite:
         # On the event loop: a triage is ~3 ms of CPU in Python, holding the GIL either way, and a hand-off
@@ -137,39 +76,17 @@ async def assess(body: TriageIn, credentials: CredentialsDep, ctx: ContextDep) -
     return await run_in_threadpool(_assess, body, credentials, ctx)
 
 
-def _assess(body: TriageIn, credentials: Credentials, ctx: AppContext) -> TriageOut:
+def _assess(body: TriageIn, credentials: Credentials, ctx: AppContext) -> TriageResult:
     actor = credentials.actor()
     inputs = TriageInputs.from_form(
         body.model_dump(exclude={"patient_id", "encounter_id", "nurse_level"}, exclude_none=True)
     )
-    result = triage.assess(
+    return triage.assess(
         ctx, actor, inputs, patient_id=body.patient_id, encounter_id=body.encounter_id, nurse_level=body.nurse_level
-    )
-    return TriageOut(
-        level=result.level.number,
-        level_name=result.level.name,
-        max_wait_minutes=result.level.max_wait_minutes,
-        model_level=result.model_level,
-        probabilities=result.probabilities,
-        rules_fired=[FiredRuleOut.model_validate(r) for r in result.rules_fired],
-        explanation=result.explanation.to_dict(),
-        pathway=result.pathway,
-        missing=result.missing,
-        warnings=result.warnings,
-        model_version=result.model_version,
-        alert=AlertOut.model_validate(result.alert),
-        second_reading=None
-        if result.second_reading is None
-        else SecondReadingOut.model_validate(result.second_reading),
-        points=result.points.to_dict(),
-        assessment_id=result.assessment_id,
-        patient_id=result.patient_id,
-        encounter_id=result.encounter_id,
     )
 
 
 @router.post("/triage/{assessment_id}/decision")
-def decide(body: DecisionIn, credentials: CredentialsDep, assessment_id: DbId) -> DecisionOut:
+def decide(body: DecisionIn, credentials: CredentialsDep, assessment_id: DbId) -> TriageDecision:
     """The nurse's decision after reading the proposal: she confirms her level or changes it (stored, audited)."""
-    record = triage.decide(credentials.store, credentials.actor(), assessment_id, body.level, body.reason)
-    return DecisionOut(**{k: record[k] for k in DecisionOut.model_fields})
+    return triage.decide(credentials.store, credentials.actor(), assessment_id, body.level, body.reason)
