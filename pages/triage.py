@@ -9,10 +9,13 @@ from components import runtime, triage_form, triage_result
 from components.auth_gate import current_actor
 from components.i18n import _, error_text, shown
 from medspeak.errors import MedspeakError
+from medspeak.i18n import N_
 from medspeak.services import patients, rationale
 from medspeak.services import triage as service
 from medspeak.triage.inputs import TriageInputs
 from medspeak.triage.plausibility import ImplausibleInputs
+
+_DECISIONS = {"confirmed": N_("confirmed"), "changed": N_("changed")}  # the nurse's decision, as recorded
 
 ctx, actor = runtime.context(), current_actor()
 store = ctx.store
@@ -84,11 +87,10 @@ if result is not None:
         except MedspeakError as exc:
             st.error(error_text(exc))
         else:
-            yours = "" if record.nurse_level is None else f"; your level was {record.nurse_level}"
-            shown = record.model_level
+            yours = "" if record.nurse_level is None else _("; your level was {level}").format(level=record.nurse_level)
             st.success(
                 _("Decision recorded: level {level} ({decision}{yours}; medspeak showed {shown}).").format(
-                    level=level, decision=record.decision, yours=yours, shown=shown
+                    level=level, decision=_(_DECISIONS[record.decision]), yours=yours, shown=record.model_level
                 )
             )
 

@@ -118,3 +118,50 @@ def test_nurse_enters_her_level_reads_the_alert_and_the_flag_and_her_decision_is
     ).to_be_visible()
     page.wait_for_timeout(1_000)  # the table is drawn on a canvas after the caption
     page.screenshot(path=str(tmp_path / "ed-queue.png"), full_page=True)
+
+
+def test_a_french_nurses_decision_is_confirmed_in_french(
+    server: tuple[str, dict[str, str], Path], tmp_path: Path, open_page: Callable[[int, int], Page]
+) -> None:
+    """The confirmation of her decision mixed English into the French sentence ("modifiée" was "changed", and
+    "; your level was 2")."""
+    import re
+    import sqlite3
+
+    from playwright.sync_api import expect
+
+    from tests.e2e.conftest import first_patient
+
+    url, creds, db = server
+    patient_id = first_patient(db)[0]
+    page = open_page(1400, 1600)
+    try:
+        log_in(page, url, "clinician", creds["clinician"])
+        page.get_by_test_id("stSidebar").get_by_role("radio", name="Français").click()
+        page.goto(f"{url}/triage?patient={patient_id}")
+        expect(page.get_by_role("heading", name="Triage")).to_be_visible()
+        for label, value in (
+            ("SpO2 (%)", "85"),
+            ("Fréquence cardiaque (/min)", "130"),
+            ("Fréquence respiratoire (/min)", "28"),
+            ("Température (°C)", "39.2"),
+            ("Âge (ans)", "70"),
+            ("Pression artérielle (mmHg)", "85/50"),
+            ("Motif de consultation", "shortness of breath"),
+        ):
+            page.get_by_label(label, exact=True).fill(value)
+        page.get_by_test_id("stSelectbox").filter(has_text="Votre niveau").click()
+        page.get_by_role("option", name=re.compile(r"^2 · ")).click()
+        page.get_by_role("button", name="Proposer un niveau").click()
+        decision = page.get_by_test_id("stForm").filter(has_text="Votre décision")
+        decision.get_by_test_id("stSelectbox").click()
+        page.get_by_role("option", name=re.compile(r"^1 · ")).click()
+        decision.get_by_role("button", name="Enregistrer ma décision").click()
+        done = page.get_by_test_id("stAlert").filter(has_text="Décision enregistrée")
+        expect(done).to_contain_text("Décision enregistrée : niveau 1 (modifiée ; votre niveau était 2 ;")
+        expect(done).not_to_contain_text("changed")
+        expect(done).not_to_contain_text("your level")
+    finally:
+        page.screenshot(path=str(tmp_path / "triage-decision-fr.png"), full_page=True)
+        with sqlite3.connect(db) as conn:  # the language is kept per user: the next test reads English
+            conn.execute("UPDATE users SET language = 'en'")
