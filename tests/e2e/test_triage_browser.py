@@ -134,7 +134,7 @@ def test_a_french_nurses_decision_is_confirmed_in_french(
 
     url, creds, db = server
     patient_id = first_patient(db)[0]
-    page = open_page(1400, 1600)
+    page = open_page(1400, 2400)  # French runs longer: the decision's options must open on screen
     try:
         log_in(page, url, "clinician", creds["clinician"])
         page.get_by_test_id("stSidebar").get_by_role("radio", name="Français").click()
@@ -154,6 +154,7 @@ def test_a_french_nurses_decision_is_confirmed_in_french(
         page.get_by_role("option", name=re.compile(r"^2 · ")).click()
         page.get_by_role("button", name="Proposer un niveau").click()
         decision = page.get_by_test_id("stForm").filter(has_text="Votre décision")
+        decision.get_by_role("button", name="Enregistrer ma décision").scroll_into_view_if_needed()
         decision.get_by_test_id("stSelectbox").click()
         page.get_by_role("option", name=re.compile(r"^1 · ")).click()
         decision.get_by_role("button", name="Enregistrer ma décision").click()
