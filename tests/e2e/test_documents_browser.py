@@ -143,6 +143,8 @@ def test_a_refused_upload_is_explained_in_the_readers_language(
     try:
         log_in(page, url, "clinician", creds["clinician"])
         page.get_by_test_id("stSidebar").get_by_role("radio", name="Français").click()
+        # The choice is saved by the rerun the click starts: a page opened before it ends was still in English.
+        expect(page.get_by_test_id("stSidebarNav").get_by_text("Accueil", exact=True)).to_be_visible()
         page.goto(f"{url}/documents")
         expect(page.get_by_role("heading", name="Documents", exact=True)).to_be_visible()
         attach_file(page, empty)

@@ -138,6 +138,8 @@ def test_a_french_nurses_decision_is_confirmed_in_french(
     try:
         log_in(page, url, "clinician", creds["clinician"])
         page.get_by_test_id("stSidebar").get_by_role("radio", name="Français").click()
+        # The choice is saved by the rerun the click starts: a page opened before it ends was still in English.
+        expect(page.get_by_test_id("stSidebarNav").get_by_text("Accueil", exact=True)).to_be_visible()
         page.goto(f"{url}/triage?patient={patient_id}")
         expect(page.get_by_role("heading", name="Triage")).to_be_visible()
         for label, value in (
