@@ -130,7 +130,7 @@ def test_a_french_nurses_decision_is_confirmed_in_french(
 
     from playwright.sync_api import expect
 
-    from tests.e2e.conftest import first_patient
+    from tests.e2e.conftest import choose_option, first_patient, open_options
 
     url, creds, db = server
     patient_id = first_patient(db)[0]
@@ -152,12 +152,11 @@ def test_a_french_nurses_decision_is_confirmed_in_french(
             ("Motif de consultation", "shortness of breath"),
         ):
             page.get_by_label(label, exact=True).fill(value)
-        page.get_by_test_id("stSelectbox").filter(has_text="Votre niveau").click()
-        page.get_by_role("option", name=re.compile(r"^2 · ")).click()
+        choose_option(page, "Votre niveau", re.compile(r"^2 · "))
         page.get_by_role("button", name="Proposer un niveau").click()
         decision = page.get_by_test_id("stForm").filter(has_text="Votre décision")
         decision.get_by_role("button", name="Enregistrer ma décision").scroll_into_view_if_needed()
-        decision.get_by_test_id("stSelectbox").click()
+        open_options(page, decision.get_by_test_id("stSelectbox"))
         page.get_by_role("option", name=re.compile(r"^1 · ")).click()
         decision.get_by_role("button", name="Enregistrer ma décision").click()
         done = page.get_by_test_id("stAlert").filter(has_text="Décision enregistrée")
