@@ -31,7 +31,6 @@ __all__ = [
     "checkpoint_of",
     "events_csv",
     "export_csv",
-    "list_events",
     "mrn_of",
     "page_events",
     "patient_for_mrn",
@@ -190,28 +189,6 @@ def mrn_of(store: Store, actor: Actor, patient_id: int) -> str:
         if mrn is None:
             raise NotFound(N_("No patient {patient_id}."), patient_id=patient_id)
         return mrn
-
-
-def list_events(
-    store: Store,
-    actor: Actor,
-    *,
-    username: str | None = None,
-    action: str | None = None,
-    outcome: str | None = None,
-    patient_id: int | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: int = 500,
-    offset: int = 0,
-) -> list[AuditRow]:
-    """The newest events matching every filter given (``action`` matches as a prefix), from ``offset``."""
-    filters = AuditFilter(
-        username=username, action=action, outcome=outcome, patient_id=patient_id, since=since, until=until
-    )
-    with audited(store, actor, "audit.read", Permission.READ_AUDIT) as call:
-        stmt = _events(filters).offset(max(offset, 0)).limit(min(limit, _MAX_ROWS))
-        return [_row(e, mrn) for e, mrn in call.db.execute(stmt)]
 
 
 def page_events(

@@ -51,7 +51,7 @@ def test_the_export_streams_every_matching_event_and_is_audited(trail: Store, ac
     assert rows[0][:3] == ["#", "When (UTC)", "User"]
     assert len(rows) - 1 == _EVENTS  # was cut at 500
     assert {r[8] for r in rows[1:]} == {f"read {n}" for n in range(_EVENTS)}
-    exports = audit_log.list_events(trail, actors["admin"], action="audit.export")
+    exports = audit_log.page_events(trail, actors["admin"], audit_log.AuditFilter(action="audit.export")).items
     assert len(exports) == 1 and exports[0].detail.endswith(f"{_EVENTS} events")
 
 
